@@ -1,0 +1,155 @@
+/**
+ * The embedded database: one peer, no cluster. `openGeode()` is the entry point.
+ */
+import { GeodeError } from '../util/errors.ts';
+import { GraphStore } from '../graph/index.ts';
+import type { GraphReader } from '../graph/types.ts';
+import type { Value } from '../graph/values.ts';
+import { QueryEngine } from '../query/index.ts';
+import type { ProcedureDefinition } from '../query/types.ts';
+import { toResultValue, type ResultRow } from './result.ts';
+
+/** Options of {@link openGeode}. */
+export interface GeodeOptions {
+  /**
+   * Where the graph lives. `'memory'` (the default) keeps it in this process only.
+   * Durable storage (`'file:./dir'`, `'indexeddb'`) comes with the storage layer.
+   */
+  readonly storage?: 'memory';
+}
+
+/** What a query returns. */
+export interface QueryResult {
+  /** Column names in order. */
+  readonly columns: readonly string[];
+  /** Rows keyed by column name; values detached from the store. */
+  readonly rows: readonly ResultRow[];
+  /** For EXPLAIN: the plan as text. */
+  readonly plan: string | undefined;
+  /** How many write commands the statement applied. */
+  readonly writes: number;
+}
+
+/** Query parameters: `$name` in the query reads `params.name`. Integers as bigint, floats as number. */
+export type QueryParams = Readonly<Record<string, unknown>>;
+
+/** An open database. */
+export interface Geode {
+  /**
+   * Runs one GQL / openCypher statement. Rejects with a GeodeError (code, position, caret
+   * excerpt) on bad input; a failed statement changes nothing.
+   *
+   * @example
+   * ```ts
+   * const db = await openGeode();
+   * await db.query('CREATE (:Person {name: $name})', { name: 'Ada' });
+   * const { rows } = await db.query('MATCH (p:Person) RETURN p.name AS name');
+   * ```
+   */
+  query(text: string, params?: QueryParams): Promise<QueryResult>;
+  /** A read-only view of the local graph, for tools and tests. */
+  readonly graph: GraphReader;
+  /** Adds a procedure callable with `CALL name(...) YIELD ...`; a name already taken is refused. */
+  registerProcedure(definition: ProcedureDefinition): void;
+  /** Closes the database; later calls reject with code `CLOSED`. */
+  close(): Promise<void>;
+}
+
+/** Converts user parameters to engine values: JS integers stay floats unless given as bigint. */
+function toParams(params: QueryParams | undefined): Record<string, Value> {
+  const out: Record<string, Value> = Object.create(null) as Record<string, Value>;
+  if (params === undefined) return out;
+  for (const key of Object.keys(params)) out[key] = toParamValue(params[key], key);
+  return out;
+}
+
+function toParamValue(v: unknown, path: string): Value {
+  if (v === null || v === undefined) return null;
+  switch (typeof v) {
+    case 'boolean':
+    case 'bigint':
+    case 'string':
+      return v;
+    case 'number':
+      return v;
+    case 'object': {
+      if (Array.isArray(v)) return v.map((item, i) => toParamValue(item, `${path}[${i}]`));
+      const map = Object.create(null) as Record<string, Value>;
+      for (const key of Object.keys(v)) map[key] = toParamValue((v as Record<string, unknown>)[key], `${path}.${key}`);
+      return map;
+    }
+    default:
+      throw new GeodeError('GQL_TYPE', `parameter ${path}: values of type ${typeof v} cannot be passed to a query`, {
+        source: 'params',
+      });
+  }
+}
+
+class EmbeddedGeode implements Geode {
+  readonly #store: GraphStore;
+  readonly #engine: QueryEngine;
+  #closed = false;
+
+  constructor(store: GraphStore) {
+    this.#store = store;
+    this.#engine = new QueryEngine(store);
+  }
+
+  get graph(): GraphReader {
+    return this.#store;
+  }
+
+  query(text: string, params?: QueryParams): Promise<QueryResult> {
+    try {
+      return Promise.resolve(this.querySync(text, params));
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  /** The synchronous core of {@link query}; the embedded engine never waits. */
+  querySync(text: string, params?: QueryParams): QueryResult {
+    if (this.#closed) throw new GeodeError('CLOSED', 'the database is closed');
+    if (typeof text !== 'string') throw new GeodeError('GQL_TYPE', 'query text must be a string', { source: 'query' });
+    const result = this.#engine.run(text, toParams(params));
+    const columns = result.columns;
+    const rows: ResultRow[] = new Array<ResultRow>(result.rows.length);
+    for (let r = 0; r < result.rows.length; r++) {
+      const cells = result.rows[r]!;
+      const row: ResultRow = {};
+      for (let c = 0; c < columns.length; c++) row[columns[c]!] = toResultValue(cells[c] ?? null);
+      rows[r] = row;
+    }
+    return { columns, rows, plan: result.plan, writes: result.commands.length };
+  }
+
+  registerProcedure(definition: ProcedureDefinition): void {
+    this.#engine.registerProcedure(definition);
+  }
+
+  close(): Promise<void> {
+    this.#closed = true;
+    return Promise.resolve();
+  }
+}
+
+/**
+ * Opens a database. With no options, an in-memory graph on this peer.
+ *
+ * @example
+ * ```ts
+ * import { openGeode } from 'geode-db';
+ * const db = await openGeode({ storage: 'memory' });
+ * ```
+ */
+export function openGeode(options: GeodeOptions = {}): Promise<Geode> {
+  const storage = options.storage ?? 'memory';
+  if (storage !== 'memory') {
+    return Promise.reject(
+      new GeodeError('CONFIG_INVALID', `storage: '${String(storage)}' is not supported yet; use 'memory'`, {
+        source: 'config',
+      }),
+    );
+  }
+  return Promise.resolve(new EmbeddedGeode(new GraphStore()));
+}

@@ -1,0 +1,90 @@
+/**
+ * The graph layer's public contract: write commands (the only way the store changes) and the
+ * read interface the query layer uses.
+ *
+ * The store is the state machine Raft will replicate: `apply(command)` must be deterministic
+ * (same commands in the same order give the same store, ids included) and commands must be
+ * serializable (plain data; integers as bigint, which the wire codec encodes).
+ */
+import type { EdgeRecord, NodeRecord } from './records.ts';
+import type { PropertyValue } from './values.ts';
+
+/** A property list in a command: `[key, value]` pairs, keys unique, values never null. */
+export type PropertyEntries = readonly (readonly [string, PropertyValue])[];
+
+export type GraphCommand =
+  /** Create a node with an explicit id (allocated by the writer with `nextNodeId()`). */
+  | { readonly op: 'createNode'; readonly id: number; readonly labels: readonly string[]; readonly props: PropertyEntries }
+  /** Delete a node that has no edges left (the writer deletes its edges first for DETACH DELETE). */
+  | { readonly op: 'deleteNode'; readonly id: number }
+  | {
+      readonly op: 'createEdge';
+      readonly id: number;
+      readonly type: string;
+      readonly src: number;
+      readonly dst: number;
+      readonly props: PropertyEntries;
+    }
+  | { readonly op: 'deleteEdge'; readonly id: number }
+  /** Set (value non-null) or remove (value null) one property of a node. */
+  | { readonly op: 'setNodeProperty'; readonly id: number; readonly key: string; readonly value: PropertyValue | null }
+  | { readonly op: 'setEdgeProperty'; readonly id: number; readonly key: string; readonly value: PropertyValue | null }
+  | { readonly op: 'addLabel'; readonly id: number; readonly label: string }
+  | { readonly op: 'removeLabel'; readonly id: number; readonly label: string }
+  | { readonly op: 'createIndex'; readonly name: string; readonly label: string; readonly keys: readonly string[] }
+  | { readonly op: 'dropIndex'; readonly name: string }
+  | {
+      readonly op: 'createConstraint';
+      readonly name: string;
+      readonly label: string;
+      readonly keys: readonly string[];
+      readonly kind: 'unique';
+    }
+  | { readonly op: 'dropConstraint'; readonly name: string };
+
+export interface IndexInfo {
+  readonly name: string;
+  readonly label: string;
+  readonly keys: readonly string[];
+  /** True when a uniqueness constraint owns this index. */
+  readonly unique: boolean;
+}
+
+export interface ConstraintInfo {
+  readonly name: string;
+  readonly label: string;
+  readonly keys: readonly string[];
+  readonly kind: 'unique';
+}
+
+/** Read access to the store, as the query layer sees it. Records are live; do not mutate them. */
+export interface GraphReader {
+  node(id: number): NodeRecord | undefined;
+  edge(id: number): EdgeRecord | undefined;
+  /** All live nodes, in id order. */
+  nodes(): Iterable<NodeRecord>;
+  /** All live edges, in id order. */
+  edges(): Iterable<EdgeRecord>;
+  /** Live nodes carrying `label` (empty when the label is unknown). */
+  nodesByLabel(label: string): Iterable<NodeRecord>;
+  readonly nodeCount: number;
+  readonly edgeCount: number;
+  /** Number of live nodes carrying `label`: the planner's cardinality estimate. */
+  labelCount(label: string): number;
+  /**
+   * Nodes with `label` whose property `key` equals `value` (Cypher equality: 1 = 1.0), through a
+   * property index; undefined when no index covers (label, key), so the caller must scan.
+   */
+  lookupIndex(label: string, key: string, value: PropertyValue): Iterable<NodeRecord> | undefined;
+  /** True when an index (or unique constraint) covers (label, key). */
+  hasIndex(label: string, key: string): boolean;
+  /** Every label, relationship type and property key in use, sorted. */
+  labels(): string[];
+  relationshipTypes(): string[];
+  propertyKeys(): string[];
+  indexes(): IndexInfo[];
+  constraints(): ConstraintInfo[];
+  /** The id the next createNode / createEdge command should use. */
+  peekNextNodeId(): number;
+  peekNextEdgeId(): number;
+}

@@ -1,0 +1,20 @@
+/**
+ * Geode: a peer-to-peer, local-first, federated property-graph database for the web.
+ *
+ * @example
+ * ```ts
+ * import { openGeode } from 'geode-db';
+ * const db = await openGeode({ storage: 'memory' });
+ * await db.query("CREATE (:Person {name: 'Ada'})-[:KNOWS]->(:Person {name: 'Alan'})");
+ * const { rows } = await db.query('MATCH (a)-[:KNOWS]->(b) RETURN a.name, b.name');
+ * ```
+ *
+ * @packageDocumentation
+ */
+export { openGeode } from './api/database.ts';
+export type { Geode, GeodeOptions, QueryResult, QueryParams } from './api/database.ts';
+export { GeodeNode, GeodeRelationship, GeodePath } from './api/result.ts';
+export type { ResultValue, ResultRow } from './api/result.ts';
+export { GeodeError, isGeodeError } from './util/errors.ts';
+export type { GeodeErrorCode, SourcePosition } from './util/errors.ts';
+export type { ProcedureDefinition, ProcedureColumn, ProcedureContext } from './query/types.ts';

@@ -1,0 +1,46 @@
+/**
+ * The query layer's public contract.
+ *
+ * `QueryEngine.run(text, params)` parses (through a plan cache keyed by the text), plans, and
+ * executes a statement against a {@link GraphStore}. Writes are turned into {@link GraphCommand}s
+ * and applied to the store as the query runs (so later clauses read earlier writes); the
+ * commands are returned so a replicated host can ship them. If the query fails, the engine
+ * undoes what it applied and rethrows: a failed query leaves the store as it was.
+ */
+import type { GraphCommand } from '../graph/types.ts';
+import type { Value } from '../graph/values.ts';
+
+export interface EngineResult {
+  /** Column names in order (aliases, or the item's text as written). */
+  readonly columns: readonly string[];
+  /** One array per row, cells in column order. Node/edge cells are live store records. */
+  readonly rows: readonly (readonly Value[])[];
+  /** The write commands the statement applied, in order; empty for a read-only statement. */
+  readonly commands: readonly GraphCommand[];
+  /** For EXPLAIN: the plan as readable text (rows then hold one row per plan line). */
+  readonly plan: string | undefined;
+}
+
+export type Params = Readonly<Record<string, Value>>;
+
+/** A procedure's output column. */
+export interface ProcedureColumn {
+  readonly name: string;
+  readonly type: string;
+}
+
+/** A procedure callable with `CALL name(args) YIELD ...`. */
+export interface ProcedureDefinition {
+  /** Dotted name, matched case-insensitively, e.g. `db.labels`. */
+  readonly name: string;
+  readonly description: string;
+  readonly inputs: readonly ProcedureColumn[];
+  readonly outputs: readonly ProcedureColumn[];
+  /** Rows as arrays in `outputs` order. May throw GeodeError. */
+  readonly run: (args: readonly Value[], context: ProcedureContext) => Iterable<readonly Value[]>;
+}
+
+/** What a procedure can see. Later layers (cluster) extend what they put behind it. */
+export interface ProcedureContext {
+  readonly graph: import('../graph/types.ts').GraphReader;
+}
