@@ -15,8 +15,13 @@ export type PropertyEntries = readonly (readonly [string, PropertyValue])[];
 export type GraphCommand =
   /** Create a node with an explicit id (allocated by the writer with `nextNodeId()`). */
   | { readonly op: 'createNode'; readonly id: number; readonly labels: readonly string[]; readonly props: PropertyEntries }
-  /** Delete a node that has no edges left (the writer deletes its edges first for DETACH DELETE). */
-  | { readonly op: 'deleteNode'; readonly id: number }
+  /**
+   * Delete a node that has no edges left (the writer deletes its edges first for DETACH DELETE).
+   * `rewindNextId` appears only in the undo of a createNode that advanced the id counter: it sets
+   * `peekNextNodeId()` back (allowed only when the node is the last one allocated and no other
+   * live node has an id ≥ it), so apply-then-undo restores the store exactly, counters included.
+   */
+  | { readonly op: 'deleteNode'; readonly id: number; readonly rewindNextId?: number }
   | {
       readonly op: 'createEdge';
       readonly id: number;
@@ -25,7 +30,8 @@ export type GraphCommand =
       readonly dst: number;
       readonly props: PropertyEntries;
     }
-  | { readonly op: 'deleteEdge'; readonly id: number }
+  /** Delete an edge. `rewindNextId`: as for deleteNode, for edge ids (undo of createEdge only). */
+  | { readonly op: 'deleteEdge'; readonly id: number; readonly rewindNextId?: number }
   /** Set (value non-null) or remove (value null) one property of a node. */
   | { readonly op: 'setNodeProperty'; readonly id: number; readonly key: string; readonly value: PropertyValue | null }
   | { readonly op: 'setEdgeProperty'; readonly id: number; readonly key: string; readonly value: PropertyValue | null }
@@ -88,3 +94,51 @@ export interface GraphReader {
   peekNextNodeId(): number;
   peekNextEdgeId(): number;
 }
+
+/** A node in a {@link GraphSnapshot}: labels sorted, properties sorted by key. */
+export interface SnapshotNode {
+  readonly id: number;
+  readonly labels: readonly string[];
+  readonly props: PropertyEntries;
+}
+
+/** An edge in a {@link GraphSnapshot}: `src` / `dst` are node ids; properties sorted by key. */
+export interface SnapshotEdge {
+  readonly id: number;
+  readonly type: string;
+  readonly src: number;
+  readonly dst: number;
+  readonly props: PropertyEntries;
+}
+
+/** A plain index (not owned by a constraint) in a {@link GraphSnapshot}. */
+export interface SnapshotIndex {
+  readonly name: string;
+  readonly label: string;
+  readonly keys: readonly string[];
+}
+
+/**
+ * The whole store as plain data (integers as bigint, like commands): what Raft ships to a
+ * lagging follower and what storage writes. Canonical: nodes and edges in id order, labels and
+ * property keys sorted, indexes and constraints sorted by name, so two stores holding the same
+ * graph give deep-equal snapshots. `GraphStore.restore(snapshot)` rebuilds it exactly.
+ */
+export interface GraphSnapshot {
+  readonly version: 1;
+  /** What `peekNextNodeId()` / `peekNextEdgeId()` return: max id ever seen + 1. */
+  readonly nextNodeId: number;
+  readonly nextEdgeId: number;
+  readonly nodes: readonly SnapshotNode[];
+  readonly edges: readonly SnapshotEdge[];
+  readonly indexes: readonly SnapshotIndex[];
+  readonly constraints: readonly ConstraintInfo[];
+}
+
+/*
+ * Typed adjacency (not part of GraphReader, so other readers need not implement it): the free
+ * functions `outByType(node, type)` / `inByType(node, type)` from `./adjacency.ts` (re-exported
+ * by `src/graph/index.ts`) give a node's live edges of one type in edge-id order. High-degree
+ * nodes group their edges by type once and keep the groups until their adjacency changes.
+ * `node.outDegree` / `node.inDegree` count live edges without touching the arrays.
+ */

@@ -1,0 +1,13 @@
+/**
+ * The graph layer: values, records, the command/reader contract, and the in-memory store.
+ * Other layers import from here only.
+ */
+export * from './types.ts';
+export * from './values.ts';
+export { EMPTY_PROPS, EdgeRecord, NodeRecord, PathValue } from './records.ts';
+export type { AdjacencyTypeCache } from './records.ts';
+export { GraphStore, INDEX_KEYS_MAX } from './store.ts';
+export { isNaNKeyed, valueKey } from './value-key.ts';
+export type { ValueKey } from './value-key.ts';
+export { checkStorable, isStorable } from './storable.ts';
+export { inByType, outByType, TYPE_CACHE_MIN_DEGREE } from './adjacency.ts';
