@@ -2,6 +2,7 @@
  * The embedded database: one peer, no cluster. `openGeode()` is the entry point.
  */
 import { GeodeError } from '../util/errors.ts';
+import { AssertionError } from '../util/assert.ts';
 import { GraphStore } from '../graph/index.ts';
 import type { GraphReader } from '../graph/types.ts';
 import type { Value } from '../graph/values.ts';
@@ -85,6 +86,9 @@ function toParamValue(v: unknown, path: string): Value {
   }
 }
 
+/** The store under each embedded database, for {@link storeOf}. */
+const storeByDatabase = new WeakMap<Geode, GraphStore>();
+
 class EmbeddedGeode implements Geode {
   readonly #store: GraphStore;
   readonly #engine: QueryEngine;
@@ -93,6 +97,7 @@ class EmbeddedGeode implements Geode {
   constructor(store: GraphStore) {
     this.#store = store;
     this.#engine = new QueryEngine(store);
+    storeByDatabase.set(this, store);
   }
 
   get graph(): GraphReader {
@@ -152,4 +157,25 @@ export function openGeode(options: GeodeOptions = {}): Promise<Geode> {
     );
   }
   return Promise.resolve(new EmbeddedGeode(new GraphStore()));
+}
+
+/**
+ * Opens a database over an existing store (e.g. one restored from a snapshot by the CLI).
+ *
+ * @internal Tools only (the CLI's `--data` snapshots); not part of the public API.
+ */
+export function openGeodeOnStore(store: GraphStore): Geode {
+  return new EmbeddedGeode(store);
+}
+
+/**
+ * The store under a database opened by {@link openGeode} or {@link openGeodeOnStore}, e.g. to
+ * snapshot it. Throws an assertion error for any other object.
+ *
+ * @internal Tools only (the CLI's `--data` snapshots); not part of the public API.
+ */
+export function storeOf(db: Geode): GraphStore {
+  const store = storeByDatabase.get(db);
+  if (store === undefined) throw new AssertionError('storeOf: not a database opened by openGeode/openGeodeOnStore');
+  return store;
 }

@@ -1,0 +1,150 @@
+/**
+ * `geode`: the command line. `geode query` runs statements (one with `-e`, else a prompt);
+ * `geode import` loads an LDBC SNB CSV folder. Both work on the graph snapshot of a data
+ * directory (`--data`, default `./.geode`) until the storage layer exists.
+ */
+import { Command, Option } from 'commander';
+import { pathToFileURL } from 'node:url';
+import { resolve } from 'node:path';
+import type { QueryParams } from '../../../src/api/database.ts';
+import { isGeodeError } from '../../../src/util/errors.ts';
+import { DEFAULT_DATA_DIR, openDataDir, openEmptyData, saveDataDir } from './data-dir.ts';
+import { formatError } from './format.ts';
+import { createImportReporter, formatImportSummary } from './import-progress.ts';
+import { importLdbcFolder } from './import/importer.ts';
+import { parseParams } from './params.ts';
+import { runRepl } from './repl.ts';
+import { runStatement } from './run-query.ts';
+
+/** Where the CLI writes; tests pass their own. */
+export interface CliIo {
+  readonly stdout: NodeJS.WriteStream;
+  readonly stderr: NodeJS.WriteStream;
+  readonly stdin: NodeJS.ReadStream;
+}
+
+interface QueryOptions {
+  readonly e?: string;
+  readonly json?: boolean;
+  readonly param: string[];
+  readonly data: string;
+}
+
+interface ImportOptions {
+  readonly data: string;
+  readonly replace?: boolean;
+}
+
+function terminalColumns(io: CliIo): number | undefined {
+  return io.stdout.isTTY === true ? io.stdout.columns : undefined;
+}
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+async function queryCommand(opts: QueryOptions, io: CliIo): Promise<number> {
+  const params: QueryParams = parseParams(opts.param);
+  const { db } = openDataDir(opts.data);
+  const save = (): void => saveDataDir(opts.data, db);
+  if (opts.e !== undefined) {
+    const out = await runStatement(db, opts.e, params, opts.json === true, terminalColumns(io));
+    if (!out.ok) {
+      io.stderr.write(`${out.stderr}\n`);
+      return 1;
+    }
+    io.stdout.write(`${out.stdout}\n`);
+    if (out.writes > 0) save();
+    return 0;
+  }
+  const interactive = io.stdin.isTTY === true && io.stdout.isTTY === true;
+  const failures = await runRepl({
+    db,
+    params,
+    json: opts.json === true,
+    afterWrite: save,
+    input: io.stdin,
+    output: io.stdout,
+    errorOutput: io.stderr,
+    interactive,
+    terminalColumns: terminalColumns(io),
+  });
+  // A piped script fails as a whole when one of its statements failed; the prompt never does.
+  return !interactive && failures > 0 ? 1 : 0;
+}
+
+async function importCommand(folder: string, opts: ImportOptions, io: CliIo): Promise<number> {
+  const { db, restored } = opts.replace === true ? openEmptyData() : openDataDir(opts.data);
+  if (restored) io.stderr.write(`Adding to the existing graph in ${opts.data} (use --replace to start empty)\n`);
+  const reporter = createImportReporter(io.stderr);
+  try {
+    const summary = await importLdbcFolder(db, resolve(folder), reporter);
+    reporter.done();
+    const saveStarted = performance.now();
+    saveDataDir(opts.data, db);
+    io.stdout.write(`${formatImportSummary(summary, performance.now() - saveStarted, opts.data)}\n`);
+    return 0;
+  } finally {
+    reporter.done();
+  }
+}
+
+/** The commander program; `run` executes it. */
+export function buildProgram(io: CliIo, setExitCode: (code: number) => void): Command {
+  const program = new Command();
+  program
+    .name('geode')
+    .description('Geode graph database: query and import (GQL / openCypher)')
+    .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) })
+    .showHelpAfterError();
+  const dataOption = (): Option =>
+    new Option('--data <dir>', 'data directory holding graph.snapshot').default(DEFAULT_DATA_DIR);
+  program
+    .command('query')
+    .description('run a statement (-e) or open an interactive prompt')
+    .option('-e, --execute <text>', 'run one statement, print its result and exit')
+    .option('--json', 'print the result as one JSON document {columns, rows}')
+    .option('-p, --param <key=value>', 'a query parameter ($key), repeatable; 42, 4.2, true, \'text\', JSON', collect, [])
+    .addOption(dataOption())
+    .action(async (opts: { execute?: string; json?: boolean; param: string[]; data: string }) => {
+      setExitCode(await queryCommand({ e: opts.execute, json: opts.json, param: opts.param, data: opts.data }, io));
+    });
+  program
+    .command('import')
+    .description('import an LDBC SNB CSV folder (static/ and dynamic/ with |-separated files)')
+    .argument('<folder>', 'the LDBC folder, e.g. ../shared/ldbc-snb-sf-tiny')
+    .option('--replace', 'start from an empty graph instead of adding to the data directory')
+    .addOption(dataOption())
+    .action(async (folder: string, opts: ImportOptions) => {
+      setExitCode(await importCommand(folder, opts, io));
+    });
+  return program;
+}
+
+/** Runs the CLI on `argv` (as `process.argv`); resolves with the exit code. */
+export async function run(argv: readonly string[], io: CliIo): Promise<number> {
+  let code = 0;
+  const program = buildProgram(io, (c) => {
+    code = c;
+  });
+  program.exitOverride();
+  try {
+    await program.parseAsync([...argv]);
+  } catch (err) {
+    if (typeof err === 'object' && err !== null && 'exitCode' in err && (err as { code?: unknown }).code !== undefined) {
+      // A commander error (bad option, --help, --version): commander has printed it already.
+      const commanderCode = (err as { exitCode: unknown }).exitCode;
+      return typeof commanderCode === 'number' ? commanderCode : 1;
+    }
+    io.stderr.write(`${formatError(err)}\n`);
+    if (!isGeodeError(err) && err instanceof Error && err.stack !== undefined) io.stderr.write(`${err.stack}\n`);
+    return 1;
+  }
+  return code;
+}
+
+const isMain = process.argv[1] !== undefined && import.meta.url === pathToFileURL(resolve(process.argv[1])).href;
+if (isMain) {
+  const code = await run(process.argv, { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin });
+  process.exitCode = code;
+}

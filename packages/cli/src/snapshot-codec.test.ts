@@ -1,0 +1,68 @@
+import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { GraphStore } from '../../../src/graph/index.ts';
+import { isGeodeError } from '../../../src/util/errors.ts';
+import { decodeSnapshot, encodeSnapshot } from './snapshot-codec.ts';
+
+describe('snapshot codec', () => {
+  it('keeps integers as bigint and floats as number, int64 extremes included', () => {
+    const data = { ints: [0n, 1n, -1n, 2n ** 63n - 1n, -(2n ** 63n)], floats: [0, 1, 1.5, 2 ** 60, -3, Number.MAX_VALUE] };
+    expect(decodeSnapshot(encodeSnapshot(data))).toEqual(data);
+    const back = decodeSnapshot(encodeSnapshot(data)) as typeof data;
+    expect(typeof back.ints[1]).toBe('bigint');
+    expect(typeof back.floats[1]).toBe('number');
+  });
+
+  it('keeps Maps, Sets, null-prototype objects and awkward keys', () => {
+    const nullProto = Object.create(null) as Record<string, unknown>;
+    nullProto['__proto__'] = 1n;
+    nullProto['a'] = 'x';
+    const data = { m: new Map<unknown, unknown>([['k', 1n], [2n, [1.5]]]), s: new Set(['a', 'b']), o: nullProto };
+    const back = decodeSnapshot(encodeSnapshot(data)) as typeof data;
+    expect(back.m).toEqual(data.m);
+    expect(back.s).toEqual(data.s);
+    expect(Object.getPrototypeOf(back.o)).toBeNull();
+    expect(Object.keys(back.o)).toEqual(['__proto__', 'a']);
+    expect(back.o['__proto__']).toBe(1n);
+  });
+
+  it('round-trips any JSON-like tree of storable values (property)', () => {
+    const leaf = fc.oneof(fc.bigInt({ min: -(2n ** 63n), max: 2n ** 63n - 1n }), fc.double({ noNaN: true }), fc.string(), fc.boolean(), fc.constant(null));
+    const tree = fc.letrec((tie) => ({
+      node: fc.oneof({ depthSize: 'small' }, leaf, fc.array(tie('node'), { maxLength: 4 }), fc.dictionary(fc.string(), tie('node'), { maxKeys: 4 })),
+    })).node;
+    fc.assert(
+      fc.property(tree, (value) => {
+        expect(decodeSnapshot(encodeSnapshot(value))).toEqual(value);
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('round-trips a graph store snapshot exactly', () => {
+    const store = new GraphStore();
+    store.apply({ op: 'createIndex', name: 'ix', label: 'Person', keys: ['id'] });
+    store.apply({ op: 'createNode', id: 1, labels: ['Person'], props: [['id', 2n ** 62n], ['name', 'Ada'], ['langs', ['en', 'fr']], ['score', 1.0]] });
+    store.apply({ op: 'createNode', id: 2, labels: ['Person', 'Admin'], props: [['id', 7n]] });
+    store.apply({ op: 'createEdge', id: 1, type: 'KNOWS', src: 1, dst: 2, props: [['since', '2010-01-01']] });
+    const snapshot = store.snapshot();
+    const restored = GraphStore.restore(decodeSnapshot(encodeSnapshot(snapshot)) as typeof snapshot);
+    expect(restored.snapshot()).toEqual(snapshot);
+    expect(restored.node(1)?.props.get('id')).toBe(2n ** 62n);
+    expect(restored.node(1)?.props.get('score')).toBe(1);
+    expect(restored.hasIndex('Person', 'id')).toBe(true);
+  });
+
+  it('refuses bytes that are not a snapshot, or a truncated one', () => {
+    const bytes = encodeSnapshot({ a: [1n, 2n, 3n] });
+    for (const bad of [new Uint8Array([1, 2, 3]), bytes.subarray(0, bytes.length - 3)]) {
+      let caught: unknown;
+      try {
+        decodeSnapshot(bad, 'x.snapshot');
+      } catch (err) {
+        caught = err;
+      }
+      expect(isGeodeError(caught, 'INPUT_INVALID')).toBe(true);
+    }
+  });
+});
