@@ -1,0 +1,288 @@
+/**
+ * The embedded database in a real browser: builds the demo with Vite, serves the build from a tiny
+ * static server on loopback, drives it in headless Chromium through playwright-core, and checks
+ * what a user of the query console sees.
+ *
+ * Needs Chromium at `$CHROMIUM_PATH` or `/usr/bin/chromium` (`.ci/run` installs it); without it the
+ * suite fails with a message saying so, it never skips.
+ */
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { createServer, type Server } from 'node:http';
+import { builtinModules } from 'node:module';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { extname, join, normalize, resolve, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { build, type Plugin } from 'vite';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const REPO = resolve(fileURLToPath(new URL('..', import.meta.url)));
+const CHROMIUM_PATH = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
+const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+/** Upper bound for any single wait in the page; the whole file stays well under a minute. */
+const WAIT_MS = 15_000;
+
+const NODE_BUILTINS = new Set(builtinModules.flatMap((m) => [m, `node:${m}`]));
+
+/** A Vite plugin that records every import of a Node built-in (`importer → specifier`) in the browser bundle. */
+function nodeBuiltinRecorder(found: string[]): Plugin {
+  return {
+    name: 'geode-e2e-node-builtin-recorder',
+    enforce: 'pre',
+    resolveId(source, importer) {
+      if (NODE_BUILTINS.has(source) || NODE_BUILTINS.has(source.split('/')[0] ?? '')) {
+        found.push(`${importer === undefined ? '(entry)' : importer.replace(REPO + sep, '')} imports '${source}'`);
+      }
+      return null;
+    },
+  };
+}
+
+const CONTENT_TYPES: Readonly<Record<string, string>> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.json': 'application/json',
+  '.svg': 'image/svg+xml',
+  '.wasm': 'application/wasm',
+  '.map': 'application/json',
+};
+
+/** Serves `root` read-only on 127.0.0.1 at a free port; `/` is `index.html`, nothing outside `root` is reachable. */
+async function serveStatic(root: string): Promise<{ server: Server; url: string }> {
+  const server = createServer((req, res) => {
+    void (async () => {
+      const pathname = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
+      const file = normalize(join(root, pathname === '/' ? 'index.html' : pathname));
+      if (req.method !== 'GET' || !file.startsWith(root + sep)) {
+        res.writeHead(req.method !== 'GET' ? 405 : 403).end();
+        return;
+      }
+      try {
+        const body = await readFile(file);
+        res.writeHead(200, {
+          'content-type': CONTENT_TYPES[extname(file)] ?? 'application/octet-stream',
+          'cache-control': 'no-store',
+        });
+        res.end(body);
+      } catch {
+        res.writeHead(404, { 'content-type': 'text/plain' }).end('not found');
+      }
+    })();
+  });
+  await new Promise<void>((ok, fail) => {
+    server.once('error', fail);
+    server.listen(0, '127.0.0.1', () => ok());
+  });
+  const { port } = server.address() as AddressInfo;
+  return { server, url: `http://127.0.0.1:${port}/` };
+}
+
+let outDir: string | undefined;
+let server: Server | undefined;
+let baseUrl = '';
+let browser: Browser | undefined;
+const builtinImports: string[] = [];
+/** Uncaught exceptions and console errors of every page, so a test can say the page stayed healthy. */
+const pageProblems: string[] = [];
+/**
+ * Why the harness could not start, if it could not. Kept rather than thrown from beforeAll (which
+ * vitest reports as skipped tests) so that every test FAILS with the reason.
+ */
+let setupError: unknown;
+/** The demo bundle was built (the bundle check needs no browser). */
+let built = false;
+
+/** Throws the harness set-up failure, if any; every test starts with it. */
+function harnessReady(): void {
+  if (setupError !== undefined) throw setupError;
+}
+
+beforeAll(async () => {
+  try {
+    await startHarness();
+  } catch (err) {
+    setupError = err;
+  }
+}, 60_000);
+
+async function startHarness(): Promise<void> {
+  outDir = await mkdtemp(join(tmpdir(), 'geode-demo-'));
+  await build({
+    configFile: join(REPO, 'vite.config.ts'),
+    root: join(REPO, 'demo'),
+    logLevel: 'warn',
+    plugins: [nodeBuiltinRecorder(builtinImports)],
+    build: { outDir, emptyOutDir: true },
+  });
+  built = true;
+  if (!existsSync(CHROMIUM_PATH)) {
+    throw new Error(
+      `Chromium not found at ${CHROMIUM_PATH}: install it (apt-get install chromium, as .ci/run does) ` +
+        'or point CHROMIUM_PATH at a Chromium binary. The browser tests do not skip.',
+    );
+  }
+  ({ server, url: baseUrl } = await serveStatic(outDir));
+  browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS, timeout: 30_000 });
+}
+
+afterAll(async () => {
+  await browser?.close();
+  if (server !== undefined) {
+    server.closeAllConnections();
+    await new Promise<void>((ok) => server!.close(() => ok()));
+  }
+  if (outDir !== undefined) await rm(outDir, { recursive: true, force: true });
+});
+
+/** A fresh tab on the demo, waited until the console says it is ready. */
+async function openDemo(): Promise<Page> {
+  harnessReady();
+  const page = await browser!.newPage();
+  page.setDefaultTimeout(WAIT_MS);
+  page.on('pageerror', (err) => pageProblems.push(`pageerror: ${err.message}`));
+  page.on('console', (msg) => {
+    if (msg.type() === 'error') pageProblems.push(`console.error: ${msg.text()}`);
+  });
+  await page.goto(baseUrl);
+  await page.waitForSelector('body[data-ready="true"]', { state: 'attached' });
+  return page;
+}
+
+function runsSoFar(page: Page): Promise<number> {
+  return page.evaluate(() => Number(document.body.dataset['runs'] ?? '0'));
+}
+
+/** Waits until the console has finished one more statement than `before`. */
+async function waitForRun(page: Page, before: number): Promise<void> {
+  await page.waitForFunction((n) => Number(document.body.dataset['runs'] ?? '0') > n, before);
+}
+
+/** Types `text` into the query box (replacing what is there) and runs it with Ctrl+Enter, as a user does. */
+async function typeAndRun(page: Page, text: string): Promise<void> {
+  const before = await runsSoFar(page);
+  const box = page.locator('#query');
+  await box.fill('');
+  await box.pressSequentially(text);
+  await box.press('Control+Enter');
+  await waitForRun(page, before);
+}
+
+/** The result table as text: header row first, then one array per row. */
+function tableText(page: Page): Promise<string[][]> {
+  return page.$$eval('#result tr', (trs) => trs.map((tr) => [...tr.children].map((c) => c.textContent ?? '')));
+}
+
+describe('the demo query console in Chromium', () => {
+  it('bundles for the browser without importing any Node built-in module', () => {
+    if (!built) harnessReady();
+    expect(builtinImports, `Node built-ins in the browser bundle:\n${builtinImports.join('\n')}`).toEqual([]);
+  });
+
+  it('opens the embedded database and marks the page ready with an empty graph', async () => {
+    const page = await openDemo();
+    try {
+      await expect.poll(() => page.locator('#status').textContent()).toContain('0 nodes');
+      expect(await page.evaluate(() => typeof window.geode?.query)).toBe('function');
+      expect(pageProblems).toEqual([]);
+    } finally {
+      await page.close();
+    }
+  });
+
+  it('loads the sample graph and shows each person with the friends they know', async () => {
+    const page = await openDemo();
+    try {
+      const before = await runsSoFar(page);
+      await page.getByRole('button', { name: 'Load sample graph' }).click();
+      await waitForRun(page, before);
+      expect(await page.locator('#error').isHidden()).toBe(true);
+      expect(await page.locator('#status').textContent()).toContain('8 writes');
+
+      await typeAndRun(
+        page,
+        'MATCH (p:Person)-[:KNOWS]->(f:Person)\nRETURN p.name AS person, collect(f.name) AS friends, count(*) AS n\nORDER BY person',
+      );
+      expect(await page.locator('#error').isHidden()).toBe(true);
+      expect(await tableText(page)).toEqual([
+        ['person', 'friends', 'n'],
+        ["'Ada'", "['Alan']", '1'],
+        ["'Alan'", "['Grace']", '1'],
+        ["'Edsger'", "['Ada']", '1'],
+        ["'Grace'", "['Edsger']", '1'],
+      ]);
+      expect(await page.locator('#status').textContent()).toMatch(/^4 rows · 0 writes · .* ms · graph: 4 nodes, 4 relationships$/);
+
+      await typeAndRun(page, 'MATCH (a:Person {name: $n})-[:KNOWS*2]->(c) RETURN c.name AS two_hops');
+      // A missing parameter must surface as an error, not as an empty result.
+      expect(await page.locator('#error').getAttribute('data-code')).toBe('GQL_PARAMETER_MISSING');
+      expect(pageProblems).toEqual([]);
+    } finally {
+      await page.close();
+    }
+  });
+
+  it('shows a bad query as GQL_SYNTAX with a caret under the offending token, and keeps the graph', async () => {
+    const page = await openDemo();
+    try {
+      const bad = 'MATCH (n RETURN n';
+      await typeAndRun(page, bad);
+      const errorBox = page.locator('#error');
+      expect(await errorBox.isVisible()).toBe(true);
+      expect(await errorBox.getAttribute('data-code')).toBe('GQL_SYNTAX');
+      const text = (await errorBox.textContent()) ?? '';
+      expect(text.startsWith('GQL_SYNTAX: ')).toBe(true);
+      const lines = text.split('\n');
+      const excerptAt = lines.indexOf(bad);
+      expect(excerptAt, `no excerpt line in:\n${text}`).toBeGreaterThan(0);
+      expect(lines[excerptAt + 1]).toBe(' '.repeat(bad.indexOf('RETURN')) + '^');
+      expect(await page.locator('#result tr').count()).toBe(0);
+      expect(await page.locator('#status').textContent()).toContain('error GQL_SYNTAX');
+
+      // The console recovers: the next good statement clears the error and renders its rows.
+      await typeAndRun(page, 'RETURN 1 + 1 AS two, 0.5 AS half');
+      expect(await errorBox.isHidden()).toBe(true);
+      expect(await tableText(page)).toEqual([
+        ['two', 'half'],
+        ['2', '0.5'],
+      ]);
+    } finally {
+      await page.close();
+    }
+  });
+
+  it('round-trips integers past 2^53 exactly as bigint through window.geode', async () => {
+    const page = await openDemo();
+    try {
+      const out = await page.evaluate(async () => {
+        const db = window.geode!;
+        const literal = (await db.query('RETURN 9007199254740993 AS x')).rows[0]!['x'];
+        const param = (await db.query('RETURN $x + 1 AS y', { x: 9007199254740993n })).rows[0]!['y'];
+        await db.query('CREATE (:Big {v: 9223372036854775807})');
+        const stored = (await db.query('MATCH (b:Big) RETURN b.v AS v')).rows[0]!['v'];
+        return { literal, param, stored, types: [typeof literal, typeof param, typeof stored] };
+      });
+      expect(out.types).toEqual(['bigint', 'bigint', 'bigint']);
+      expect(out.literal).toBe(9007199254740993n);
+      expect(out.param).toBe(9007199254740994n);
+      expect(out.stored).toBe(9223372036854775807n);
+
+      // The console prints the exact digits too.
+      await typeAndRun(page, 'RETURN 9007199254740993 AS x');
+      expect(await tableText(page)).toEqual([['x'], ['9007199254740993']]);
+      expect(pageProblems).toEqual([]);
+    } finally {
+      await page.close();
+    }
+  });
+});
