@@ -11,3 +11,5 @@ export { isNaNKeyed, valueKey } from './value-key.ts';
 export type { ValueKey } from './value-key.ts';
 export { checkStorable, isStorable } from './storable.ts';
 export { inByType, outByType, TYPE_CACHE_MIN_DEGREE } from './adjacency.ts';
+export { buildPropertyColumn, COLUMN_MISSING, COLUMN_NUMBER, COLUMN_OTHER } from './property-column.ts';
+export type { PropertyColumn } from './property-column.ts';

@@ -22,6 +22,7 @@ import { assert } from '../util/assert.ts';
 import { IdTable } from './id-table.ts';
 import { EdgeRecord, EMPTY_PROPS, NodeRecord } from './records.ts';
 import { checkStorable, isStorable } from './storable.ts';
+import { buildPropertyColumn, type PropertyColumn } from './property-column.ts';
 import type {
   ConstraintInfo,
   GraphCommand,
@@ -38,6 +39,8 @@ import type { PropertyValue, Value } from './values.ts';
 
 /** Dead entries an adjacency array may hold before it is compacted eagerly (also: more than half dead). */
 const ADJACENCY_DEAD_MIN = 16;
+/** Property columns the store caches for scans (each is ~17 bytes per node of its label). */
+const PROPERTY_COLUMNS_MAX = 16;
 /** Keys per index / constraint: a bound so a command cannot ask for unbounded work. */
 export const INDEX_KEYS_MAX = 16;
 
@@ -193,6 +196,8 @@ export class GraphStore implements GraphReader {
   readonly #edges = new IdTable<EdgeRecord>();
   #nextNodeId = 1;
   #nextEdgeId = 1;
+  #version = 0;
+  readonly #columns = new Map<string, PropertyColumn>();
   readonly #labelIndex = new Map<string, Set<NodeRecord>>();
   readonly #typeCounts = new Map<string, number>();
   /** Live (node or edge) records holding each property key. */
@@ -246,6 +251,28 @@ export class GraphStore implements GraphReader {
     const b = index.buckets.get(valueKey(value));
     if (b === undefined) return [];
     return b instanceof Set ? Array.from(b) : [b];
+  }
+
+  /**
+   * Counts every apply (successful or refused): a reader that saw version v and sees v again
+   * knows nothing changed in between.
+   */
+  get version(): number {
+    return this.#version;
+  }
+
+  /**
+   * The column of property `key` over the live nodes of `label`, as of now (see
+   * {@link PropertyColumn}). Cached until the next write; at most `PROPERTY_COLUMNS_MAX` kept.
+   */
+  propertyColumn(label: string, key: string): PropertyColumn {
+    const cacheKey = `${label}\u0000${key}`;
+    const cached = this.#columns.get(cacheKey);
+    if (cached !== undefined && cached.version === this.#version) return cached;
+    if (this.#columns.size >= PROPERTY_COLUMNS_MAX) this.#columns.clear();
+    const column = buildPropertyColumn(this.#version, this.nodesByLabel(label), key);
+    this.#columns.set(cacheKey, column);
+    return column;
   }
 
   hasIndex(label: string, key: string): boolean {
@@ -318,6 +345,7 @@ export class GraphStore implements GraphReader {
 
   #apply(c: GraphCommand, undo: boolean): GraphCommand[] {
     if (typeof c !== 'object' || c === null) throw inputInvalid('a command must be an object');
+    this.#version++;
     switch (c.op) {
       case 'createNode':
         return this.#createNode(c.id, c.labels, c.props, undo);

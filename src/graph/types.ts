@@ -8,6 +8,7 @@
  */
 import type { EdgeRecord, NodeRecord } from './records.ts';
 import type { PropertyValue } from './values.ts';
+import type { PropertyColumn } from './property-column.ts';
 
 /** A property list in a command: `[key, value]` pairs, keys unique, values never null. */
 export type PropertyEntries = readonly (readonly [string, PropertyValue])[];
@@ -84,6 +85,10 @@ export interface GraphReader {
   lookupIndex(label: string, key: string, value: PropertyValue): Iterable<NodeRecord> | undefined;
   /** True when an index (or unique constraint) covers (label, key). */
   hasIndex(label: string, key: string): boolean;
+  /** Bumped by every write: equal versions mean nothing changed in between. */
+  readonly version: number;
+  /** A columnar snapshot of property `key` over the nodes of `label`, for filtered scans. */
+  propertyColumn(label: string, key: string): PropertyColumn;
   /** Every label, relationship type and property key in use, sorted. */
   labels(): string[];
   relationshipTypes(): string[];

@@ -2,8 +2,10 @@
  * valueKey: a hashable key for a value such that values equal under Cypher equality get the
  * same key. Indexes and uniqueness constraints bucket by it.
  *
- * - integers (bigint) and integral floats map to the same bigint: `1n` and `1.0` share `1n`;
- *   `-0.0` maps to `0n`. Comparison is exact, as in Cypher (`2^53 + 1 <> 2.0^53`).
+ * - integers (bigint) and integral floats map to the same key: a number inside the safe-integer
+ *   range (`1n` and `1.0` share `1`; `-0.0` maps to `0`), the exact bigint outside it. Comparison
+ *   is exact, as in Cypher (`2^53 + 1 <> 2.0^53`). Non-integral floats are never integral, so
+ *   they cannot collide with an integer's number key.
  * - other floats map to themselves (a number); `NaN` maps to `NaN`, but NaN equals nothing, so
  *   callers must not treat two NaN keys as a match (see {@link isNaNKeyed}).
  * - booleans map to themselves.
@@ -16,6 +18,9 @@
 import type { Value } from './values.ts';
 import { EdgeRecord, NodeRecord, PathValue } from './records.ts';
 
+const SAFE_MAX = BigInt(Number.MAX_SAFE_INTEGER);
+const SAFE_MIN = -SAFE_MAX;
+
 /** What {@link valueKey} returns: usable as a Map or Set key. */
 export type ValueKey = string | number | bigint | boolean;
 
@@ -25,10 +30,13 @@ export function valueKey(v: Value): ValueKey {
     case 'string':
       return v.length !== 0 && v.charCodeAt(0) === 0 ? '\u0000' + v : v;
     case 'bigint':
+      // Safe-range integers key as numbers: V8 hashes a number key far faster than a BigInt one.
+      return v >= SAFE_MIN && v <= SAFE_MAX ? Number(v) : v;
     case 'boolean':
       return v;
     case 'number':
-      return Number.isInteger(v) ? BigInt(v) : v;
+      // Integral floats share the integer's key; past 2^53 the exact BigInt value is the key.
+      return Number.isInteger(v) && !Number.isSafeInteger(v) ? BigInt(v) : v === 0 ? 0 : v;
     default:
       return '\u0000\u0001' + encode(v);
   }

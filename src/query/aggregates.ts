@@ -19,7 +19,7 @@ import { groupingKey, orderCompare, typeName } from './value-ops.ts';
 
 /** One running aggregate. `add` may throw GeodeError; `result` is read once, after the last `add`. */
 export interface Aggregator {
-  /** Feeds one row: `args` are the evaluated arguments (`count(*)` passes none). */
+  /** Feeds one row: `args` are the evaluated arguments (`count(*)` passes none). The caller may reuse the array after `add` returns: never keep it. */
   add(args: readonly Value[]): void;
   result(): Value;
 }

@@ -504,7 +504,7 @@ function compileBinary(opName: string, l: Eval, r: Eval, logical: boolean): Eval
   return (row, ctx) => f(l(row, ctx), r(row, ctx));
 }
 
-function compareOp(op: string, a: Value, b: Value): Value {
+export function compareOp(op: string, a: Value, b: Value): Value {
   switch (op) {
     case '=':
       return cypherEquals(a, b);

@@ -87,6 +87,7 @@ interface Group {
 export class AggregatePipe implements Pipe {
   #groups = new Map<unknown, Group>();
   #single: Group | undefined;
+  readonly #oneArg: Value[] = [null];
   constructor(
     private readonly next: Pipe,
     private readonly keyEvals: readonly Eval[],
@@ -111,6 +112,17 @@ export class AggregatePipe implements Pipe {
     if (nk === 0) {
       if (this.#single === undefined) this.#single = this.#newGroup([]);
       g = this.#single;
+    } else if (nk === 1) {
+      // One grouping key (the common case): no key array unless the group is new.
+      const v = this.keyEvals[0]!(row, ctx);
+      const k = groupingKey(v);
+      let found = this.#groups.get(k);
+      if (found === undefined) {
+        found = this.#newGroup([v]);
+        this.#groups.set(k, found);
+        checkRows(this.#groups.size, 'aggregation');
+      }
+      g = found;
     } else {
       const keys = new Array<Value>(nk);
       for (let i = 0; i < nk; i++) keys[i] = this.keyEvals[i]!(row, ctx);
@@ -128,7 +140,12 @@ export class AggregatePipe implements Pipe {
       const a = aggs[i]!;
       const args = a.args;
       if (args.length === 0) g.aggs[i]!.add(NO_ARGS);
-      else if (args.length === 1) g.aggs[i]!.add([args[0]!(row, ctx)]);
+      else if (args.length === 1) {
+        // Aggregators read their arguments during add() and never keep the array: reuse one.
+        const one = this.#oneArg;
+        one[0] = args[0]!(row, ctx);
+        g.aggs[i]!.add(one);
+      }
       else g.aggs[i]!.add(args.map((f) => f(row, ctx)));
     }
     return true;

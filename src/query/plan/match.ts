@@ -6,6 +6,7 @@
  */
 import type { Expression, NodePattern, PathPattern, RelationshipPattern } from '../../gql/ast.ts';
 import { compileExpr, freeVariables } from '../exec/expr.ts';
+import { ColumnFilterScanPipe, type ColumnComparison } from '../exec/column-scan.ts';
 import type { Eval } from '../exec/context.ts';
 import {
   AllNodesScanPipe,
@@ -57,6 +58,8 @@ interface Conjunct {
   readonly label?: { readonly node: string; readonly name: string };
   /** For index seeks: `node.key = value` with `value` free of this MATCH's new variables. */
   readonly eq?: { readonly node: string; readonly key: string; readonly value: Expression; readonly eval: Eval };
+  /** For fused column scans: `node.key <op> value` with `value` a literal number or a parameter. */
+  readonly cmp?: { readonly node: string; readonly key: string; readonly op: ColumnComparison; readonly eval: Eval };
 }
 
 export interface PlannedPattern {
@@ -214,6 +217,24 @@ function equalityOf(e: Expression, compile: (x: Expression) => Eval): Conjunct['
   return undefined;
 }
 
+const FLIPPED: Readonly<Record<string, ColumnComparison>> = { '=': '=', '<': '>', '<=': '>=', '>': '<', '>=': '<=' };
+
+/** `n.key <op> c` (or `c <op> n.key`) with `c` a number literal or a parameter: a fused scan can take it. */
+function columnComparisonOf(e: Expression, compile: (x: Expression) => Eval): Conjunct['cmp'] | undefined {
+  if (e.kind !== 'Comparison' || e.operators.length !== 1) return undefined;
+  const op = e.operators[0]!;
+  if (FLIPPED[op] === undefined) return undefined;
+  const [l, r] = e.operands as [Expression, Expression];
+  const fixed = (x: Expression): boolean =>
+    x.kind === 'Parameter' || (x.kind === 'Literal' && (typeof x.value === 'bigint' || typeof x.value === 'number'));
+  if (l.kind === 'PropertyAccess' && l.object.kind === 'Variable' && fixed(r)) {
+    return { node: l.object.name, key: l.key, op: op as ColumnComparison, eval: compile(r) };
+  }
+  if (r.kind === 'PropertyAccess' && r.object.kind === 'Variable' && fixed(l)) {
+    return { node: r.object.name, key: r.key, op: FLIPPED[op]!, eval: compile(l) };
+  }
+  return undefined;
+}
 
 /** The state of planning one MATCH. */
 interface MatchCtx {
@@ -247,7 +268,16 @@ export function planPatternPipeline(
   for (const c of conjuncts(where)) {
     const deps = [...freeVariables(c)].filter((v) => known.has(v));
     const eq = equalityOf(c, compile);
-    preds.push({ ast: c, text: exprText(st, c), deps: new Set(deps), eval: compile(c), done: false, ...(eq === undefined ? {} : { eq }) });
+    const cmp = columnComparisonOf(c, compile);
+    preds.push({
+      ast: c,
+      text: exprText(st, c),
+      deps: new Set(deps),
+      eval: compile(c),
+      done: false,
+      ...(eq === undefined ? {} : { eq }),
+      ...(cmp === undefined ? {} : { cmp }),
+    });
   }
   const newNames = new Set([...scope.vars.keys()].filter((n) => !outer.has(n)));
   const m: MatchCtx = { st, scope, preds, bound: new Set(outer.vars.keys()), ops: [], rels: [], newNames };
@@ -337,7 +367,16 @@ function planStart(n: NodeEl, choice: StartChoice, m: MatchCtx): void {
   } else if (choice.label !== undefined) {
     const label = choice.label;
     dropLabelCheck(m, n.name, label);
-    m.ops.push(op('NodeByLabelScan', nodeDetail(n), (next) => new AllNodesScanPipe(next, slot, label)));
+    const fused = m.preds.find((c) => !c.done && c.cmp !== undefined && c.cmp.node === n.name && c.deps.size === 1);
+    if (fused?.cmp !== undefined) {
+      fused.done = true;
+      const { key, op: cmpOp, eval: value } = fused.cmp;
+      m.ops.push(
+        op('NodeByLabelColumnScan', `${nodeDetail(n)} WHERE ${fused.text}`, (next) => new ColumnFilterScanPipe(next, slot, label, key, cmpOp, value)),
+      );
+    } else {
+      m.ops.push(op('NodeByLabelScan', nodeDetail(n), (next) => new AllNodesScanPipe(next, slot, label)));
+    }
   } else {
     m.ops.push(op('AllNodesScan', nodeDetail(n), (next) => new AllNodesScanPipe(next, slot, undefined)));
   }
