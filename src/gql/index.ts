@@ -13,3 +13,4 @@ export type * from './ast.ts';
 export { parse } from './parser.ts';
 export { tokenize, Token, type TokenKind } from './lexer.ts';
 export { gqlDepthMax, gqlLookaheadTokensMax, gqlTextCharsMax, gqlTokensMax } from './constants.ts';
+export { printExpression, printLabels, printPattern } from './printer.ts';

@@ -9,6 +9,7 @@ import type { Eval, ExecContext, Pipe, Row } from '../exec/context.ts';
 import { checkRows } from '../exec/context.ts';
 import { compileExpr } from '../exec/expr.ts';
 import { FilterPipe } from '../exec/match-ops.ts';
+import { printExpression } from '../../gql/index.ts';
 import { coerceArg, fitsType } from '../procedures/args.ts';
 import { compileError } from '../semantic/errors.ts';
 import { PlanState, Scope } from '../semantic/scope.ts';
@@ -121,7 +122,7 @@ export function planProcedureCall(c: CallClause, scope: Scope, st: PlanState, op
   ops.push(op('ProcedureCall', `${def.name}(${c.args === undefined ? '' : '…'})`, (n) => new ProcedurePipe(n, def, args, outIndex, outSlots)));
   if (c.where !== undefined) {
     const pred = compileExpr(c.where, { scope: next, st, noAggregates: 'in WHERE' });
-    ops.push(op('Filter', st.text.slice(c.where.pos, c.where.pos + 60).split('\n')[0]!, (n) => new FilterPipe(n, pred)));
+    ops.push(op('Filter', printExpression(c.where), (n) => new FilterPipe(n, pred)));
   }
   return { scope: next, columns, slots: outSlots };
 }

@@ -6,6 +6,7 @@
  */
 import type { Expression, NodePattern, PathPattern, RelationshipPattern } from '../../gql/ast.ts';
 import { compileExpr, freeVariables } from '../exec/expr.ts';
+import { printExpression } from '../../gql/index.ts';
 import { ColumnFilterScanPipe, type ColumnComparison } from '../exec/column-scan.ts';
 import type { Eval } from '../exec/context.ts';
 import {
@@ -80,8 +81,8 @@ export function conjuncts(e: Expression | undefined, out: Expression[] = []): Ex
   return out;
 }
 
-function exprText(st: PlanState, e: Expression): string {
-  return st.text.slice(e.pos, Math.min(st.text.length, e.pos + 60)).split('\n')[0]!.trim();
+function exprText(_st: PlanState, e: Expression): string {
+  return printExpression(e);
 }
 
 /** Binds the variables of `patterns` (checking kinds) and returns the new scope and elements. */

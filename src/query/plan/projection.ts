@@ -9,6 +9,7 @@ import { isAggregateFunction } from '../aggregates.ts';
 import type { Eval, ExecContext } from '../exec/context.ts';
 import { compileExpr, containsAggregate, exprKey, freeVariables, type ExprEnv } from '../exec/expr.ts';
 import { FilterPipe } from '../exec/match-ops.ts';
+import { printExpression } from '../../gql/index.ts';
 import {
   AggregatePipe,
   DistinctPipe,
@@ -153,7 +154,7 @@ export function planProjection(
     }
     const env: ExprEnv = { scope: whereScope, st, noAggregates: 'in WHERE' };
     const pred = compileExpr(where, env);
-    ops.push(op('Filter', st.text.slice(where.pos, where.pos + 60).split('\n')[0]!, (next) => new FilterPipe(next, pred)));
+    ops.push(op('Filter', printExpression(where), (next) => new FilterPipe(next, pred)));
   }
   return planned;
 }
@@ -274,9 +275,9 @@ function planOrderSkipLimit(proj: Projection, env: ExprEnv, itemKeys: Map<string
     });
     let top: ((ctx: ExecContext) => number) | undefined;
     if (limit !== undefined) top = skip === undefined ? limit : (ctx) => limit(ctx) + skip(ctx);
-    const detail = proj.orderBy.map((s) => `${st.text.slice(s.expression.pos, s.pos + 40).split(/\s+(ASC|DESC|ASCENDING|DESCENDING)\b|,|\n/i)[0]}${s.descending ? ' DESC' : ''}`).join(', ');
+    const detail = proj.orderBy.map((s) => `${printExpression(s.expression)}${s.descending ? ' DESC' : ''}`).join(', ');
     ops.push(op(top === undefined ? 'Sort' : 'Top', detail, (n) => new SortPipe(n, keys, top)));
   }
-  if (skip !== undefined) ops.push(op('Skip', st.text.slice(proj.skip!.pos, proj.skip!.pos + 20).split(/\s/)[0]!, (n) => new SkipPipe(n, skip)));
-  if (limit !== undefined) ops.push(op('Limit', st.text.slice(proj.limit!.pos, proj.limit!.pos + 20).split(/\s/)[0]!, (n) => new LimitPipe(n, limit)));
+  if (skip !== undefined) ops.push(op('Skip', printExpression(proj.skip!), (n) => new SkipPipe(n, skip)));
+  if (limit !== undefined) ops.push(op('Limit', printExpression(proj.limit!), (n) => new LimitPipe(n, limit)));
 }

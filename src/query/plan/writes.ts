@@ -3,6 +3,7 @@
  * checks (VariableAlreadyBound, NoSingleRelationshipType, RequiresDirectedRelationship,
  * CreatingVarLength, VariableTypeConflict, InvalidDelete).
  */
+import { printExpression, printPattern } from '../../gql/index.ts';
 import type {
   CreateClause,
   DeleteClause,
@@ -135,7 +136,7 @@ function createSteps(
 
 export function planCreate(c: CreateClause, scope: Scope, st: PlanState, ops: PlanOp[]): Scope {
   const { steps, scope: next } = createSteps(c.patterns, scope, st, false);
-  const detail = st.text.slice(c.pos, c.pos + 60).split('\n')[0]!;
+  const detail = c.patterns.map(printPattern).join(', ');
   ops.push(op('Create', detail, (n) => new CreatePipe(n, steps)));
   return next;
 }
@@ -183,7 +184,7 @@ export function planDelete(c: DeleteClause, scope: Scope, st: PlanState, ops: Pl
     }
     return compileExpr(e, env);
   });
-  ops.push(op(c.detach ? 'DetachDelete' : 'Delete', st.text.slice(c.pos, c.pos + 60).split('\n')[0]!, (n) => new DeletePipe(n, targets, c.detach)));
+  ops.push(op(c.detach ? 'DetachDelete' : 'Delete', c.expressions.map(printExpression).join(', '), (n) => new DeletePipe(n, targets, c.detach)));
 }
 
 export function planMerge(c: MergeClause, scope: Scope, st: PlanState, ops: PlanOp[]): Scope {
@@ -208,7 +209,7 @@ export function planMerge(c: MergeClause, scope: Scope, st: PlanState, ops: Plan
   const onCreate = compileSetItems(c.onCreate, next, st);
   const nullCheck = mergeNullCheck(p, scope, st);
   const sub = new SubPipeline(planned.ops);
-  ops.push(op('Merge', st.text.slice(c.pos, c.pos + 60).split('\n')[0]!, (n) => new MergePipe(n, sub, steps, onMatch, onCreate, nullCheck), [planned.ops]));
+  ops.push(op('Merge', printPattern(c.pattern), (n) => new MergePipe(n, sub, steps, onMatch, onCreate, nullCheck), [planned.ops]));
   return next;
 }
 
