@@ -410,6 +410,9 @@ function compileVariable(name: string, pos: number, env: ExprEnv): Eval {
 }
 
 function compileProperty(object: Expression, key: string, env: ExprEnv): Eval {
+  if (object.kind === 'Variable' && env.scope.get(object.name)?.kind === 'path') {
+    throw env.st.error(object.pos, 'InvalidArgumentType', `'${object.name}' is a path: paths have no properties`);
+  }
   const o = compileExpr(object, env);
   if (object.kind === 'Variable' && env.groupKeys === undefined) {
     const slot = env.scope.get(object.name)!.slot;
@@ -619,6 +622,26 @@ export function containsAggregate(e: unknown): boolean {
     if (containsAggregate((n as Record<string, unknown>)[k])) return true;
   }
   return false;
+}
+
+/** The first call of a non-deterministic function (`rand()`) in `e`, if any. */
+export function findNondeterministicCall(e: unknown): FunctionCall | undefined {
+  if (e === null || typeof e !== 'object') return undefined;
+  if (Array.isArray(e)) {
+    for (const x of e) {
+      const found = findNondeterministicCall(x);
+      if (found !== undefined) return found;
+    }
+    return undefined;
+  }
+  const n = e as { kind?: string; name?: string };
+  if (n.kind === 'FunctionCall' && lookupFunction(n.name!)?.deterministic === false) return e as FunctionCall;
+  for (const k of Object.keys(n)) {
+    if (k === 'pos') continue;
+    const found = findNondeterministicCall((n as Record<string, unknown>)[k]);
+    if (found !== undefined) return found;
+  }
+  return undefined;
 }
 
 function compileFunction(e: FunctionCall, env: ExprEnv): Eval {

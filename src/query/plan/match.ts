@@ -237,6 +237,24 @@ function columnComparisonOf(e: Expression, compile: (x: Expression) => Eval): Co
   return undefined;
 }
 
+/**
+ * A WHERE conjunct that is only a node, relationship or path (`WHERE (n)`, `WHERE r`) can never
+ * be a boolean: refused at compile time, as openCypher does.
+ */
+function checkPredicateType(c: Expression, scope: Scope, st: PlanState): void {
+  let name: string | undefined;
+  if (c.kind === 'Variable') name = c.name;
+  else if (c.kind === 'PatternPredicate' && c.pattern.elements.length === 1) {
+    const only = c.pattern.elements[0]!;
+    if (only.kind === 'NodePattern' && only.labels === undefined && only.properties === undefined) name = only.variable;
+  }
+  if (name === undefined) return;
+  const kind = scope.get(name)?.kind;
+  if (kind === 'node' || kind === 'rel' || kind === 'relList' || kind === 'path') {
+    throw st.error(c.pos, 'InvalidArgumentType', `WHERE needs a boolean, but '${name}' is a ${kind === 'relList' ? 'list of relationships' : kind}`);
+  }
+}
+
 /** The state of planning one MATCH. */
 interface MatchCtx {
   readonly st: PlanState;
@@ -267,6 +285,7 @@ export function planPatternPipeline(
   const whereEnv = { scope, st, noAggregates: 'in WHERE' };
   const compile = (x: Expression): Eval => compileExpr(x, whereEnv);
   for (const c of conjuncts(where)) {
+    checkPredicateType(c, scope, st);
     const deps = [...freeVariables(c)].filter((v) => known.has(v));
     const eq = equalityOf(c, compile);
     const cmp = columnComparisonOf(c, compile);

@@ -7,7 +7,7 @@
 import type { Expression, FunctionCall, Projection, ProjectionItem } from '../../gql/ast.ts';
 import { isAggregateFunction } from '../aggregates.ts';
 import type { Eval, ExecContext } from '../exec/context.ts';
-import { compileExpr, containsAggregate, exprKey, freeVariables, type ExprEnv } from '../exec/expr.ts';
+import { compileExpr, containsAggregate, exprKey, findNondeterministicCall, freeVariables, type ExprEnv } from '../exec/expr.ts';
 import { FilterPipe } from '../exec/match-ops.ts';
 import { printExpression } from '../../gql/index.ts';
 import {
@@ -194,11 +194,21 @@ function planSimple(proj: Projection, items: Item[], scope: Scope, st: PlanState
   return { scope: next, columns: items.map((i) => i.name), slots: itemSlots };
 }
 
+/** A variable or a property of one: the grouping keys that aggregating expressions may reuse. */
+function isSimpleKey(e: Expression): boolean {
+  return e.kind === 'Variable' || (e.kind === 'PropertyAccess' && e.object.kind === 'Variable');
+}
+
 function planAggregating(proj: Projection, items: Item[], scope: Scope, st: PlanState, ops: PlanOp[]): PlannedProjection {
   const preEnv: ExprEnv = { scope, st, noAggregates: 'inside an aggregate' };
   const keyEvals: Eval[] = [];
   const keySlots: number[] = [];
   const groupKeys = new Map<string, number>();
+  /**
+   * Grouping keys an expression that also aggregates may use: variables and properties only.
+   * openCypher refuses `a.x + b.y + count(*)` even when `a.x + b.y` is itself a grouping key.
+   */
+  const simpleGroupKeys = new Map<string, number>();
   let keyScope = new Scope();
   const aggItems: { it: Item; index: number }[] = [];
   const itemSlots: number[] = new Array<number>(items.length);
@@ -212,6 +222,7 @@ function planAggregating(proj: Projection, items: Item[], scope: Scope, st: Plan
     keySlots.push(slot);
     itemSlots[index] = slot;
     groupKeys.set(exprKey(it.expression), slot);
+    if (isSimpleKey(it.expression)) simpleGroupKeys.set(exprKey(it.expression), slot);
     keyScope = keyScope.with(it.name, { slot, kind: kindOf(it.expression, scope) });
   });
   const calls: Expression[] = [];
@@ -233,13 +244,17 @@ function planAggregating(proj: Projection, items: Item[], scope: Scope, st: Plan
     if (c.kind === 'CountStar') specs.push({ name: 'count', distinct: false, args: [], slot });
     else {
       const f = c as FunctionCall;
+      const random = findNondeterministicCall(f.args);
+      if (random !== undefined) {
+        throw st.error(random.pos, 'NonConstantExpression', `${random.name}() cannot be used inside the aggregate ${f.name}()`);
+      }
       specs.push({ name: f.name, distinct: f.distinct, args: f.args.map((a) => compileExpr(a, preEnv)), slot });
     }
   }
   const width = (): number => st.slotCount;
   const detail = `keys: [${items.filter((_, i) => itemSlots[i] !== undefined).map((i) => i.name).join(', ')}], aggregates: [${aggItems.map((a) => a.it.name).join(', ')}]`;
   ops.push(op(keyEvals.length === 0 ? 'Aggregation' : 'GroupAggregation', detail, (n) => new AggregatePipe(n, keyEvals, keySlots, specs, width)));
-  const postEnv: ExprEnv = { scope: keyScope, st, aggregates: aggSlots, groupKeys, preScope: scope, noAggregates: 'here' };
+  const postEnv: ExprEnv = { scope: keyScope, st, aggregates: aggSlots, groupKeys: simpleGroupKeys, preScope: scope, noAggregates: 'here' };
   const evals: Eval[] = [];
   const slots: number[] = [];
   let next = keyScope;
@@ -260,6 +275,12 @@ function planAggregating(proj: Projection, items: Item[], scope: Scope, st: Plan
   const orderKeys = new Map(groupKeys);
   items.forEach((it, i) => orderKeys.set(exprKey(it.expression), itemSlots[i]!));
   const orderEnv: ExprEnv = { scope: next, st, aggregates: aggSlots, groupKeys: orderKeys, preScope: scope, noAggregates: 'here' };
+  for (const s of proj.orderBy) {
+    // An ORDER BY item that aggregates follows the same rule as a projected one.
+    if (containsAggregate(s.expression) && !orderKeys.has(exprKey(s.expression))) {
+      compileExpr(s.expression, { ...orderEnv, groupKeys: simpleGroupKeys });
+    }
+  }
   planOrderSkipLimit(proj, orderEnv, new Map(), st, ops);
   return { scope: next, columns: items.map((i) => i.name), slots: itemSlots };
 }
