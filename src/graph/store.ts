@@ -321,6 +321,14 @@ export class GraphStore implements GraphReader {
   }
 
   /**
+   * Applies `command` like {@link apply} but builds no undo list: for a caller that derives the
+   * undo itself (the undo of a create is a delete by id).
+   */
+  applyWithoutUndo(command: GraphCommand): void {
+    this.#apply(command, false);
+  }
+
+  /**
    * Bulk path for loading: applies `commands` in order without building undo lists. Each command
    * is validated as by `apply`; the first invalid one throws (its message names its position)
    * and changes nothing itself, but the commands before it STAY applied. Returns the count.

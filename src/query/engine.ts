@@ -21,7 +21,7 @@ import { ProcedureRegistry } from './procedures/registry.ts';
 import { PlanState, Scope } from './semantic/scope.ts';
 import type { EngineStore } from './store.ts';
 import type { EngineResult, Params, ProcedureDefinition } from './types.ts';
-import { checkRows } from './exec/context.ts';
+import { checkRows, rollbackCommands } from './exec/context.ts';
 
 type Emit = (cells: Value[], ctx: ExecContext) => boolean;
 
@@ -153,20 +153,13 @@ export class QueryEngine {
       }
       finishPendingDeletes(ctx);
     } catch (err) {
-      rollback(this.#store, ctx.undo);
+      rollbackCommands(this.#store, ctx.commands, ctx.undo);
       throw toGeodeError(err, text);
     } finally {
       c.running = false;
       c.sink.emit = () => true;
     }
     return { columns: c.planned.columns, rows, commands: ctx.commands, plan: undefined };
-  }
-}
-
-function rollback(store: EngineStore, undo: readonly GraphCommand[][]): void {
-  for (let i = undo.length - 1; i >= 0; i--) {
-    const cmds = undo[i]!;
-    for (const cmd of cmds) store.apply(cmd);
   }
 }
 

@@ -7,4 +7,6 @@ import type { GraphCommand, GraphReader } from '../graph/types.ts';
 export interface EngineStore extends GraphReader {
   /** Applies one command; returns the commands that undo it. Throws GeodeError, changing nothing. */
   apply(command: GraphCommand): GraphCommand[];
+  /** Applies one command and returns no undo (the caller derives it); throws as `apply`. */
+  applyWithoutUndo(command: GraphCommand): void;
 }

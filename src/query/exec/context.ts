@@ -12,6 +12,7 @@ import type { EngineStore } from '../store.ts';
 import type { Params } from '../types.ts';
 import type { ProcedureRegistry } from '../procedures/registry.ts';
 import { queryRowsMax } from '../constants.ts';
+import { assert } from '../../util/assert.ts';
 
 export type Row = Value[];
 
@@ -22,8 +23,12 @@ export interface ExecContext {
   readonly procedures: ProcedureRegistry;
   /** Commands applied so far, in order. */
   readonly commands: GraphCommand[];
-  /** Undo command lists, one per applied command, in apply order. */
-  readonly undo: GraphCommand[][];
+  /**
+   * One entry per applied command, in apply order: the commands that undo it, or, for a
+   * create, the store's next id before it (the undo, a delete by id, is derived on rollback:
+   * a bulk load then keeps one object per created entity, not three).
+   */
+  readonly undo: UndoEntry[];
   /** Nodes a non-DETACH DELETE could not delete yet because edges remained; checked at the end. */
   readonly pendingDeletes: Set<NodeRecord>;
   /** Subquery nesting depth at run time. */
@@ -43,11 +48,37 @@ export interface Pipe {
   finish(ctx: ExecContext): void;
 }
 
+/** How to undo one applied command: see {@link ExecContext.undo}. */
+export type UndoEntry = readonly GraphCommand[] | number;
+
 /** Applies a write command to the store, recording it and its undo. */
 export function applyCommand(ctx: ExecContext, command: GraphCommand): void {
+  if (command.op === 'createNode' || command.op === 'createEdge') {
+    const nextBefore = command.op === 'createNode' ? ctx.store.peekNextNodeId() : ctx.store.peekNextEdgeId();
+    ctx.store.applyWithoutUndo(command);
+    ctx.commands.push(command);
+    ctx.undo.push(nextBefore);
+    return;
+  }
   const undo = ctx.store.apply(command);
   ctx.commands.push(command);
   ctx.undo.push(undo);
+}
+
+/** Undoes every applied command, newest first, leaving the store as before the statement. */
+export function rollbackCommands(store: EngineStore, commands: readonly GraphCommand[], undo: readonly UndoEntry[]): void {
+  assert(commands.length === undo.length, `rollback: ${commands.length} commands but ${undo.length} undo entries`);
+  for (let i = undo.length - 1; i >= 0; i--) {
+    const entry = undo[i]!;
+    if (typeof entry !== 'number') {
+      for (const cmd of entry) store.apply(cmd);
+      continue;
+    }
+    const c = commands[i]!;
+    assert(c.op === 'createNode' || c.op === 'createEdge', `rollback: a derived undo for a ${c.op} command`);
+    const rewind = c.id >= entry ? { rewindNextId: entry } : {};
+    store.apply(c.op === 'createNode' ? { op: 'deleteNode', id: c.id, ...rewind } : { op: 'deleteEdge', id: c.id, ...rewind });
+  }
 }
 
 /** LIMIT_EXCEEDED when a breaker holds more rows than {@link queryRowsMax}. */

@@ -56,12 +56,15 @@ function entitySource(v: Value): ValueMap {
 }
 
 /** Runs create steps on a row. */
+/** The property list of a create without properties: shared, commands are immutable data. */
+const NO_PROPS: PropertyEntries = Object.freeze([]);
+
 export function runCreate(steps: readonly CreateStep[], row: Row, ctx: ExecContext): void {
   for (const s of steps) {
     switch (s.kind) {
       case 'node': {
         const id = ctx.store.peekNextNodeId();
-        const props = s.props === undefined ? [] : propertyEntries(s.props(row, ctx));
+        const props = s.props === undefined ? NO_PROPS : propertyEntries(s.props(row, ctx));
         applyCommand(ctx, { op: 'createNode', id, labels: s.labels, props });
         row[s.slot] = ctx.store.node(id)!;
         break;
@@ -80,7 +83,7 @@ export function runCreate(steps: readonly CreateStep[], row: Row, ctx: ExecConte
         const src = row[s.src] as NodeRecord;
         const dst = row[s.dst] as NodeRecord;
         const id = ctx.store.peekNextEdgeId();
-        const props = s.props === undefined ? [] : propertyEntries(s.props(row, ctx));
+        const props = s.props === undefined ? NO_PROPS : propertyEntries(s.props(row, ctx));
         applyCommand(ctx, { op: 'createEdge', id, type: s.type, src: src.id, dst: dst.id, props });
         row[s.slot] = ctx.store.edge(id)!;
         break;
