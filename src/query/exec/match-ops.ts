@@ -6,7 +6,7 @@
 import { inByType, outByType } from '../../graph/adjacency.ts';
 import { EdgeRecord, NodeRecord, PathValue } from '../../graph/records.ts';
 import { isStorable } from '../../graph/storable.ts';
-import type { Value } from '../../graph/values.ts';
+import type { PropertyValue, Value } from '../../graph/values.ts';
 import { GeodeError } from '../../util/errors.ts';
 import { cypherEquals, isTruthy } from '../value-ops.ts';
 import { varLengthDepthMax, shortestPathsMax } from '../constants.ts';
@@ -72,8 +72,11 @@ export class IndexSeekPipe extends PassPipe {
   }
   push(row: Row, ctx: ExecContext): boolean {
     const v = this.value(row, ctx);
-    if (v === null || !isStorable(v)) return true;
-    const found = ctx.store.lookupIndex(this.label, this.key, v);
+    if (v === null) return true;
+    const t = typeof v;
+    // Primitives are always storable; only lists need the deep check.
+    if (t !== 'bigint' && t !== 'string' && t !== 'number' && t !== 'boolean' && !isStorable(v)) return true;
+    const found = ctx.store.lookupIndex(this.label, this.key, v as PropertyValue);
     const slot = this.slot;
     if (found === undefined) {
       for (const n of ctx.store.nodesByLabel(this.label)) {
