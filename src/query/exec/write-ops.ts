@@ -17,7 +17,7 @@ import { deletedError, typeError } from './runtime.ts';
 export type RowAction = (row: Row, ctx: ExecContext) => void;
 
 export type CreateStep =
-  | { readonly kind: 'node'; readonly slot: number; readonly labels: readonly string[]; readonly props: Eval | undefined }
+  | { readonly kind: 'node'; readonly slot: number; readonly labels: readonly string[]; readonly props: EntriesEval | undefined }
   | { readonly kind: 'bound'; readonly slot: number; readonly name: string }
   | {
       readonly kind: 'rel';
@@ -25,7 +25,7 @@ export type CreateStep =
       readonly type: string;
       readonly src: number;
       readonly dst: number;
-      readonly props: Eval | undefined;
+      readonly props: EntriesEval | undefined;
     }
   | { readonly kind: 'path'; readonly slot: number; readonly nodeSlots: readonly number[]; readonly relSlots: readonly number[] };
 
@@ -41,6 +41,35 @@ export function propertyEntries(v: Value): PropertyEntries {
     out.push([k, x]);
   }
   return out;
+}
+
+/** A compiled property list of a created node or relationship. */
+export type EntriesEval = (row: Row, ctx: ExecContext) => PropertyEntries;
+
+/**
+ * Compiles the `{k: v, ...}` of a created element. A map literal with distinct keys becomes the
+ * entries directly (no intermediate map object: this is the inner loop of a bulk load); any other
+ * expression (a parameter, a variable) is evaluated to a map first.
+ */
+export function compileCreateProperties(
+  literal: { readonly keys: readonly string[]; readonly values: readonly Eval[] } | undefined,
+  map: Eval,
+): EntriesEval {
+  if (literal === undefined || new Set(literal.keys).size !== literal.keys.length) {
+    return (row, ctx) => propertyEntries(map(row, ctx));
+  }
+  const { keys, values } = literal;
+  const n = keys.length;
+  return (row, ctx) => {
+    const out: (readonly [string, PropertyValue])[] = [];
+    for (let i = 0; i < n; i++) {
+      const x = values[i]!(row, ctx);
+      if (x === null) continue;
+      checkStorable(keys[i]!, x);
+      out.push([keys[i]!, x as PropertyValue]);
+    }
+    return out;
+  };
 }
 
 /** A map, or a node's / edge's properties as a map. */
@@ -64,7 +93,7 @@ export function runCreate(steps: readonly CreateStep[], row: Row, ctx: ExecConte
     switch (s.kind) {
       case 'node': {
         const id = ctx.store.peekNextNodeId();
-        const props = s.props === undefined ? NO_PROPS : propertyEntries(s.props(row, ctx));
+        const props = s.props === undefined ? NO_PROPS : s.props(row, ctx);
         applyCommand(ctx, { op: 'createNode', id, labels: s.labels, props });
         row[s.slot] = ctx.store.node(id)!;
         break;
@@ -83,7 +112,7 @@ export function runCreate(steps: readonly CreateStep[], row: Row, ctx: ExecConte
         const src = row[s.src] as NodeRecord;
         const dst = row[s.dst] as NodeRecord;
         const id = ctx.store.peekNextEdgeId();
-        const props = s.props === undefined ? NO_PROPS : propertyEntries(s.props(row, ctx));
+        const props = s.props === undefined ? NO_PROPS : s.props(row, ctx);
         applyCommand(ctx, { op: 'createEdge', id, type: s.type, src: src.id, dst: dst.id, props });
         row[s.slot] = ctx.store.edge(id)!;
         break;

@@ -21,6 +21,8 @@ import { compileExpr, type ExprEnv } from '../exec/expr.ts';
 import { requiredLabels } from '../exec/runtime.ts';
 import {
   ActionsPipe,
+  compileCreateProperties,
+  type EntriesEval,
   CreatePipe,
   DeletePipe,
   MergePipe,
@@ -87,7 +89,7 @@ function createSteps(
           return;
         }
         const labels = plainLabels(el, st);
-        const props = el.properties === undefined ? undefined : compileExpr(el.properties, env());
+        const props = el.properties === undefined ? undefined : createProperties(el.properties, env());
         const slot = slotFor(name);
         steps.push({ kind: 'node', slot, labels, props });
         if (name !== undefined) scope = scope.with(name, { slot, kind: 'node' });
@@ -115,7 +117,7 @@ function createSteps(
       const right = nodeSlots[ni + 1]!;
       ni++;
       const slot = slotFor(el.variable);
-      const props = el.properties === undefined ? undefined : compileExpr(el.properties, env());
+      const props = el.properties === undefined ? undefined : createProperties(el.properties, env());
       const [src, dst] = el.direction === 'in' ? [right, left] : [left, right];
       steps.push({ kind: 'rel', slot, type: relType(el, st), src, dst, props });
       if (el.variable !== undefined) scope = scope.with(el.variable, { slot, kind: 'rel' });
@@ -228,4 +230,11 @@ function mergeNullCheck(p: PathPattern, scope: Scope, st: PlanState): RowAction 
       }
     }
   };
+}
+
+/** The compiled property list of a created element (see {@link compileCreateProperties}). */
+function createProperties(e: Expression, env: ExprEnv): EntriesEval {
+  const map = compileExpr(e, env);
+  if (e.kind !== 'MapLiteral') return compileCreateProperties(undefined, map);
+  return compileCreateProperties({ keys: e.entries.map((x) => x.key), values: e.entries.map((x) => compileExpr(x.value, env)) }, map);
 }
