@@ -14,6 +14,7 @@
 export { openGeode } from './api/database.ts';
 export type { Geode, GeodeOptions, QueryResult, QueryParams } from './api/database.ts';
 export { GeodeNode, GeodeRelationship, GeodePath } from './api/result.ts';
+export { TemporalValue, DurationValue } from './graph/temporal.ts';
 export type { ResultValue, ResultRow } from './api/result.ts';
 export { GeodeError, isGeodeError } from './util/errors.ts';
 export type { GeodeErrorCode, SourcePosition } from './util/errors.ts';

@@ -12,6 +12,7 @@
  * Actual values are recognized structurally: `GeodeNode`, `GeodeRelationship` and `GeodePath`
  * by their class name, so this works with any engine module that follows the public API.
  */
+import { DurationValue, TemporalValue } from '../src/index.ts';
 import type { TckEntries, TckNode, TckRelationship, TckValue } from './tck-values.ts';
 import { formatTckValue, parseTckValue } from './tck-values.ts';
 
@@ -117,7 +118,16 @@ function unorderedMatch(expected: readonly TckValue[], actual: readonly unknown[
 }
 
 /** True when `actual` (a public-API result value) is what `expected` describes. */
-export function matchValue(expected: TckValue, actual: unknown, opts: CompareOptions): boolean {
+/**
+ * The TCK writes temporal values as their ISO strings (`'1984-10-11'`, `'12:31:14.645876123'`),
+ * so a temporal or duration result is compared, keyed and printed as that string.
+ */
+function temporalAsText(v: unknown): unknown {
+  return v instanceof TemporalValue || v instanceof DurationValue ? v.toString() : v;
+}
+
+export function matchValue(expected: TckValue, actualValue: unknown, opts: CompareOptions): boolean {
+  const actual = temporalAsText(actualValue);
   switch (expected.kind) {
     case 'null':
       return actual === null || actual === undefined;
@@ -209,7 +219,8 @@ function nodeKeyOf(labels: string[], props: string[]): string {
 }
 
 /** Key of an actual value (same scheme as {@link expectedKey}). */
-export function actualKey(v: unknown, opts: CompareOptions): string {
+export function actualKey(value: unknown, opts: CompareOptions): string {
+  const v = temporalAsText(value);
   if (v === null || v === undefined) return 'n';
   switch (typeof v) {
     case 'boolean':
@@ -392,7 +403,8 @@ export function compareTable(
 }
 
 /** Prints an actual value in TCK syntax, for failure messages. */
-export function formatActual(v: unknown): string {
+export function formatActual(value: unknown): string {
+  const v = temporalAsText(value);
   if (v === null || v === undefined) return 'null';
   switch (typeof v) {
     case 'boolean':

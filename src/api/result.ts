@@ -4,6 +4,7 @@
  */
 import { EdgeRecord, NodeRecord, PathValue } from '../graph/records.ts';
 import type { Value } from '../graph/values.ts';
+import { DurationValue, TemporalValue } from '../graph/temporal.ts';
 
 /** A node in a result. */
 export class GeodeNode {
@@ -43,7 +44,9 @@ export type ResultValue =
   | { readonly [key: string]: ResultValue }
   | GeodeNode
   | GeodeRelationship
-  | GeodePath;
+  | GeodePath
+  | TemporalValue
+  | DurationValue;
 
 /** A result row: column name to value. */
 export type ResultRow = Record<string, ResultValue>;
@@ -69,6 +72,7 @@ export function toResultValue(v: Value): ResultValue {
   if (v instanceof NodeRecord) return nodeToResult(v);
   if (v instanceof EdgeRecord) return edgeToResult(v);
   if (v instanceof PathValue) return new GeodePath(v.nodes.map(nodeToResult), v.edges.map(edgeToResult));
+  if (v instanceof TemporalValue || v instanceof DurationValue) return v; // immutable: safe to hand out
   const out: Record<string, ResultValue> = {};
   for (const k of Object.keys(v)) out[k] = toResultValue((v as Record<string, Value>)[k] as Value);
   return out;

@@ -1,14 +1,15 @@
 /**
  * Which values may be stored as properties: booleans, integers (bigint within int64), floats,
- * strings, and homogeneous lists of those (no nulls, no nested lists; integers and floats may
+ * strings, temporal values and durations, and homogeneous lists of those (no nulls, no nested lists; integers and floats may
  * mix, they are all numbers). Anything else — maps, nodes, edges, paths, lists of maps — is a
  * GQL_TYPE error with detail `InvalidPropertyType`, as the openCypher TCK names it.
  */
 import { GeodeError } from '../util/errors.ts';
 import { INT64_MAX, INT64_MIN, type PropertyValue } from './values.ts';
+import { DurationValue, TemporalValue } from './temporal.ts';
 
 /** The element class of a list: integers and floats share 'number'. */
-function scalarClass(v: unknown): 'boolean' | 'number' | 'string' | undefined {
+function scalarClass(v: unknown): 'boolean' | 'number' | 'string' | 'temporal' | 'duration' | undefined {
   switch (typeof v) {
     case 'boolean':
       return 'boolean';
@@ -18,6 +19,10 @@ function scalarClass(v: unknown): 'boolean' | 'number' | 'string' | undefined {
       return 'number';
     case 'string':
       return 'string';
+    case 'object':
+      if (v instanceof TemporalValue) return 'temporal';
+      if (v instanceof DurationValue) return 'duration';
+      return undefined;
     default:
       return undefined;
   }

@@ -17,6 +17,7 @@
  */
 import type { Value } from './values.ts';
 import { EdgeRecord, NodeRecord, PathValue } from './records.ts';
+import { DurationValue, formatDuration, formatTemporal, TemporalValue } from './temporal.ts';
 
 const SAFE_MAX = BigInt(Number.MAX_SAFE_INTEGER);
 const SAFE_MIN = -SAFE_MAX;
@@ -71,6 +72,8 @@ function encode(v: Value): string {
     for (let i = 0; i < v.length; i++) s += encode(v[i] as Value);
     return s + ']';
   }
+  if (v instanceof TemporalValue) return `t${v.kind}:${formatTemporal(v)};`;
+  if (v instanceof DurationValue) return `d${formatDuration(v)};`;
   if (v instanceof NodeRecord) return `n${v.id};`;
   if (v instanceof EdgeRecord) return `e${v.id};`;
   if (v instanceof PathValue) {

@@ -11,15 +11,18 @@
  * - map             → {@link ValueMap}, a null-prototype object (so a key `__proto__` is just a key)
  * - node, edge      → the store's {@link NodeRecord} / {@link EdgeRecord} (live references inside the engine)
  * - path            → {@link PathValue}
+ * - date, time, ... → {@link TemporalValue}; duration → {@link DurationValue} (immutable, storable)
  *
  * Only null … map may be stored as properties (and lists only of those); nodes, edges and
  * paths appear in query rows and results.
  */
 import type { EdgeRecord, NodeRecord } from './records.ts';
 import { PathValue } from './records.ts';
+import type { DurationValue, TemporalValue } from './temporal.ts';
 
 export type { EdgeRecord, NodeRecord } from './records.ts';
 export { PathValue } from './records.ts';
+export { DurationValue, TemporalValue } from './temporal.ts';
 
 export type Value =
   | null
@@ -31,7 +34,9 @@ export type Value =
   | ValueMap
   | NodeRecord
   | EdgeRecord
-  | PathValue;
+  | PathValue
+  | TemporalValue
+  | DurationValue;
 
 /** A map value: string keys to values, null prototype. */
 export interface ValueMap {
@@ -39,7 +44,7 @@ export interface ValueMap {
 }
 
 /** The storable subset: what a node or edge property may hold. */
-export type PropertyValue = null | boolean | bigint | number | string | readonly PropertyValue[];
+export type PropertyValue = null | boolean | bigint | number | string | TemporalValue | DurationValue | readonly PropertyValue[];
 
 export const INT64_MIN = -(2n ** 63n);
 export const INT64_MAX = 2n ** 63n - 1n;

@@ -9,6 +9,17 @@
  * clauses/return-orderby, expressions/aggregation, expressions/precedence).
  */
 import { EdgeRecord, NodeRecord, PathValue } from '../graph/records.ts';
+import {
+  addDuration,
+  addDurations,
+  compareTemporals,
+  DurationValue,
+  durationsEqual,
+  formatDuration,
+  formatTemporal,
+  TemporalValue,
+  temporalsEqual,
+} from '../graph/temporal.ts';
 import type { Value, ValueMap } from '../graph/values.ts';
 import { INT64_MAX, INT64_MIN } from '../graph/values.ts';
 import { GeodeError } from '../util/errors.ts';
@@ -33,6 +44,8 @@ export const Kind = {
   Integer: 7,
   Float: 8,
   Null: 9,
+  Temporal: 10,
+  Duration: 11,
 } as const;
 export type Kind = (typeof Kind)[keyof typeof Kind];
 
@@ -53,6 +66,8 @@ export function kindOf(v: Value): Kind {
       if (v instanceof NodeRecord) return Kind.Node;
       if (v instanceof EdgeRecord) return Kind.Edge;
       if (v instanceof PathValue) return Kind.Path;
+      if (v instanceof TemporalValue) return Kind.Temporal;
+      if (v instanceof DurationValue) return Kind.Duration;
       return Kind.Map;
   }
 }
@@ -70,7 +85,9 @@ export function isMap(v: Value): v is ValueMap {
     !Array.isArray(v) &&
     !(v instanceof NodeRecord) &&
     !(v instanceof EdgeRecord) &&
-    !(v instanceof PathValue)
+    !(v instanceof PathValue) &&
+    !(v instanceof TemporalValue) &&
+    !(v instanceof DurationValue)
   );
 }
 
@@ -102,6 +119,14 @@ export function typeName(v: Value): string {
       return 'FLOAT';
     case Kind.Null:
       return 'NULL';
+    case Kind.Temporal:
+      return (v as TemporalValue).kind === 'localdatetime'
+        ? 'LOCAL DATETIME'
+        : (v as TemporalValue).kind === 'localtime'
+          ? 'LOCAL TIME'
+          : (v as TemporalValue).kind.toUpperCase();
+    case Kind.Duration:
+      return 'DURATION';
   }
 }
 
@@ -225,6 +250,10 @@ function equalsAt(a: Value, b: Value, depth: number): boolean | null {
       return (a as EdgeRecord).id === (b as EdgeRecord).id;
     case Kind.Path:
       return pathEquals(a as PathValue, b as PathValue);
+    case Kind.Temporal:
+      return temporalsEqual(a as TemporalValue, b as TemporalValue);
+    case Kind.Duration:
+      return durationsEqual(a as DurationValue, b as DurationValue);
     default:
       return false;
   }
@@ -300,6 +329,7 @@ function compareAt(a: Value, b: Value, depth: number): number | null {
     }
     return la.length - lb.length;
   }
+  if (a instanceof TemporalValue && b instanceof TemporalValue) return compareTemporals(a, b) ?? null;
   return null;
 }
 
@@ -327,7 +357,10 @@ export function orderCompare(a: Value, b: Value): number {
 }
 
 function orderRank(k: Kind): number {
-  // Integers and floats share one rank; null sorts right after numbers.
+  // Integers and floats share one rank; null sorts right after numbers; temporal values and
+  // durations sort between paths and strings.
+  if (k === Kind.Temporal) return Kind.Path + 0.25;
+  if (k === Kind.Duration) return Kind.Path + 0.5;
   return k === Kind.Float ? Kind.Integer : k === Kind.Null ? Kind.Null - 1 : k;
 }
 
@@ -376,6 +409,15 @@ function orderAt(a: Value, b: Value, depth: number): number {
       return (a as EdgeRecord).id - (b as EdgeRecord).id;
     case Kind.Path:
       return orderPaths(a as PathValue, b as PathValue);
+    case Kind.Temporal: {
+      const x = a as TemporalValue;
+      const y = b as TemporalValue;
+      if (x.kind !== y.kind) return x.kind < y.kind ? -1 : 1;
+      const c = compareTemporals(x, y) ?? 0;
+      return c !== 0 ? c : x.offsetSeconds - y.offsetSeconds;
+    }
+    case Kind.Duration:
+      return compareStrings(formatDuration(a as DurationValue), formatDuration(b as DurationValue));
   }
 }
 
@@ -489,6 +531,10 @@ function encodeKey(v: Value, depth: number): string {
       }
       return `${out};`;
     }
+    case Kind.Temporal:
+      return `t${(v as TemporalValue).kind}:${formatTemporal(v as TemporalValue)};`;
+    case Kind.Duration:
+      return `d${formatDuration(v as DurationValue)};`;
   }
 }
 
@@ -549,6 +595,11 @@ export function add(a: Value, b: Value): Value {
     checkListSize(b.length + 1);
     return [a, ...(b as readonly Value[])];
   }
+  if (b instanceof DurationValue) {
+    if (a instanceof TemporalValue) return addDuration(a, b, 1);
+    if (a instanceof DurationValue) return addDurations(a, b, 1);
+  }
+  if (a instanceof DurationValue && b instanceof TemporalValue) return addDuration(b, a, 1);
   throw badOperands('+', a, b);
 }
 
@@ -558,6 +609,10 @@ export function subtract(a: Value, b: Value): Value {
   if (typeof a === 'number' && typeof b === 'number') return a - b;
   if (a === null || b === null) return null;
   if (isNumber(a) && isNumber(b)) return Number(a) - Number(b);
+  if (b instanceof DurationValue) {
+    if (a instanceof TemporalValue) return addDuration(a, b, -1);
+    if (a instanceof DurationValue) return addDurations(a, b, -1);
+  }
   throw badOperands('-', a, b);
 }
 

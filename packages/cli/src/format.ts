@@ -4,6 +4,7 @@
  */
 import Table from 'cli-table3';
 import { GeodeNode, GeodePath, GeodeRelationship, type ResultRow, type ResultValue } from '../../../src/api/result.ts';
+import { DurationValue, TemporalValue } from '../../../src/graph/temporal.ts';
 import { caretExcerpt, isGeodeError } from '../../../src/util/errors.ts';
 
 /** Longest cell text printed in a table; longer values are cut with `…`. */
@@ -85,6 +86,7 @@ export function formatValue(value: ResultValue): string {
   if (value instanceof GeodeNode) return formatNode(value);
   if (value instanceof GeodeRelationship) return formatRelationship(value);
   if (value instanceof GeodePath) return formatPath(value);
+  if (value instanceof TemporalValue || value instanceof DurationValue) return formatString(value.toString());
   const map = value as Readonly<Record<string, ResultValue>>;
   return `{${Object.keys(map)
     .map((k) => `${formatName(k)}: ${formatValue(map[k] ?? null)}`)
@@ -145,6 +147,7 @@ export function toJsonValue(value: ResultValue): unknown {
   if (value instanceof GeodeRelationship) {
     return { id: value.id, type: value.type, start: value.startNodeId, end: value.endNodeId, properties: toJsonMap(value.properties) };
   }
+  if (value instanceof TemporalValue || value instanceof DurationValue) return value.toString();
   if (value instanceof GeodePath) {
     return { nodes: value.nodes.map((n) => toJsonValue(n)), relationships: value.relationships.map((r) => toJsonValue(r)) };
   }

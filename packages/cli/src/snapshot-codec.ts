@@ -13,6 +13,7 @@
 import { Packr } from 'msgpackr';
 import { GeodeError } from '../../../src/util/errors.ts';
 import { assert } from '../../../src/util/assert.ts';
+import { DurationValue, TemporalValue, type TemporalKind } from '../../../src/graph/temporal.ts';
 
 /** First bytes of a snapshot file: "GEODESNP". */
 export const SNAPSHOT_MAGIC = new Uint8Array([0x47, 0x45, 0x4f, 0x44, 0x45, 0x53, 0x4e, 0x50]);
@@ -25,6 +26,8 @@ const TAG_MAP = '\u0000map';
 const TAG_SET = '\u0000set';
 const TAG_OBJ = '\u0000obj';
 const TAG_NULL_PROTO = '\u0000np';
+const TAG_TEMPORAL = '\u0000tmp';
+const TAG_DURATION = '\u0000dur';
 
 const packr = new Packr({ useRecords: false, int64AsType: 'bigint', moreTypes: false, useToJSON: false, variableMapSize: true });
 
@@ -53,6 +56,12 @@ function tagValue(value: unknown, depth: number): unknown {
     const flat: unknown[] = [];
     for (const [k, v] of value) flat.push(tagValue(k, depth + 1), tagValue(v, depth + 1));
     return { [TAG_MAP]: flat };
+  }
+  if (value instanceof TemporalValue) {
+    return { [TAG_TEMPORAL]: [value.kind, value.epochDay, value.nanoOfDay, value.offsetSeconds] };
+  }
+  if (value instanceof DurationValue) {
+    return { [TAG_DURATION]: [value.months, value.days, value.seconds, value.nanoseconds] };
   }
   if (value instanceof Set) {
     const items: unknown[] = [];
@@ -90,6 +99,16 @@ function untagValue(value: unknown, depth: number): unknown {
     const out = new Map<unknown, unknown>();
     for (let i = 0; i + 1 < map.length; i += 2) out.set(untagValue(map[i], depth + 1), untagValue(map[i + 1], depth + 1));
     return out;
+  }
+  const temporal = obj[TAG_TEMPORAL];
+  if (Array.isArray(temporal)) {
+    const [kind, epochDay, nanoOfDay, offset] = temporal as [TemporalKind, number, number, number];
+    return new TemporalValue(kind, epochDay, nanoOfDay, offset);
+  }
+  const duration = obj[TAG_DURATION];
+  if (Array.isArray(duration)) {
+    const [months, days, seconds, nanos] = duration as [number, number, number, number];
+    return new DurationValue(months, days, seconds, nanos);
   }
   const set = obj[TAG_SET];
   if (Array.isArray(set)) return new Set(set.map((v) => untagValue(v, depth + 1)));

@@ -1,7 +1,7 @@
 /**
  * The scalar function registry: `lookupFunction(name)` finds a built-in by name, ignoring case.
  * Aggregates (count, sum, collect, ...) are not here: see `../aggregates.ts`. `exists(...)` is
- * the engine's. Temporal functions are not implemented yet.
+ * the engine's. Temporal constructors build from maps of components (see `temporal.ts`).
  *
  * Every function is listed with its signature and an example in `docs/functions.md`.
  */
@@ -11,6 +11,7 @@ import { graphFunctions } from './graph.ts';
 import { listFunctions } from './list.ts';
 import { mathFunctions } from './math.ts';
 import { stringFunctions } from './string.ts';
+import { temporalFunctions } from './temporal.ts';
 import type { FunctionDefinition } from './types.ts';
 
 export type { FunctionContext, FunctionDefinition } from './types.ts';
@@ -21,7 +22,7 @@ export { toBoolean, toFloat, toInteger, toStringValue } from './conversion.ts';
 
 const registry: ReadonlyMap<string, FunctionDefinition> = (() => {
   const m = new Map<string, FunctionDefinition>();
-  for (const group of [stringFunctions, listFunctions, mathFunctions, conversionFunctions, graphFunctions]) {
+  for (const group of [stringFunctions, listFunctions, mathFunctions, conversionFunctions, graphFunctions, temporalFunctions]) {
     for (const def of group) {
       const key = def.name.toLowerCase();
       assert(!m.has(key), `function ${def.name} registered twice`);
