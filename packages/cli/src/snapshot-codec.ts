@@ -28,6 +28,7 @@ const TAG_OBJ = '\u0000obj';
 const TAG_NULL_PROTO = '\u0000np';
 const TAG_TEMPORAL = '\u0000tmp';
 const TAG_DURATION = '\u0000dur';
+const TAG_NEGATIVE_ZERO = '\u0000-0';
 
 const packr = new Packr({ useRecords: false, int64AsType: 'bigint', moreTypes: false, useToJSON: false, variableMapSize: true });
 
@@ -43,6 +44,8 @@ function tagValue(value: unknown, depth: number): unknown {
     if (typeof value === 'function' || typeof value === 'symbol') {
       throw new GeodeError('INPUT_INVALID', `snapshot: a ${typeof value} cannot be stored`);
     }
+    // msgpack writes an integral double as an integer, which would turn -0.0 into 0.
+    if (value === 0 && Object.is(value, -0)) return { [TAG_NEGATIVE_ZERO]: true };
     return value;
   }
   if (depth > SNAPSHOT_DEPTH_MAX) throw new GeodeError('LIMIT_EXCEEDED', `snapshot: nesting deeper than ${SNAPSHOT_DEPTH_MAX}`);
@@ -100,6 +103,7 @@ function untagValue(value: unknown, depth: number): unknown {
     for (let i = 0; i + 1 < map.length; i += 2) out.set(untagValue(map[i], depth + 1), untagValue(map[i + 1], depth + 1));
     return out;
   }
+  if (obj[TAG_NEGATIVE_ZERO] === true) return -0;
   const temporal = obj[TAG_TEMPORAL];
   if (Array.isArray(temporal)) {
     const [kind, epochDay, nanoOfDay, offset] = temporal as [TemporalKind, number, number, number];
