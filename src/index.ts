@@ -12,7 +12,7 @@
  * @packageDocumentation
  */
 export { openGeode } from './api/database.ts';
-export type { Geode, GeodeOptions, QueryResult, QueryParams } from './api/database.ts';
+export type { Geode, GeodeOptions, QueryOptions, QueryResult, QueryParams } from './api/database.ts';
 export { GeodeNode, GeodeRelationship, GeodePath } from './api/result.ts';
 export { TemporalValue, DurationValue } from './graph/temporal.ts';
 export type { ResultValue, ResultRow } from './api/result.ts';

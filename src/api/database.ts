@@ -17,6 +17,26 @@ export interface GeodeOptions {
    * Durable storage (`'file:./dir'`, `'indexeddb'`) comes with the storage layer.
    */
   readonly storage?: 'memory';
+  /**
+   * Default time limit of every query, in ms (none when omitted). A query past it fails with
+   * LIMIT_EXCEEDED (detail `QueryTimeout`) and changes nothing. `db.query(..., { timeoutMs })`
+   * overrides it per query.
+   */
+  readonly queryTimeoutMs?: number;
+}
+
+/** Per-query options of {@link Geode.query}. */
+export interface QueryOptions {
+  /** This query's time limit in ms; overrides `GeodeOptions.queryTimeoutMs`. */
+  readonly timeoutMs?: number;
+}
+
+function checkTimeout(value: unknown, key: string): number | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
+    throw new GeodeError('CONFIG_INVALID', `${key} must be a positive number of milliseconds, got ${String(value)}`, { source: 'config' });
+  }
+  return value;
 }
 
 /** What a query returns. */
@@ -47,7 +67,7 @@ export interface Geode {
    * const { rows } = await db.query('MATCH (p:Person) RETURN p.name AS name');
    * ```
    */
-  query(text: string, params?: QueryParams): Promise<QueryResult>;
+  query(text: string, params?: QueryParams, options?: QueryOptions): Promise<QueryResult>;
   /** A read-only view of the local graph, for tools and tests. */
   readonly graph: GraphReader;
   /** Adds a procedure callable with `CALL name(...) YIELD ...`; a name already taken is refused. */
@@ -94,8 +114,11 @@ class EmbeddedGeode implements Geode {
   readonly #engine: QueryEngine;
   #closed = false;
 
-  constructor(store: GraphStore) {
+  readonly #timeoutMs: number | undefined;
+
+  constructor(store: GraphStore, timeoutMs?: number) {
     this.#store = store;
+    this.#timeoutMs = timeoutMs;
     this.#engine = new QueryEngine(store);
     storeByDatabase.set(this, store);
   }
@@ -104,19 +127,20 @@ class EmbeddedGeode implements Geode {
     return this.#store;
   }
 
-  query(text: string, params?: QueryParams): Promise<QueryResult> {
+  query(text: string, params?: QueryParams, options?: QueryOptions): Promise<QueryResult> {
     try {
-      return Promise.resolve(this.querySync(text, params));
+      return Promise.resolve(this.querySync(text, params, options));
     } catch (err) {
       return Promise.reject(err);
     }
   }
 
   /** The synchronous core of {@link query}; the embedded engine never waits. */
-  querySync(text: string, params?: QueryParams): QueryResult {
+  querySync(text: string, params?: QueryParams, options?: QueryOptions): QueryResult {
     if (this.#closed) throw new GeodeError('CLOSED', 'the database is closed');
     if (typeof text !== 'string') throw new GeodeError('GQL_TYPE', 'query text must be a string', { source: 'query' });
-    const result = this.#engine.run(text, toParams(params));
+    const timeoutMs = checkTimeout(options?.timeoutMs, 'timeoutMs') ?? this.#timeoutMs;
+    const result = this.#engine.run(text, toParams(params), timeoutMs === undefined ? {} : { timeoutMs, now: () => performance.now() });
     const columns = result.columns;
     const rows: ResultRow[] = new Array<ResultRow>(result.rows.length);
     for (let r = 0; r < result.rows.length; r++) {
@@ -156,7 +180,11 @@ export function openGeode(options: GeodeOptions = {}): Promise<Geode> {
       }),
     );
   }
-  return Promise.resolve(new EmbeddedGeode(new GraphStore()));
+  try {
+    return Promise.resolve(new EmbeddedGeode(new GraphStore(), checkTimeout(options.queryTimeoutMs, 'queryTimeoutMs')));
+  } catch (err) {
+    return Promise.reject(err);
+  }
 }
 
 /**
@@ -164,8 +192,8 @@ export function openGeode(options: GeodeOptions = {}): Promise<Geode> {
  *
  * @internal Tools only (the CLI's `--data` snapshots); not part of the public API.
  */
-export function openGeodeOnStore(store: GraphStore): Geode {
-  return new EmbeddedGeode(store);
+export function openGeodeOnStore(store: GraphStore, queryTimeoutMs?: number): Geode {
+  return new EmbeddedGeode(store, checkTimeout(queryTimeoutMs, 'queryTimeoutMs'));
 }
 
 /**

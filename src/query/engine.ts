@@ -20,8 +20,8 @@ import { builtinProcedures } from './procedures/builtins.ts';
 import { ProcedureRegistry } from './procedures/registry.ts';
 import { PlanState, Scope } from './semantic/scope.ts';
 import type { EngineStore } from './store.ts';
-import type { EngineResult, Params, ProcedureDefinition } from './types.ts';
-import { checkRows, rollbackCommands } from './exec/context.ts';
+import type { EngineResult, Params, ProcedureDefinition, RunOptions } from './types.ts';
+import { checkRows, rollbackCommands, WORK_CHECK_INTERVAL } from './exec/context.ts';
 
 type Emit = (cells: Value[], ctx: ExecContext) => boolean;
 
@@ -71,7 +71,12 @@ export class QueryEngine {
   }
 
   /** Runs one statement. Throws GeodeError; on error the store is as before. */
-  run(text: string, params: Params): EngineResult {
+  /**
+   * Runs one statement. With `options.timeoutMs` and `options.now` (the shell's clock), a
+   * statement still running after that many ms stops with LIMIT_EXCEEDED (`QueryTimeout`) and
+   * is rolled back like any failed statement.
+   */
+  run(text: string, params: Params, options: RunOptions = {}): EngineResult {
     let compiled = this.#cache.get(text);
     if (compiled === undefined || (compiled.kind === 'query' && compiled.running)) {
       compiled = this.#compile(text);
@@ -82,7 +87,7 @@ export class QueryEngine {
       return { columns: ['plan'], rows: lines.map((l) => [l]), commands: NO_COMMANDS, plan: compiled.explain };
     }
     if (compiled.kind === 'schema') return this.#runSchema(compiled.statement);
-    return this.#runQuery(compiled, text, params);
+    return this.#runQuery(compiled, text, params, options);
   }
 
   #compile(text: string): Compiled {
@@ -111,7 +116,7 @@ export class QueryEngine {
     return { columns: [], rows: [], commands, plan: undefined };
   }
 
-  #runQuery(c: CompiledQuery, text: string, params: Params): EngineResult {
+  #runQuery(c: CompiledQuery, text: string, params: Params, options: RunOptions): EngineResult {
     for (const name of c.params) {
       if (!Object.prototype.hasOwnProperty.call(params, name)) {
         throw new GeodeError('GQL_PARAMETER_MISSING', `parameter $${name} was not given`, { detail: 'MissingParameter', source: 'query' });
@@ -126,6 +131,11 @@ export class QueryEngine {
       undo: [],
       pendingDeletes: new Set(),
       depth: 0,
+      workLeft: WORK_CHECK_INTERVAL,
+      deadline:
+        options.timeoutMs === undefined || options.now === undefined
+          ? undefined
+          : { at: options.now() + options.timeoutMs, timeoutMs: options.timeoutMs, now: options.now },
     };
     const rows: Value[][] = [];
     const seen = c.planned.unionAll || c.heads.length === 1 ? undefined : new Set<unknown>();

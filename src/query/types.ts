@@ -23,6 +23,14 @@ export interface EngineResult {
 
 export type Params = Readonly<Record<string, Value>>;
 
+/** Per-statement options of `QueryEngine.run`. */
+export interface RunOptions {
+  /** Stop the statement (LIMIT_EXCEEDED, detail `QueryTimeout`) once it has run this long. Needs `now`. */
+  readonly timeoutMs?: number;
+  /** The clock, in ms; the engine reads no clock of its own. */
+  readonly now?: () => number;
+}
+
 /** A procedure's output column. */
 export interface ProcedureColumn {
   readonly name: string;

@@ -63,14 +63,14 @@ export interface OpenedData {
 }
 
 /** An empty in-memory graph (for `import --replace`). */
-export function openEmptyData(): OpenedData {
-  return { db: openGeodeOnStore(new GraphStore()), restored: false };
+export function openEmptyData(queryTimeoutMs?: number): OpenedData {
+  return { db: openGeodeOnStore(new GraphStore(), queryTimeoutMs), restored: false };
 }
 
 /** Opens the graph of `dataDir`: restored from its snapshot when there is one, else empty. */
-export function openDataDir(dataDir: string): OpenedData {
+export function openDataDir(dataDir: string, queryTimeoutMs?: number): OpenedData {
   const path = snapshotPath(dataDir);
-  if (!existsSync(path)) return openEmptyData();
+  if (!existsSync(path)) return openEmptyData(queryTimeoutMs);
   let bytes: Uint8Array;
   try {
     bytes = readFileSync(path);
@@ -90,7 +90,7 @@ export function openDataDir(dataDir: string): OpenedData {
       cause: err,
     });
   }
-  return { db: openGeodeOnStore(store), restored: true };
+  return { db: openGeodeOnStore(store, queryTimeoutMs), restored: true };
 }
 
 /** Saves the graph of `db` to `dataDir` (created if missing), replacing the previous snapshot atomically. */

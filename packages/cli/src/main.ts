@@ -3,7 +3,7 @@
  * `geode import` loads an LDBC SNB CSV folder. Both work on the graph snapshot of a data
  * directory (`--data`, default `./.geode`) until the storage layer exists.
  */
-import { Command, Option } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import { pathToFileURL } from 'node:url';
 import { resolve } from 'node:path';
 import type { QueryParams } from '../../../src/api/database.ts';
@@ -28,6 +28,15 @@ interface QueryOptions {
   readonly json?: boolean;
   readonly param: string[];
   readonly data: string;
+  /** Time limit of each statement, in ms (`--timeout`). */
+  readonly timeout?: number;
+}
+
+/** `--timeout <ms>`: a positive number of milliseconds. */
+function parseTimeout(text: string): number {
+  const ms = Number(text);
+  if (!Number.isFinite(ms) || ms <= 0) throw new InvalidArgumentError('expected a positive number of milliseconds');
+  return ms;
 }
 
 interface ImportOptions {
@@ -45,7 +54,7 @@ function collect(value: string, previous: string[]): string[] {
 
 async function queryCommand(opts: QueryOptions, io: CliIo): Promise<number> {
   const params: QueryParams = parseParams(opts.param);
-  const { db } = openDataDir(opts.data);
+  const { db } = openDataDir(opts.data, opts.timeout);
   const save = (): void => saveDataDir(opts.data, db);
   if (opts.e !== undefined) {
     const out = await runStatement(db, opts.e, params, opts.json === true, terminalColumns(io));
@@ -105,9 +114,12 @@ export function buildProgram(io: CliIo, setExitCode: (code: number) => void): Co
     .option('-e, --execute <text>', 'run one statement, print its result and exit')
     .option('--json', 'print the result as one JSON document {columns, rows}')
     .option('-p, --param <key=value>', 'a query parameter ($key), repeatable; 42, 4.2, true, \'text\', JSON', collect, [])
+    .option('--timeout <ms>', 'stop a statement that runs longer than this (LIMIT_EXCEEDED, nothing changed)', parseTimeout)
     .addOption(dataOption())
-    .action(async (opts: { execute?: string; json?: boolean; param: string[]; data: string }) => {
-      setExitCode(await queryCommand({ e: opts.execute, json: opts.json, param: opts.param, data: opts.data }, io));
+    .action(async (opts: { execute?: string; json?: boolean; param: string[]; data: string; timeout?: number }) => {
+      setExitCode(
+        await queryCommand({ e: opts.execute, json: opts.json, param: opts.param, data: opts.data, ...(opts.timeout === undefined ? {} : { timeout: opts.timeout }) }, io),
+      );
     });
   program
     .command('import')

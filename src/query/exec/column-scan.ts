@@ -9,7 +9,7 @@
 import { COLUMN_NUMBER, type NodeRecord, type PropertyColumn } from '../../graph/index.ts';
 import type { Value } from '../../graph/values.ts';
 import { PassPipe } from '../plan/ops.ts';
-import type { Eval, ExecContext, Pipe, Row } from './context.ts';
+import { spendWork, type Eval, type ExecContext, type Pipe, type Row } from './context.ts';
 import { compareOp } from './expr.ts';
 
 /** Comparisons the fused scan takes; the property is on the left. */
@@ -61,6 +61,7 @@ export class ColumnFilterScanPipe extends PassPipe {
     const slot = this.slot;
     const next = this.next;
     for (let i = 0; i < nodes.length; i++) {
+      spendWork(ctx);
       let pass: boolean;
       if (ctx.store.version !== column.version) {
         // The pipeline wrote since the column was built: judge the live node.

@@ -33,6 +33,36 @@ export interface ExecContext {
   readonly pendingDeletes: Set<NodeRecord>;
   /** Subquery nesting depth at run time. */
   depth: number;
+  /** Rows and expansion steps left before the next deadline check (see {@link spendWork}). */
+  workLeft: number;
+  /** The time limit of this statement, if any: `now()` past `deadline` stops it. */
+  readonly deadline: Deadline | undefined;
+}
+
+/** A statement's time limit; the clock is the shell's, the engine itself reads none. */
+export interface Deadline {
+  readonly at: number;
+  readonly timeoutMs: number;
+  readonly now: () => number;
+}
+
+/** Work units between two looks at the clock: small enough to stop within a few ms, large enough to cost nothing. */
+export const WORK_CHECK_INTERVAL = 4096;
+
+/**
+ * Counts one unit of work (a scanned row, an expanded edge). Every {@link WORK_CHECK_INTERVAL}
+ * units it checks the deadline and stops the statement with LIMIT_EXCEEDED (detail
+ * `QueryTimeout`) once it is past: a runaway pattern cannot hang the peer.
+ */
+export function spendWork(ctx: ExecContext): void {
+  if (--ctx.workLeft > 0) return;
+  ctx.workLeft = WORK_CHECK_INTERVAL;
+  const d = ctx.deadline;
+  if (d !== undefined && d.now() > d.at) {
+    throw new GeodeError('LIMIT_EXCEEDED', `the query ran longer than its time limit of ${d.timeoutMs} ms`, {
+      detail: 'QueryTimeout',
+    });
+  }
 }
 
 /** A compiled expression. */

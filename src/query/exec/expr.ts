@@ -28,7 +28,7 @@ import {
   xor3,
 } from '../value-ops.ts';
 import { PlanState, Scope, isHidden } from '../semantic/scope.ts';
-import type { Eval, ExecContext, Row } from './context.ts';
+import { WORK_CHECK_INTERVAL, type Eval, type ExecContext, type Row } from './context.ts';
 import {
   compileLabelTest,
   concat,
@@ -94,6 +94,8 @@ function fold(f: Eval, env: ExprEnv, pos: number): Eval {
     undo: [],
     pendingDeletes: new Set(),
     depth: 0,
+    workLeft: WORK_CHECK_INTERVAL,
+    deadline: undefined,
   } as unknown as ExecContext;
   let v: Value;
   try {

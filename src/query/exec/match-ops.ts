@@ -11,7 +11,7 @@ import { GeodeError } from '../../util/errors.ts';
 import { cypherEquals, isTruthy } from '../value-ops.ts';
 import { varLengthDepthMax, shortestPathsMax } from '../constants.ts';
 import { PassPipe } from '../plan/ops.ts';
-import type { Eval, ExecContext, Pipe, Row } from './context.ts';
+import { spendWork, type Eval, type ExecContext, type Pipe, type Row } from './context.ts';
 import { propertyOf, walkEdges } from './runtime.ts';
 
 export type Direction = 'out' | 'in' | 'both';
@@ -53,6 +53,7 @@ export class AllNodesScanPipe extends PassPipe {
     const slot = this.slot;
     const next = this.next;
     for (const n of it) {
+      spendWork(ctx);
       row[slot] = n;
       if (!next.push(row, ctx)) return false;
     }
@@ -153,6 +154,7 @@ export class ExpandPipe extends PassPipe {
     const n = list.length;
     for (let i = 0; i < n; i++) {
       const e = list[i]!;
+      spendWork(ctx);
       if (e.deleted) continue;
       if (typeSet !== undefined && !typeSet.has(e.type)) continue;
       if (skipLoops && e.src === e.dst) continue;
@@ -251,6 +253,7 @@ export class VarExpandPipe extends PassPipe {
       const n = list.length;
       for (let i = 0; i < n; i++) {
         const e = list[i]!;
+        spendWork(ctx);
         if (!out && dir === 'both' && e.src === e.dst) continue;
         if (!this.#edgeOk(e)) continue;
         if (this.#stack.includes(e)) continue;
@@ -307,7 +310,7 @@ export class ShortestPathPipe extends PassPipe {
     const a = row[this.s.from];
     const b = row[this.s.to];
     if (!(a instanceof NodeRecord) || !(b instanceof NodeRecord)) return true;
-    const paths = this.#search(a, b);
+    const paths = this.#search(a, b, ctx);
     for (const edges of paths) {
       row[this.s.rel] = edges;
       if (this.s.path !== undefined) row[this.s.path] = new PathValue(walkEdges(a, edges), edges);
@@ -328,7 +331,7 @@ export class ShortestPathPipe extends PassPipe {
     }
   }
 
-  #search(a: NodeRecord, b: NodeRecord): EdgeRecord[][] {
+  #search(a: NodeRecord, b: NodeRecord, ctx: ExecContext): EdgeRecord[][] {
     if (a === b && this.s.min === 0) return [[]];
     const max = this.s.max ?? varLengthDepthMax;
     const parents = new Map<NodeRecord, { e: EdgeRecord; prev: NodeRecord }[]>();
@@ -338,6 +341,7 @@ export class ShortestPathPipe extends PassPipe {
     for (let depth = 1; depth <= max && frontier.length > 0 && !found; depth++) {
       const nextFrontier: NodeRecord[] = [];
       for (const n of frontier) {
+        spendWork(ctx);
         this.#neighbours(n, (e, other) => {
           const d = depthOf.get(other);
           if (d === undefined) {

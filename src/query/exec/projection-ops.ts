@@ -7,7 +7,7 @@ import { GeodeError } from '../../util/errors.ts';
 import { createAggregator, type Aggregator } from '../aggregates.ts';
 import { groupingKey, orderCompare, typeName } from '../value-ops.ts';
 import { PassPipe, SubPipeline } from '../plan/ops.ts';
-import { checkRows, type Eval, type ExecContext, type Pipe, type Row } from './context.ts';
+import { checkRows, spendWork, type Eval, type ExecContext, type Pipe, type Row } from './context.ts';
 
 /** Evaluates items, then writes them to their slots (so `WITH b AS a, a AS b` swaps). */
 export class ProjectPipe extends PassPipe {
@@ -300,6 +300,7 @@ export class UnwindPipe extends PassPipe {
     }
     const list = l as readonly Value[];
     for (let i = 0; i < list.length; i++) {
+      spendWork(ctx);
       row[this.slot] = list[i]!;
       if (!this.next.push(row, ctx)) return false;
     }
