@@ -7,7 +7,7 @@
  * - `+properties` / `-properties`: (entity, key, value) triples; a changed value is one `-` and
  *   one `+`; the properties of a created (deleted) entity count as added (removed).
  */
-import type { GraphReader } from '../src/graph/types.ts';
+import type { GraphReader } from '../src/graph/index.ts';
 
 /** The counters a side-effects table can name. */
 export const SIDE_EFFECT_KEYS = [

@@ -12,7 +12,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import type { GraphReader } from '../src/graph/types.ts';
+import type { GraphReader } from '../src/graph/index.ts';
 import type { TckScenario, TckStep } from './gherkin-loader.ts';
 import { compareTable, formatActual, type ActualResult } from './compare.ts';
 import { parseTckValue, tckToPlain, type PlainValue } from './tck-values.ts';

@@ -4,8 +4,8 @@
 import { GeodeError } from '../util/errors.ts';
 import { AssertionError } from '../util/assert.ts';
 import { GraphStore } from '../graph/index.ts';
-import type { GraphReader } from '../graph/types.ts';
-import type { Value } from '../graph/values.ts';
+import type { GraphReader } from '../graph/index.ts';
+import type { Value } from '../graph/index.ts';
 import { QueryEngine } from '../query/index.ts';
 import type { ProcedureDefinition } from '../query/types.ts';
 import { toResultValue, type ResultRow } from './result.ts';

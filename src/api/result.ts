@@ -2,9 +2,9 @@
  * Result values as the public API hands them out: plain, detached snapshots, safe to keep after
  * the store changes. Integers are `bigint`, floats are `number`, maps are plain objects.
  */
-import { EdgeRecord, NodeRecord, PathValue } from '../graph/records.ts';
-import type { Value } from '../graph/values.ts';
-import { DurationValue, TemporalValue } from '../graph/temporal.ts';
+import { EdgeRecord, NodeRecord, PathValue } from '../graph/index.ts';
+import type { Value } from '../graph/index.ts';
+import { DurationValue, TemporalValue } from '../graph/index.ts';
 
 /** A node in a result. */
 export class GeodeNode {

@@ -13,3 +13,20 @@ export { checkStorable, isStorable } from './storable.ts';
 export { inByType, outByType, TYPE_CACHE_MIN_DEGREE } from './adjacency.ts';
 export { buildPropertyColumn, COLUMN_MISSING, COLUMN_NUMBER, COLUMN_OTHER } from './property-column.ts';
 export type { PropertyColumn } from './property-column.ts';
+export {
+  addDuration,
+  addDurations,
+  durationsEqual,
+  temporalsEqual,
+  civilOf,
+  epochDayOf,
+  buildDuration,
+  buildTemporal,
+  compareTemporals,
+  DurationValue,
+  formatDuration,
+  formatTemporal,
+  TemporalValue,
+  temporalProblem,
+} from './temporal.ts';
+export type { TemporalFields, TemporalKind } from './temporal.ts';

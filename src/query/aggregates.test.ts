@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { Value } from '../graph/values.ts';
+import type { Value } from '../graph/index.ts';
 import { createAggregator, isAggregateFunction } from './aggregates.ts';
 import { errorOf, map } from './functions/test-values.ts';
 

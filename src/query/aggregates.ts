@@ -10,8 +10,8 @@
  * Memory is bounded: `collect`, DISTINCT sets and percentile buffers refuse to hold more than
  * their limit (GeodeError 'LIMIT_EXCEEDED').
  */
-import type { Value } from '../graph/values.ts';
-import { INT64_MAX, INT64_MIN } from '../graph/values.ts';
+import type { Value } from '../graph/index.ts';
+import { INT64_MAX, INT64_MIN } from '../graph/index.ts';
 import { assert } from '../util/assert.ts';
 import { GeodeError } from '../util/errors.ts';
 import { distinctItemsMax, listItemsMax } from './functions/constants.ts';

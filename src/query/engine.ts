@@ -3,9 +3,9 @@
  * applied as the query runs and undone if it fails, so a failed statement changes nothing.
  */
 import { parse } from '../gql/index.ts';
-import type { Statement } from '../gql/ast.ts';
-import type { GraphCommand } from '../graph/types.ts';
-import type { Value } from '../graph/values.ts';
+import type { Statement } from '../gql/index.ts';
+import type { GraphCommand } from '../graph/index.ts';
+import type { Value } from '../graph/index.ts';
 import { GeodeError, isGeodeError } from '../util/errors.ts';
 import type { ExecContext, Pipe, Row } from './exec/context.ts';
 import { ResultPipe } from './exec/projection-ops.ts';

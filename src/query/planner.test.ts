@@ -5,7 +5,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { GraphStore } from '../graph/index.ts';
-import type { NodeRecord } from '../graph/records.ts';
+import type { NodeRecord } from '../graph/index.ts';
 import { QueryEngine } from './engine.ts';
 
 interface RandomGraph {

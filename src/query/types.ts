@@ -7,8 +7,8 @@
  * commands are returned so a replicated host can ship them. If the query fails, the engine
  * undoes what it applied and rethrows: a failed query leaves the store as it was.
  */
-import type { GraphCommand } from '../graph/types.ts';
-import type { Value } from '../graph/values.ts';
+import type { GraphCommand } from '../graph/index.ts';
+import type { Value } from '../graph/index.ts';
 
 export interface EngineResult {
   /** Column names in order (aliases, or the item's text as written). */

@@ -1,8 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { PathValue } from '../graph/records.ts';
-import type { Value } from '../graph/values.ts';
-import { INT64_MAX, INT64_MIN } from '../graph/values.ts';
+import { PathValue } from '../graph/index.ts';
+import type { Value } from '../graph/index.ts';
+import { INT64_MAX, INT64_MIN } from '../graph/index.ts';
 import { isGeodeError } from '../util/errors.ts';
 import { equivalentTwin, map, sampleGraph, valueArb } from './functions/test-values.ts';
 import {

@@ -8,7 +8,7 @@
  * The references are the openCypher TCK scenarios (expressions/comparison, expressions/null,
  * clauses/return-orderby, expressions/aggregation, expressions/precedence).
  */
-import { EdgeRecord, NodeRecord, PathValue } from '../graph/records.ts';
+import { EdgeRecord, NodeRecord, PathValue } from '../graph/index.ts';
 import {
   addDuration,
   addDurations,
@@ -19,9 +19,9 @@ import {
   formatTemporal,
   TemporalValue,
   temporalsEqual,
-} from '../graph/temporal.ts';
-import type { Value, ValueMap } from '../graph/values.ts';
-import { INT64_MAX, INT64_MIN } from '../graph/values.ts';
+} from '../graph/index.ts';
+import type { Value, ValueMap } from '../graph/index.ts';
+import { INT64_MAX, INT64_MIN } from '../graph/index.ts';
 import { GeodeError } from '../util/errors.ts';
 import { listItemsMax, stringLengthMax, valueDepthMax } from './functions/constants.ts';
 

@@ -4,7 +4,7 @@
  */
 import Table from 'cli-table3';
 import { GeodeNode, GeodePath, GeodeRelationship, type ResultRow, type ResultValue } from '../../../src/api/result.ts';
-import { DurationValue, TemporalValue } from '../../../src/graph/temporal.ts';
+import { DurationValue, TemporalValue } from '../../../src/graph/index.ts';
 import { caretExcerpt, isGeodeError } from '../../../src/util/errors.ts';
 
 /** Longest cell text printed in a table; longer values are cut with `…`. */

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { GraphStore } from '../../../src/graph/index.ts';
-import { buildDuration, buildTemporal } from '../../../src/graph/temporal.ts';
+import { buildDuration, buildTemporal } from '../../../src/graph/index.ts';
 import { isGeodeError } from '../../../src/util/errors.ts';
 import { decodeSnapshot, encodeSnapshot } from './snapshot-codec.ts';
 

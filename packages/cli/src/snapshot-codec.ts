@@ -13,7 +13,7 @@
 import { Packr } from 'msgpackr';
 import { GeodeError } from '../../../src/util/errors.ts';
 import { assert } from '../../../src/util/assert.ts';
-import { DurationValue, TemporalValue, type TemporalKind } from '../../../src/graph/temporal.ts';
+import { DurationValue, TemporalValue, type TemporalKind } from '../../../src/graph/index.ts';
 
 /** First bytes of a snapshot file: "GEODESNP". */
 export const SNAPSHOT_MAGIC = new Uint8Array([0x47, 0x45, 0x4f, 0x44, 0x45, 0x53, 0x4e, 0x50]);

@@ -7,7 +7,7 @@
  * NodeByLabelScan followed by a Filter (a property test compares the two).
  */
 import { COLUMN_NUMBER, type NodeRecord, type PropertyColumn } from '../../graph/index.ts';
-import type { Value } from '../../graph/values.ts';
+import type { Value } from '../../graph/index.ts';
 import { PassPipe } from '../plan/ops.ts';
 import { spendWork, type Eval, type ExecContext, type Pipe, type Row } from './context.ts';
 import { compareOp } from './expr.ts';

@@ -3,9 +3,9 @@
  * rows are slot arrays (variable → slot fixed at plan time), mutated in place along a
  * pipeline; an operator that keeps a row (sort, eager, results) copies it.
  */
-import type { GraphCommand } from '../../graph/types.ts';
-import type { NodeRecord } from '../../graph/records.ts';
-import type { Value } from '../../graph/values.ts';
+import type { GraphCommand } from '../../graph/index.ts';
+import type { NodeRecord } from '../../graph/index.ts';
+import type { Value } from '../../graph/index.ts';
 import { GeodeError } from '../../util/errors.ts';
 import type { FunctionContext } from '../functions/index.ts';
 import type { EngineStore } from '../store.ts';

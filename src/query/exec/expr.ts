@@ -4,9 +4,9 @@
  * Semantic errors found on the way (UndefinedVariable, UnknownFunction, InvalidAggregation, ...)
  * are thrown here with the expression's position.
  */
-import { EdgeRecord, NodeRecord } from '../../graph/records.ts';
-import type { Value, ValueMap } from '../../graph/values.ts';
-import type { Expression, FunctionCall, MapProjection, PathPattern, Query } from '../../gql/ast.ts';
+import { EdgeRecord, NodeRecord } from '../../graph/index.ts';
+import type { Value, ValueMap } from '../../graph/index.ts';
+import type { Expression, FunctionCall, MapProjection, PathPattern, Query } from '../../gql/index.ts';
 import { GeodeError } from '../../util/errors.ts';
 import { isAggregateFunction } from '../aggregates.ts';
 import { lookupFunction } from '../functions/index.ts';

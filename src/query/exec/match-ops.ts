@@ -3,10 +3,10 @@
  * shortest paths, path construction, filters. Rows are mutated in place: each operator writes
  * the slots it binds, then pushes the same row on.
  */
-import { inByType, outByType } from '../../graph/adjacency.ts';
-import { EdgeRecord, NodeRecord, PathValue } from '../../graph/records.ts';
-import { isStorable } from '../../graph/storable.ts';
-import type { PropertyValue, Value } from '../../graph/values.ts';
+import { inByType, outByType } from '../../graph/index.ts';
+import { EdgeRecord, NodeRecord, PathValue } from '../../graph/index.ts';
+import { isStorable } from '../../graph/index.ts';
+import type { PropertyValue, Value } from '../../graph/index.ts';
 import { GeodeError } from '../../util/errors.ts';
 import { cypherEquals, isTruthy } from '../value-ops.ts';
 import { varLengthDepthMax, shortestPathsMax } from '../constants.ts';

@@ -2,7 +2,7 @@
  * Row-shaping operators: projection, DISTINCT, aggregation, ORDER BY (top-k when a limit is
  * known), SKIP / LIMIT, UNWIND, eager materialization, OPTIONAL MATCH, result production.
  */
-import type { Value } from '../../graph/values.ts';
+import type { Value } from '../../graph/index.ts';
 import { GeodeError } from '../../util/errors.ts';
 import { createAggregator, type Aggregator } from '../aggregates.ts';
 import { groupingKey, orderCompare, typeName } from '../value-ops.ts';

@@ -2,11 +2,11 @@
  * Run-time helpers of compiled expressions: property and element access, string and list
  * operators, label tests. Pure functions over values; errors are GeodeErrors with TCK details.
  */
-import { EdgeRecord, NodeRecord, PathValue } from '../../graph/records.ts';
-import type { Value, ValueMap } from '../../graph/values.ts';
+import { EdgeRecord, NodeRecord, PathValue } from '../../graph/index.ts';
+import type { Value, ValueMap } from '../../graph/index.ts';
 import { GeodeError } from '../../util/errors.ts';
 import { cypherEquals, isMap, typeName } from '../value-ops.ts';
-import type { LabelExpression } from '../../gql/ast.ts';
+import type { LabelExpression } from '../../gql/index.ts';
 
 export function typeError(message: string, detail = 'InvalidArgumentType'): GeodeError {
   return new GeodeError('GQL_TYPE', message, { detail });

@@ -1,8 +1,8 @@
 /**
  * Schema commands (CREATE / DROP INDEX / CONSTRAINT) turned into store commands.
  */
-import type { SchemaCommand } from '../../gql/ast.ts';
-import type { GraphCommand } from '../../graph/types.ts';
+import type { SchemaCommand } from '../../gql/index.ts';
+import type { GraphCommand } from '../../graph/index.ts';
 import { GeodeError } from '../../util/errors.ts';
 import type { EngineStore } from '../store.ts';
 

@@ -2,10 +2,10 @@
  * Write operators: CREATE, MERGE, SET, REMOVE, DELETE. Every change is a GraphCommand applied
  * to the store at once (later clauses see it) and recorded with its undo.
  */
-import { EdgeRecord, NodeRecord, PathValue } from '../../graph/records.ts';
-import { checkStorable } from '../../graph/storable.ts';
-import type { PropertyEntries } from '../../graph/types.ts';
-import type { PropertyValue, Value, ValueMap } from '../../graph/values.ts';
+import { EdgeRecord, NodeRecord, PathValue } from '../../graph/index.ts';
+import { checkStorable } from '../../graph/index.ts';
+import type { PropertyEntries } from '../../graph/index.ts';
+import type { PropertyValue, Value, ValueMap } from '../../graph/index.ts';
 import { GeodeError } from '../../util/errors.ts';
 import { isMap, typeName } from '../value-ops.ts';
 import { PassPipe, SubPipeline } from '../plan/ops.ts';

@@ -1,8 +1,8 @@
 /**
  * Helpers shared by the function files: argument access and the errors the TCK names.
  */
-import { EdgeRecord, NodeRecord, PathValue } from '../../graph/records.ts';
-import type { Value, ValueMap } from '../../graph/values.ts';
+import { EdgeRecord, NodeRecord, PathValue } from '../../graph/index.ts';
+import type { Value, ValueMap } from '../../graph/index.ts';
 import { GeodeError } from '../../util/errors.ts';
 import { typeName } from '../value-ops.ts';
 import { listItemsMax } from './constants.ts';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { Value } from '../../graph/values.ts';
+import type { Value } from '../../graph/index.ts';
 import { callFn, errorOf, map, sampleGraph } from './test-values.ts';
 
 const g = sampleGraph();

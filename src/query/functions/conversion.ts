@@ -6,8 +6,8 @@
  * can never convert (a list, a map, a node, ...) is GQL_TYPE InvalidArgumentValue, as the TCK
  * expects.
  */
-import type { Value } from '../../graph/values.ts';
-import { INT64_MAX, INT64_MIN } from '../../graph/values.ts';
+import type { Value } from '../../graph/index.ts';
+import { INT64_MAX, INT64_MIN } from '../../graph/index.ts';
 import { arg, badArgument, badType, badValue, strict } from './args.ts';
 import { scalarToString } from './string.ts';
 import type { FunctionDefinition } from './types.ts';

@@ -3,7 +3,7 @@
  * length. Reading the data of a deleted node or relationship is ENTITY_NOT_FOUND
  * DeletedEntityAccess.
  */
-import type { Value } from '../../graph/values.ts';
+import type { Value } from '../../graph/index.ts';
 import { isMap } from '../value-ops.ts';
 import { arg, badType, badValue, checkLive, isEdge, isNode, isPath, propsToMap, strict } from './args.ts';
 import type { FunctionDefinition } from './types.ts';

@@ -1,7 +1,7 @@
 /**
  * List functions (and the ones shared with strings: size, reverse, isEmpty).
  */
-import type { Value } from '../../graph/values.ts';
+import type { Value } from '../../graph/index.ts';
 import { isMap, typeName } from '../value-ops.ts';
 import { arg, badArgument, badType, checkListItems, fn, isPath, strict, variadicArgsMax } from './args.ts';
 import type { FunctionDefinition } from './types.ts';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { Value } from '../../graph/values.ts';
+import type { Value } from '../../graph/index.ts';
 import { lookupFunction } from './index.ts';
 import { roundDecimal } from './math.ts';
 import { callFn, errorOf, testContext } from './test-values.ts';

@@ -2,8 +2,8 @@
  * Numeric functions. Results are floats except where openCypher keeps integers (`abs` of an
  * integer, `sign`). Null in, null out.
  */
-import type { Value } from '../../graph/values.ts';
-import { INT64_MIN } from '../../graph/values.ts';
+import type { Value } from '../../graph/index.ts';
+import { INT64_MIN } from '../../graph/index.ts';
 import { GeodeError } from '../../util/errors.ts';
 import { arg, badArgument, badType, strict } from './args.ts';
 import type { FunctionDefinition } from './types.ts';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { Value } from '../../graph/values.ts';
+import type { Value } from '../../graph/index.ts';
 import { callFn, errorOf, map } from './test-values.ts';
 
 describe('string functions return what openCypher specifies', () => {

@@ -2,7 +2,7 @@
  * String functions. Positions and lengths count Unicode code points (so a character past U+FFFF
  * counts once); strings without surrogates take the native fast path.
  */
-import type { Value } from '../../graph/values.ts';
+import type { Value } from '../../graph/index.ts';
 import { GeodeError } from '../../util/errors.ts';
 import { formatFloat } from '../value-ops.ts';
 import { arg, badArgument, badType, checkListItems, intArg, strict } from './args.ts';

@@ -10,8 +10,8 @@ import {
   temporalProblem,
   type TemporalFields,
   type TemporalKind,
-} from '../../graph/temporal.ts';
-import type { Value, ValueMap } from '../../graph/values.ts';
+} from '../../graph/index.ts';
+import type { Value, ValueMap } from '../../graph/index.ts';
 import { isMap } from '../value-ops.ts';
 import { arg, badArgument, badType } from './args.ts';
 import type { FunctionDefinition } from './types.ts';

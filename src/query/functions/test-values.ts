@@ -3,9 +3,9 @@
  * fast-check arbitrary over every kind of value. Used only by `*.test.ts` files.
  */
 import fc from 'fast-check';
-import { EdgeRecord, NodeRecord, PathValue } from '../../graph/records.ts';
-import type { Value, ValueMap } from '../../graph/values.ts';
-import { INT64_MAX, INT64_MIN } from '../../graph/values.ts';
+import { EdgeRecord, NodeRecord, PathValue } from '../../graph/index.ts';
+import type { Value, ValueMap } from '../../graph/index.ts';
+import { INT64_MAX, INT64_MIN } from '../../graph/index.ts';
 import { isGeodeError } from '../../util/errors.ts';
 import { lookupFunction } from './index.ts';
 import type { FunctionContext } from './types.ts';

@@ -1,8 +1,8 @@
 /**
  * The scalar function contract: what the engine calls for `name(args)` in an expression.
  */
-import type { GraphReader } from '../../graph/types.ts';
-import type { Value } from '../../graph/values.ts';
+import type { GraphReader } from '../../graph/index.ts';
+import type { Value } from '../../graph/index.ts';
 
 /** What a function can see besides its arguments. */
 export interface FunctionContext {

@@ -2,8 +2,8 @@
  * CALL planning: procedure calls (standalone and in a query, YIELD, WHERE) and CALL { }
  * subqueries.
  */
-import type { CallClause, CallSubqueryClause } from '../../gql/ast.ts';
-import type { Value } from '../../graph/values.ts';
+import type { CallClause, CallSubqueryClause } from '../../gql/index.ts';
+import type { Value } from '../../graph/index.ts';
 import { GeodeError, isGeodeError } from '../../util/errors.ts';
 import type { Eval, ExecContext, Pipe, Row } from '../exec/context.ts';
 import { checkRows } from '../exec/context.ts';

@@ -4,7 +4,7 @@
  * relationships in both directions, and pushes each predicate down to the first operator after
  * which all its variables are bound.
  */
-import type { Expression, NodePattern, PathPattern, RelationshipPattern } from '../../gql/ast.ts';
+import type { Expression, NodePattern, PathPattern, RelationshipPattern } from '../../gql/index.ts';
 import { compileExpr, freeVariables } from '../exec/expr.ts';
 import { printExpression } from '../../gql/index.ts';
 import { ColumnFilterScanPipe, type ColumnComparison } from '../exec/column-scan.ts';

@@ -4,7 +4,7 @@
  * ColumnNameConflict, InvalidAggregation, NestedAggregation, AmbiguousAggregationExpression,
  * NonConstantExpression, NegativeIntegerArgument, InvalidArgumentType).
  */
-import type { Expression, FunctionCall, Projection, ProjectionItem } from '../../gql/ast.ts';
+import type { Expression, FunctionCall, Projection, ProjectionItem } from '../../gql/index.ts';
 import { isAggregateFunction } from '../aggregates.ts';
 import type { Eval, ExecContext } from '../exec/context.ts';
 import { compileExpr, containsAggregate, exprKey, findNondeterministicCall, freeVariables, type ExprEnv } from '../exec/expr.ts';

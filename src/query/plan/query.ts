@@ -4,7 +4,7 @@
  * and inserts eager barriers so a clause's reads finish before the next clause's writes
  * (Cypher's clause-at-a-time semantics).
  */
-import type { Clause, Query, SingleQuery } from '../../gql/ast.ts';
+import type { Clause, Query, SingleQuery } from '../../gql/index.ts';
 import { EagerPipe, OptionalPipe, UnwindPipe } from '../exec/projection-ops.ts';
 import { compileExpr } from '../exec/expr.ts';
 import { PlanState, Scope } from '../semantic/scope.ts';

@@ -2,7 +2,7 @@
  * Subqueries (EXISTS { query }, COUNT { query }, CALL { query }): planned on top of the
  * enclosing scope, so the outer variables are visible inside.
  */
-import type { Query } from '../../gql/ast.ts';
+import type { Query } from '../../gql/index.ts';
 import { PlanState, Scope } from '../semantic/scope.ts';
 import { planQuery, type PlannedQuery } from './query.ts';
 import type { Pipeline } from './ops.ts';

@@ -14,7 +14,7 @@ import type {
   RelationshipPattern,
   RemoveItem,
   SetItem,
-} from '../../gql/ast.ts';
+} from '../../gql/index.ts';
 import { GeodeError } from '../../util/errors.ts';
 import type { Eval } from '../exec/context.ts';
 import { compileExpr, type ExprEnv } from '../exec/expr.ts';

@@ -3,7 +3,7 @@
  * against the declared input types (STRING, INTEGER, FLOAT, NUMBER, BOOLEAN, LIST..., MAP, NODE,
  * RELATIONSHIP, PATH, ANY); null passes every type.
  */
-import type { Value } from '../../graph/values.ts';
+import type { Value } from '../../graph/index.ts';
 import { kindOf, Kind } from '../value-ops.ts';
 
 /** True when `v` fits the declared type `type`. */

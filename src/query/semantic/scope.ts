@@ -2,7 +2,7 @@
  * Variable scopes. Each variable has a slot in the statement's row layout and a kind used to
  * detect VariableTypeConflict (a node variable used as a relationship, ...).
  */
-import type { GraphReader } from '../../graph/types.ts';
+import type { GraphReader } from '../../graph/index.ts';
 import type { ProcedureRegistry } from '../procedures/registry.ts';
 import { semanticError } from './errors.ts';
 

@@ -3,7 +3,7 @@
  * objects (nodes as `(id)` references are left as records).
  */
 import { GraphStore } from '../../graph/index.ts';
-import type { Value } from '../../graph/values.ts';
+import type { Value } from '../../graph/index.ts';
 import { QueryEngine } from '../engine.ts';
 import type { EngineResult } from '../types.ts';
 
