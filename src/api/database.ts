@@ -3,11 +3,8 @@
  */
 import { GeodeError } from '../util/errors.ts';
 import { AssertionError } from '../util/assert.ts';
-import { GraphStore } from '../graph/index.ts';
-import type { GraphReader } from '../graph/index.ts';
-import type { Value } from '../graph/index.ts';
-import { QueryEngine } from '../query/index.ts';
-import type { ProcedureDefinition } from '../query/types.ts';
+import { DurationValue, GraphStore, TemporalValue, type GraphReader, type Value } from '../graph/index.ts';
+import { QueryEngine, type ProcedureDefinition } from '../query/index.ts';
 import { toResultValue, type ResultRow } from './result.ts';
 
 /** Options of {@link openGeode}. */
@@ -95,6 +92,7 @@ function toParamValue(v: unknown, path: string): Value {
       return v;
     case 'object': {
       if (Array.isArray(v)) return v.map((item, i) => toParamValue(item, `${path}[${i}]`));
+      if (v instanceof TemporalValue || v instanceof DurationValue) return v; // immutable values, passed as they are
       const map = Object.create(null) as Record<string, Value>;
       for (const key of Object.keys(v)) map[key] = toParamValue((v as Record<string, unknown>)[key], `${path}.${key}`);
       return map;

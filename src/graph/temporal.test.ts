@@ -78,6 +78,9 @@ describe('temporal values', () => {
     expect(seek.rows).toEqual([{ n: 1n }]);
     const later = await db.query('MATCH (e:Event) WHERE e.day + duration({days: 1}) > date({year: 2024, month: 5, day: 3}) RETURN count(*) AS n');
     expect(later.rows).toEqual([{ n: 1n }]);
+    const param = buildTemporal('date', { year: 2024, month: 5, day: 3 });
+    const byParam = await db.query('MATCH (e:Event) WHERE e.day = $d RETURN e.day AS day', { d: param });
+    expect(byParam.rows.map((r) => String(r['day']))).toEqual(['2024-05-03']);
     await expect(db.query('RETURN date({year: 2023, month: 2, day: 29})')).rejects.toMatchObject({ code: 'GQL_ARGUMENT' });
     await expect(db.query("RETURN datetime({year: 2023, timezone: 'Mars/Olympus'})")).rejects.toMatchObject({ code: 'GQL_ARGUMENT' });
   });
