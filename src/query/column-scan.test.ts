@@ -20,6 +20,12 @@ const bound = fc.oneof(
 );
 const operator = fc.constantFrom('<', '<=', '>', '>=', '=');
 
+function formatKey(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(formatKey).join(',')}]`;
+  if (typeof v === 'number') return Number.isInteger(v) && !Object.is(v, -0) ? `${v}` : `f${v}`;
+  return String(v);
+}
+
 async function ids(db: Awaited<ReturnType<typeof openGeode>>, q: string, v: unknown): Promise<bigint[]> {
   const { rows } = await db.query(q, { v });
   return rows.map((r) => r['id'] as bigint).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
@@ -40,6 +46,26 @@ describe('fused label scan with a column filter', () => {
         expect(await ids(db, fused, v)).toEqual(await ids(db, plain, v));
       }),
       { numRuns: 150, seed: 20261125 },
+    );
+  });
+
+  it('groups and counts exactly as a plain scan and aggregation do', async () => {
+    const shape = (rows: readonly Record<string, unknown>[]): string[] =>
+      rows.map((r) => `${formatKey(r['k'])}:${String(r['c'])}:${String(r['d'])}`).sort();
+    await fc.assert(
+      fc.asyncProperty(fc.array(fc.option(propertyValue, { nil: undefined }), { maxLength: 25 }), fc.integer({ min: 1, max: 3 }), async (values, copies) => {
+        const db = await openGeode();
+        for (const x of values) {
+          if (x === undefined) await db.query('CREATE (:A)');
+          else await db.query('CREATE (:A {x: $x})', { x });
+        }
+        const fused = `UNWIND range(1, ${copies}) AS u MATCH (n:A) RETURN n.x AS k, count(*) AS c, count(*) AS d`;
+        const plain = `UNWIND range(1, ${copies}) AS u MATCH (n:A) WHERE n.x IS NULL OR n.x IS NOT NULL RETURN n.x AS k, count(*) AS c, count(*) AS d`;
+        expect(shape((await db.query(fused)).rows)).toEqual(shape((await db.query(plain)).rows));
+        expect((await db.query(`EXPLAIN ${fused}`)).plan).toContain('NodeByLabelGroupCount');
+        expect((await db.query(`EXPLAIN ${plain}`)).plan).not.toContain('NodeByLabelGroupCount');
+      }),
+      { numRuns: 100 },
     );
   });
 

@@ -9,7 +9,8 @@
 import { COLUMN_NUMBER, type NodeRecord, type PropertyColumn } from '../../graph/index.ts';
 import type { Value } from '../../graph/index.ts';
 import { PassPipe } from '../plan/ops.ts';
-import { spendWork, type Eval, type ExecContext, type Pipe, type Row } from './context.ts';
+import { checkRows, spendWork, type Eval, type ExecContext, type Pipe, type Row } from './context.ts';
+import { groupingKey } from '../value-ops.ts';
 import { compareOp } from './expr.ts';
 
 /** Comparisons the fused scan takes; the property is on the left. */
@@ -88,3 +89,56 @@ export class ColumnFilterScanPipe extends PassPipe {
 }
 
 export type { PropertyColumn };
+
+/**
+ * GroupCountScanPipe: `MATCH (n:L) RETURN n.k, count(*)` as one loop over the property column
+ * of (L, k): each input row adds the label's nodes to their groups (by grouping key, so 1 and
+ * 1.0 share a group and nulls form one), and `finish` emits one row per group. Equal to a
+ * NodeByLabelScan followed by a GroupAggregation (a property test compares the two).
+ */
+export class GroupCountScanPipe implements Pipe {
+  #groups = new Map<unknown, { value: Value; count: number }>();
+
+  constructor(
+    private readonly next: Pipe,
+    private readonly label: string,
+    private readonly key: string,
+    private readonly keySlot: number,
+    private readonly countSlots: readonly number[],
+    private readonly width: () => number,
+  ) {}
+
+  start(ctx: ExecContext): void {
+    this.#groups = new Map();
+    this.next.start(ctx);
+  }
+
+  push(_row: Row, ctx: ExecContext): boolean {
+    const { values } = ctx.store.propertyColumn(this.label, this.key);
+    const groups = this.#groups;
+    for (let i = 0; i < values.length; i++) {
+      spendWork(ctx);
+      const v = values[i]!;
+      const k = groupingKey(v);
+      const g = groups.get(k);
+      if (g !== undefined) g.count++;
+      else {
+        groups.set(k, { value: v, count: 1 });
+        checkRows(groups.size, 'aggregation');
+      }
+    }
+    return true;
+  }
+
+  finish(ctx: ExecContext): void {
+    const width = this.width();
+    for (const g of this.#groups.values()) {
+      const row = new Array<Value>(width).fill(null);
+      row[this.keySlot] = g.value;
+      for (const s of this.countSlots) row[s] = BigInt(g.count);
+      if (!this.next.push(row, ctx)) break;
+    }
+    this.#groups = new Map();
+    this.next.finish(ctx);
+  }
+}

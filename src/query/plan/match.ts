@@ -395,7 +395,8 @@ function planStart(n: NodeEl, choice: StartChoice, m: MatchCtx): void {
         op('NodeByLabelColumnScan', `${nodeDetail(n)} WHERE ${fused.text}`, (next) => new ColumnFilterScanPipe(next, slot, label, key, cmpOp, value)),
       );
     } else {
-      m.ops.push(op('NodeByLabelScan', nodeDetail(n), (next) => new AllNodesScanPipe(next, slot, label)));
+      const scan = op('NodeByLabelScan', nodeDetail(n), (next) => new AllNodesScanPipe(next, slot, label));
+      m.ops.push({ ...scan, labelScan: { variable: n.name, slot, label } });
     }
   } else {
     m.ops.push(op('AllNodesScan', nodeDetail(n), (next) => new AllNodesScanPipe(next, slot, undefined)));

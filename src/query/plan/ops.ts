@@ -12,6 +12,8 @@ export interface PlanOp {
   readonly detail: string;
   /** Nested pipelines shown indented (optional match, subqueries, union parts). */
   readonly children?: readonly Pipeline[];
+  /** Set on a plain label scan, so a following aggregation may fuse with it. */
+  readonly labelScan?: { readonly variable: string; readonly slot: number; readonly label: string };
   build(next: Pipe): Pipe;
 }
 

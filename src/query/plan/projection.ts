@@ -9,6 +9,7 @@ import { isAggregateFunction } from '../aggregates.ts';
 import type { Eval, ExecContext } from '../exec/context.ts';
 import { compileExpr, containsAggregate, exprKey, findNondeterministicCall, freeVariables, type ExprEnv } from '../exec/expr.ts';
 import { FilterPipe } from '../exec/match-ops.ts';
+import { GroupCountScanPipe } from '../exec/column-scan.ts';
 import { printExpression } from '../../gql/index.ts';
 import {
   AggregatePipe,
@@ -194,6 +195,35 @@ function planSimple(proj: Projection, items: Item[], scope: Scope, st: PlanState
   return { scope: next, columns: items.map((i) => i.name), slots: itemSlots };
 }
 
+/**
+ * `MATCH (n:L) RETURN n.k, count(*)`: a label scan straight into a grouping by one property of
+ * the scanned node with only `count(*)` aggregates reads the property column instead of each
+ * node's properties (see {@link GroupCountScanPipe}). Undefined when the shape differs.
+ */
+function fuseGroupCount(
+  ops: PlanOp[],
+  items: readonly Item[],
+  itemSlots: readonly number[],
+  specs: readonly AggregateSpec[],
+  width: () => number,
+): PlanOp | undefined {
+  const scan = ops[ops.length - 1]?.labelScan;
+  if (scan === undefined || specs.length === 0) return undefined;
+  for (const s of specs) if (s.name !== 'count' || s.distinct || s.args.length !== 0) return undefined;
+  let key: { readonly name: string; readonly slot: number } | undefined;
+  for (let i = 0; i < items.length; i++) {
+    const e = items[i]!.expression;
+    if (containsAggregate(e)) continue;
+    if (key !== undefined || e.kind !== 'PropertyAccess' || e.object.kind !== 'Variable' || e.object.name !== scan.variable) return undefined;
+    key = { name: e.key, slot: itemSlots[i]! };
+  }
+  if (key === undefined) return undefined;
+  const { label } = scan;
+  const countSlots = specs.map((s) => s.slot);
+  const k = key;
+  return op('NodeByLabelGroupCount', `(${scan.variable.trim()}:${label}) keys: [${scan.variable.trim()}.${k.name}]`, (next) => new GroupCountScanPipe(next, label, k.name, k.slot, countSlots, width));
+}
+
 /** A variable or a property of one: the grouping keys that aggregating expressions may reuse. */
 function isSimpleKey(e: Expression): boolean {
   return e.kind === 'Variable' || (e.kind === 'PropertyAccess' && e.object.kind === 'Variable');
@@ -252,8 +282,12 @@ function planAggregating(proj: Projection, items: Item[], scope: Scope, st: Plan
     }
   }
   const width = (): number => st.slotCount;
+  const fused = fuseGroupCount(ops, items, itemSlots, specs, width);
+  if (fused !== undefined) ops.splice(ops.length - 1, 1, fused);
+  else {
   const detail = `keys: [${items.filter((_, i) => itemSlots[i] !== undefined).map((i) => i.name).join(', ')}], aggregates: [${aggItems.map((a) => a.it.name).join(', ')}]`;
   ops.push(op(keyEvals.length === 0 ? 'Aggregation' : 'GroupAggregation', detail, (n) => new AggregatePipe(n, keyEvals, keySlots, specs, width)));
+  }
   const postEnv: ExprEnv = { scope: keyScope, st, aggregates: aggSlots, groupKeys: simpleGroupKeys, preScope: scope, noAggregates: 'here' };
   const evals: Eval[] = [];
   const slots: number[] = [];
