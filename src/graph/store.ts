@@ -244,6 +244,17 @@ export class GraphStore implements GraphReader {
     return this.#labelIndex.get(label)?.size ?? 0;
   }
 
+  /**
+   * The index entry for `value` without copying it: one node, a live set of nodes (do not keep
+   * it across writes), `null` for none, or undefined when no index covers (label, key).
+   */
+  indexEntry(label: string, key: string, value: PropertyValue): NodeRecord | ReadonlySet<NodeRecord> | null | undefined {
+    const index = this.#lookup.get(label)?.get(key);
+    if (index === undefined) return undefined;
+    if (value === null || isNaNKeyed(value)) return null;
+    return index.buckets.get(valueKey(value)) ?? null;
+  }
+
   lookupIndex(label: string, key: string, value: PropertyValue): NodeRecord[] | undefined {
     const index = this.#lookup.get(label)?.get(key);
     if (index === undefined) return undefined;

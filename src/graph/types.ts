@@ -83,6 +83,11 @@ export interface GraphReader {
    * property index; undefined when no index covers (label, key), so the caller must scan.
    */
   lookupIndex(label: string, key: string, value: PropertyValue): Iterable<NodeRecord> | undefined;
+  /**
+   * As {@link lookupIndex} without copying: one node, a live set (read it before any write),
+   * `null` for no match, undefined when no index covers (label, key).
+   */
+  indexEntry(label: string, key: string, value: PropertyValue): NodeRecord | ReadonlySet<NodeRecord> | null | undefined;
   /** True when an index (or unique constraint) covers (label, key). */
   hasIndex(label: string, key: string): boolean;
   /** Bumped by every write: equal versions mean nothing changed in between. */

@@ -77,8 +77,14 @@ export class IndexSeekPipe extends PassPipe {
     const t = typeof v;
     // Primitives are always storable; only lists need the deep check.
     if (t !== 'bigint' && t !== 'string' && t !== 'number' && t !== 'boolean' && !isStorable(v)) return true;
-    const found = ctx.store.lookupIndex(this.label, this.key, v as PropertyValue);
+    const entry = ctx.store.indexEntry(this.label, this.key, v as PropertyValue);
     const slot = this.slot;
+    if (entry === null) return true;
+    if (entry instanceof NodeRecord) {
+      row[slot] = entry;
+      return this.next.push(row, ctx);
+    }
+    const found = entry === undefined ? undefined : Array.from(entry);
     if (found === undefined) {
       for (const n of ctx.store.nodesByLabel(this.label)) {
         if (cypherEquals(n.props.get(this.key) ?? null, v) !== true) continue;
