@@ -46,7 +46,11 @@ function liveEdges(list: readonly EdgeRecord[]): EdgeRecord[] {
 export class NodeRecord {
   /** Stable id, a safe integer ≥ 1, unique among nodes of one store, never reused. */
   readonly id: number;
-  readonly labels: Set<string>;
+  /**
+   * The labels, in the order the node got them. Never mutated: nodes with the same labels share
+   * one set (the store interns them), and a label change swaps in another set.
+   */
+  labels: ReadonlySet<string>;
   /** The properties; {@link EMPTY_PROPS} when there are none. Replaced by the store, see the file header. */
   props: Map<string, Value>;
   /** Set once the node is deleted; reading a deleted node's data is an ENTITY_NOT_FOUND error. */
@@ -62,7 +66,7 @@ export class NodeRecord {
   /** @internal Per-type adjacency cache built by `outByType` / `inByType`; dropped on any adjacency change. */
   typeCache: AdjacencyTypeCache | undefined;
 
-  constructor(id: number, labels: Set<string>, props: Map<string, Value>) {
+  constructor(id: number, labels: ReadonlySet<string>, props: Map<string, Value>) {
     this.id = id;
     this.labels = labels;
     this.props = props;

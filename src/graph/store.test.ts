@@ -67,6 +67,25 @@ describe('GraphStore commands', () => {
     expect(s.peekNextNodeId()).toBe(2);
   });
 
+  it('changes the labels of one node only, though nodes with equal labels share a label set', () => {
+    const s = new GraphStore();
+    s.apply({ op: 'createNode', id: 1, labels: ['A', 'B', 'A'], props: [] });
+    s.apply({ op: 'createNode', id: 2, labels: ['A', 'B'], props: [] });
+    s.apply({ op: 'createNode', id: 3, labels: ['\u0000'], props: [] });
+    s.apply({ op: 'createNode', id: 4, labels: [], props: [] });
+    s.apply({ op: 'addLabel', id: 1, label: 'C' });
+    s.apply({ op: 'removeLabel', id: 2, label: 'A' });
+    expect([...s.node(1)!.labels]).toEqual(['A', 'B', 'C']);
+    expect([...s.node(2)!.labels]).toEqual(['B']);
+    expect([...s.node(3)!.labels]).toEqual(['\u0000']);
+    expect([...s.node(4)!.labels]).toEqual([]);
+    s.apply({ op: 'createNode', id: 5, labels: ['A', 'B'], props: [] });
+    expect([...s.node(5)!.labels]).toEqual(['A', 'B']);
+    expect(ids(s.nodesByLabel('A'))).toEqual([1, 5]);
+    expect(ids(s.nodesByLabel('C'))).toEqual([1]);
+    expect(s.checkConsistency()).toEqual([]);
+  });
+
   it('undoes every kind of command exactly, counters included', () => {
     const s = new GraphStore();
     applyAndUndo(s, person(1, [['name', 'Ada']]));
@@ -503,7 +522,7 @@ describe('GraphStore.checkConsistency', () => {
 
   it('detects a label added behind the label index', () => {
     const s = store();
-    s.node(1)!.labels.add('Q');
+    s.node(1)!.labels = new Set(['P', 'Q']);
     expect(s.checkConsistency().join('\n')).toMatch(/label Q/);
   });
 

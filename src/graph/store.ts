@@ -41,6 +41,8 @@ import type { PropertyValue, Value } from './values.ts';
 const ADJACENCY_DEAD_MIN = 16;
 /** Property columns the store caches for scans (each is ~17 bytes per node of its label). */
 const PROPERTY_COLUMNS_MAX = 16;
+/** Distinct label sets the store shares between nodes (more combinations get private sets). */
+const LABEL_SETS_MAX = 4096;
 /** Keys per index / constraint: a bound so a command cannot ask for unbounded work. */
 export const INDEX_KEYS_MAX = 16;
 
@@ -199,6 +201,8 @@ export class GraphStore implements GraphReader {
   #version = 0;
   readonly #columns = new Map<string, PropertyColumn>();
   readonly #labelIndex = new Map<string, Set<NodeRecord>>();
+  /** Interned label sets, see {@link GraphStore.#labelSet}. */
+  readonly #labelSets = new Map<string, ReadonlySet<string>>();
   readonly #typeCounts = new Map<string, number>();
   /** Live (node or edge) records holding each property key. */
   readonly #propKeyCounts = new Map<string, number>();
@@ -395,6 +399,30 @@ export class GraphStore implements GraphReader {
     }
   }
 
+  /**
+   * The shared label set holding `labels` (duplicates dropped, first occurrence first): nodes with
+   * the same labels share one set, which nobody mutates. At most `LABEL_SETS_MAX` sets are
+   * interned; past that, sets are private.
+   */
+  #labelSet(labels: readonly string[]): ReadonlySet<string> {
+    let key: string;
+    if (labels.length === 1) {
+      key = labels[0]!;
+      // A single label's key is the label itself; one starting with U+0000 could equal a list's
+      // key (below), so it is never interned.
+      if (key.charCodeAt(0) === 0) return new Set(labels);
+    } else {
+      // U+0000, then each label length-prefixed: unambiguous.
+      key = '\u0000';
+      for (let i = 0; i < labels.length; i++) key += `${labels[i]!.length}:${labels[i]!}`;
+    }
+    let set = this.#labelSets.get(key);
+    if (set !== undefined) return set;
+    set = new Set(labels);
+    if (this.#labelSets.size < LABEL_SETS_MAX) this.#labelSets.set(key, set);
+    return set;
+  }
+
   #liveNode(id: unknown, what: string): NodeRecord {
     const n = typeof id === 'number' ? this.#nodes.get(id) : undefined;
     if (n === undefined) {
@@ -508,11 +536,8 @@ export class GraphStore implements GraphReader {
     checkId(id, 'createNode');
     if (this.#nodes.has(id)) throw inputInvalid(`createNode: node ${id} already exists`);
     if (!Array.isArray(labels)) throw inputInvalid('createNode: labels must be an array of strings');
-    const labelSet = new Set<string>();
-    for (let i = 0; i < labels.length; i++) {
-      checkName(labels[i], 'createNode: a label');
-      labelSet.add(labels[i]!);
-    }
+    for (let i = 0; i < labels.length; i++) checkName(labels[i], 'createNode: a label');
+    const labelSet = this.#labelSet(labels);
     const props = buildProps(propEntries, 'createNode', id);
     if (props.size !== 0) this.#checkUnique(labelSet, undefined, props);
     // Valid: mutate.
@@ -590,12 +615,21 @@ export class GraphStore implements GraphReader {
     // Valid: mutate.
     const edge = new EdgeRecord(id, type, from, to, props);
     this.#edges.add(edge);
-    const outBefore = from.outList;
-    from.outList = insertOrdered(outBefore, edge);
-    if (from.outList !== outBefore) from.outDead = 0;
-    const inBefore = to.inList;
-    to.inList = insertOrdered(inBefore, edge);
-    if (to.inList !== inBefore) to.inDead = 0;
+    // Every live edge's id is below the next id: an id at or past it goes last in a list without
+    // dead entries, so the list's last record (cold in memory) need not be read to know it.
+    const newest = id >= this.#nextEdgeId;
+    if (newest && from.outDead === 0) from.outList.push(edge);
+    else {
+      const outBefore = from.outList;
+      from.outList = insertOrdered(outBefore, edge);
+      if (from.outList !== outBefore) from.outDead = 0;
+    }
+    if (newest && to.inDead === 0) to.inList.push(edge);
+    else {
+      const inBefore = to.inList;
+      to.inList = insertOrdered(inBefore, edge);
+      if (to.inList !== inBefore) to.inDead = 0;
+    }
     from.typeCache = undefined;
     to.typeCache = undefined;
     countAdd(this.#typeCounts, type, 1);
@@ -678,7 +712,7 @@ export class GraphStore implements GraphReader {
     checkName(label, 'addLabel: label');
     if (node.labels.has(label)) return NO_UNDO;
     if (node.props.size !== 0) this.#checkUnique([label], node, node.props);
-    node.labels.add(label);
+    node.labels = this.#labelSet([...node.labels, label]);
     let set = this.#labelIndex.get(label);
     if (set === undefined) {
       set = new Set<NodeRecord>();
@@ -694,7 +728,9 @@ export class GraphStore implements GraphReader {
     checkName(label, 'removeLabel: label');
     if (!node.labels.has(label)) return NO_UNDO;
     this.#indexRemoveNode(label, node);
-    node.labels.delete(label);
+    const rest: string[] = [];
+    for (const l of node.labels) if (l !== label) rest.push(l);
+    node.labels = this.#labelSet(rest);
     const set = this.#labelIndex.get(label)!;
     set.delete(node);
     if (set.size === 0) this.#labelIndex.delete(label);

@@ -71,7 +71,7 @@ describe('fused label scan with a column filter', () => {
 
   it('is the plan EXPLAIN shows for a label scan filtered by a property comparison', async () => {
     const db = await openGeode();
-    const { plan } = await db.query('EXPLAIN MATCH (p:Person) WHERE 30 < p.age RETURN count(*)');
+    const { plan } = await db.query('EXPLAIN MATCH (p:Person) WHERE 30 < p.age RETURN p.name');
     expect(plan).toContain('NodeByLabelColumnScan');
     const other = await db.query('EXPLAIN MATCH (p:Person) WHERE p.age > p.min RETURN count(*)');
     expect(other.plan).not.toContain('NodeByLabelColumnScan');

@@ -38,7 +38,9 @@ export type GeodeErrorCode =
   /** The database was closed. */
   | 'CLOSED'
   /** An I/O operation failed. */
-  | 'IO';
+  | 'IO'
+  /** A Raft proposal was refused (no leader known, leadership transfer, limit); `detail` says why. */
+  | 'PROPOSAL_DROPPED';
 
 /** Where in a source text an error was found; line and column start at 1. */
 export interface SourcePosition {

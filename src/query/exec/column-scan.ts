@@ -9,7 +9,8 @@
 import { COLUMN_NUMBER, type NodeRecord, type PropertyColumn } from '../../graph/index.ts';
 import type { Value } from '../../graph/index.ts';
 import { PassPipe } from '../plan/ops.ts';
-import { checkRows, spendWork, type Eval, type ExecContext, type Pipe, type Row } from './context.ts';
+import { checkRows, spendWork, WORK_CHECK_INTERVAL, type Eval, type ExecContext, type Pipe, type Row } from './context.ts';
+import { queryRowsMax } from '../constants.ts';
 import { groupingKey } from '../value-ops.ts';
 import { compareOp } from './expr.ts';
 
@@ -19,7 +20,7 @@ export type ColumnComparison = '=' | '<' | '<=' | '>' | '>=';
 const SAFE_MAX = BigInt(Number.MAX_SAFE_INTEGER);
 
 /** The value as an exact double, or undefined when a double cannot hold it exactly. */
-function exactDouble(v: Value): number | undefined {
+export function exactDouble(v: Value): number | undefined {
   if (typeof v === 'number') return v;
   if (typeof v === 'bigint' && v <= SAFE_MAX && v >= -SAFE_MAX) return Number(v);
   return undefined;
@@ -114,7 +115,13 @@ export class GroupCountScanPipe implements Pipe {
   }
 
   push(_row: Row, ctx: ExecContext): boolean {
-    const { values } = ctx.store.propertyColumn(this.label, this.key);
+    const column = ctx.store.propertyColumn(this.label, this.key);
+    const codes = groupCodes(column);
+    if (codes !== undefined) {
+      this.#addCoded(codes, ctx);
+      return true;
+    }
+    const { values } = column;
     const groups = this.#groups;
     for (let i = 0; i < values.length; i++) {
       spendWork(ctx);
@@ -130,6 +137,27 @@ export class GroupCountScanPipe implements Pipe {
     return true;
   }
 
+  /** Adds a dictionary-coded column: a histogram of small integers, merged in first-seen order. */
+  #addCoded(coded: GroupCodes, ctx: ExecContext): void {
+    const { codes, values, keys } = coded;
+    const counts = new Float64Array(keys.length);
+    for (let start = 0; start < codes.length; start += WORK_CHECK_INTERVAL) {
+      const end = Math.min(codes.length, start + WORK_CHECK_INTERVAL);
+      for (let i = start; i < end; i++) counts[codes[i]!]!++;
+      ctx.workLeft -= end - start - 1;
+      spendWork(ctx);
+    }
+    const groups = this.#groups;
+    for (let c = 0; c < keys.length; c++) {
+      const g = groups.get(keys[c]);
+      if (g !== undefined) g.count += counts[c]!;
+      else {
+        groups.set(keys[c], { value: values[c]!, count: counts[c]! });
+        checkRows(groups.size, 'aggregation');
+      }
+    }
+  }
+
   finish(ctx: ExecContext): void {
     const width = this.width();
     for (const g of this.#groups.values()) {
@@ -141,4 +169,55 @@ export class GroupCountScanPipe implements Pipe {
     this.#groups = new Map();
     this.next.finish(ctx);
   }
+}
+
+/**
+ * A column's values as small integers, one per grouping key (1 and 1.0 share one, nulls form
+ * one), numbered in first-seen order: `values[c]` is the first value seen with code c and
+ * `keys[c]` its grouping key.
+ */
+interface GroupCodes {
+  readonly codes: Int32Array;
+  readonly values: readonly Value[];
+  readonly keys: readonly unknown[];
+}
+
+/** Codes are worth keeping while the distinct keys are at most this share of the entries. */
+const GROUP_CODES_MAX_SHARE = 0.5;
+
+/** Coded columns, kept as long as the column itself (a column is replaced on any write). */
+const codedColumns = new WeakMap<PropertyColumn, GroupCodes | null>();
+
+/**
+ * The dictionary coding of `column` (built on first use), or undefined when the column has too
+ * many distinct keys for coding to pay (then the caller groups value by value).
+ */
+function groupCodes(column: PropertyColumn): GroupCodes | undefined {
+  const known = codedColumns.get(column);
+  if (known !== undefined) return known ?? undefined;
+  const { values } = column;
+  const limit = Math.min(queryRowsMax, Math.max(16, Math.floor(values.length * GROUP_CODES_MAX_SHARE)));
+  const codes = new Int32Array(values.length);
+  const byKey = new Map<unknown, number>();
+  const firstValues: Value[] = [];
+  const keys: unknown[] = [];
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i]!;
+    const k = groupingKey(v);
+    let c = byKey.get(k);
+    if (c === undefined) {
+      if (keys.length >= limit) {
+        codedColumns.set(column, null);
+        return undefined;
+      }
+      c = keys.length;
+      byKey.set(k, c);
+      keys.push(k);
+      firstValues.push(v);
+    }
+    codes[i] = c;
+  }
+  const coded: GroupCodes = { codes, values: firstValues, keys };
+  codedColumns.set(column, coded);
+  return coded;
 }

@@ -27,6 +27,11 @@ export function propertyOf(v: Value, key: string): Value {
     const x = v.props.get(key);
     return x === undefined ? null : x;
   }
+  if (typeof v === 'object' && Object.getPrototypeOf(v) === null) {
+    // A map as the engine makes them (null prototype): skip isMap's instanceof checks.
+    const x = (v as ValueMap)[key];
+    return x === undefined ? null : x;
+  }
   if (isMap(v)) {
     const x = (v as ValueMap)[key];
     return x === undefined ? null : x;

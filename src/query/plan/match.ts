@@ -391,9 +391,8 @@ function planStart(n: NodeEl, choice: StartChoice, m: MatchCtx): void {
     if (fused?.cmp !== undefined) {
       fused.done = true;
       const { key, op: cmpOp, eval: value } = fused.cmp;
-      m.ops.push(
-        op('NodeByLabelColumnScan', `${nodeDetail(n)} WHERE ${fused.text}`, (next) => new ColumnFilterScanPipe(next, slot, label, key, cmpOp, value)),
-      );
+      const scan = op('NodeByLabelColumnScan', `${nodeDetail(n)} WHERE ${fused.text}`, (next) => new ColumnFilterScanPipe(next, slot, label, key, cmpOp, value));
+      m.ops.push({ ...scan, columnFilter: { label, key, op: cmpOp, value } });
     } else {
       const scan = op('NodeByLabelScan', nodeDetail(n), (next) => new AllNodesScanPipe(next, slot, label));
       m.ops.push({ ...scan, labelScan: { variable: n.name, slot, label } });

@@ -3,7 +3,8 @@
  * (EXPLAIN) and how to build its push operator in front of a downstream one. A pipeline is a
  * list of operators applied in order to the rows flowing from an argument row.
  */
-import type { ExecContext, Pipe, Row } from '../exec/context.ts';
+import type { Eval, ExecContext, Pipe, Row } from '../exec/context.ts';
+import type { ColumnComparison } from '../exec/column-scan.ts';
 
 export interface PlanOp {
   /** Operator name as EXPLAIN shows it, e.g. `NodeIndexSeek`. */
@@ -14,7 +15,17 @@ export interface PlanOp {
   readonly children?: readonly Pipeline[];
   /** Set on a plain label scan, so a following aggregation may fuse with it. */
   readonly labelScan?: { readonly variable: string; readonly slot: number; readonly label: string };
+  /** Set on a label scan fused with a property comparison, so a following `count(*)` may fuse with it. */
+  readonly columnFilter?: ColumnFilterSpec;
   build(next: Pipe): Pipe;
+}
+
+/** `(variable:label) WHERE variable.key op value` read from the property column. */
+export interface ColumnFilterSpec {
+  readonly label: string;
+  readonly key: string;
+  readonly op: ColumnComparison;
+  readonly value: Eval;
 }
 
 export type Pipeline = readonly PlanOp[];

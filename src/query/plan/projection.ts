@@ -10,6 +10,7 @@ import type { Eval, ExecContext } from '../exec/context.ts';
 import { compileExpr, containsAggregate, exprKey, findNondeterministicCall, freeVariables, type ExprEnv } from '../exec/expr.ts';
 import { FilterPipe } from '../exec/match-ops.ts';
 import { GroupCountScanPipe } from '../exec/column-scan.ts';
+import { fuseCount } from './fuse-count.ts';
 import { printExpression } from '../../gql/index.ts';
 import {
   AggregatePipe,
@@ -282,7 +283,7 @@ function planAggregating(proj: Projection, items: Item[], scope: Scope, st: Plan
     }
   }
   const width = (): number => st.slotCount;
-  const fused = fuseGroupCount(ops, items, itemSlots, specs, width);
+  const fused = fuseGroupCount(ops, items, itemSlots, specs, width) ?? fuseCount(ops, keyEvals.length, specs, width);
   if (fused !== undefined) ops.splice(ops.length - 1, 1, fused);
   else {
   const detail = `keys: [${items.filter((_, i) => itemSlots[i] !== undefined).map((i) => i.name).join(', ')}], aggregates: [${aggItems.map((a) => a.it.name).join(', ')}]`;

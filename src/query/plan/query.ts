@@ -13,6 +13,7 @@ import { planPatternPipeline } from './match.ts';
 import { SubPipeline, op, type PlanOp, type Pipeline } from './ops.ts';
 import { planProjection } from './projection.ts';
 import { planCreate, planDelete, planMerge, planRemove, planSet } from './writes.ts';
+import { createSkipsEager } from './eager.ts';
 
 export interface PlannedPart {
   readonly ops: Pipeline;
@@ -67,17 +68,19 @@ function planSingle(sq: SingleQuery, outer: Scope, st: PlanState, mode: Mode, in
   const ops: PlanOp[] = [];
   let readSinceEager = false;
   let wroteSinceEager = false;
+  const readsSinceEager: Clause[] = [];
   let columns: string[] = [];
   let slots: number[] = [];
   const eager = (): void => {
     ops.push(op('Eager', '', (n) => new EagerPipe(n)));
     readSinceEager = false;
     wroteSinceEager = false;
+    readsSinceEager.length = 0;
   };
   clauses.forEach((c, index) => {
     const last = index === clauses.length - 1;
     const limits = (c.kind === 'With' || c.kind === 'Return') && (c.projection.limit !== undefined || c.projection.skip !== undefined);
-    if (WRITES.has(c.kind) && readSinceEager) eager();
+    if (WRITES.has(c.kind) && readSinceEager && !(c.kind === 'Create' && createSkipsEager(c, readsSinceEager, scope))) eager();
     else if ((READS.has(c.kind) || limits) && wroteSinceEager) eager();
     switch (c.kind) {
       case 'Match': {
@@ -141,7 +144,10 @@ function planSingle(sq: SingleQuery, outer: Scope, st: PlanState, mode: Mode, in
       case 'Finish':
         break;
     }
-    if (READS.has(c.kind)) readSinceEager = true;
+    if (READS.has(c.kind)) {
+      readSinceEager = true;
+      readsSinceEager.push(c);
+    }
     if (WRITES.has(c.kind)) wroteSinceEager = true;
   });
   return { ops, columns, slots };
