@@ -3,17 +3,30 @@
  */
 import { GeodeError } from '../util/errors.ts';
 import { AssertionError } from '../util/assert.ts';
-import { DurationValue, GraphStore, TemporalValue, type GraphReader, type Value } from '../graph/index.ts';
+import { DurationValue, GraphStore, TemporalValue, type GraphCommand, type GraphReader, type Value } from '../graph/index.ts';
 import { QueryEngine, type ProcedureDefinition } from '../query/index.ts';
 import { toResultValue, type ResultRow } from './result.ts';
+import { GraphReplica } from '../shard/graph-replica.ts';
+import type { LogStore } from '../storage/types.ts';
+import { openLogStore, type StorageSpec } from './storage-drivers.ts';
 
 /** Options of {@link openGeode}. */
 export interface GeodeOptions {
   /**
-   * Where the graph lives. `'memory'` (the default) keeps it in this process only.
-   * Durable storage (`'file:./dir'`, `'indexeddb'`) comes with the storage layer.
+   * Where the graph lives:
+   * - `'memory'` (the default): in this process only, gone when it exits;
+   * - `'file:<dir>'` (Node, from the `geode-db/node` entry): a data directory, created if missing;
+   * - `'indexeddb'` (browsers): this tab's own IndexedDB database (kept across reloads; every tab
+   *   is a peer with its own); `'indexeddb:<name>'` names the database.
+   *
+   * A durable database acknowledges a write only once it is on stable storage, and reopens with
+   * everything it acknowledged. See docs/storage.md.
    */
-  readonly storage?: 'memory';
+  readonly storage?: StorageSpec;
+  /** Called with recoverable oddities found while opening durable storage (a torn log tail dropped, ...). */
+  readonly onWarning?: (message: string) => void;
+  /** Durable storage: applied writes between snapshots of the graph. Default 10,000. */
+  readonly snapshotThreshold?: number;
   /**
    * Default time limit of every query, in ms (none when omitted). A query past it fails with
    * LIMIT_EXCEEDED (detail `QueryTimeout`) and changes nothing. `db.query(..., { timeoutMs })`
@@ -156,13 +169,16 @@ const storeByDatabase = new WeakMap<Geode, GraphStore>();
 class EmbeddedGeode implements Geode {
   readonly #store: GraphStore;
   readonly #engine: QueryEngine;
+  /** The durable log under the graph; undefined for `storage: 'memory'`. */
+  readonly #replica: GraphReplica | undefined;
   #closed = false;
 
   readonly #timeoutMs: number | undefined;
 
-  constructor(store: GraphStore, timeoutMs?: number) {
+  constructor(store: GraphStore, timeoutMs?: number, replica?: GraphReplica) {
     this.#store = store;
     this.#timeoutMs = timeoutMs;
+    this.#replica = replica;
     this.#engine = new QueryEngine(store);
     storeByDatabase.set(this, store);
   }
@@ -172,15 +188,40 @@ class EmbeddedGeode implements Geode {
   }
 
   query(text: string, params?: QueryParams, options?: QueryOptions): Promise<QueryResult> {
+    if (this.#replica !== undefined) return this.#queryDurable(this.#replica, text, params, options);
     try {
-      return Promise.resolve(this.querySync(text, params, options));
+      return Promise.resolve(this.#run(text, params, options).result);
     } catch (err) {
       return Promise.reject(err);
     }
   }
 
-  /** The synchronous core of {@link query}; the embedded engine never waits. */
-  querySync(text: string, params?: QueryParams, options?: QueryOptions): QueryResult {
+  /**
+   * A query over durable storage: runs on the graph at once, then waits until its writes (or, for
+   * a read, every write it could have seen) are durable. A write that cannot be logged is undone.
+   */
+  async #queryDurable(replica: GraphReplica, text: string, params?: QueryParams, options?: QueryOptions): Promise<QueryResult> {
+    const gate = replica.writeGate();
+    if (gate !== undefined) await gate;
+    const { result, writes, rollback } = this.#run(text, params, options);
+    if (writes.length === 0) {
+      const settled = replica.settled();
+      if (settled !== undefined) await settled;
+      return result;
+    }
+    let durable: Promise<void>;
+    try {
+      durable = replica.commit(writes);
+    } catch (err) {
+      rollback();
+      throw err;
+    }
+    await durable;
+    return result;
+  }
+
+  /** Runs a statement on the graph and detaches its rows (before anything else can change the graph). */
+  #run(text: string, params?: QueryParams, options?: QueryOptions): { result: QueryResult; writes: readonly GraphCommand[]; rollback: () => void } {
     if (this.#closed) throw new GeodeError('CLOSED', 'the database is closed');
     if (typeof text !== 'string') throw new GeodeError('GQL_TYPE', 'query text must be a string', { source: 'query' });
     const timeoutMs = checkTimeout(options?.timeoutMs, 'timeoutMs') ?? this.#timeoutMs;
@@ -193,16 +234,16 @@ class EmbeddedGeode implements Geode {
       for (let c = 0; c < columns.length; c++) row[columns[c]!] = toResultValue(cells[c] ?? null);
       rows[r] = row;
     }
-    return { columns, rows, plan: result.plan, writes: result.commands.length };
+    return { result: { columns, rows, plan: result.plan, writes: result.commands.length }, writes: result.commands, rollback: result.rollback };
   }
 
   registerProcedure(definition: ProcedureDefinition): void {
     this.#engine.registerProcedure(definition);
   }
 
-  close(): Promise<void> {
+  async close(): Promise<void> {
     this.#closed = true;
-    return Promise.resolve();
+    await this.#replica?.close();
   }
 }
 
@@ -215,20 +256,31 @@ class EmbeddedGeode implements Geode {
  * const db = await openGeode({ storage: 'memory' });
  * ```
  */
-export function openGeode(options: GeodeOptions = {}): Promise<Geode> {
+export async function openGeode(options: GeodeOptions = {}): Promise<Geode> {
+  const timeoutMs = checkTimeout(options.queryTimeoutMs, 'queryTimeoutMs');
   const storage = options.storage ?? 'memory';
-  if (storage !== 'memory') {
-    return Promise.reject(
-      new GeodeError('CONFIG_INVALID', `storage: '${String(storage)}' is not supported yet; use 'memory'`, {
-        source: 'config',
-      }),
-    );
+  if (storage === 'memory') return new EmbeddedGeode(new GraphStore(), timeoutMs);
+  const store = await openLogStore(storage, options.onWarning === undefined ? {} : { onWarning: options.onWarning });
+  return openGeodeOnLogStore(store, options);
+}
+
+/**
+ * Opens a database over a durable log store (the graph is rebuilt from it).
+ *
+ * @internal Tests and tools; users pass `storage` to {@link openGeode}.
+ */
+export async function openGeodeOnLogStore(store: LogStore, options: Omit<GeodeOptions, 'storage'> = {}): Promise<Geode> {
+  const timeoutMs = checkTimeout(options.queryTimeoutMs, 'queryTimeoutMs');
+  const threshold = options.snapshotThreshold;
+  if (threshold !== undefined && (!Number.isSafeInteger(threshold) || threshold < 1)) {
+    throw new GeodeError('CONFIG_INVALID', `snapshotThreshold must be a positive integer, got ${String(threshold)}`, { source: 'config' });
   }
-  try {
-    return Promise.resolve(new EmbeddedGeode(new GraphStore(), checkTimeout(options.queryTimeoutMs, 'queryTimeoutMs')));
-  } catch (err) {
-    return Promise.reject(err);
-  }
+  const replica = await GraphReplica.open({
+    store,
+    ...(threshold === undefined ? {} : { snapshotThreshold: threshold }),
+    ...(options.onWarning === undefined ? {} : { onWarning: options.onWarning }),
+  });
+  return new EmbeddedGeode(replica.graph, timeoutMs, replica);
 }
 
 /**

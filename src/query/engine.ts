@@ -46,6 +46,7 @@ interface CompiledSchema {
 type Compiled = CompiledQuery | CompiledSchema;
 
 const NO_COMMANDS: readonly GraphCommand[] = [];
+const noRollback = (): void => {};
 
 export class QueryEngine {
   readonly #store: EngineStore;
@@ -70,8 +71,7 @@ export class QueryEngine {
     this.#cache.clear();
   }
 
-  /** Runs one statement. Throws GeodeError; on error the store is as before. */
-  /**
+    /**
    * Runs one statement. With `options.timeoutMs` and `options.now` (the shell's clock), a
    * statement still running after that many ms stops with LIMIT_EXCEEDED (`QueryTimeout`) and
    * is rolled back like any failed statement.
@@ -84,7 +84,7 @@ export class QueryEngine {
     }
     if (compiled.explain !== undefined) {
       const lines = compiled.explain.split('\n');
-      return { columns: ['plan'], rows: lines.map((l) => [l]), commands: NO_COMMANDS, plan: compiled.explain };
+      return { columns: ['plan'], rows: lines.map((l) => [l]), commands: NO_COMMANDS, rollback: noRollback, plan: compiled.explain };
     }
     if (compiled.kind === 'schema') return this.#runSchema(compiled.statement);
     return this.#runQuery(compiled, text, params, options);
@@ -108,12 +108,17 @@ export class QueryEngine {
   #runSchema(stmt: Statement): EngineResult {
     const cmd = schemaCommand(stmt.body as Exclude<Statement['body'], { kind: 'Query' }>, this.#store);
     const commands: GraphCommand[] = [];
+    let undo: GraphCommand[] = [];
     if (cmd !== undefined) {
-      this.#store.apply(cmd);
+      undo = this.#store.apply(cmd);
       commands.push(cmd);
     }
     this.#cache.clear();
-    return { columns: [], rows: [], commands, plan: undefined };
+    const rollback = (): void => {
+      for (const u of undo) this.#store.apply(u);
+      this.#cache.clear();
+    };
+    return { columns: [], rows: [], commands, rollback, plan: undefined };
   }
 
   #runQuery(c: CompiledQuery, text: string, params: Params, options: RunOptions): EngineResult {
@@ -169,7 +174,8 @@ export class QueryEngine {
       c.running = false;
       c.sink.emit = () => true;
     }
-    return { columns: c.planned.columns, rows, commands: ctx.commands, plan: undefined };
+    const rollback = (): void => rollbackCommands(this.#store, ctx.commands, ctx.undo);
+    return { columns: c.planned.columns, rows, commands: ctx.commands, rollback, plan: undefined };
   }
 }
 

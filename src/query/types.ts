@@ -17,6 +17,11 @@ export interface EngineResult {
   readonly rows: readonly (readonly Value[])[];
   /** The write commands the statement applied, in order; empty for a read-only statement. */
   readonly commands: readonly GraphCommand[];
+  /**
+   * Undoes the statement's writes, leaving the store as before it. Valid only until the next
+   * write to the store (a host calls it when its writes could not be made durable).
+   */
+  readonly rollback: () => void;
   /** For EXPLAIN: the plan as readable text (rows then hold one row per plan line). */
   readonly plan: string | undefined;
 }

@@ -1,14 +1,14 @@
 /**
  * The CLI's persistence until the storage layer exists: a data directory (`--data`, default
  * `./.geode`) holding one `graph.snapshot` file, the whole graph store encoded by
- * `snapshot-codec.ts`. Written atomically: temp file, fsync, rename, fsync of the directory.
+ * `src/graph/codec.ts`. Written atomically: temp file, fsync, rename, fsync of the directory.
  */
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { openGeodeOnStore, storeOf, type Geode } from '../../../src/api/database.ts';
 import { GraphStore } from '../../../src/graph/index.ts';
 import { GeodeError } from '../../../src/util/errors.ts';
-import { decodeSnapshot, encodeSnapshot } from './snapshot-codec.ts';
+import { decodeSnapshot, encodeSnapshot } from '../../../src/graph/codec.ts';
 
 /** The data directory when `--data` is not given, relative to the working directory. */
 export const DEFAULT_DATA_DIR = './.geode';

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { GraphStore } from '../../../src/graph/index.ts';
-import { buildDuration, buildTemporal } from '../../../src/graph/index.ts';
-import { isGeodeError } from '../../../src/util/errors.ts';
-import { decodeSnapshot, encodeSnapshot } from './snapshot-codec.ts';
+import { GraphStore } from './index.ts';
+import { buildDuration, buildTemporal } from './index.ts';
+import { isGeodeError } from '../util/errors.ts';
+import { decodeSnapshot, encodeSnapshot } from './codec.ts';
 
 describe('snapshot codec', () => {
   it('keeps integers as bigint and floats as number, int64 extremes included', () => {

@@ -1,5 +1,6 @@
 /**
- * The snapshot file codec: a graph snapshot (plain data) ⇄ bytes, with msgpackr.
+ * The graph's binary codec, with msgpackr: snapshots (plain data) ⇄ bytes, and batches of write
+ * commands ⇄ Raft log entry data.
  *
  * msgpackr alone is not lossless for our data: it decodes a JS `Map` as a plain object, drops the
  * null prototype of an object and renames a `__proto__` key. So values are first turned into a
@@ -11,9 +12,10 @@
  * The file starts with a magic header and a format version so a foreign file is refused, not misread.
  */
 import { Packr } from 'msgpackr';
-import { GeodeError } from '../../../src/util/errors.ts';
-import { assert } from '../../../src/util/assert.ts';
-import { DurationValue, TemporalValue, type TemporalKind } from '../../../src/graph/index.ts';
+import { GeodeError } from '../util/errors.ts';
+import { assert } from '../util/assert.ts';
+import { DurationValue, TemporalValue, type TemporalKind } from './temporal.ts';
+import type { GraphCommand } from './types.ts';
 
 /** First bytes of a snapshot file: "GEODESNP". */
 export const SNAPSHOT_MAGIC = new Uint8Array([0x47, 0x45, 0x4f, 0x44, 0x45, 0x53, 0x4e, 0x50]);
@@ -169,4 +171,41 @@ export function decodeSnapshot(bytes: Uint8Array, source = 'snapshot'): unknown 
   const data = untagValue((envelope as { data: unknown }).data, 0);
   assert(data !== undefined, 'decoded snapshot data is undefined');
   return data;
+}
+
+/** First byte of an encoded command batch (a Raft log entry of the graph state machine): its format version. */
+export const COMMANDS_FORMAT_VERSION = 1;
+
+/**
+ * Encodes a batch of graph commands (one statement's writes) as the data of one Raft log entry:
+ * a version byte, then the tagged msgpack tree of the commands.
+ */
+export function encodeCommands(commands: readonly GraphCommand[]): Uint8Array {
+  const body = packr.pack(tagValue(commands, 0));
+  const out = new Uint8Array(1 + body.length);
+  out[0] = COMMANDS_FORMAT_VERSION;
+  out.set(body, 1);
+  return out;
+}
+
+/**
+ * Decodes {@link encodeCommands}' output; INPUT_INVALID naming `source` (e.g. `log entry 42`) when
+ * the bytes are not a command batch of this format. The commands are shape-checked only as far as
+ * being a list of objects with an `op`: the store validates each one when it applies it.
+ */
+export function decodeCommands(bytes: Uint8Array, source = 'command batch'): GraphCommand[] {
+  if (bytes.length < 2 || bytes[0] !== COMMANDS_FORMAT_VERSION) {
+    throw new GeodeError('INPUT_INVALID', `${source}: not a command batch of format ${COMMANDS_FORMAT_VERSION} (first byte ${bytes[0] ?? 'missing'})`, { source });
+  }
+  let tree: unknown;
+  try {
+    tree = packr.unpack(bytes.subarray(1));
+  } catch (err) {
+    throw new GeodeError('INPUT_INVALID', `${source}: the command batch is corrupt (${err instanceof Error ? err.message : String(err)})`, { source, cause: err });
+  }
+  const commands = untagValue(tree, 0);
+  if (!Array.isArray(commands) || !commands.every((c) => typeof c === 'object' && c !== null && typeof (c as { op?: unknown }).op === 'string')) {
+    throw new GeodeError('INPUT_INVALID', `${source}: a command batch must be a list of commands`, { source });
+  }
+  return commands as GraphCommand[];
 }
