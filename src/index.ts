@@ -19,3 +19,18 @@ export type { ResultValue, ResultRow } from './api/result.ts';
 export { GeodeError, isGeodeError } from './util/errors.ts';
 export type { GeodeErrorCode, SourcePosition } from './util/errors.ts';
 export type { ProcedureDefinition, ProcedureColumn, ProcedureContext } from './query/types.ts';
+
+import { registerStorageDriver } from './api/storage-drivers.ts';
+import { GeodeError as StorageConfigError } from './util/errors.ts';
+
+// IndexedDB storage, loaded on first use (an in-memory database never loads it).
+registerStorageDriver('indexeddb', async (location, options) => {
+  if (typeof indexedDB === 'undefined') {
+    throw new StorageConfigError('CONFIG_INVALID', "storage: 'indexeddb' needs a browser (this runtime has no indexedDB); in Node use 'file:<dir>'", {
+      source: 'config',
+    });
+  }
+  const { openIndexedDbLogStore, tabPeerDatabaseName } = await import('./storage/indexeddb/index.ts');
+  return openIndexedDbLogStore(location === '' ? await tabPeerDatabaseName() : location, options);
+});
+export type { StorageSpec } from './api/storage-drivers.ts';

@@ -5,11 +5,11 @@
  */
 import { describe, expect, it } from 'vitest';
 import { isGeodeError } from '../util/errors.ts';
-import { TestNetwork, mulberry32, text } from './test-network.ts';
+import { TestNetwork, seededRandom, text } from './test-network.ts';
 import type { LogIndex } from './types.ts';
 
 function runSeed(seed: number, size: number, steps: number): { applied: number } {
-  const rng = mulberry32(seed * 7919 + 17);
+  const rng = seededRandom(seed * 7919 + 17);
   const ids = Array.from({ length: size }, (_, i) => i + 1);
   const net = new TestNetwork(ids, {}, seed);
   let dropRate = 0;

@@ -5,14 +5,14 @@
 import { describe, expect, it } from 'vitest';
 import { MemoryStorage } from './memory-storage.ts';
 import { RawNode } from './raw-node.ts';
-import { TestNetwork, bytes, mulberry32 } from './test-network.ts';
+import { TestNetwork, bytes, seededRandom } from './test-network.ts';
 import type { LogIndex, Message, NodeId, Term } from './types.ts';
 
 const noPreVote = { pre_vote: false, check_quorum: false };
 
 function soloNode(id: number, voters: number[], overrides = {}): { node: RawNode; storage: MemoryStorage } {
   const storage = new MemoryStorage({ voters: voters as NodeId[], learners: [] });
-  const node = new RawNode({ id: id as NodeId, random: mulberry32(id), ...overrides }, storage);
+  const node = new RawNode({ id: id as NodeId, random: seededRandom(id), ...overrides }, storage);
   // Apply the bootstrap membership entries, as a host does first.
   drain(node, storage);
   return { node, storage };
@@ -41,12 +41,33 @@ describe('Raft paper §5.1–5.2: terms and leader election', () => {
 
   it('a follower that hears nothing for an election timeout becomes a candidate and requests votes (§5.2)', () => {
     const { node, storage } = soloNode(1, [1, 2, 3], noPreVote);
-    for (let i = 0; i < 31; i++) node.tick();
+    let ticks = 0;
+    while (node.status().softState.role === 'follower' && ticks < 31) {
+      node.tick();
+      ticks++;
+    }
+    // The timeout is drawn in [150, 300] ms = [15, 30] ticks of 10 ms.
+    expect(ticks).toBeGreaterThanOrEqual(15);
+    expect(ticks).toBeLessThanOrEqual(30);
     expect(node.status().softState.role).toBe('candidate');
     expect(node.status().hardState.term).toBe(2);
     expect(node.status().hardState.vote).toBe(1);
     const votes = drain(node, storage).filter((m) => m.type === 'MsgVote');
     expect(votes.map((m) => m.to).sort()).toEqual([2, 3]);
+  });
+
+  it('a candidate retries its vote request every heartbeat to the voters that have not answered (§5.1: servers retry RPCs)', () => {
+    const { node, storage } = soloNode(1, [1, 2, 3], noPreVote);
+    while (node.status().softState.role === 'follower') node.tick();
+    drain(node, storage);
+    // Node 2 rejects; node 3 says nothing.
+    node.step({ type: 'MsgVoteResp', from: 2 as NodeId, to: 1 as NodeId, term: 2 as Term, reject: true });
+    drain(node, storage);
+    for (let i = 0; i < 5; i++) node.tick(); // heartbeat_ms 50 = 5 ticks
+    expect(node.status().softState.role).toBe('candidate');
+    const again = drain(node, storage).filter((m) => m.type === 'MsgVote');
+    expect(again.map((m) => m.to)).toEqual([3]);
+    expect(again[0]!.term).toBe(2);
   });
 
   it('a candidate wins an election with votes from a majority and sends heartbeats (§5.2)', () => {
@@ -105,7 +126,7 @@ describe('Raft paper §5.1–5.2: terms and leader election', () => {
     const seen = new Set<number>();
     for (let seed = 1; seed <= 50; seed++) {
       const storage = new MemoryStorage({ voters: [1, 2, 3] as NodeId[], learners: [] });
-      const node = new RawNode({ id: 1 as NodeId, random: mulberry32(seed), ...noPreVote }, storage);
+      const node = new RawNode({ id: 1 as NodeId, random: seededRandom(seed), ...noPreVote }, storage);
       drain(node, storage);
       let ticks = 0;
       while (node.status().softState.role === 'follower' && ticks < 1000) {

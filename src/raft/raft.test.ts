@@ -18,6 +18,39 @@ describe('PreVote (thesis §9.6)', () => {
     expect(net.node(1).status().hardState.term).toBe(term);
   });
 
+  it('of two pre-candidates with equally up-to-date logs only the lower id goes on to the election, so they do not split the vote', () => {
+    const net = new TestNetwork([1, 2, 3], {}, 3);
+    // Node 3 is down; nodes 1 and 2 time out together and each asks the other for a PreVote.
+    net.isolate(3);
+    net.node(2).campaign();
+    net.node(1).campaign();
+    net.stabilize();
+    expect(net.leaders()).toEqual([1]);
+    // Only one real election happened: one term, no vote for node 2.
+    expect(net.node(1).status().hardState.term).toBe(2);
+    expect(net.node(2).status().hardState.vote).toBe(1);
+    expect(net.logs.some((l) => l.startsWith('2 INFO 2 became candidate'))).toBe(false);
+  });
+
+  it('a pre-candidate still grants a rival pre-candidate whose log is more up to date, whatever its id', () => {
+    const net = new TestNetwork([1, 2, 3], {}, 3);
+    net.campaign(2);
+    net.propose(2, 'x');
+    // Node 1 misses the last entry; then the leader goes away and 1 and 2 campaign together.
+    net.cutLink(1, 2);
+    net.cutLink(1, 3);
+    net.propose(2, 'y');
+    net.recover();
+    net.isolate(3);
+    const last1 = net.node(1).status().lastIndex;
+    expect(net.node(2).status().lastIndex).toBeGreaterThan(last1);
+    for (const id of [1, 2]) net.node(id).raft.becomeFollower(net.node(id).raft.term, 0 as NodeId);
+    net.node(1).campaign();
+    net.node(2).campaign();
+    net.stabilize();
+    expect(net.leaders()).toEqual([2]);
+  });
+
   it('without PreVote the same partitioned node raises its term and deposes the leader on rejoin', () => {
     const net = new TestNetwork([1, 2, 3], { pre_vote: false, check_quorum: false }, 11);
     net.campaign(1);
@@ -124,6 +157,22 @@ describe('learners', () => {
 });
 
 describe('membership changes', () => {
+  it('a proposed change leaves the membership in force untouched until it is applied (a leader asked to demote itself can still campaign)', () => {
+    const net = new TestNetwork([1, 2, 3], {}, 4);
+    net.campaign(1);
+    // The change cannot commit: node 1 is cut off.
+    net.isolate(1);
+    net.node(1).proposeConfChange({ changes: [{ type: 'addLearner', nodeId: 1 as NodeId }] });
+    net.stabilize();
+    const st = net.node(1).status();
+    expect(st.conf.voters).toEqual([1, 2, 3]);
+    expect(st.progress?.get(1 as NodeId)?.isLearner).toBe(false);
+    // CheckQuorum steps it down; it is still a voter that may campaign.
+    net.tick(40, [1]);
+    expect(net.node(1).isLeader()).toBe(false);
+    expect(net.node(1).raft.promotable()).toBe(true);
+  });
+
   it('adds a voter one server at a time; the new voter catches up and counts toward the quorum', () => {
     const net = new TestNetwork([1, 2, 3], {}, 4);
     net.campaign(1);

@@ -77,6 +77,11 @@ export class RawNode implements RaftNodeApi {
   step(message: Message): void {
     const r = this.raft;
     if (message.to !== r.id) return;
+    if (message.from === r.id || message.from === NO_NODE) {
+      // Only this node's own API calls speak for it; a network message claiming to is bogus.
+      r.cfg.logger.warn(`${r.id} ignored ${message.type} claiming to come from ${message.from === NO_NODE ? 'no node' : 'itself'}`);
+      return;
+    }
     const isResponse =
       message.type === 'MsgAppResp' ||
       message.type === 'MsgVoteResp' ||

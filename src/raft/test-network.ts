@@ -3,22 +3,19 @@
  * Every node persists each Ready at once (MemoryStorage) and applies committed entries to a
  * trivial state machine (the list of applied payloads). Deterministic for a given seed.
  */
+import { Prng } from '../sim/prng.ts';
 import { assert } from '../util/assert.ts';
 import { decodeConfChange } from './confchange/codec.ts';
 import { MemoryStorage } from './memory-storage.ts';
 import { RawNode } from './raw-node.ts';
 import type { ConfState, Entry, LogIndex, Message, NodeId, RaftConfig, RaftLogger, Ready } from './types.ts';
 
-/** mulberry32: a tiny seeded PRNG returning numbers in [0, 1). */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+/**
+ * seededRandom: a `() => number` in [0, 1) for the `random` config of test nodes: the simulator's
+ * PRNG (src/sim/prng.ts, xoshiro128**), so the tests and the simulator share one generator.
+ */
+export function seededRandom(seed: number): () => number {
+  return new Prng(seed).fn();
 }
 
 const enc = new TextEncoder();
@@ -62,7 +59,7 @@ export class TestNetwork {
   filter: ((m: Message) => boolean) | undefined = undefined;
 
   constructor(ids: number[], overrides: ConfigOverrides = {}, seed = 1, learners: number[] = []) {
-    this.random = mulberry32(seed);
+    this.random = seededRandom(seed);
     this.overrides = overrides;
     const conf: ConfState = { voters: ids as NodeId[], learners: learners as NodeId[] };
     for (const id of [...ids, ...learners]) this.addPeer(id as NodeId, new MemoryStorage(conf));
@@ -181,7 +178,10 @@ export class TestNetwork {
         const q = this.queue;
         this.queue = [];
         for (const m of q) {
-          if (!this.deliverable(m)) continue;
+          const ok = this.deliverable(m);
+          // A transport knows whether a snapshot got through and tells the leader (reportSnapshot).
+          if (m.type === 'MsgSnap') this.peers.get(m.from)?.node.reportSnapshot(m.to, ok);
+          if (!ok) continue;
           this.delivered.push(m);
           this.peers.get(m.to)!.node.step(m);
         }

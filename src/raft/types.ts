@@ -422,8 +422,11 @@ export interface RaftNodeApi {
   /** tick: one unit of logical time (`tick_ms`) passed. Drives elections and heartbeats. */
   tick(): void;
   /**
-   * step: hand the node a message received from a peer. Messages addressed to another node, and
-   * responses from nodes that are not members, are dropped. Every Message type may be stepped.
+   * step: hand the node a message received from a peer. Messages addressed to another node,
+   * claiming to come from this node (or from no node), and responses from nodes that are not
+   * members, are dropped. Every Message type may be stepped; messages no correct peer sends (an
+   * acknowledgement past the leader's log, an empty proposal) are dropped with a warning. A
+   * higher term is believed, as Raft requires: the node steps down to follower.
    */
   step(message: Message): void;
   /**

@@ -214,7 +214,9 @@ export class GraphReplica {
     if (last !== undefined) await last.catch(() => {});
     this.#closed = true;
     while (this.#pumping) await new Promise((r) => setTimeout(r, 1));
-    await this.#store.close();
+    // A failed store rejects close() with its failure, which the replica already reported.
+    if (this.#failure === undefined) await this.#store.close();
+    else await this.#store.close().catch(() => {});
   }
 
   #kick(): void {

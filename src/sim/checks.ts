@@ -68,6 +68,15 @@ export class SafetyChecker {
   }
 
   /**
+   * fatal: a violation of a checked property (anything but `invariant`). A failed assertion of the
+   * core halts that node only; the run goes on so that the checks can see the consequences.
+   */
+  get fatal(): boolean {
+    for (const v of this.violations) if (v.kind !== 'invariant') return true;
+    return false;
+  }
+
+  /**
    * onLeader: node `id` became leader of `term` with log `log`. Checks election safety, and leader
    * completeness against every entry applied anywhere so far.
    */

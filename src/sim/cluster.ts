@@ -6,7 +6,7 @@
  */
 
 import { decodeConfChange, MemoryStorage, NO_NODE, RawNode } from '../raft/index.ts';
-import type { Entry, Message, NodeId, RaftTestingKnobs, Ready } from '../raft/index.ts';
+import type { ConfChange, ConfState, Entry, Message, NodeId, RaftTestingKnobs, Ready } from '../raft/index.ts';
 import { isGeodeError } from '../util/errors.ts';
 import { SafetyChecker } from './checks.ts';
 import { Scheduler } from './clock.ts';
@@ -38,8 +38,30 @@ export interface SimOptions {
   readonly crashes?: { readonly meanIntervalMs: number; readonly downMinMs: number; readonly downMaxMs: number; readonly leaderBias: number; readonly maxDown: number };
   /** Partition process: mean ms between partitions, duration range, chance of a one-way cut. */
   readonly partitions?: { readonly meanIntervalMs: number; readonly durMinMs: number; readonly durMaxMs: number; readonly oneWayRate: number; readonly leaderBias: number };
+  /**
+   * Power failures: every node crashes at the same instant (losing what it had not synced) and
+   * comes back after `downMinMs`–`downMaxMs`. A correct host survives them: nothing it
+   * acknowledged was volatile. `afterCommitChance`: also, right after a leader advanced its
+   * commit index, power fails within `afterCommitMaxMs` with this probability (the window in which
+   * a host that acknowledges before persisting loses acknowledged entries).
+   */
+  readonly powerFailures?: { readonly meanIntervalMs: number; readonly downMinMs: number; readonly downMaxMs: number; readonly afterCommitChance: number; readonly afterCommitMaxMs: number };
   /** Leader churn (Figure 8 style): a node that just became leader (just advanced its commit) crashes within `delayMaxMs` with probability `chance` (`commitChance`). */
   readonly leaderKill?: { readonly chance: number; readonly commitChance: number; readonly delayMaxMs: number; readonly downMinMs: number; readonly downMaxMs: number };
+  /**
+   * Spare hosts: nodes `nodes + 1` … `nodes + spares` run from the start with an empty log and no
+   * membership, until a membership change adds them.
+   */
+  readonly spares?: number;
+  /**
+   * Membership changes during the fault phase: every ~`meanIntervalMs` the leader is asked for one
+   * change (add or remove a learner, add, promote, demote or remove a voter), single step, or a
+   * voter replacement through joint consensus with probability `jointRate` (left by the leader
+   * itself, or explicitly by the simulator with probability `explicitLeaveRate`). Voters are kept
+   * between `votersMin` and `votersMax` (and never from 2 to 1). Removed nodes keep running with their disk and may be
+   * added again.
+   */
+  readonly membership?: { readonly meanIntervalMs: number; readonly jointRate: number; readonly explicitLeaveRate: number; readonly votersMin: number; readonly votersMax: number };
   /** Client workload. */
   readonly clients: number;
   readonly keys: number;
@@ -75,6 +97,8 @@ export interface RunResult {
     readonly events: number;
     readonly crashes: number;
     readonly partitions: number;
+    readonly powerFailures: number;
+    readonly membershipChanges: number;
     readonly messagesDropped: number;
     readonly messagesDuplicated: number;
     readonly elections: number;
@@ -136,12 +160,15 @@ class Host {
   readCounter = 0;
   restarts = 0;
 
+  /** An assertion of the core failed on this node: it stopped for good (fail-stop). */
+  halted = false;
+
   constructor(
     readonly id: NodeId,
-    readonly voters: readonly NodeId[],
+    conf: ConfState,
     readonly rng: Prng,
   ) {
-    this.disk = new SimDisk({ voters, learners: [] });
+    this.disk = new SimDisk(conf);
   }
 }
 
@@ -186,6 +213,9 @@ export class Cluster {
   private nextOpId = 1;
   private crashes = 0;
   private partitionsInjected = 0;
+  private powerFailuresInjected = 0;
+  private membershipChanges = 0;
+  private powerRng: Prng | undefined;
   private elections = 0;
   private faultsOn = true;
   private livenessAckAt: number | undefined;
@@ -200,13 +230,19 @@ export class Cluster {
     const voters: NodeId[] = [];
     for (let i = 1; i <= opts.nodes; i++) voters.push(i as NodeId);
     for (const id of voters) {
-      const h = new Host(id, voters, this.rng.fork());
+      const h = new Host(id, { voters, learners: [] }, this.rng.fork());
       this.hosts.push(h);
       this.startNode(h);
     }
     if (opts.slowNode !== undefined) this.net.setSlow(opts.slowNode.id, opts.slowNode.extraMs);
     for (let c = 0; c < opts.clients; c++) {
       this.clients.push(new Client(clientBase + c, this.nextSession++, this.rng.int(1, opts.nodes), this.rng.fork()));
+    }
+    // Spare hosts come last (their draws after everyone else's): an empty store, not a member yet.
+    for (let i = 1; i <= (opts.spares ?? 0); i++) {
+      const h = new Host((opts.nodes + i) as NodeId, { voters: [], learners: [] }, this.rng.fork());
+      this.hosts.push(h);
+      this.startNode(h);
     }
   }
 
@@ -259,14 +295,22 @@ export class Cluster {
     this.sched.after(h.rng.int(1, tickMs), tick);
   }
 
-  /** guard: runs a call into the core; an exception is an invariant violation of the run. */
+  /**
+   * guard: runs a call into the core. An exception is an invariant violation of the run, and the
+   * node halts for good (fail-stop, as a process whose assertion fails): the run goes on, so the
+   * checks can still see what the others make of it.
+   */
   private guard(h: Host, fn: () => void): void {
+    if (!h.up) return;
     try {
       fn();
     } catch (err) {
       if (isGeodeError(err)) throw err;
       const msg = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
       this.checker.invariant(this.sched.now, `node ${h.id}: ${msg}`);
+      if (this.trace.on) this.log(`HALT node ${h.id}: ${msg}`);
+      if (h.up) this.crash(h);
+      h.halted = true;
     }
   }
 
@@ -293,14 +337,16 @@ export class Cluster {
   }
 
   private processReady(h: Host): void {
-    if (!h.up || h.busy || this.checker.failed) return;
+    if (!h.up || h.busy || this.checker.fatal) return;
     const node = h.node!;
     if (!node.hasReady()) return;
     const rd = node.ready();
     if (rd.softState !== undefined) this.onSoftState(h);
     if (rd.hardState !== undefined) {
-      this.checker.onCommit(this.sched.now, h.id, rd.hardState.commit, node.raft.log);
-      if (node.raft.state === 'leader' && rd.hardState.commit > h.lastCommit) this.maybeKillLeader(h, 'commit');
+      if (node.raft.state === 'leader' && rd.hardState.commit > h.lastCommit) {
+        this.maybeKillLeader(h, 'commit');
+        this.maybePowerFailAfterCommit();
+      }
       h.lastCommit = rd.hardState.commit;
     }
     const latency = this.opts.syncLatencyMs[h.id - 1]!;
@@ -343,9 +389,14 @@ export class Cluster {
   }
 
   private sendAndApply(h: Host, rd: Ready): void {
+    // The commit index is declared (to the checker) once the Ready is persisted, when the host acts
+    // on it: a single voter commits what it appends in the same Ready, and a crash before the
+    // fsync legitimately takes both back, unseen.
+    if (rd.hardState !== undefined) this.checker.onCommit(this.sched.now, h.id, rd.hardState.commit, h.node!.raft.log);
     for (const m of rd.messages) {
       if (this.trace.on) this.log(`${m.from}->${m.to} ${describeMsg(m)}`);
-      this.net.send(m.from, m.to, { kind: 'raft', m });
+      if (m.type === 'MsgSnap') this.sendSnapshot(h, m);
+      else this.net.send(m.from, m.to, { kind: 'raft', m });
     }
     if (rd.snapshot !== undefined) {
       h.kv = KvStateMachine.restore(rd.snapshot.data);
@@ -359,6 +410,16 @@ export class Cluster {
       h.pendingReads.delete(rs.context);
       h.readsAwaitingApply.push({ index: rs.index, key: r.key, reply: r.reply });
     }
+  }
+
+  /** sendSnapshot: sends a MsgSnap and reports its outcome to the leader's core, as a stream transport would. */
+  private sendSnapshot(h: Host, m: Message): void {
+    const epoch = h.epoch;
+    this.net.send(m.from, m.to, { kind: 'raft', m }, (delivered) => {
+      if (h.epoch !== epoch) return;
+      if (this.trace.on) this.log(`node ${h.id}: snapshot to ${m.to} ${delivered ? 'delivered' : 'lost'}`);
+      this.input(h, () => h.node!.reportSnapshot(m.to, delivered));
+    });
   }
 
   private applyEntry(h: Host, e: Entry): void {
@@ -443,7 +504,9 @@ export class Cluster {
 
   private crash(h: Host): void {
     this.crashes++;
-    if (this.trace.on) this.log(`CRASH node ${h.id} (${h.disk.hasUnsynced ? 'loses unsynced writes' : 'all synced'})`);
+    // busy: a Ready is in hand and not yet durable (written but not synced, or — for a host that
+    // acknowledges before persisting — not even written).
+    if (this.trace.on) this.log(`CRASH node ${h.id} (${h.disk.hasUnsynced || h.busy ? 'loses unsynced writes' : 'all synced'})`);
     h.up = false;
     h.epoch++;
     h.node = undefined;
@@ -457,7 +520,7 @@ export class Cluster {
   }
 
   private restart(h: Host): void {
-    if (h.up) return;
+    if (h.up || h.halted) return;
     h.restarts++;
     const hs = h.disk.durableHardState();
     if (this.trace.on) this.log(`RESTART node ${h.id} from term ${hs.term} vote ${hs.vote} commit ${hs.commit}, last index ${h.disk.volatile.lastIndex()}`);
@@ -528,7 +591,7 @@ export class Cluster {
   }
 
   private nextOp(c: Client): void {
-    if (c.stopped || this.checker.failed) return;
+    if (c.stopped || this.checker.fatal) return;
     const key = `k${c.rng.int(0, this.opts.keys - 1)}`;
     let input: KvInput;
     let seq = 0;
@@ -554,7 +617,7 @@ export class Cluster {
     this.net.send(c.endpoint, c.target, { kind: 'req', session: c.session, seq: op.seq, opId: op.opId, input: op.input });
     this.sched.after(this.opts.attemptTimeoutMs, () => {
       if (c.op !== op || op.attempt !== attempt) return;
-      c.target = (c.target % this.opts.nodes) + 1;
+      c.target = (c.target % this.hosts.length) + 1;
       this.attempt(c);
     });
   }
@@ -563,7 +626,7 @@ export class Cluster {
     const op = c.op;
     if (op === undefined || op.opId !== resp.opId) return;
     if (!resp.ok) {
-      c.target = resp.hint !== NO_NODE && resp.hint !== c.target ? resp.hint : (c.target % this.opts.nodes) + 1;
+      c.target = resp.hint !== NO_NODE && resp.hint !== c.target ? resp.hint : (c.target % this.hosts.length) + 1;
       const attempt = op.attempt;
       this.sched.after(c.rng.int(2, 15), () => {
         if (c.op === op && op.attempt === attempt) this.attempt(c);
@@ -674,6 +737,123 @@ export class Cluster {
     next();
   }
 
+  private scheduleMembershipChanges(): void {
+    const m = this.opts.membership;
+    if (m === undefined) return;
+    const rng = this.rng.fork();
+    const next = (): void => {
+      this.sched.after(Math.max(1, Math.round(-Math.log(1 - rng.next()) * m.meanIntervalMs)), () => {
+        if (!this.faultsOn) return;
+        const l = this.leaderId();
+        if (l !== 0) {
+          const h = this.host(l);
+          this.input(h, () => this.proposeMembershipChange(h, rng));
+        }
+        next();
+      });
+    };
+    next();
+  }
+
+  /** proposeMembershipChange: asks leader `h` for one membership change drawn from `rng` (refusals are fine). */
+  private proposeMembershipChange(h: Host, rng: Prng): void {
+    const m = this.opts.membership!;
+    const node = h.node!;
+    const r = node.raft;
+    if (r.state !== 'leader') return;
+    const cfg = r.trk.config;
+    let cc: ConfChange | undefined;
+    if (cfg.voters.outgoing.size > 0) {
+      // Joint: leave it explicitly when the leader will not (jointExplicit).
+      if (!cfg.autoLeave) cc = { changes: [] };
+    } else {
+      cc = this.drawMembershipChange(rng, m, [...cfg.voters.incoming], [...cfg.learners]);
+    }
+    if (cc === undefined) return;
+    if (this.trace.on) this.log(`membership: leader ${h.id} is asked for ${describeConfChange(cc)}`);
+    try {
+      node.proposeConfChange(cc);
+      this.membershipChanges++;
+    } catch (err) {
+      if (!isGeodeError(err)) throw err;
+      if (this.trace.on) this.log(`membership: refused: ${err.message}`);
+    }
+  }
+
+  private drawMembershipChange(
+    rng: Prng,
+    m: NonNullable<SimOptions['membership']>,
+    voters: readonly NodeId[],
+    learners: readonly NodeId[],
+  ): ConfChange | undefined {
+    const members = new Set<number>([...voters, ...learners]);
+    const others = this.hosts.filter((x) => !members.has(x.id) && !x.halted).map((x) => x.id);
+    const canAddVoter = voters.length < m.votersMax;
+    // Never from 2 voters to 1: if the leader removes (or demotes) itself and the remaining voter
+    // misses the commit of that change, the remaining voter still needs the leader's vote under the
+    // configuration it knows, and the leader — whose log is longer — refuses it: no leader can be
+    // elected again (a known hazard of two-voter groups, etcd's too). With 3 voters or more, the
+    // others are a majority of every configuration they may believe in.
+    const canRemoveVoter = voters.length > Math.max(m.votersMin, 2);
+    if (rng.chance(m.jointRate) && canAddVoter && canRemoveVoter && others.length + learners.length > 0) {
+      // Replace a voter through joint consensus: one in (a learner or a stranger), one out.
+      const incoming = rng.pick([...learners, ...others]) as NodeId;
+      const outgoing = rng.pick(voters);
+      const transition = rng.chance(m.explicitLeaveRate) ? 'jointExplicit' : rng.chance(0.5) ? 'joint' : 'auto';
+      const out: ConfChangeLike = { changes: [{ type: 'addNode', nodeId: incoming }, { type: rng.chance(0.3) ? 'addLearner' : 'removeNode', nodeId: outgoing }] };
+      if (transition !== 'auto') out.transition = transition;
+      return out;
+    }
+    const options: (() => ConfChange)[] = [];
+    if (others.length > 0) options.push(() => ({ changes: [{ type: 'addLearner', nodeId: rng.pick(others) as NodeId }] }));
+    if (learners.length > 0 && canAddVoter) options.push(() => ({ changes: [{ type: 'addNode', nodeId: rng.pick(learners) }] }));
+    if (learners.length > 0) options.push(() => ({ changes: [{ type: 'removeNode', nodeId: rng.pick(learners) }] }));
+    if (others.length > 0 && canAddVoter) options.push(() => ({ changes: [{ type: 'addNode', nodeId: rng.pick(others) as NodeId }] }));
+    if (canRemoveVoter) options.push(() => ({ changes: [{ type: 'removeNode', nodeId: rng.pick(voters) }] }));
+    if (canRemoveVoter) options.push(() => ({ changes: [{ type: 'addLearner', nodeId: rng.pick(voters) }] }));
+    if (options.length === 0) return undefined;
+    return rng.pick(options)();
+  }
+
+  private schedulePowerFailures(): void {
+    const p = this.opts.powerFailures;
+    if (p === undefined) return;
+    const rng = this.rng.fork();
+    this.powerRng = rng;
+    const next = (): void => {
+      this.sched.after(Math.max(1, Math.round(-Math.log(1 - rng.next()) * p.meanIntervalMs)), () => {
+        if (!this.faultsOn) return;
+        this.powerFailure('scheduled');
+        next();
+      });
+    };
+    next();
+  }
+
+  private maybePowerFailAfterCommit(): void {
+    const p = this.opts.powerFailures;
+    const rng = this.powerRng;
+    if (p === undefined || rng === undefined || !this.faultsOn || !rng.chance(p.afterCommitChance)) return;
+    this.sched.after(rng.int(0, p.afterCommitMaxMs), () => {
+      if (this.faultsOn) this.powerFailure('after a commit');
+    });
+  }
+
+  /** powerFailure: every node that is up crashes now (losing unsynced writes) and restarts after a while. */
+  private powerFailure(why: string): void {
+    const p = this.opts.powerFailures!;
+    const rng = this.powerRng!;
+    this.powerFailuresInjected++;
+    if (this.trace.on) this.log(`POWER FAILURE (${why}): every node crashes`);
+    for (const h of this.hosts) {
+      if (!h.up) continue;
+      this.crash(h);
+      this.sched.after(rng.int(p.downMinMs, p.downMaxMs), () => {
+        if (this.faultsOn) this.restart(h);
+      });
+    }
+  }
+
   private healAll(): void {
     this.faultsOn = false;
     this.net.heal();
@@ -713,19 +893,22 @@ export class Cluster {
     for (const c of this.clients) this.startClient(c);
     this.scheduleCrashes();
     this.schedulePartitions();
+    this.schedulePowerFailures();
+    this.scheduleMembershipChanges();
     const periodic = (): void => {
       this.checkAllLogs();
       this.sched.after(250, periodic);
     };
     this.sched.after(250, periodic);
-    const stop = (): boolean => this.checker.failed;
+    const stop = (): boolean => this.checker.fatal;
     this.sched.runUntil(o.faultPhaseMs, stop);
     return this.afterFaults();
   }
 
   private afterFaults(): RunResult {
     const o = this.opts;
-    if (!this.checker.failed) {
+    const halted = this.hosts.some((h) => h.halted);
+    if (!this.checker.fatal) {
       this.healAll();
       // A liveness client writes a fresh key: it must be acknowledged within the bound.
       const live = new Client(clientBase + this.clients.length, this.nextSession++, 1, this.rng.fork());
@@ -733,8 +916,9 @@ export class Cluster {
       live.op = { opId: this.nextOpId++, input: { op: 'put', key: '__live', value: 'up' }, call: this.sched.now, giveUpAt: Infinity, seq: ++live.seq, attempt: 0 };
       live.stopped = true; // no further operations after this one
       this.attempt(live);
-      this.sched.runUntil(this.healedAt + o.livenessBoundMs, () => this.checker.failed || this.livenessAckAt !== undefined);
-      if (!this.checker.failed && this.livenessAckAt === undefined) {
+      this.sched.runUntil(this.healedAt + o.livenessBoundMs, () => this.checker.fatal || this.livenessAckAt !== undefined);
+      // A halted node (a failed assertion, already reported) may have taken the quorum with it.
+      if (!this.checker.fatal && !halted && this.livenessAckAt === undefined) {
         const leader = this.leaderId();
         this.checker.liveness(
           this.sched.now,
@@ -742,24 +926,16 @@ export class Cluster {
         );
       }
     }
-    // Quiesce: clients stop; wait until every node has applied everything the leader committed.
+    // Quiesce: clients stop; wait until every member has applied everything the leader committed.
     for (const c of this.clients) c.stopped = true;
-    if (!this.checker.failed) {
-      const settled = (): boolean => {
-        const l = this.leaderId();
-        if (l === 0) return false;
-        const commit = this.host(l).node!.raft.log.committed;
-        return this.hosts.every((h) => h.up && !h.busy && h.node!.raft.log.applied === commit && h.kv.appliedIndex === commit);
-      };
-      this.sched.runUntil(this.sched.now + 3000, () => this.checker.failed || settled());
-    }
+    if (!this.checker.fatal) this.sched.runUntil(this.sched.now + 3000, () => this.checker.fatal || this.settled());
     for (const c of this.clients) {
       if (c.op !== undefined && c.op.input.op !== 'get') {
         this.history.push({ clientId: c.session, input: c.op.input, output: undefined, call: c.op.call, ret: Infinity });
       }
     }
     let lin: RunResult['linearizability'] = 'skipped';
-    if (!this.checker.failed) {
+    if (!this.checker.fatal) {
       this.checkAllLogs();
       const l = this.leaderId();
       if (l !== 0) this.checker.checkAckedWrites(this.sched.now, this.acked, this.host(l).kv.appliedWrites, l as NodeId);
@@ -768,13 +944,27 @@ export class Cluster {
     return this.result(lin);
   }
 
+  /** settled: a leader is known and every member it tracks (voter or learner, not halted) applied its commit index. */
+  private settled(): boolean {
+    const l = this.leaderId();
+    if (l === 0) return false;
+    const r = this.host(l).node!.raft;
+    const commit = r.log.committed;
+    for (const id of r.trk.members()) {
+      const h = this.hosts[id - 1];
+      if (h === undefined || h.halted) continue;
+      if (!h.up || h.busy || h.node!.raft.log.applied !== commit || h.kv.appliedIndex !== commit) return false;
+    }
+    return true;
+  }
+
   private result(lin: RunResult['linearizability']): RunResult {
     const o = this.opts;
     const s = this.net.stats;
     return {
       seed: o.seed,
       violations: this.checker.violations,
-      faultsInjected: this.crashes + this.partitionsInjected + s.dropped + s.duplicated,
+      faultsInjected: this.crashes + this.partitionsInjected + this.powerFailuresInjected + s.dropped + s.duplicated,
       operationsChecked: this.history.length,
       linearizability: lin,
       trace: this.trace.tail(),
@@ -783,6 +973,8 @@ export class Cluster {
         events: this.sched.executed,
         crashes: this.crashes,
         partitions: this.partitionsInjected,
+        powerFailures: this.powerFailuresInjected,
+        membershipChanges: this.membershipChanges,
         messagesDropped: s.dropped,
         messagesDuplicated: s.duplicated,
         elections: this.elections,
@@ -791,6 +983,14 @@ export class Cluster {
       },
     };
   }
+}
+
+type ConfChangeLike = { changes: ConfChange['changes']; transition?: ConfChange['transition'] };
+
+function describeConfChange(cc: ConfChange): string {
+  if (cc.changes.length === 0) return 'leaving the joint configuration';
+  const parts = cc.changes.map((c) => `${c.type} ${c.nodeId}`);
+  return `${parts.join(', ')}${cc.transition !== undefined ? ` (${cc.transition})` : ''}`;
 }
 
 function kvDescribe(i: KvInput): string {

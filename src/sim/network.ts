@@ -47,30 +47,45 @@ export class SimNetwork<M> {
     this.options = { ...options };
   }
 
-  /** send: puts `msg` on the wire from `from` to `to`. Whether and when it arrives is drawn here. */
-  send(from: number, to: number, msg: M): void {
+  /**
+   * send: puts `msg` on the wire from `from` to `to`. Whether and when it arrives is drawn here.
+   * `onOutcome`, when given, is told once whether the message arrived (true, at arrival) or was
+   * lost (false, when the loss happens) — what a stream transport learns about its sends.
+   */
+  send(from: number, to: number, msg: M, onOutcome?: (delivered: boolean) => void): void {
     this.stats.sent++;
     if (this.blockedLinks.has(from * 65536 + to) || this.isolated.has(from) || this.isolated.has(to)) {
       this.stats.blocked++;
+      if (onOutcome !== undefined) this.sched.after(0, () => onOutcome(false));
       return;
     }
     const o = this.options;
     if (this.rng.chance(o.dropRate)) {
       this.stats.dropped++;
+      if (onOutcome !== undefined) this.sched.after(0, () => onOutcome(false));
       return;
     }
     const copies = this.rng.chance(o.duplicateRate) ? 2 : 1;
     if (copies === 2) this.stats.duplicated++;
+    let told = onOutcome === undefined;
     for (let c = 0; c < copies; c++) {
       const delay = this.rng.int(o.delayMinMs, o.delayMaxMs) + (this.slow.get(from) ?? 0) + (this.slow.get(to) ?? 0);
       this.sched.after(delay, () => {
         // A link cut while the message was in flight loses it too.
         if (this.blockedLinks.has(from * 65536 + to) || this.isolated.has(from) || this.isolated.has(to)) {
           this.stats.blocked++;
+          if (!told) {
+            told = true;
+            onOutcome!(false);
+          }
           return;
         }
         this.stats.delivered++;
         this.deliver(from, to, msg);
+        if (!told) {
+          told = true;
+          onOutcome!(true);
+        }
       });
     }
   }

@@ -1,5 +1,5 @@
 /**
- * The simulator's command line: `npm run sim -- --seeds N [--start S] [--profile default|churn]
+ * The simulator's command line: `npm run sim -- --seeds N [--start S] [--profile default|churn|membership]
  * [--trace] [--stop-on-failure] [--bug NAME]`.
  *
  * Runs seeds S, S+1, … S+N-1. For each failing seed it prints the seed, the command that replays
@@ -10,7 +10,7 @@
 
 import { Command } from 'commander';
 import type { RaftTestingKnobs } from '../raft/index.ts';
-import { describeOptions, drawOptions, runSeed } from './scenario.ts';
+import { describeOptions, drawOptions, profiles, runSeed } from './scenario.ts';
 import type { Profile, SeedOverrides } from './scenario.ts';
 
 /** The planted bugs `--bug` can switch on (TEST-ONLY: each breaks safety on purpose). */
@@ -42,7 +42,7 @@ function main(argv: string[]): void {
     .description('Seeded deterministic simulation of a Raft cluster with a linearizability check')
     .option('--seeds <n>', 'how many seeds to run', '100')
     .option('--start <s>', 'first seed', '1')
-    .option('--profile <p>', 'fault profile: default | churn', 'default')
+    .option('--profile <p>', `fault profile: ${profiles.join(' | ')}`, 'default')
     .option('--trace', 'print the trace of every seed, not only failing ones', false)
     .option('--trace-lines <n>', 'trace lines printed for a failing seed', '200')
     .option('--stop-on-failure', 'stop at the first failing seed', false)
@@ -53,8 +53,8 @@ function main(argv: string[]): void {
   const seeds = positiveInt('seeds', o.seeds);
   const start = positiveInt('start', o.start);
   const traceLines = positiveInt('trace-lines', o.traceLines);
-  if (o.profile !== 'default' && o.profile !== 'churn') {
-    process.stderr.write(`--profile must be default or churn, got ${JSON.stringify(o.profile)}\n`);
+  if (!(profiles as readonly string[]).includes(o.profile)) {
+    process.stderr.write(`--profile must be one of ${profiles.join(', ')}, got ${JSON.stringify(o.profile)}\n`);
     process.exit(2);
   }
   const profile = o.profile as Profile;

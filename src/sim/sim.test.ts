@@ -17,6 +17,35 @@ function firstFailingSeed(max: number, overrides: SeedOverrides): { seed: number
   return undefined;
 }
 
+/**
+ * The properties the simulator checks from the outside (what clients and logs show), as opposed to
+ * `invariant` (an assertion of the core fired) and `liveness`.
+ */
+const checkedProperties: ReadonlySet<string> = new Set([
+  'election-safety',
+  'log-matching',
+  'leader-completeness',
+  'state-machine-safety',
+  'acknowledged-write-lost',
+  'linearizability',
+]);
+
+/**
+ * firstCaughtSeed: runs seeds from 1 until one breaks a checked property (stops there), prints
+ * that seed and the violation, and returns them.
+ */
+function firstCaughtSeed(bug: string, max: number, overrides: SeedOverrides): { seed: number; kind: string; message: string } | undefined {
+  for (let seed = 1; seed <= max; seed++) {
+    const r = runSeed(seed, overrides);
+    const v = r.violations.find((x) => checkedProperties.has(x.kind));
+    if (v === undefined) continue;
+    const profile = overrides.profile !== undefined ? ` --profile ${overrides.profile}` : '';
+    console.log(`planted bug ${bug}: caught at seed ${seed} by ${v.kind} (replay: npm run sim -- --seeds 1 --start ${seed}${profile} --bug ${bug} --trace)\n  ${v.message.split('\n')[0]}`);
+    return { seed, kind: v.kind, message: v.message };
+  }
+  return undefined;
+}
+
 describe('simulated components', () => {
   it('the scheduler runs events in time order, ties in scheduling order', () => {
     const s = new Scheduler();
@@ -109,7 +138,7 @@ describe('simulator runs', () => {
     expect(r.trace.some((l) => /is leader in term/.test(l))).toBe(true);
   });
 
-  it('300 seeds of mixed faults keep every safety property, linearizability and liveness', () => {
+  it('churn: 300 seeds of mixed faults (crashes, power failures, partitions, loss, slow nodes and disks) keep every safety property, linearizability and liveness', () => {
     let ops = 0;
     let faults = 0;
     const failures: string[] = [];
@@ -125,7 +154,28 @@ describe('simulator runs', () => {
     expect(faults).toBeGreaterThan(1_000);
   }, 120_000);
 
-  it('60 seeds of leader churn (Figure 8 style) keep every property with the correct core', () => {
+  it('150 seeds of membership changes (learners and voters, single step and joint) during faults keep every property', () => {
+    const failures: string[] = [];
+    let changes = 0;
+    for (let seed = 1; seed <= 150; seed++) {
+      const r = runSeed(seed, { profile: 'membership' });
+      changes += r.stats.membershipChanges;
+      if (r.violations.length > 0) failures.push(`seed ${seed}: ${r.violations[0]!.kind}: ${r.violations[0]!.message}`);
+    }
+    expect(failures).toEqual([]);
+    expect(changes).toBeGreaterThan(500);
+  }, 60_000);
+
+  it('Figure 8 (unreliable): 60 seeds of leader churn with 10% loss, 5% duplicates and 0–60 ms reordering delays keep every property', () => {
+    const failures: string[] = [];
+    for (let seed = 1; seed <= 60; seed++) {
+      const r = runSeed(seed, { profile: 'churn', network: { dropRate: 0.1, duplicateRate: 0.05, delayMinMs: 0, delayMaxMs: 60 } });
+      if (r.violations.length > 0) failures.push(`seed ${seed}: ${r.violations[0]!.kind}: ${r.violations[0]!.message}`);
+    }
+    expect(failures).toEqual([]);
+  }, 60_000);
+
+  it('Figure 8 (reliable): 60 seeds of leader churn keep every property with the correct core', () => {
     const failures: string[] = [];
     for (let seed = 1; seed <= 60; seed++) {
       const r = runSeed(seed, { profile: 'churn' });
@@ -135,30 +185,31 @@ describe('simulator runs', () => {
   }, 60_000);
 });
 
-describe('the simulator catches planted bugs (test-only knobs, within 2,000 seeds)', () => {
+describe('the simulator catches planted bugs by its checks (test-only knobs, within 2,000 seeds)', () => {
   it('granting votes without the up-to-date log check (§5.4.1)', () => {
-    const hit = firstFailingSeed(2000, { profile: 'churn', knobs: { grantVoteWithoutLogCheck: true } });
+    const hit = firstCaughtSeed('grantVoteWithoutLogCheck', 2000, { profile: 'churn', knobs: { grantVoteWithoutLogCheck: true } });
     expect(hit).toBeDefined();
   }, 60_000);
 
   it('committing an entry of an earlier term by counting replicas (Figure 8)', () => {
-    const hit = firstFailingSeed(2000, { profile: 'churn', knobs: { commitPriorTermByCounting: true } });
+    const hit = firstCaughtSeed('commitPriorTermByCounting', 2000, { profile: 'churn', knobs: { commitPriorTermByCounting: true } });
     expect(hit).toBeDefined();
     expect(['leader-completeness', 'state-machine-safety', 'log-matching', 'acknowledged-write-lost', 'linearizability']).toContain(hit!.kind);
   }, 60_000);
 
-  it('applying (and acknowledging) before persisting, with crashes losing unsynced writes', () => {
-    const hit = firstFailingSeed(2000, { hostBugs: { applyBeforePersist: true } });
+  it('applying (and acknowledging) before persisting, with crashes and power failures losing unsynced writes', () => {
+    const hit = firstCaughtSeed('applyBeforePersist', 2000, { hostBugs: { applyBeforePersist: true } });
     expect(hit).toBeDefined();
+    expect(['leader-completeness', 'state-machine-safety', 'acknowledged-write-lost', 'linearizability', 'election-safety']).toContain(hit!.kind);
   }, 60_000);
 
   it('voting twice in one term (election safety)', () => {
-    const hit = firstFailingSeed(2000, { knobs: { voteTwicePerTerm: true } });
+    const hit = firstCaughtSeed('voteTwicePerTerm', 2000, { knobs: { voteTwicePerTerm: true } });
     expect(hit?.kind).toBe('election-safety');
   }, 60_000);
 
   it('answering ReadIndex without confirming leadership (stale reads break linearizability)', () => {
-    const hit = firstFailingSeed(2000, { knobs: { readIndexWithoutQuorum: true } });
+    const hit = firstCaughtSeed('readIndexWithoutQuorum', 2000, { knobs: { readIndexWithoutQuorum: true } });
     expect(hit?.kind).toBe('linearizability');
   }, 60_000);
 });

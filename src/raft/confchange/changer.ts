@@ -25,6 +25,13 @@ function copyConfig(c: TrackerConfig): TrackerConfig {
   };
 }
 
+/** copyProgress: a map of copies, so that computing a membership never touches the live one. */
+function copyProgress(progress: ReadonlyMap<NodeId, Progress>): Map<NodeId, Progress> {
+  const out = new Map<NodeId, Progress>();
+  for (const [id, pr] of progress) out.set(id, pr.copy());
+  return out;
+}
+
 /**
  * Changer: computes the membership after a change, without touching the current one. It checks its
  * invariants on what it is given and on what it returns; a change the current membership does not
@@ -56,7 +63,7 @@ export class Changer {
     if (config.voters.incoming.size === 0) refuse('cannot enter a joint configuration from an empty one');
     const cfg = copyConfig(config);
     for (const id of cfg.voters.incoming) cfg.voters.outgoing.add(id);
-    const prs = new Map(progress);
+    const prs = copyProgress(progress);
     this.applyAll(cfg, prs, changes);
     cfg.autoLeave = autoLeave;
     return this.finish(cfg, prs);
@@ -66,7 +73,7 @@ export class Changer {
   leaveJoint(config: TrackerConfig, progress: ReadonlyMap<NodeId, Progress>): ChangeResult {
     if (config.voters.outgoing.size === 0) refuse('cannot leave a non-joint configuration');
     const cfg = copyConfig(config);
-    const prs = new Map(progress);
+    const prs = copyProgress(progress);
     for (const id of cfg.learnersNext) cfg.learners.add(id);
     cfg.learnersNext.clear();
     for (const id of cfg.voters.outgoing) {
@@ -81,7 +88,7 @@ export class Changer {
   simple(config: TrackerConfig, progress: ReadonlyMap<NodeId, Progress>, changes: readonly ConfChangeSingle[]): ChangeResult {
     if (config.voters.outgoing.size > 0) refuse('cannot apply a simple change in a joint configuration');
     const cfg = copyConfig(config);
-    const prs = new Map(progress);
+    const prs = copyProgress(progress);
     this.applyAll(cfg, prs, changes);
     let diff = 0;
     for (const id of cfg.voters.incoming) if (!config.voters.incoming.has(id)) diff++;

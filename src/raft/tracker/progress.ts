@@ -32,6 +32,25 @@ export class Progress {
     this.isLearner = isLearner;
   }
 
+  /**
+   * copy: a Progress with the same fields, for a membership computed beside the current one (the
+   * confchange Changer sets `isLearner` on what it returns, never on the live map). The inflight
+   * window is shared: only one of the two maps is ever used afterwards (the live one when the
+   * change is merely validated, the new one when it is applied).
+   */
+  copy(): Progress {
+    const pr = Object.create(Progress.prototype) as Progress;
+    pr.match = this.match;
+    pr.next = this.next;
+    pr.state = this.state;
+    pr.pendingSnapshot = this.pendingSnapshot;
+    pr.recentActive = this.recentActive;
+    pr.msgAppFlowPaused = this.msgAppFlowPaused;
+    (pr as { inflights: Inflights }).inflights = this.inflights;
+    pr.isLearner = this.isLearner;
+    return pr;
+  }
+
   private resetState(state: ProgressState): void {
     this.msgAppFlowPaused = false;
     this.pendingSnapshot = 0 as LogIndex;

@@ -1,0 +1,389 @@
+/**
+ * GroupReplica: this peer's replica of one Raft group (one graph shard): the Raft node, its log
+ * (an in-memory view plus the durable {@link LogStore}), the graph it applies committed commands
+ * to, and the bookkeeping of writes executed speculatively on the leader.
+ *
+ * Speculative writes (the leader only): the query engine needs the graph to run a statement, so
+ * the leader runs it on its graph first and proposes the commands it produced, in execution order;
+ * the write is answered when its entry commits. The leader accepts writes only once it has applied
+ * everything before its own no-op entry, so its graph is exactly "applied log + its speculative
+ * suffix". When it stops being leader (or its term changes) it rolls every speculative write back,
+ * newest first, so the graph equals the applied log again before anything else is applied; each
+ * rolled-back write becomes an orphan whose outcome the log decides: committed at its (index, term)
+ * → it succeeded; another entry committed at its index → it failed with PROPOSAL_DROPPED
+ * (`LeaderChanged`, retryable: it is known not to have happened); covered by a snapshot → unknown.
+ *
+ * The host (host.ts) drives it: `takeReady` (persist locally and stage to the store), sync all
+ * stores, send messages, `applyReady`, `maybeSnapshot`.
+ */
+import {
+  decodeConfChange,
+  encodeConfChange,
+  MemoryStorage,
+  RawNode,
+  type ConfChange,
+  type Entry,
+  type LogIndex,
+  type NodeId,
+  type RaftLogger,
+  type Ready,
+  type Snapshot,
+  type Term,
+} from '../raft/index.ts';
+import { decodeCommands, decodeSnapshot, encodeCommands, encodeSnapshot, GraphStore, type GraphCommand, type Value } from '../graph/index.ts';
+import { QueryEngine } from '../query/index.ts';
+import { toResultValue, type ResultRow } from '../api/result.ts';
+import type { LogStore } from '../storage/types.ts';
+import type { PeerId } from '../net/types.ts';
+import { assert } from '../util/assert.ts';
+import { GeodeError } from '../util/errors.ts';
+import { COMMAND_BATCH_BYTES_MAX } from './graph-replica.ts';
+import type { ResolvedShardConfig } from './config.ts';
+import { speculativeWritesMax } from './constants.ts';
+import { checkPeerId } from './peer-ids.ts';
+import type { WireResult } from './values.ts';
+import type { GroupId } from './wire.ts';
+
+/** A statement run on the local graph: its answer, its commands, and how to undo them. */
+export interface Execution {
+  readonly result: WireResult;
+  readonly commands: readonly GraphCommand[];
+  readonly rollback: () => void;
+}
+
+/** SpecState: a speculative write's fate. */
+export type SpecState = 'pending' | 'committed' | 'dropped' | 'unknown';
+
+/** A write executed on the leader's graph and proposed at (index, term). */
+export interface SpecWrite {
+  readonly index: LogIndex;
+  readonly term: Term;
+  readonly result: WireResult;
+  readonly rollback: () => void;
+  state: SpecState;
+}
+
+/** What a group needs from its host. */
+export interface GroupDeps {
+  readonly id: GroupId;
+  readonly self: PeerId;
+  readonly selfNode: NodeId;
+  readonly store: LogStore;
+  readonly config: ResolvedShardConfig;
+  readonly random: () => number;
+  readonly logger: RaftLogger | undefined;
+  readonly now: () => number;
+}
+
+const SNAPSHOT_ENVELOPE_FORMAT = 'geode-shard/1';
+const schemaOps = new Set(['createIndex', 'dropIndex', 'createConstraint', 'dropConstraint']);
+
+export class GroupReplica {
+  readonly id: GroupId;
+  readonly self: PeerId;
+  readonly selfNode: NodeId;
+  readonly node: RawNode;
+  readonly log: MemoryStorage;
+  readonly store: LogStore;
+  graph: GraphStore;
+  engine: QueryEngine;
+  /** NodeId → PeerId of members, from applied conf changes and snapshots (what every member agrees on). */
+  readonly peers = new Map<NodeId, PeerId>();
+  /** NodeId → PeerId learned from frames (`from` is checked to be the sender's hash): routes replies to non-members. */
+  readonly hints = new Map<NodeId, PeerId>();
+  /** Speculative writes, oldest first (leader only). */
+  spec: SpecWrite[] = [];
+  /** Rolled-back speculative writes waiting for the log to decide their outcome, by index. */
+  readonly orphans = new Map<number, SpecWrite>();
+  /** The term this replica last led, and the index of its no-op in that term. */
+  #leaderTerm = 0;
+  #noopIndex = 0;
+  /** When this replica last heard from (or was) the leader, ms. */
+  leaderContactAt = 0;
+  /** A snapshot is due but speculative writes are in the graph: new writes wait. */
+  snapshotDue = false;
+  /** Leader elections this replica saw start (term changes), for metrics. */
+  elections = 0;
+  /** Ready results of reads: context → read index. */
+  readonly readStates = new Map<string, LogIndex>();
+
+  private constructor(deps: GroupDeps, node: RawNode, log: MemoryStorage, graph: GraphStore) {
+    this.id = deps.id;
+    this.self = deps.self;
+    this.selfNode = deps.selfNode;
+    this.store = deps.store;
+    this.node = node;
+    this.log = log;
+    this.graph = graph;
+    this.engine = new QueryEngine(graph);
+    this.peers.set(deps.selfNode, deps.self);
+  }
+
+  /**
+   * open: opens the store and rebuilds the replica from it. An empty store of a `bootstrap` host
+   * founds the group with this peer as its only voter; an empty store otherwise waits to be added
+   * by the leader (as a learner: it learns everything from the log or a snapshot).
+   */
+  static async open(deps: GroupDeps, bootstrap: boolean): Promise<GroupReplica> {
+    const durable = await deps.store.open();
+    try {
+      const log = new MemoryStorage();
+      let graph = new GraphStore();
+      let peerList: [NodeId, PeerId][] = [];
+      const fresh = durable.snapshot === undefined && durable.entries.length === 0;
+      if (fresh && bootstrap) {
+        const cc: ConfChange = { changes: [{ type: 'addNode', nodeId: deps.selfNode }], context: deps.self };
+        const boot: Entry = { term: 1 as Term, index: 1 as LogIndex, type: 'confChange', data: encodeConfChange(cc) };
+        const hs = { term: 1 as Term, vote: 0 as NodeId, commit: 1 as LogIndex };
+        log.append([boot]);
+        log.setHardState(hs);
+        deps.store.stage({ entries: [boot], hardState: hs });
+        await deps.store.sync();
+      } else if (!fresh) {
+        if (durable.snapshot !== undefined) {
+          log.applySnapshot(durable.snapshot);
+          const restored = restoreEnvelope(durable.snapshot, `${deps.store.location}: snapshot at index ${durable.snapshot.metadata.index}`);
+          graph = restored.graph;
+          peerList = restored.peers;
+        }
+        log.append(durable.entries);
+        const hs = durable.hardState;
+        log.setHardState({ ...hs, commit: Math.min(hs.commit, log.lastIndex()) as LogIndex });
+      }
+      const applied = log.snapshot().metadata.index;
+      const raft = deps.config.raft;
+      const node = new RawNode(
+        {
+          ...raft,
+          id: deps.selfNode,
+          random: deps.random,
+          applied,
+          ...(deps.logger === undefined ? {} : { logger: deps.logger }),
+        },
+        log,
+      );
+      const g = new GroupReplica(deps, node, log, graph);
+      for (const [id, peer] of peerList) g.peers.set(id, peer);
+      return g;
+    } catch (err) {
+      await deps.store.close().catch(() => {});
+      throw err;
+    }
+  }
+
+  /** peerOf: the peer of a node id (a member's, or one learned from a frame), or undefined. */
+  peerOf(id: NodeId): PeerId | undefined {
+    return this.peers.get(id) ?? this.hints.get(id);
+  }
+
+  /** leaderPeer: the peer this replica believes leads the group (itself when it does), or undefined. */
+  leaderPeer(): PeerId | undefined {
+    const lead = this.node.leader();
+    return lead === 0 ? undefined : this.peerOf(lead);
+  }
+
+  /** applied: the index applied to the graph (speculative writes aside). */
+  applied(): LogIndex {
+    return this.node.raft.log.applied;
+  }
+
+  /** leaderReady: this replica leads and its graph holds every entry before its no-op: writes may run. */
+  leaderReady(): boolean {
+    return this.node.isLeader() && this.node.raft.term === this.#leaderTerm && this.applied() >= this.#noopIndex && !this.snapshotDue;
+  }
+
+  /**
+   * observe: call after every step/tick. Notices a new term or a lost leadership and rolls the
+   * speculative writes back BEFORE anything else is applied.
+   */
+  observe(now: number): void {
+    const r = this.node.raft;
+    if (r.state === 'leader') {
+      if (r.term !== this.#leaderTerm) {
+        if (this.spec.length > 0) this.#stepDown();
+        this.#leaderTerm = r.term;
+        this.#noopIndex = r.log.lastIndex();
+        this.elections++;
+      }
+      this.leaderContactAt = now;
+    } else if (this.spec.length > 0) {
+      this.#stepDown();
+    }
+  }
+
+  /** Rolls the speculative writes back, newest first; they become orphans decided by the log. */
+  #stepDown(): void {
+    for (let i = this.spec.length - 1; i >= 0; i--) {
+      const s = this.spec[i]!;
+      s.rollback();
+      this.orphans.set(s.index, s);
+    }
+    this.spec = [];
+    this.engine.invalidatePlans();
+  }
+
+  /** execute: runs a statement on the local graph and detaches its rows. Throws the query's GeodeError. */
+  execute(text: string, params: Record<string, Value>, timeoutMs: number | undefined, now: () => number): Execution {
+    const r = this.engine.run(text, params, timeoutMs === undefined ? {} : { timeoutMs, now });
+    const columns = r.columns;
+    const rows: ResultRow[] = new Array<ResultRow>(r.rows.length);
+    for (let i = 0; i < r.rows.length; i++) {
+      const cells = r.rows[i]!;
+      const row: ResultRow = {};
+      for (let c = 0; c < columns.length; c++) row[columns[c]!] = toResultValue(cells[c] ?? null);
+      rows[i] = row;
+    }
+    return { result: { columns, rows, writes: r.commands.length }, commands: r.commands, rollback: r.rollback };
+  }
+
+  /**
+   * proposeSpeculative: on a ready leader, proposes the commands of a statement just executed on
+   * the graph (no await in between, so log order is execution order). Throws (after rolling the
+   * statement back) when the proposal is refused.
+   */
+  proposeSpeculative(exec: Execution): SpecWrite {
+    assert(this.leaderReady(), 'proposeSpeculative on a replica that is not a ready leader');
+    try {
+      if (this.spec.length >= speculativeWritesMax) {
+        throw new GeodeError('LIMIT_EXCEEDED', `more than ${speculativeWritesMax} writes wait to commit on this leader`, { detail: 'TooManyPending' });
+      }
+      const data = encodeCommands(exec.commands);
+      if (data.length > COMMAND_BATCH_BYTES_MAX) {
+        throw new GeodeError('LIMIT_EXCEEDED', `one statement wrote ${data.length} bytes of changes; at most ${COMMAND_BATCH_BYTES_MAX} fit in one log entry`, {
+          detail: 'StatementTooLarge',
+        });
+      }
+      this.node.propose(data);
+    } catch (err) {
+      exec.rollback();
+      throw err;
+    }
+    const r = this.node.raft;
+    const s: SpecWrite = { index: r.log.lastIndex(), term: r.term, result: exec.result, rollback: exec.rollback, state: 'pending' };
+    const prev = this.spec[this.spec.length - 1];
+    assert(prev === undefined || prev.index < s.index, `speculative write at ${s.index} after one at ${prev?.index}`);
+    this.spec.push(s);
+    return s;
+  }
+
+  /** takeReady: the next Ready, its snapshot/entries/hard state already in the log view and staged to the store. */
+  takeReady(): Ready | undefined {
+    if (!this.node.hasReady()) return undefined;
+    const rd = this.node.ready();
+    if (rd.snapshot !== undefined) this.log.applySnapshot(rd.snapshot);
+    this.log.append(rd.entries);
+    if (rd.hardState !== undefined) this.log.setHardState(rd.hardState);
+    if (rd.snapshot !== undefined || rd.entries.length > 0 || rd.hardState !== undefined) {
+      this.store.stage({ snapshot: rd.snapshot, entries: rd.entries, hardState: rd.hardState });
+    }
+    return rd;
+  }
+
+  /** applyReady: Ready step 3 and 4, after the store synced and the messages went out. */
+  applyReady(rd: Ready): void {
+    if (rd.snapshot !== undefined) this.#applySnapshot(rd.snapshot);
+    for (const e of rd.committedEntries) this.#applyEntry(e);
+    for (const rs of rd.readStates) this.readStates.set(rs.context, rs.index);
+    this.node.advance(rd);
+  }
+
+  #applyEntry(e: Entry): void {
+    if (e.type === 'confChange') {
+      const cc = decodeConfChange(e.data);
+      this.node.applyConfChange(cc);
+      if (cc.context !== undefined) {
+        const peer = checkPeerId(cc.context, `group ${this.id} log entry ${e.index} context`);
+        for (const ch of cc.changes) if (ch.type !== 'removeNode') this.peers.set(ch.nodeId, peer);
+      }
+      this.#settleOrphan(e);
+      return;
+    }
+    const head = this.spec[0];
+    if (head !== undefined && head.index === e.index) {
+      assert(head.term === e.term, `speculative write at ${e.index} of term ${head.term} committed as term ${e.term} while leading`);
+      this.spec.shift();
+      head.state = 'committed';
+      return;
+    }
+    assert(head === undefined || head.index > e.index, `entry ${e.index} committed past the speculative write at ${head?.index}`);
+    if (e.data.length > 0) {
+      const source = `group ${this.id} log entry ${e.index}`;
+      const commands = decodeCommands(e.data, source);
+      this.graph.applyBatch(commands);
+      for (const c of commands) {
+        if (schemaOps.has(c.op)) {
+          this.engine.invalidatePlans();
+          break;
+        }
+      }
+    }
+    this.#settleOrphan(e);
+  }
+
+  #settleOrphan(e: Entry): void {
+    if (this.orphans.size === 0) return;
+    const o = this.orphans.get(e.index);
+    if (o === undefined) return;
+    this.orphans.delete(e.index);
+    o.state = o.term === e.term ? 'committed' : 'dropped';
+  }
+
+  #applySnapshot(snap: Snapshot): void {
+    assert(this.spec.length === 0, 'a leader with speculative writes received a snapshot');
+    const restored = restoreEnvelope(snap, `group ${this.id} snapshot at index ${snap.metadata.index}`);
+    this.graph = restored.graph;
+    this.engine = new QueryEngine(this.graph);
+    for (const [id, peer] of restored.peers) this.peers.set(id, peer);
+    // Orphans the snapshot covers: only the one at its exact index can be decided.
+    for (const [index, o] of this.orphans) {
+      if (index > snap.metadata.index) continue;
+      this.orphans.delete(index);
+      o.state = index === snap.metadata.index ? (o.term === snap.metadata.term ? 'committed' : 'dropped') : 'unknown';
+    }
+  }
+
+  /**
+   * maybeSnapshot: takes a snapshot and compacts the log when `snapshot_threshold` entries were
+   * applied since the last one. With speculative writes in the graph it marks one due instead
+   * (new writes wait until they commit).
+   */
+  async maybeSnapshot(): Promise<void> {
+    if (!this.node.shouldSnapshot()) return;
+    if (this.spec.length > 0) {
+      this.snapshotDue = true;
+      return;
+    }
+    const status = this.node.status();
+    const index = status.applied;
+    const t = this.log.term(index);
+    assert(t !== undefined, `no term for the applied index ${index}`);
+    const peers: [number, string][] = [];
+    for (const [id, peer] of this.peers) if (status.conf.voters.includes(id) || status.conf.learners.includes(id)) peers.push([id, peer]);
+    const data = encodeSnapshot({ format: SNAPSHOT_ENVELOPE_FORMAT, peers, graph: this.graph.snapshot() });
+    const snap: Snapshot = { metadata: { index, term: t, conf: status.conf }, data };
+    await this.store.saveSnapshot(snap);
+    this.log.createSnapshot(index, status.conf, data);
+    this.log.compact(index);
+    this.snapshotDue = false;
+  }
+}
+
+/** Reads a snapshot's envelope: the members' peer ids and the graph. INPUT_INVALID naming `source`. */
+function restoreEnvelope(snap: Snapshot, source: string): { graph: GraphStore; peers: [NodeId, PeerId][] } {
+  const raw = decodeSnapshot(snap.data, source) as { format?: unknown; peers?: unknown; graph?: unknown };
+  if (typeof raw !== 'object' || raw === null || raw.format !== SNAPSHOT_ENVELOPE_FORMAT || !Array.isArray(raw.peers)) {
+    throw new GeodeError('INPUT_INVALID', `${source}: not a shard snapshot (${SNAPSHOT_ENVELOPE_FORMAT})`, { source });
+  }
+  const peers: [NodeId, PeerId][] = [];
+  for (const p of raw.peers as unknown[]) {
+    if (!Array.isArray(p) || p.length !== 2 || typeof p[0] !== 'number' || !Number.isSafeInteger(p[0]) || p[0] <= 0) {
+      throw new GeodeError('INPUT_INVALID', `${source}: a member entry is malformed`, { source });
+    }
+    peers.push([p[0] as NodeId, checkPeerId(p[1], `${source} member`)]);
+  }
+  try {
+    return { graph: GraphStore.restore(raw.graph as Parameters<typeof GraphStore.restore>[0]), peers };
+  } catch (err) {
+    throw new GeodeError('INPUT_INVALID', `${source} does not restore: ${err instanceof Error ? err.message : String(err)}`, { source, cause: err });
+  }
+}

@@ -1,0 +1,224 @@
+import { describe, expect, it } from 'vitest';
+import { GeodeNode } from '../api/result.ts';
+import type { PeerId } from '../net/types.ts';
+import { isGeodeError } from '../util/errors.ts';
+import { validateShardConfig } from './config.ts';
+import { SimCluster } from './sim-cluster.ts';
+
+const fast = { raft: { tick_ms: 10 }, request_timeout_ms: 3_000 };
+
+/** The keys (k) of every :N node in a host's local graph, sorted. */
+function keys(c: SimCluster, peer: string): number[] {
+  const out: number[] = [];
+  for (const n of c.host(peer).graph().nodesByLabel('N')) out.push(Number(n.props.get('k')));
+  return out.sort((a, b) => a - b);
+}
+
+function appliedEverywhere(c: SimCluster): boolean {
+  const idx = [...c.hosts.values()].map((h) => h.raftStatus().applied);
+  return idx.every((i) => i === idx[0]);
+}
+
+describe('ShardHost over the memory transport', () => {
+  it('writes through any of 3 hosts are on all 3, with the same graph', async () => {
+    const c = new SimCluster({ seed: 11, config: fast });
+    await c.form(3);
+    const peers = ['p1', 'p2', 'p3'];
+    for (let i = 0; i < 12; i++) {
+      const r = await c.value(c.host(peers[i % 3]!).query('CREATE (:N {k: $k})', { k: BigInt(i) }));
+      expect(r.writes).toBe(1);
+    }
+    expect(await c.until(() => appliedEverywhere(c), 2_000)).toBe(true);
+    for (const p of peers) expect(keys(c, p)).toEqual([...Array(12).keys()]);
+  });
+
+  it('writes through any of 5 hosts are on all 5; 3 are voters and 2 learners', async () => {
+    const c = new SimCluster({ seed: 12, config: fast });
+    await c.form(5);
+    const conf = c.leader()!.raftStatus().conf;
+    expect(conf.voters.length).toBe(3);
+    expect(conf.learners.length).toBe(2);
+    await Promise.all([1, 2, 3, 4, 5].map((i) => c.value(c.host(`p${i}`).query('CREATE (:N {k: $k})', { k: BigInt(i) }))));
+    expect(await c.until(() => appliedEverywhere(c), 2_000)).toBe(true);
+    for (let i = 1; i <= 5; i++) expect(keys(c, `p${i}`)).toEqual([1, 2, 3, 4, 5]);
+  });
+
+  it('a forwarded write answers with rebuilt nodes; a follower read is linearizable; read_quorum 1 reports staleness', async () => {
+    const c = new SimCluster({ seed: 13, config: fast });
+    await c.form(3);
+    const follower = [...c.hosts.values()].find((h) => !h.isLeader())!;
+    const w = await c.value(follower.query('CREATE (n:N {k: 7, tags: [1, 2.5]}) RETURN n'));
+    expect(w.rows[0]!['n']).toBeInstanceOf(GeodeNode);
+    expect((w.rows[0]!['n'] as GeodeNode).properties).toEqual({ k: 7n, tags: [1n, 2.5] });
+    // The write was acknowledged, so a linearizable read on any host sees it.
+    for (const h of c.hosts.values()) {
+      const r = await c.value(h.query('MATCH (n:N) RETURN n.k AS k'));
+      expect(r.rows).toEqual([{ k: 7n }]);
+    }
+    const local = await c.value(follower.query('MATCH (n:N) RETURN count(n) AS c', {}, { readQuorum: 1 }));
+    expect(local.staleness).toBeDefined();
+    expect(local.staleness!.appliedIndex).toBeLessThanOrEqual(local.staleness!.commitIndex);
+    expect(local.staleness!.msSinceLeaderContact).toBeGreaterThanOrEqual(0);
+  });
+
+  it('a crashed leader is replaced by a new one and no acknowledged write is lost', async () => {
+    const c = new SimCluster({ seed: 14, config: fast });
+    await c.form(3);
+    for (let i = 0; i < 10; i++) await c.value(c.host(`p${(i % 3) + 1}`).query('CREATE (:N {k: $k})', { k: BigInt(i) }));
+    const old = c.leader()!.self;
+    c.crash(old);
+    const t0 = c.scheduler.now;
+    expect(await c.until(() => c.leader() !== undefined, 3_000)).toBe(true);
+    expect(c.scheduler.now - t0).toBeLessThan(1_000);
+    const survivors = [...c.hosts.keys()];
+    for (let i = 10; i < 15; i++) await c.value(c.host(survivors[i % 2]!).query('CREATE (:N {k: $k})', { k: BigInt(i) }));
+    expect(await c.until(() => appliedEverywhere(c), 2_000)).toBe(true);
+    for (const p of survivors) expect(keys(c, p)).toEqual([...Array(15).keys()]);
+  });
+
+  it('a restarted host catches up, by snapshot when further behind than snapshot_threshold', async () => {
+    const c = new SimCluster({ seed: 15, config: { ...fast, raft: { tick_ms: 10, snapshot_threshold: 20 } } });
+    await c.form(3);
+    const follower = [...c.hosts.values()].find((h) => !h.isLeader())!.self;
+    const behindAt = c.host(follower).raftStatus().lastIndex;
+    c.crash(follower);
+    const up = [...c.hosts.keys()];
+    for (let i = 0; i < 60; i++) await c.value(c.host(up[i % 2]!).query('CREATE (:N {k: $k})', { k: BigInt(i) }));
+    const leaderStore = c.stores.get(c.leader()!.self)!;
+    // The leader compacted past what the crashed follower holds: only a snapshot can catch it up.
+    expect(leaderStore.durable().snapshotIndex).toBeGreaterThan(behindAt);
+    await c.start(follower);
+    expect(await c.until(() => appliedEverywhere(c) && keys(c, follower).length === 60, 5_000)).toBe(true);
+    expect(keys(c, follower)).toEqual([...Array(60).keys()]);
+    expect(c.stores.get(follower)!.durable().snapshotIndex).toBeGreaterThan(behindAt);
+  });
+
+  it('a partitioned old leader rolls its pre-applied writes back and they fail with LeaderChanged', async () => {
+    const c = new SimCluster({ seed: 16, config: fast });
+    await c.form(3);
+    await c.value(c.host('p1').query('CREATE (:N {k: 0})'));
+    const old = c.leader()!;
+    c.net.isolate(old.self);
+    const lost = old.query('CREATE (:N {k: 100})');
+    let outcome: { ok: boolean; error?: unknown } | undefined;
+    lost.then(
+      () => (outcome = { ok: true }),
+      (error: unknown) => (outcome = { ok: false, error }),
+    );
+    await c.run(5);
+    expect(keys(c, old.self)).toEqual([0, 100]); // executed speculatively on the old leader's graph
+    const others = [...c.hosts.values()].filter((h) => h !== old);
+    expect(await c.until(() => others.some((h) => h.isLeader()), 3_000)).toBe(true);
+    const newLeader = others.find((h) => h.isLeader())!;
+    await c.value(newLeader.query('CREATE (:N {k: 1})'));
+    c.net.healAll();
+    expect(await c.until(() => outcome !== undefined, 5_000)).toBe(true);
+    expect(outcome!.ok).toBe(false);
+    expect(isGeodeError(outcome!.error, 'PROPOSAL_DROPPED')).toBe(true);
+    expect((outcome!.error as { detail?: string }).detail).toBe('LeaderChanged');
+    expect(await c.until(() => appliedEverywhere(c), 3_000)).toBe(true);
+    for (const p of c.hosts.keys()) expect(keys(c, p)).toEqual([0, 1]);
+  });
+
+  it('a joining peer becomes a learner, then a voter; a failed voter is replaced by a healthy learner', async () => {
+    const c = new SimCluster({ seed: 17, config: fast });
+    await c.form(4); // 3 voters + 1 learner
+    const leader = c.leader()!;
+    const conf = leader.raftStatus().conf;
+    expect(conf.learners.length).toBe(1);
+    const status = leader.status();
+    const learner = status.find((r) => r.role === 'learner')!.peer;
+    const victim = status.find((r) => r.role === 'voter' && !r.self)!.peer;
+    c.crash(victim);
+    // After the failure threshold the leader promotes the learner and demotes the failed voter.
+    const promoted = await c.until(() => {
+      const l = c.leader();
+      if (l === undefined) return false;
+      const rows = l.status();
+      return rows.find((r) => r.peer === learner)?.role === 'voter' && rows.find((r) => r.peer === victim)?.role === 'learner';
+    }, 5_000);
+    expect(promoted).toBe(true);
+    const rows = c.leader()!.status();
+    expect(rows.find((r) => r.peer === victim)!.health).toBe('failed');
+    const lag = c.leader()!.replicationLag();
+    expect(lag.find((r) => r.peer === learner)!.role).toBe('voter');
+    expect(lag.find((r) => r.peer === victim)!.entriesBehind).toBeGreaterThan(0);
+    // The group still commits with the new voter set.
+    await c.value(c.leader()!.query('CREATE (:N {k: 1})'));
+  });
+
+  it('status lists every peer with role, state, term and leader', async () => {
+    const c = new SimCluster({ seed: 18, config: fast });
+    await c.form(3);
+    const leader = c.leader()!;
+    expect(await c.until(() => appliedEverywhere(c), 2_000)).toBe(true);
+    const rows = c.host('p2').status();
+    expect(rows.map((r) => r.peer)).toEqual(['p1', 'p2', 'p3']);
+    expect(rows.every((r) => r.role === 'voter' && r.leader === leader.self && r.term >= 2)).toBe(true);
+    expect(rows.find((r) => r.peer === leader.self)!.state).toBe('leader');
+    // Only the leader hears from everyone; a follower knows the leader's health and its own.
+    expect(leader.status().every((r) => r.health === 'healthy')).toBe(true);
+    const other = rows.find((r) => !r.self && r.peer !== leader.self)!;
+    expect(other.health).toBe('unknown');
+  });
+
+  it('refuses frames that do not decode or claim another peer’s node id, and stays up', async () => {
+    const c = new SimCluster({ seed: 19, config: fast });
+    await c.form(3);
+    const rogue = c.net.join('rogue' as PeerId);
+    rogue.send('p1' as PeerId, new Uint8Array([1, 2, 3]));
+    // A well-formed heartbeat that claims to come from p2's node.
+    const { encodeFrame } = await import('./wire.ts');
+    const { nodeIdOfPeer } = await import('./peer-ids.ts');
+    const forged = encodeFrame([
+      {
+        kind: 'raft',
+        group: 0 as never,
+        messages: [{ type: 'MsgHeartbeat', from: nodeIdOfPeer('p2' as PeerId), to: nodeIdOfPeer('p1' as PeerId), term: 999 as never, commit: 0 as never, context: '' }],
+      },
+    ]);
+    rogue.send('p1' as PeerId, forged);
+    await c.run(50);
+    expect(c.net.rejections.map((r) => r.peer)).toEqual(['rogue', 'rogue']);
+    expect(c.host('p1').framesRejected).toBe(2);
+    expect(c.host('p1').raftStatus().hardState.term).toBeLessThan(999);
+    await c.value(c.host('p1').query('CREATE (:N {k: 1})'));
+  });
+});
+
+describe('shard configuration', () => {
+  it('names the key of every refused value', () => {
+    const bad: [Record<string, unknown>, string][] = [
+      [{ 'raft.heartbeat_ms': -1 }, 'raft.heartbeat_ms'],
+      [{ raft: { election_timeout_ms: [300, 100] } }, 'raft.election_timeout_ms'],
+      [{ replication: { factor: 0 } }, 'replication.factor'],
+      [{ read_quorum: 2 }, 'read_quorum'],
+      [{ write_quorum: 'all' }, 'write_quorum'],
+      [{ replication: { factor: 3 }, sync_replicas: 1 }, 'sync_replicas'],
+      [{ async_replicas: -1 }, 'async_replicas'],
+      [{ bogus: 1 }, 'bogus'],
+      [{ 'replication.bogus': 1 }, 'replication.bogus'],
+      [{ failure_detector: { threshold: 1, suspect_after: 2 } }, 'failure_detector.suspect_after'],
+    ];
+    for (const [input, key] of bad) {
+      let err: unknown;
+      try {
+        validateShardConfig(input);
+      } catch (e) {
+        err = e;
+      }
+      expect(isGeodeError(err, 'CONFIG_INVALID'), JSON.stringify(input)).toBe(true);
+      expect((err as Error).message.startsWith(`${key}:`), (err as Error).message).toBe(true);
+    }
+  });
+
+  it('accepts the seed keys nested or dotted and fills in defaults', () => {
+    const a = validateShardConfig({ 'replication.factor': 5, 'raft.heartbeat_ms': 40, sync_replicas: 4, write_quorum: 'majority', read_quorum: 1 });
+    expect(a.replicationFactor).toBe(5);
+    expect(a.readQuorum).toBe(1);
+    expect(a.fdIntervalMs).toBe(40);
+    const b = validateShardConfig({});
+    expect(b.replicationFactor).toBe(3);
+    expect(b.readQuorum).toBe('majority');
+  });
+});

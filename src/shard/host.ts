@@ -1,0 +1,766 @@
+/**
+ * ShardHost: the MultiRaft host of one peer. It runs a Raft group per shard it holds (one for now,
+ * structured for many), driven by an injected clock: every `tick_ms` each group ticks; messages of
+ * all groups to one peer leave in ONE frame per loop iteration (heartbeats of many groups travel
+ * together); the storage writes of all groups are staged and then synced together (one device
+ * sync per store per iteration); committed commands are applied to each group's graph.
+ *
+ * Queries: `query(text, params)` on any host. A write runs on the leader (forwarded there as text
+ * and parameters when this host follows); reads are linearizable through ReadIndex unless
+ * `readQuorum: 1` asks for this replica's local state (the answer says how stale). See
+ * docs/shard.md for the guarantees and the failure cases.
+ *
+ * @example
+ * ```ts
+ * const host = await ShardHost.start(
+ *   { transport, clock: systemClock, random: Math.random, logStore: () => new MemoryLogStore() },
+ *   { bootstrap: true, config: { replication: { factor: 3 } } },
+ * );
+ * await host.query('CREATE (:Person {name: $name})', { name: 'Ada' });
+ * ```
+ */
+import { NO_NODE, type NodeId, type RaftLogger, type StateRole } from '../raft/index.ts';
+import type { PeerId, PeerTransport } from '../net/types.ts';
+import type { LogStore } from '../storage/types.ts';
+import type { Value } from '../graph/index.ts';
+import type { GraphReader } from '../graph/index.ts';
+import { GeodeError, isGeodeError } from '../util/errors.ts';
+import type { HostClock, TimerHandle } from './clock.ts';
+import { validateShardConfig, type ResolvedShardConfig, type ShardConfig } from './config.ts';
+import { forwardedRequestsMax, frameItemsMax, groupsPerHostMax, membershipCheckMs, waitingQueriesMax, writeTextCacheMax } from './constants.ts';
+import { FailureDetector, type PeerHealth } from './failure-detector.ts';
+import { GroupReplica, type SpecWrite } from './group.ts';
+import { decideMembership } from './membership.ts';
+import { nodeIdOfPeer } from './peer-ids.ts';
+import { toEngineParams, type WireResult } from './values.ts';
+import { Waiters } from './waiters.ts';
+import { decodeFrame, encodeFrame, groupId, type FrameItem, type GroupId, type QueryItem, type RaftItem } from './wire.ts';
+
+/** What a host is built from (injected, so tests and the simulator supply their own). */
+export interface ShardHostComponents {
+  readonly transport: PeerTransport;
+  readonly clock: HostClock;
+  /** Random source in [0, 1) for election timeouts. */
+  readonly random: () => number;
+  /** The durable log store of one group on this peer (opened and closed by the host). */
+  readonly logStore: (group: GroupId) => LogStore;
+  readonly logger?: RaftLogger;
+  /** Told about recoverable oddities (a refused frame, an unsendable snapshot, ...). */
+  readonly onWarning?: (message: string) => void;
+}
+
+/** How a host starts. */
+export interface ShardHostInit {
+  /** Configuration keys (`raft.*`, `replication.factor`, `read_quorum`, ...); see config.ts. */
+  readonly config?: ShardConfig | Record<string, unknown>;
+  /** Found each group with this peer as its first voter when its store is empty. Default false (wait to be added). */
+  readonly bootstrap?: boolean;
+  /** The groups (shards) this host runs. Default [0]. */
+  readonly groups?: readonly number[];
+}
+
+/** Per-query options. */
+export interface ShardQueryOptions {
+  /** The group (shard) to run on. Default: the first. */
+  readonly group?: number;
+  /** Overrides the configured `read_quorum` for this query. */
+  readonly readQuorum?: 'majority' | 1;
+  /** Overrides `request_timeout_ms` for this query. */
+  readonly timeoutMs?: number;
+}
+
+/** Staleness: how far behind a `readQuorum: 1` answer may be. */
+export interface Staleness {
+  /** The index the answering replica had applied. */
+  readonly appliedIndex: number;
+  /** The commit index it knew of. */
+  readonly commitIndex: number;
+  /** commitIndex - appliedIndex (more may be committed that it does not know of). */
+  readonly entriesBehind: number;
+  /** Ms since it last heard from its leader (0 on the leader). */
+  readonly msSinceLeaderContact: number;
+}
+
+/** A query's answer. */
+export interface ShardQueryResult extends WireResult {
+  /** Set for `readQuorum: 1` reads. */
+  readonly staleness?: Staleness;
+}
+
+/** One row of `db.cluster.status()`: a peer as this host sees it. */
+export interface PeerStatus {
+  readonly peer: PeerId;
+  readonly self: boolean;
+  /** Membership in the group: voter, learner, or none (connected, not (yet) a member). */
+  readonly role: 'voter' | 'learner' | 'none';
+  /** Raft state: known for this peer, `leader` for the known leader, `follower` for the others. */
+  readonly state: StateRole | 'unknown';
+  /**
+   * From Raft contact as this host sees it. Only a leader hears from every member; on another
+   * host peers other than itself and the leader are `unknown` (ask the leader's status).
+   */
+  readonly health: PeerHealth | 'unknown';
+  readonly term: number;
+  readonly leader: PeerId | undefined;
+  /** Ms since this host last heard from the peer (0 for itself; undefined when never). */
+  readonly lastContactMs: number | undefined;
+}
+
+/** One row of `db.cluster.replicationLag()` (known on the leader only). */
+export interface ReplicaLag {
+  readonly peer: PeerId;
+  readonly role: 'voter' | 'learner';
+  readonly matchIndex: number;
+  readonly entriesBehind: number;
+  readonly msBehind: number;
+}
+
+interface Forward {
+  done: boolean;
+  result: WireResult | undefined;
+  error: GeodeError | undefined;
+}
+
+const retryableDetails = new Set(['NotLeader', 'NoLeader', 'LeaderTransfer']);
+
+export class ShardHost {
+  readonly self: PeerId;
+  readonly config: ResolvedShardConfig;
+  readonly #c: ShardHostComponents;
+  readonly #groups = new Map<number, GroupReplica>();
+  readonly #order: GroupReplica[] = [];
+  readonly #fd: FailureDetector;
+  readonly #waiters = new Waiters(waitingQueriesMax);
+  readonly #outbox = new Map<PeerId, FrameItem[]>();
+  readonly #forwards = new Map<number, Forward>();
+  readonly #writeTexts = new Set<string>();
+  readonly #caughtUpAt = new Map<NodeId, number>();
+  #nextRequest = 1;
+  #nextRead = 1;
+  #tick: TimerHandle | undefined;
+  #pumping = false;
+  #again = false;
+  #lastMembership = 0;
+  #stopped: GeodeError | undefined;
+  #pumpDone: Promise<void> = Promise.resolve();
+  /** Frames refused as invalid (the metric `net_frames_rejected_total` on this side). */
+  framesRejected = 0;
+
+  private constructor(c: ShardHostComponents, config: ResolvedShardConfig) {
+    this.#c = c;
+    this.self = c.transport.self;
+    this.config = config;
+    this.#fd = new FailureDetector(config.fdIntervalMs, config.fdSuspectAfter, config.fdThreshold);
+  }
+
+  /** start: validates the configuration (CONFIG_INVALID naming the key), opens every group's store and starts ticking. */
+  static async start(components: ShardHostComponents, init: ShardHostInit = {}): Promise<ShardHost> {
+    const config = validateShardConfig(init.config ?? {});
+    const ids = (init.groups ?? [0]).map(groupId);
+    if (ids.length === 0 || ids.length > groupsPerHostMax || new Set(ids).size !== ids.length) {
+      throw new GeodeError('CONFIG_INVALID', `groups: 1..${groupsPerHostMax} distinct group ids`, { source: 'config', detail: 'groups' });
+    }
+    const host = new ShardHost(components, config);
+    const self = components.transport.self;
+    for (const id of ids) {
+      const g = await GroupReplica.open(
+        {
+          id,
+          self,
+          selfNode: nodeIdOfPeer(self),
+          store: components.logStore(id),
+          config,
+          random: components.random,
+          logger: components.logger,
+          now: () => components.clock.now(),
+        },
+        init.bootstrap === true,
+      );
+      host.#groups.set(id, g);
+      host.#order.push(g);
+    }
+    components.transport.onFrame((from, frame) => host.#onFrame(from, frame));
+    components.transport.onPeer((peer, up) => {
+      if (up) host.#fd.watch(peer, host.#now());
+      host.#kick();
+    });
+    components.transport.onDrain(() => host.#kick());
+    host.#scheduleTick();
+    host.#kick();
+    return host;
+  }
+
+  #now(): number {
+    return this.#c.clock.now();
+  }
+
+  #group(id: number | undefined): GroupReplica {
+    const g = id === undefined ? this.#order[0] : this.#groups.get(id);
+    if (g === undefined) throw new GeodeError('NOT_FOUND', `this host does not run group ${String(id)}`);
+    return g;
+  }
+
+  #checkRunning(): void {
+    if (this.#stopped !== undefined) throw this.#stopped;
+  }
+
+  // ------------------------------------------------------------------------------ the loop
+
+  #scheduleTick(): void {
+    this.#tick = this.#c.clock.after(this.config.tickMs, () => this.#onTick());
+  }
+
+  #onTick(): void {
+    if (this.#stopped !== undefined) return;
+    const now = this.#now();
+    for (const g of this.#order) {
+      g.node.tick();
+      g.observe(now);
+    }
+    if (now - this.#lastMembership >= membershipCheckMs) {
+      this.#lastMembership = now;
+      for (const g of this.#order) if (g.node.isLeader()) this.#checkMembership(g, now);
+    }
+    this.#waiters.poll(now);
+    this.#kick();
+    this.#scheduleTick();
+  }
+
+  #kick(): void {
+    if (this.#stopped !== undefined) return;
+    if (this.#pumping) {
+      this.#again = true;
+      return;
+    }
+    this.#pumping = true;
+    this.#pumpDone = new Promise<void>((resolve) => {
+      queueMicrotask(() => {
+        this.#pump().then(resolve, (err: unknown) => {
+          this.#fail(err);
+          resolve();
+        });
+      });
+    });
+  }
+
+  /** One loop: take every group's Ready, sync every store once, send one frame per peer, apply. */
+  async #pump(): Promise<void> {
+    try {
+      for (;;) {
+        this.#again = false;
+        const now = this.#now();
+        const batch: [GroupReplica, ReturnType<GroupReplica['takeReady']> & object][] = [];
+        for (const g of this.#order) {
+          g.observe(now);
+          const rd = g.takeReady();
+          if (rd !== undefined) batch.push([g, rd]);
+        }
+        if (batch.length > 0) {
+          // Step 1: every group's writes durable, with one sync per store.
+          const stores = new Set<LogStore>();
+          for (const [g, rd] of batch) if (rd.snapshot !== undefined || rd.entries.length > 0 || rd.hardState !== undefined) stores.add(g.store);
+          if (stores.size > 0) await Promise.all([...stores].map((s) => s.sync()));
+          if (this.#stopped !== undefined) return;
+          // Step 2: messages, batched per peer.
+          for (const [g, rd] of batch) {
+            if (rd.messages.length === 0) continue;
+            const byPeer = new Map<PeerId, RaftItem['messages'][number][]>();
+            for (const m of rd.messages) {
+              const peer = g.peerOf(m.to);
+              if (peer === undefined) {
+                g.node.reportUnreachable(m.to);
+                continue;
+              }
+              let list = byPeer.get(peer);
+              if (list === undefined) byPeer.set(peer, (list = []));
+              list.push(m);
+            }
+            for (const [peer, messages] of byPeer) this.#queue(peer, { kind: 'raft', group: g.id, messages });
+          }
+          this.#flush();
+          // Steps 3 and 4: apply, advance; then compact when due.
+          for (const [g, rd] of batch) {
+            g.applyReady(rd);
+            await g.maybeSnapshot();
+            if (this.#stopped !== undefined) return;
+          }
+        }
+        this.#flush();
+        this.#trackLag(this.#now());
+        this.#waiters.poll(this.#now());
+        if (!this.#again && batch.length === 0) return;
+      }
+    } finally {
+      this.#pumping = false;
+    }
+  }
+
+  #queue(peer: PeerId, item: FrameItem): void {
+    let list = this.#outbox.get(peer);
+    if (list === undefined) this.#outbox.set(peer, (list = []));
+    list.push(item);
+  }
+
+  /** Sends every queued item: one frame per peer, split only when it would pass the frame limit. */
+  #flush(): void {
+    if (this.#outbox.size === 0) return;
+    const t = this.#c.transport;
+    for (const [peer, items] of this.#outbox) {
+      for (let i = 0; i < items.length; i += frameItemsMax) this.#sendItems(peer, items.slice(i, i + frameItemsMax), t);
+    }
+    this.#outbox.clear();
+  }
+
+  #sendItems(peer: PeerId, items: FrameItem[], t: PeerTransport): void {
+    const frame = encodeFrame(items);
+    if (frame.length <= t.maxFrameBytes) {
+      if (!t.send(peer, frame)) this.#unreachable(peer, items);
+      return;
+    }
+    if (items.length > 1) {
+      const half = items.length >> 1;
+      this.#sendItems(peer, items.slice(0, half), t);
+      this.#sendItems(peer, items.slice(half), t);
+      return;
+    }
+    const only = items[0]!;
+    if (only.kind === 'raft' && only.messages.length > 1) {
+      const half = only.messages.length >> 1;
+      this.#sendItems(peer, [{ ...only, messages: only.messages.slice(0, half) }], t);
+      this.#sendItems(peer, [{ ...only, messages: only.messages.slice(half) }], t);
+      return;
+    }
+    // One message larger than a frame: today only a big snapshot (chunking is future work).
+    this.#warn(`a ${only.kind} item of ${frame.length} bytes for ${peer} is larger than a frame (${t.maxFrameBytes}); not sent`);
+    this.#unreachable(peer, items);
+  }
+
+  #unreachable(peer: PeerId, items: readonly FrameItem[]): void {
+    for (const it of items) {
+      if (it.kind !== 'raft') continue;
+      const g = this.#groups.get(it.group);
+      if (g === undefined) continue;
+      for (const m of it.messages) {
+        if (m.type === 'MsgSnap') g.node.reportSnapshot(m.to, false);
+        else g.node.reportUnreachable(m.to);
+      }
+    }
+    void peer;
+  }
+
+  #warn(message: string): void {
+    this.#c.onWarning?.(message);
+  }
+
+  // ------------------------------------------------------------------------------ receiving
+
+  #onFrame(from: PeerId, frame: Uint8Array): void {
+    if (this.#stopped !== undefined) return;
+    let items: FrameItem[];
+    try {
+      items = decodeFrame(frame, { peer: from, maxFrameBytes: this.#c.transport.maxFrameBytes, knownGroup: (id) => this.#groups.has(id) });
+      const claimed = nodeIdOfPeer(from);
+      for (const it of items) {
+        if (it.kind !== 'raft') continue;
+        for (const m of it.messages) {
+          if (m.from !== claimed) throw new GeodeError('INPUT_INVALID', `bad frame from peer ${from}: a message claims node ${m.from}, the peer is node ${claimed}`, { source: from });
+        }
+      }
+    } catch (err) {
+      this.#refuse(from, err);
+      return;
+    }
+    const now = this.#now();
+    this.#fd.heard(from, now);
+    for (const it of items) {
+      switch (it.kind) {
+        case 'raft':
+          this.#stepAll(from, it, now);
+          break;
+        case 'query':
+          void this.#serveForwarded(from, it);
+          break;
+        case 'result':
+        case 'error': {
+          const f = this.#forwards.get(it.requestId);
+          if (f === undefined) break; // timed out already, or a stray answer
+          this.#forwards.delete(it.requestId);
+          f.done = true;
+          if (it.kind === 'result') f.result = it.result;
+          else f.error = new GeodeError(it.code, it.message, { ...(it.detail === '' ? {} : { detail: it.detail }), source: from });
+          break;
+        }
+      }
+    }
+    this.#waiters.poll(now);
+    this.#kick();
+  }
+
+  #refuse(from: PeerId, err: unknown): void {
+    if (!isGeodeError(err, 'INPUT_INVALID')) throw err;
+    this.framesRejected++;
+    this.#warn(err.message);
+    this.#c.transport.reject(from, err.message);
+  }
+
+  #stepAll(from: PeerId, item: RaftItem, now: number): void {
+    const g = this.#groups.get(item.group)!;
+    for (const m of item.messages) {
+      if (m.to !== g.selfNode) continue; // meant for an earlier identity; Raft would drop it too
+      g.hints.set(m.from, from);
+      if ((m.type === 'MsgApp' || m.type === 'MsgHeartbeat' || m.type === 'MsgSnap') && m.term >= g.node.raft.term) g.leaderContactAt = now;
+      try {
+        g.node.step(m);
+      } catch (err) {
+        this.#refuse(from, err);
+        return;
+      }
+      g.observe(now);
+    }
+  }
+
+  // ------------------------------------------------------------------------------ queries
+
+  /**
+   * query: runs one statement on a group. Writes are answered once committed by a majority;
+   * reads per `readQuorum`. Rejects with the statement's GeodeError, or PROPOSAL_DROPPED
+   * (`LeaderChanged`: the write did not happen and may be retried; `NoLeader`, ...), or
+   * LIMIT_EXCEEDED (`RequestTimeout`: a write's outcome is then unknown), or CLOSED.
+   */
+  async query(text: string, params?: Readonly<Record<string, unknown>>, options: ShardQueryOptions = {}): Promise<ShardQueryResult> {
+    this.#checkRunning();
+    if (typeof text !== 'string') throw new GeodeError('GQL_TYPE', 'query text must be a string', { source: 'query' });
+    const g = this.#group(options.group);
+    const engineParams = toEngineParams(params);
+    const timeout = options.timeoutMs ?? this.config.requestTimeoutMs;
+    const deadline = this.#now() + timeout;
+    const rq = options.readQuorum ?? this.config.readQuorum;
+    if (rq !== 'majority' && rq !== 1) throw new GeodeError('CONFIG_INVALID', `readQuorum must be 'majority' or 1`, { source: 'query', detail: 'read_quorum' });
+    if (rq === 1) return this.#localRead(g, text, engineParams, deadline);
+    for (;;) {
+      await this.#waitForLeader(g, deadline);
+      if (g.leaderReady()) return this.#onLeader(g, text, engineParams, deadline);
+      if (this.#writeTexts.has(text)) {
+        const r = await this.#forward(g, text, engineParams, deadline);
+        if (r !== undefined) return r;
+        continue;
+      }
+      const r = await this.#followerRead(g, text, engineParams, deadline);
+      if (r !== undefined) return r;
+    }
+  }
+
+  #waitForLeader(g: GroupReplica, deadline: number): Promise<void> {
+    return this.#waiters.until(
+      () => {
+        this.#checkRunning();
+        if (g.leaderReady()) return true;
+        const lead = g.node.leader();
+        return lead !== NO_NODE && lead !== g.selfNode && g.peerOf(lead) !== undefined;
+      },
+      deadline,
+      `a leader of group ${g.id}`,
+    );
+  }
+
+  #rememberWrite(text: string): void {
+    if (this.#writeTexts.size >= writeTextCacheMax) this.#writeTexts.clear();
+    this.#writeTexts.add(text);
+  }
+
+  /** On the ready leader: run; a write is proposed and answered at commit; a read confirms leadership and waits for what it saw. */
+  async #onLeader(g: GroupReplica, text: string, params: Record<string, Value>, deadline: number): Promise<ShardQueryResult> {
+    const exec = g.execute(text, params, undefined, () => this.#now());
+    if (exec.commands.length > 0) {
+      this.#rememberWrite(text);
+      const s = g.proposeSpeculative(exec);
+      this.#kick();
+      await this.#waitSpec(s, deadline);
+      return s.result;
+    }
+    const seen = g.spec[g.spec.length - 1];
+    await this.#readIndex(g, deadline);
+    if (seen !== undefined) await this.#waitSpec(seen, deadline);
+    return exec.result;
+  }
+
+  async #waitSpec(s: SpecWrite, deadline: number): Promise<void> {
+    await this.#waiters.until(() => s.state !== 'pending', deadline, `the commit of log entry ${s.index}`);
+    if (s.state === 'committed') return;
+    if (s.state === 'dropped') {
+      throw new GeodeError('PROPOSAL_DROPPED', `the leader changed before log entry ${s.index} committed; the write did not happen (retry it)`, { detail: 'LeaderChanged' });
+    }
+    throw new GeodeError('PROPOSAL_DROPPED', `the leader changed before log entry ${s.index} committed, and a snapshot hid the outcome: the write may or may not have happened`, {
+      detail: 'OutcomeUnknown',
+    });
+  }
+
+  /** A ReadIndex round: resolves with the index to wait for (re-asked while no answer comes). */
+  async #readIndex(g: GroupReplica, deadline: number): Promise<number> {
+    const ctx = `${this.self}:${this.#nextRead++}`;
+    const resendMs = 2 * (this.config.raft.heartbeat_ms ?? 50);
+    let asked = this.#now();
+    g.node.readIndex(ctx);
+    this.#kick();
+    await this.#waiters.until(
+      () => {
+        this.#checkRunning();
+        if (g.readStates.has(ctx)) return true;
+        const now = this.#now();
+        if (now - asked >= resendMs) {
+          asked = now;
+          g.node.readIndex(ctx);
+          this.#kick();
+        }
+        return false;
+      },
+      deadline,
+      `a read index of group ${g.id}`,
+    );
+    const index = g.readStates.get(ctx)!;
+    g.readStates.delete(ctx);
+    return index;
+  }
+
+  /** On a follower: ReadIndex, wait until applied, run; undefined when the statement writes (it is then forwarded). */
+  async #followerRead(g: GroupReplica, text: string, params: Record<string, Value>, deadline: number): Promise<ShardQueryResult | undefined> {
+    const index = await this.#readIndex(g, deadline);
+    await this.#waiters.until(() => g.applied() >= index, deadline, `group ${g.id} to apply index ${index}`);
+    if (g.spec.length > 0 || g.leaderReady()) return undefined; // became leader meanwhile: run there
+    const exec = g.execute(text, params, undefined, () => this.#now());
+    if (exec.commands.length > 0) {
+      exec.rollback();
+      this.#rememberWrite(text);
+      return undefined;
+    }
+    return exec.result;
+  }
+
+  /** read_quorum 1: this replica's state now, with its staleness. A write still goes to the leader. */
+  async #localRead(g: GroupReplica, text: string, params: Record<string, Value>, deadline: number): Promise<ShardQueryResult> {
+    const exec = g.execute(text, params, undefined, () => this.#now());
+    if (exec.commands.length > 0) {
+      exec.rollback();
+      this.#rememberWrite(text);
+      return this.query(text, params as Record<string, unknown>, { group: g.id, readQuorum: 'majority', timeoutMs: Math.max(1, deadline - this.#now()) });
+    }
+    const seen = g.spec[g.spec.length - 1];
+    if (seen !== undefined) await this.#waitSpec(seen, deadline);
+    const now = this.#now();
+    const commitIndex = g.node.raft.log.committed;
+    const appliedIndex = g.applied();
+    const staleness: Staleness = {
+      appliedIndex,
+      commitIndex,
+      entriesBehind: Math.max(0, commitIndex - appliedIndex),
+      msSinceLeaderContact: g.node.isLeader() ? 0 : Math.max(0, now - g.leaderContactAt),
+    };
+    return { ...exec.result, staleness };
+  }
+
+  /** Sends the statement to the leader; undefined when it answered "not the leader" (try again). */
+  async #forward(g: GroupReplica, text: string, params: Record<string, Value>, deadline: number): Promise<ShardQueryResult | undefined> {
+    const leader = g.leaderPeer();
+    if (leader === undefined || leader === this.self) return undefined;
+    if (this.#forwards.size >= forwardedRequestsMax) {
+      throw new GeodeError('LIMIT_EXCEEDED', `more than ${forwardedRequestsMax} statements wait on the leader`, { detail: 'TooManyPending' });
+    }
+    const requestId = this.#nextRequest++;
+    const f: Forward = { done: false, result: undefined, error: undefined };
+    this.#forwards.set(requestId, f);
+    this.#queue(leader, { kind: 'query', group: g.id, requestId, text, params });
+    this.#kick();
+    try {
+      await this.#waiters.until(() => f.done, deadline, `the leader ${leader} to answer`);
+    } finally {
+      this.#forwards.delete(requestId);
+    }
+    if (f.result !== undefined) return f.result;
+    const err = f.error!;
+    if (err.code === 'PROPOSAL_DROPPED' && err.detail !== undefined && retryableDetails.has(err.detail)) {
+      // Not executed: wait for the leadership to move, then try again.
+      await this.#waiters.until(() => g.leaderPeer() !== leader || this.#now() >= deadline - 1, deadline, `a new leader of group ${g.id}`);
+      return undefined;
+    }
+    throw err;
+  }
+
+  /** The leader's side of a forwarded statement. */
+  async #serveForwarded(from: PeerId, item: QueryItem): Promise<void> {
+    const g = this.#groups.get(item.group)!;
+    let reply: FrameItem;
+    try {
+      if (!g.leaderReady()) {
+        throw new GeodeError('PROPOSAL_DROPPED', `peer ${this.self} is not the ready leader of group ${g.id}`, { detail: g.node.isLeader() ? 'LeaderTransfer' : 'NotLeader' });
+      }
+      const result = await this.#onLeader(g, item.text, item.params as Record<string, Value>, this.#now() + this.config.requestTimeoutMs);
+      reply = { kind: 'result', group: g.id, requestId: item.requestId, result };
+    } catch (err) {
+      const e = isGeodeError(err) ? err : new GeodeError('IO', `the leader failed: ${err instanceof Error ? err.message : String(err)}`);
+      reply = { kind: 'error', group: g.id, requestId: item.requestId, code: e.code, message: e.message, detail: e.detail ?? '' };
+    }
+    if (this.#stopped !== undefined) return;
+    this.#queue(from, reply);
+    this.#kick();
+  }
+
+  // ------------------------------------------------------------------------------ membership
+
+  #checkMembership(g: GroupReplica, now: number): void {
+    const st = g.node.status();
+    const conf = st.conf;
+    const members = new Set<NodeId>([...conf.voters, ...conf.learners]);
+    for (const id of members) {
+      const p = g.peerOf(id);
+      if (p !== undefined && id !== g.selfNode) this.#fd.watch(p, now);
+    }
+    const candidates: { node: NodeId; peer: PeerId }[] = [];
+    for (const peer of [...this.#c.transport.connected()].sort()) {
+      const node = nodeIdOfPeer(peer);
+      // A connected non-member is silent until added (it has no group to talk in): connected is enough.
+      if (!members.has(node)) candidates.push({ node, peer });
+    }
+    const action = decideMembership({
+      self: g.selfNode,
+      voters: conf.voters,
+      learners: conf.learners,
+      joint: (conf.votersOutgoing?.length ?? 0) > 0,
+      lastIndex: st.lastIndex,
+      match: (id) => st.progress?.get(id)?.match ?? (0 as never),
+      health: (id) => {
+        if (id === g.selfNode) return 'healthy';
+        const p = g.peerOf(id);
+        return p === undefined ? 'failed' : this.#fd.health(p, now);
+      },
+      peerOf: (id) => g.peerOf(id),
+      candidates,
+      factor: this.config.replicationFactor,
+      asyncReplicas: this.config.asyncReplicas,
+    });
+    if (action === undefined) return;
+    try {
+      g.node.proposeConfChange({ changes: [{ type: action.type, nodeId: action.node }], context: action.peer });
+      this.#c.logger?.info(`group ${g.id}: ${action.reason} ${action.peer} (${action.type})`);
+    } catch (err) {
+      this.#c.logger?.debug(`group ${g.id}: membership change refused: ${String(err)}`);
+      if (!isGeodeError(err)) throw err; // a change pending, a transfer: decided again next check
+    }
+  }
+
+  #trackLag(now: number): void {
+    for (const g of this.#order) {
+      if (!g.node.isLeader()) continue;
+      const last = g.node.raft.log.lastIndex();
+      for (const [id, pr] of g.node.raft.trk.progress) if (pr.match >= last || !this.#caughtUpAt.has(id)) this.#caughtUpAt.set(id, now);
+    }
+  }
+
+  // ------------------------------------------------------------------------------ status
+
+  /** status: one row per peer this host knows in the group (members and connected peers). */
+  status(group?: number): PeerStatus[] {
+    const g = this.#group(group);
+    const now = this.#now();
+    const st = g.node.status();
+    const lead = st.softState.lead;
+    const leader = lead === NO_NODE ? undefined : g.peerOf(lead);
+    const peers = new Set<PeerId>([this.self, ...this.#c.transport.connected()]);
+    for (const id of [...st.conf.voters, ...st.conf.learners]) {
+      const p = g.peerOf(id);
+      if (p !== undefined) peers.add(p);
+    }
+    const rows: PeerStatus[] = [];
+    for (const peer of [...peers].sort()) {
+      const id = nodeIdOfPeer(peer);
+      const self = peer === this.self;
+      const role = st.conf.voters.includes(id) ? 'voter' : st.conf.learners.includes(id) ? 'learner' : 'none';
+      const last = self ? now : this.#fd.lastContact(peer);
+      rows.push({
+        peer,
+        self,
+        role,
+        state: self ? st.softState.role : id === lead ? 'leader' : role === 'none' ? 'unknown' : 'follower',
+        health: self ? 'healthy' : st.softState.role === 'leader' || id === lead ? this.#fd.health(peer, now) : 'unknown',
+        term: st.hardState.term,
+        leader,
+        lastContactMs: last === undefined ? undefined : now - last,
+      });
+    }
+    return rows;
+  }
+
+  /** replicationLag: per member, how far behind the leader it is (empty when this host does not lead). */
+  replicationLag(group?: number): ReplicaLag[] {
+    const g = this.#group(group);
+    const st = g.node.status();
+    if (st.progress === undefined) return [];
+    const now = this.#now();
+    const rows: ReplicaLag[] = [];
+    for (const [id, pr] of st.progress) {
+      const peer = g.peerOf(id);
+      if (peer === undefined) continue;
+      const behind = Math.max(0, st.lastIndex - pr.match);
+      rows.push({
+        peer,
+        role: pr.isLearner ? 'learner' : 'voter',
+        matchIndex: pr.match,
+        entriesBehind: behind,
+        msBehind: behind === 0 ? 0 : Math.max(0, now - (this.#caughtUpAt.get(id) ?? now)),
+      });
+    }
+    return rows.sort((a, b) => (a.peer < b.peer ? -1 : 1));
+  }
+
+  /** graph: a read-only view of a group's local graph (tests, tools). */
+  graph(group?: number): GraphReader {
+    return this.#group(group).graph;
+  }
+
+  /** raftStatus: the Raft status of a group's node (tests, tools). */
+  raftStatus(group?: number): ReturnType<GroupReplica['node']['status']> {
+    return this.#group(group).node.status();
+  }
+
+  /** isLeader: this host leads the group and accepts writes. */
+  isLeader(group?: number): boolean {
+    return this.#group(group).leaderReady();
+  }
+
+  /** elections: terms this host saw itself win, summed over groups (for `cluster_leader_elections`). */
+  get leaderElections(): number {
+    let n = 0;
+    for (const g of this.#order) n += g.elections;
+    return n;
+  }
+
+  // ------------------------------------------------------------------------------ stopping
+
+  #fail(err: unknown): void {
+    if (this.#stopped !== undefined) return;
+    const e = isGeodeError(err) ? err : new GeodeError('IO', `the shard host stopped: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+    this.#stop(e);
+    this.#warn(e.message);
+  }
+
+  #stop(err: GeodeError): void {
+    this.#stopped = err;
+    this.#tick?.cancel();
+    this.#waiters.failAll(err);
+  }
+
+  /**
+   * halt: TEST-ONLY: the process dies. Timers stop and waiting queries fail; nothing is flushed,
+   * synced or closed (crash the store and take the transport off the network separately).
+   */
+  halt(): void {
+    this.#stop(new GeodeError('CLOSED', `peer ${this.self} stopped`));
+  }
+
+  /** close: stops ticking, fails waiting queries with CLOSED, closes every store and the transport. Idempotent. */
+  async close(): Promise<void> {
+    if (this.#stopped === undefined) this.#stop(new GeodeError('CLOSED', 'the shard host is closed'));
+    await this.#pumpDone;
+    for (const g of this.#order) await g.store.close().catch(() => {});
+    await this.#c.transport.close();
+  }
+}

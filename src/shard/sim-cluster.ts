@@ -1,0 +1,142 @@
+/**
+ * SimCluster: shard hosts over the memory transport and memory log stores, in the simulator's
+ * virtual time. For tests and the seeded shard simulation; not part of the public surface.
+ *
+ * The hosts are asynchronous (store syncs are promises), so virtual time advances one scheduler
+ * event at a time with a macrotask turn in between: every promise continuation a callback started
+ * runs before the next event, and a run stays a pure function of its seed.
+ */
+import { Scheduler } from '../sim/clock.ts';
+import { Prng } from '../sim/prng.ts';
+import { MemoryNetwork } from '../net/memory-transport.ts';
+import type { PeerId } from '../net/types.ts';
+import { MemoryLogStore } from '../storage/memory.ts';
+import { virtualClock } from './clock.ts';
+import type { ShardConfig } from './config.ts';
+import { ShardHost } from './host.ts';
+
+const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+/** Options of a {@link SimCluster}. */
+export interface SimClusterOptions {
+  readonly seed: number;
+  readonly config?: ShardConfig | Record<string, unknown>;
+  /** Frame delay range, ms. Default [1, 3]. */
+  readonly delayMs?: readonly [number, number];
+  readonly dropProbability?: number;
+}
+
+export class SimCluster {
+  readonly scheduler = new Scheduler();
+  readonly prng: Prng;
+  readonly net: MemoryNetwork;
+  readonly stores = new Map<PeerId, MemoryLogStore>();
+  readonly hosts = new Map<PeerId, ShardHost>();
+  readonly warnings: string[] = [];
+  readonly #config: ShardConfig | Record<string, unknown>;
+
+  constructor(options: SimClusterOptions) {
+    this.prng = new Prng(options.seed);
+    const netPrng = this.prng.fork();
+    const s = this.scheduler;
+    this.net = new MemoryNetwork({
+      scheduler: { now: () => s.now, after: (ms, fn) => s.after(ms, fn) },
+      random: netPrng.fn(),
+      delayMs: options.delayMs ?? [1, 3],
+      dropProbability: options.dropProbability ?? 0,
+    });
+    this.#config = options.config ?? {};
+  }
+
+  /** start: a host for `peer` (its store kept across restarts). */
+  async start(peer: string, bootstrap = false): Promise<ShardHost> {
+    const id = peer as PeerId;
+    let store = this.stores.get(id);
+    if (store === undefined) this.stores.set(id, (store = new MemoryLogStore()));
+    const transport = this.net.join(id);
+    const random = this.prng.fork().fn();
+    const host = await ShardHost.start(
+      { transport, clock: virtualClock(this.scheduler), random, logStore: () => store, onWarning: (m) => this.warnings.push(`${peer}: ${m}`) },
+      { bootstrap, config: this.#config },
+    );
+    this.hosts.set(id, host);
+    return host;
+  }
+
+  host(peer: string): ShardHost {
+    const h = this.hosts.get(peer as PeerId);
+    if (h === undefined) throw new Error(`no running host ${peer}`);
+    return h;
+  }
+
+  /** crash: the peer's process dies: timers stop, it leaves the network, unsynced writes are lost. */
+  crash(peer: string): void {
+    const id = peer as PeerId;
+    this.hosts.get(id)?.halt();
+    this.hosts.delete(id);
+    this.net.leave(id);
+    this.stores.get(id)?.crash();
+  }
+
+  /** run: advances virtual time by `ms`, event by event. */
+  async run(ms: number): Promise<void> {
+    const end = this.scheduler.now + ms;
+    await turn();
+    while (this.scheduler.runUntil(end, () => true)) await turn();
+    await turn();
+  }
+
+  /** until: runs until `cond()` holds (checked after every event); false when `maxMs` passed first. */
+  async until(cond: () => boolean, maxMs: number): Promise<boolean> {
+    const end = this.scheduler.now + maxMs;
+    await turn();
+    while (!cond()) {
+      if (!this.scheduler.runUntil(end, () => true)) return cond();
+      await turn();
+    }
+    return true;
+  }
+
+  /** settle: runs until `p` settles (or `maxMs` passes: then throws) and returns its outcome. */
+  async settle<T>(p: Promise<T>, maxMs = 30_000): Promise<{ ok: true; value: T } | { ok: false; error: unknown }> {
+    let out: { ok: true; value: T } | { ok: false; error: unknown } | undefined;
+    p.then(
+      (value) => (out = { ok: true, value }),
+      (error: unknown) => (out = { ok: false, error }),
+    );
+    const done = await this.until(() => out !== undefined, maxMs);
+    if (!done) throw new Error(`did not settle within ${maxMs} virtual ms`);
+    return out!;
+  }
+
+  /** value: like settle, but throws the rejection. */
+  async value<T>(p: Promise<T>, maxMs = 30_000): Promise<T> {
+    const r = await this.settle(p, maxMs);
+    if (!r.ok) throw r.error;
+    return r.value;
+  }
+
+  /** leader: the running host that is the ready leader, if exactly one is. */
+  leader(): ShardHost | undefined {
+    const ls = [...this.hosts.values()].filter((h) => h.isLeader());
+    return ls.length === 1 ? ls[0] : undefined;
+  }
+
+  /** voters: how many voters the leader's configuration has. */
+  voters(): number {
+    return this.leader()?.raftStatus().conf.voters.length ?? 0;
+  }
+
+  /** form: starts `n` peers p1..pn (p1 bootstraps) and waits until all are voters up to the factor. */
+  async form(n: number, voters = Math.min(n, 3)): Promise<void> {
+    await this.start('p1', true);
+    for (let i = 2; i <= n; i++) await this.start(`p${i}`);
+    const ok = await this.until(() => {
+      const l = this.leader();
+      if (l === undefined) return false;
+      const c = l.raftStatus().conf;
+      return c.voters.length === voters && c.voters.length + c.learners.length === n;
+    }, 20_000);
+    if (!ok) throw new Error(`the cluster of ${n} did not form with ${voters} voters`);
+  }
+}
