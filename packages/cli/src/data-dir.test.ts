@@ -2,41 +2,53 @@ import { existsSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { storeOf } from '../../../src/api/database.ts';
 import { isGeodeError } from '../../../src/util/errors.ts';
-import { openDataDir, saveDataDir, snapshotPath } from './data-dir.ts';
+import { clearDataDir, LEGACY_SNAPSHOT_FILE, openDataDir } from './data-dir.ts';
 
 describe('data directory', () => {
-  it('starts empty, then restores exactly what was saved', () => {
+  it('starts empty, then holds every acknowledged write when opened again', async () => {
     const dir = join(mkdtempSync(join(tmpdir(), 'geode-data-')), 'nested', 'data');
-    const first = openDataDir(dir);
+    const first = await openDataDir(dir);
     expect(first.restored).toBe(false);
-    const store = storeOf(first.db);
-    store.apply({ op: 'createIndex', name: 'person_id', label: 'Person', keys: ['id'] });
-    store.apply({ op: 'createNode', id: store.peekNextNodeId(), labels: ['Person'], props: [['id', 2n ** 62n + 1n], ['w', 0.5]] });
-    store.apply({ op: 'createNode', id: store.peekNextNodeId(), labels: ['Person'], props: [['id', 2n]] });
-    store.apply({ op: 'createEdge', id: store.peekNextEdgeId(), type: 'KNOWS', src: 1, dst: 2, props: [] });
-    saveDataDir(dir, first.db);
-    expect(readdirSync(dir)).toEqual(['graph.snapshot']);
+    await first.db.query('CREATE INDEX person_id FOR (p:Person) ON (p.id)');
+    await first.db.query('CREATE (:Person {id: $big, w: 0.5})-[:KNOWS]->(:Person {id: 2})', { big: 2n ** 62n + 1n });
+    await first.db.close();
 
-    const second = openDataDir(dir);
+    const second = await openDataDir(dir);
     expect(second.restored).toBe(true);
-    expect(storeOf(second.db).snapshot()).toEqual(store.snapshot());
     expect(second.db.graph.hasIndex('Person', 'id')).toBe(true);
-    expect([...(second.db.graph.lookupIndex('Person', 'id', 2n ** 62n + 1n) ?? [])].map((n) => n.id)).toEqual([1]);
+    const { rows } = await second.db.query('MATCH (a:Person)-[:KNOWS]->(b) RETURN a.id AS a, a.w AS w, b.id AS b');
+    expect(rows).toEqual([{ a: 2n ** 62n + 1n, w: 0.5, b: 2n }]);
+    await second.db.close();
   });
 
-  it('refuses a snapshot file that is not one, naming it', () => {
+  it('refuses a second process-local open of a directory in use, naming it', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'geode-data-'));
-    writeFileSync(snapshotPath(dir), 'hello');
-    let caught: unknown;
-    try {
-      openDataDir(dir);
-    } catch (err) {
-      caught = err;
-    }
-    expect(isGeodeError(caught, 'INPUT_INVALID')).toBe(true);
-    expect((caught as Error).message).toContain('graph.snapshot');
-    expect(existsSync(snapshotPath(dir))).toBe(true);
+    const first = await openDataDir(dir);
+    // The lock names this process as the owner, and it is alive: refused, not shared.
+    await expect(openDataDir(dir)).rejects.toSatisfy((e: unknown) => isGeodeError(e, 'IO') && (e as Error).message.includes(dir));
+    await first.db.close();
+  });
+
+  it('clearDataDir removes the graph and only the store files', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'geode-data-'));
+    writeFileSync(join(dir, 'notes.txt'), 'mine');
+    const { db } = await openDataDir(dir);
+    await db.query('CREATE (:N)');
+    await db.close();
+    await clearDataDir(dir);
+    expect(readdirSync(dir)).toEqual(['notes.txt']);
+    const again = await openDataDir(dir);
+    expect(again.restored).toBe(false);
+    await again.db.close();
+  });
+
+  it('refuses a data directory of an earlier version (one graph.snapshot), naming the file', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'geode-data-'));
+    writeFileSync(join(dir, LEGACY_SNAPSHOT_FILE), 'GEODESNP...');
+    await expect(openDataDir(dir)).rejects.toSatisfy(
+      (e: unknown) => isGeodeError(e, 'INPUT_INVALID') && (e as Error).message.includes(LEGACY_SNAPSHOT_FILE),
+    );
+    expect(existsSync(join(dir, LEGACY_SNAPSHOT_FILE))).toBe(true);
   });
 });

@@ -1,14 +1,14 @@
 /**
  * `geode`: the command line. `geode query` runs statements (one with `-e`, else a prompt);
- * `geode import` loads an LDBC SNB CSV folder. Both work on the graph snapshot of a data
- * directory (`--data`, default `./.geode`) until the storage layer exists.
+ * `geode import` loads an LDBC SNB CSV folder. Both work on the durable graph of a data
+ * directory (`--data`, default `./.geode`; file storage, see docs/storage.md).
  */
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { pathToFileURL } from 'node:url';
 import { resolve } from 'node:path';
 import type { QueryParams } from '../../../src/api/database.ts';
 import { isGeodeError } from '../../../src/util/errors.ts';
-import { DEFAULT_DATA_DIR, openDataDir, openEmptyData, saveDataDir } from './data-dir.ts';
+import { clearDataDir, DEFAULT_DATA_DIR, openDataDir } from './data-dir.ts';
 import { formatError } from './format.ts';
 import { createImportReporter, formatImportSummary } from './import-progress.ts';
 import { importLdbcFolder } from './import/importer.ts';
@@ -54,47 +54,54 @@ function collect(value: string, previous: string[]): string[] {
 
 async function queryCommand(opts: QueryOptions, io: CliIo): Promise<number> {
   const params: QueryParams = parseParams(opts.param);
-  const { db } = openDataDir(opts.data, opts.timeout);
-  const save = (): void => saveDataDir(opts.data, db);
-  if (opts.e !== undefined) {
-    const out = await runStatement(db, opts.e, params, opts.json === true, terminalColumns(io));
-    if (!out.ok) {
-      io.stderr.write(`${out.stderr}\n`);
-      return 1;
+  const { db } = await openDataDir(opts.data, { ...(opts.timeout === undefined ? {} : { queryTimeoutMs: opts.timeout }), onWarning: warnTo(io) });
+  try {
+    if (opts.e !== undefined) {
+      const out = await runStatement(db, opts.e, params, opts.json === true, terminalColumns(io));
+      if (!out.ok) {
+        io.stderr.write(`${out.stderr}\n`);
+        return 1;
+      }
+      io.stdout.write(`${out.stdout}\n`);
+      return 0;
     }
-    io.stdout.write(`${out.stdout}\n`);
-    if (out.writes > 0) save();
-    return 0;
+    const interactive = io.stdin.isTTY === true && io.stdout.isTTY === true;
+    const failures = await runRepl({
+      db,
+      params,
+      json: opts.json === true,
+      afterWrite: () => {},
+      input: io.stdin,
+      output: io.stdout,
+      errorOutput: io.stderr,
+      interactive,
+      terminalColumns: terminalColumns(io),
+    });
+    // A piped script fails as a whole when one of its statements failed; the prompt never does.
+    return !interactive && failures > 0 ? 1 : 0;
+  } finally {
+    await db.close();
   }
-  const interactive = io.stdin.isTTY === true && io.stdout.isTTY === true;
-  const failures = await runRepl({
-    db,
-    params,
-    json: opts.json === true,
-    afterWrite: save,
-    input: io.stdin,
-    output: io.stdout,
-    errorOutput: io.stderr,
-    interactive,
-    terminalColumns: terminalColumns(io),
-  });
-  // A piped script fails as a whole when one of its statements failed; the prompt never does.
-  return !interactive && failures > 0 ? 1 : 0;
+}
+
+/** Recovery warnings (a torn log tail dropped, a stale lock taken over) go to stderr. */
+function warnTo(io: CliIo): (message: string) => void {
+  return (message) => io.stderr.write(`warning: ${message}\n`);
 }
 
 async function importCommand(folder: string, opts: ImportOptions, io: CliIo): Promise<number> {
-  const { db, restored } = opts.replace === true ? openEmptyData() : openDataDir(opts.data);
+  if (opts.replace === true) await clearDataDir(opts.data);
+  const { db, restored } = await openDataDir(opts.data, { onWarning: warnTo(io) });
   if (restored) io.stderr.write(`Adding to the existing graph in ${opts.data} (use --replace to start empty)\n`);
   const reporter = createImportReporter(io.stderr);
   try {
     const summary = await importLdbcFolder(db, resolve(folder), reporter);
     reporter.done();
-    const saveStarted = performance.now();
-    saveDataDir(opts.data, db);
-    io.stdout.write(`${formatImportSummary(summary, performance.now() - saveStarted, opts.data)}\n`);
+    io.stdout.write(`${formatImportSummary(summary, opts.data)}\n`);
     return 0;
   } finally {
     reporter.done();
+    await db.close();
   }
 }
 
@@ -107,7 +114,7 @@ export function buildProgram(io: CliIo, setExitCode: (code: number) => void): Co
     .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) })
     .showHelpAfterError();
   const dataOption = (): Option =>
-    new Option('--data <dir>', 'data directory holding graph.snapshot').default(DEFAULT_DATA_DIR);
+    new Option('--data <dir>', 'data directory (durable file storage; created if missing)').default(DEFAULT_DATA_DIR);
   program
     .command('query')
     .description('run a statement (-e) or open an interactive prompt')

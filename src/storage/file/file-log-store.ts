@@ -3,7 +3,7 @@
  * records, group commit (one write and one fdatasync per flush, shared by every `sync()` that
  * overlapped it), atomic snapshot files, log compaction by removing whole segments, and a lock
  * file against a second process. The on-disk format and the recovery rules are in
- * docs/storage-file.md.
+ * docs/storage.md.
  */
 import { unlinkSync } from 'node:fs';
 import { dirname, join } from 'node:path';

@@ -1,7 +1,7 @@
 /**
  * The file store's byte formats: segment headers, records (frames) of WAL operations, and
  * snapshot files. Every encoder has its decoder here; decoders never trust a length before
- * checking it against a limit and the bytes present. See docs/storage-file.md for the layout.
+ * checking it against a limit and the bytes present. See docs/storage.md for the layout.
  *
  * Integers are little-endian. A "u64" holds a non-negative safe integer as two u32 (low, high);
  * a high word above 0x1fffff (not a safe integer) is refused by the decoder.

@@ -1,6 +1,6 @@
 /**
  * The file log store (Node): durable Raft log, hard state and snapshots in a data directory.
- * See docs/storage-file.md for the on-disk format, the durability promise and the recovery rules.
+ * See docs/storage.md for the on-disk format, the durability promise and the recovery rules.
  *
  * @example
  * ```ts
@@ -16,6 +16,7 @@ export { FileLogStore, openFileLogStore } from './file-log-store.ts';
 export type { FileLogStoreOptions, FileLogStoreStats } from './file-log-store.ts';
 export type { FileStoreIo, FileStoreHandle, OpenMode } from './io.ts';
 export { nodeFileStoreIo } from './io.ts';
+export { isStoreFileName } from './names.ts';
 export {
   fileFormatVersion,
   recordBytesMax,

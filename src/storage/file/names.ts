@@ -3,6 +3,7 @@
  * numbers as 20 zero-padded decimal digits so names sort in numeric order.
  */
 import { join } from 'node:path';
+import { lockFileName, tmpSuffix } from './constants.ts';
 
 const SEGMENT_NAME = /^wal-(\d{20})\.log$/;
 const SNAPSHOT_NAME = /^snapshot-(\d{20})\.snap$/;
@@ -41,4 +42,14 @@ export function parseSegmentName(name: string): number | undefined {
 /** parseSnapshotName: the index of a snapshot file name, or undefined. */
 export function parseSnapshotName(name: string): number | undefined {
   return parseNumber(name, SNAPSHOT_NAME);
+}
+
+/**
+ * isStoreFileName: whether a file of a data directory belongs to the store (segments, snapshots,
+ * the lock, temporary files of either), so tools can clear a data directory without touching
+ * anything else a user put there.
+ */
+export function isStoreFileName(name: string): boolean {
+  const base = name.endsWith(tmpSuffix) ? name.slice(0, -tmpSuffix.length) : name;
+  return base === lockFileName || SEGMENT_NAME.test(base) || SNAPSHOT_NAME.test(base);
 }

@@ -4,7 +4,7 @@
  * remove, ...); the store applies the repairs only when the whole directory checked out, so a
  * corrupt directory is left exactly as it was found.
  *
- * Rules (docs/storage-file.md): a bad record at the very end of the LAST segment is a torn tail
+ * Rules (docs/storage.md): a bad record at the very end of the LAST segment is a torn tail
  * (a write cut short by a crash) and is dropped; a bad record anywhere else is corruption and
  * fails with INPUT_INVALID naming the file and byte offset.
  */

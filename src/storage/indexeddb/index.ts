@@ -1,7 +1,7 @@
 /**
  * The IndexedDB log store (browsers): one database per peer, entries, hard state and chunked
  * snapshots in object stores, group-committed readwrite transactions, one owner per database
- * across tabs through a Web Lock. See docs/storage-indexeddb.md.
+ * across tabs through a Web Lock. See docs/storage.md.
  *
  * Browser-only: uses `indexedDB`, `navigator.locks`, `sessionStorage`; imports no Node built-in.
  *

@@ -22,7 +22,7 @@ export interface EntryRecord {
  * RunRecord: a run of consecutive log entries, stored in `entries` under the index of its LAST
  * entry. One record per run rather than per entry because IndexedDB's cost is per record: on an
  * on-disk Chromium profile one record per entry tops out near 12,000 entries/s, one per batch
- * passes 200,000 (see docs/storage-indexeddb.md). Keying by the last index makes both log
+ * passes 200,000 (see docs/storage.md). Keying by the last index makes both log
  * operations range deletes: compaction up to i deletes keys <= i (runs wholly covered; a run
  * straddling i keeps its covered head, skipped on read), and truncation from i deletes keys >= i
  * after rewriting the head of the run holding i.

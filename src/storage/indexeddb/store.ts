@@ -2,7 +2,7 @@
  * IndexedDbLogStore: the durable Raft log of one peer in a browser, in one IndexedDB database.
  *
  * Layout (schema version 1): `entries` (key path `index`), `meta` (`format`, `hardState`,
- * `snapshot`), `snapshotChunks` (key [snapshotIndex, chunkNo]). See docs/storage-indexeddb.md.
+ * `snapshot`), `snapshotChunks` (key [snapshotIndex, chunkNo]). See docs/storage.md.
  *
  * Writes are serialised through one queue of readwrite transactions. `sync()` hands everything
  * staged so far to the next transaction; while one transaction commits, later `sync()` calls
