@@ -1,7 +1,8 @@
 /**
  * Storage benchmark: durable appends of 100-byte entries with group commit, and the latency of
- * one append + sync, for the file store (fsync on, in a temp dir), then for IndexedDB when
- * `bench/storage-idb.ts` exists. Progress goes to stderr; the LAST stdout line is one JSON object:
+ * one append + sync, for the file store (fsync on, in a temp dir); durable `db.query` writes of the
+ * embedded database on file storage (`db_file_*`); then the IndexedDB store in headless Chromium
+ * (`idb_*`, from `bench/storage-idb.ts`). Progress goes to stderr; the LAST stdout line is one JSON object:
  *
  * `{entry_bytes, file_writers, file_appends_per_s, file_entries_per_fsync, file_writer_append_p99_ms,
  *   file_batch_entries, file_batch_appends_per_s, file_append_p50_ms, file_append_p99_ms, ...idb_*}`
@@ -19,6 +20,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Entry, LogIndex, Term } from '../src/raft/index.ts';
 import { openFileLogStore, type FileLogStore } from '../src/storage/file/index.ts';
+import { openGeode } from '../src/node.ts';
+import { measureIndexedDb } from './storage-idb.ts';
+
+type Figures = Record<string, number | string>;
 
 /** Bytes of data per entry. */
 const ENTRY_BYTES = 100;
@@ -137,27 +142,38 @@ function latency() {
 }
 
 // ---------------------------------------------------------------------------------------------
-// IndexedDB section: filled by `measureIndexedDb()` from ./storage-idb.ts (written separately;
-// it runs the IndexedDB store in headless Chromium and returns `idb_*` keys ending in units).
-// Until that file exists the benchmark reports the file store alone.
-// ---------------------------------------------------------------------------------------------
-type Figures = Record<string, number | string>;
+/** Statements in the embedded-database run, and how many run at once. */
+const DB_WRITES = 20_000;
+const DB_WRITERS = 64;
 
-async function measureIdbIfPresent(): Promise<Figures> {
-  const specifier = './storage-idb.ts';
-  let mod: { measureIndexedDb?: () => Promise<Figures> };
+/**
+ * The user's view: `db.query('CREATE ...')` on `openGeode({ storage: 'file:...' })`, 64 at once;
+ * each resolves only once its log entry is fsynced. Returns writes/s and per-write latency.
+ */
+async function embeddedDurableWrites(): Promise<{ perSecond: number; p50: number; p99: number }> {
+  const dir = mkdtempSync(join(tmpdir(), 'geode-bench-db-'));
   try {
-    mod = (await import(specifier)) as typeof mod;
-  } catch (err) {
-    const code = (err as { code?: unknown }).code;
-    if (code === 'ERR_MODULE_NOT_FOUND' && String((err as Error).message).includes('storage-idb')) {
-      process.stderr.write('bench/storage-idb.ts not found: IndexedDB figures skipped\n');
-      return {};
-    }
-    throw err;
+    const db = await openGeode({ storage: `file:${dir}` });
+    const lat: number[] = [];
+    let next = 0;
+    const started = performance.now();
+    await Promise.all(
+      Array.from({ length: DB_WRITERS }, async () => {
+        while (next < DB_WRITES) {
+          const i = next++;
+          const t = performance.now();
+          await db.query('CREATE (:Item {id: $id, text: $text})', { id: BigInt(i), text: 'x'.repeat(64) });
+          lat.push(performance.now() - t);
+        }
+      }),
+    );
+    const elapsed = performance.now() - started;
+    await db.close();
+    lat.sort((a, b) => a - b);
+    return { perSecond: (DB_WRITES * 1000) / elapsed, p50: percentile(lat, 0.5), p99: percentile(lat, 0.99) };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
-  if (typeof mod.measureIndexedDb !== 'function') throw new Error('bench/storage-idb.ts must export measureIndexedDb()');
-  return mod.measureIndexedDb();
 }
 
 async function main(): Promise<void> {
@@ -181,7 +197,13 @@ async function main(): Promise<void> {
     file_append_p50_ms: round(lat.p50, 3),
     file_append_p99_ms: round(lat.p99, 3),
   };
-  Object.assign(figures, await measureIdbIfPresent());
+  process.stderr.write(`embedded database on file storage: ${DB_WRITES} CREATE statements, ${DB_WRITERS} at once\n`);
+  const db = await embeddedDurableWrites();
+  figures['db_file_writers'] = DB_WRITERS;
+  figures['db_file_writes_per_s'] = Math.round(db.perSecond);
+  figures['db_file_write_p50_ms'] = round(db.p50, 3);
+  figures['db_file_write_p99_ms'] = round(db.p99, 3);
+  Object.assign(figures, await measureIndexedDb());
   process.stdout.write(`${JSON.stringify(figures)}\n`);
 }
 
