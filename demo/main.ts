@@ -1,25 +1,31 @@
 /**
- * The demo's query console: an embedded, in-memory Geode running in this tab.
- * (Clustering across tabs comes with the networking layer.)
+ * The demo's query console: this tab's own Geode (IndexedDB, surviving reloads), a GQL editor
+ * with completion and history, results as a table, a graph drawing and an EXPLAIN plan, and the
+ * LDBC sample loader. The "Cluster" panel shows this tab's database until the cluster layer lets
+ * tabs join one.
  *
- * Hooks for tests and for the curious (all stable, the e2e test in `e2e/` relies on them):
- * - `window.geode`: the open database, so `await window.geode.query('RETURN 1 AS x')` works from
- *   the DevTools console or `page.evaluate`.
- * - `document.body.dataset.ready === 'true'` once the database is open and the console is wired.
- * - `document.body.dataset.runs`: how many statements have finished (with a result or an error);
- *   wait for it to grow to know a run is over.
- * - `#error[data-code]`: the GeodeError code of the last failed statement.
+ * Hooks for tests and for the curious (stable; the e2e tests rely on them):
+ * - `window.geode`: the open database (`await window.geode.query('RETURN 1 AS x')`);
+ * - `document.body.dataset.ready === 'true'` once the database is open and the console wired;
+ * - `document.body.dataset.runs`: how many statements have finished (result or error);
+ * - `document.body.dataset.sample`: `loading`, `loaded` or `failed` once the sample was asked for;
+ * - `#error[data-code]`: the GeodeError code of the last failed statement;
+ * - `#graph[data-nodes]`, `#graph[data-edges]`: what the graph view drew last.
  */
-import {
-  GeodeNode,
-  GeodePath,
-  GeodeRelationship,
-  isGeodeError,
-  openGeode,
-  type Geode,
-  type ResultValue,
-} from '../src/index.ts';
-import { caretExcerpt } from '../src/util/errors.ts';
+import type { Geode, QueryResult } from '../src/index.ts';
+import { consoleCompletion, EMPTY_SCHEMA, quoteName, readSchema, type SchemaNames } from './completion.ts';
+import { ConsoleEditor } from './editor.ts';
+import { describeError, type ErrorReport } from './error-view.ts';
+import { plural } from './format.ts';
+import { collectGraph, hasGraph, type GraphData } from './graph-data.ts';
+import { GraphView } from './graph-view.ts';
+import { QueryHistory } from './history.ts';
+import { paramNames, parseParams } from './params.ts';
+import { renderPlan } from './plan-view.ts';
+import { renderTable } from './results-table.ts';
+import { LDBC_SAMPLE_MANIFEST, LDBC_SAMPLE_URL_PATH, type LdbcSampleManifest } from './sample-manifest.ts';
+import { loadLdbcSample } from './sample-loader.ts';
+import { openTabDatabase } from './tab-database.ts';
 
 declare global {
   interface Window {
@@ -28,121 +34,431 @@ declare global {
   }
 }
 
-const db = await openGeode({ storage: 'memory' });
+function $<T extends HTMLElement>(selector: string): T {
+  const el = document.querySelector<T>(selector);
+  if (el === null) throw new Error(`demo: ${selector} is missing from index.html`);
+  return el;
+}
+
+/** Example queries of the side panel; `ldbc` ones need the sample loaded. */
+const EXAMPLES: readonly { title: string; query: string; params?: string; ldbc: boolean }[] = [
+  {
+    title: 'Create a tiny graph',
+    ldbc: false,
+    query:
+      "CREATE (ada:Person {name: 'Ada', born: 1815}), (alan:Person {name: 'Alan', born: 1912}),\n" +
+      "       (grace:Person {name: 'Grace', born: 1906}), (edsger:Person {name: 'Edsger', born: 1930}),\n" +
+      '       (ada)-[:KNOWS]->(alan), (alan)-[:KNOWS]->(grace), (grace)-[:KNOWS]->(edsger), (edsger)-[:KNOWS]->(ada)',
+  },
+  { title: 'Who knows whom', ldbc: false, query: 'MATCH (p:Person)-[k:KNOWS]->(f:Person)\nRETURN p, k, f\nLIMIT 60' },
+  {
+    title: 'Most connected people',
+    ldbc: true,
+    query: "MATCH (p:Person)-[:KNOWS]-(f:Person)\nRETURN p.firstName + ' ' + p.lastName AS person, count(f) AS friends\nORDER BY friends DESC, person\nLIMIT 10",
+  },
+  {
+    title: 'Friends of friends (parameter)',
+    ldbc: true,
+    params: '{"first": "Jose"}',
+    query: 'MATCH path = (p:Person {firstName: $first})-[:KNOWS*1..2]-(f:Person)\nRETURN path\nLIMIT 40',
+  },
+  {
+    title: 'Popular tags in forums',
+    ldbc: true,
+    query: 'MATCH (f:Forum)-[:CONTAINER_OF]->(:Post)-[:HAS_TAG]->(t:Tag)\nRETURN t.name AS tag, count(DISTINCT f) AS forums, count(*) AS posts\nORDER BY posts DESC\nLIMIT 10',
+  },
+  {
+    title: 'Where people live (plan)',
+    ldbc: true,
+    query: 'EXPLAIN MATCH (p:Person)-[:IS_LOCATED_IN]->(c:Place)\nWHERE p.gender = $gender\nRETURN c.name AS city, count(p) AS people\nORDER BY people DESC',
+  },
+];
+
+const tab = await openTabDatabase(location.search);
+const db = tab.db;
 window.geode = db;
 
-const queryInput = document.querySelector<HTMLTextAreaElement>('#query')!;
-const runButton = document.querySelector<HTMLButtonElement>('#run')!;
-const sampleButton = document.querySelector<HTMLButtonElement>('#sample')!;
-const status = document.querySelector<HTMLSpanElement>('#status')!;
-const errorBox = document.querySelector<HTMLPreElement>('#error')!;
-const table = document.querySelector<HTMLTableElement>('#result')!;
+// ---- elements
+const storageBadge = $<HTMLSpanElement>('#storage-badge');
+const notice = $<HTMLDivElement>('#notice');
+const runButton = $<HTMLButtonElement>('#run');
+const explainButton = $<HTMLButtonElement>('#explain');
+const paramsToggle = $<HTMLButtonElement>('#params-toggle');
+const paramsBox = $<HTMLDivElement>('#params-box');
+const paramsInput = $<HTMLTextAreaElement>('#params');
+const statusLine = $<HTMLSpanElement>('#status');
+const errorBox = $<HTMLDivElement>('#error');
+const table = $<HTMLTableElement>('#result');
+const tableNote = $<HTMLParagraphElement>('#table-note');
+const tableEmpty = $<HTMLParagraphElement>('#table-empty');
+const graphEmpty = $<HTMLParagraphElement>('#graph-empty');
+const graphBox = $<HTMLDivElement>('#graph');
+const planBox = $<HTMLDivElement>('#plan');
+const planEmpty = $<HTMLParagraphElement>('#plan-empty');
+const sampleButton = $<HTMLButtonElement>('#sample');
+const sampleProgress = $<HTMLProgressElement>('#sample-progress');
+const sampleStatus = $<HTMLSpanElement>('#sample-status');
+const examplesList = $<HTMLUListElement>('#examples');
+const schemaBox = $<HTMLDivElement>('#schema');
+const historyList = $<HTMLOListElement>('#history');
 
-queryInput.value = 'MATCH (p:Person)-[:KNOWS]->(f:Person)\nRETURN p.name AS person, collect(f.name) AS friends\nORDER BY person';
-
-const SAMPLE = `CREATE (ada:Person {name: 'Ada', born: 1815}), (alan:Person {name: 'Alan', born: 1912}),
-  (grace:Person {name: 'Grace', born: 1906}), (edsger:Person {name: 'Edsger', born: 1930}),
-  (ada)-[:KNOWS]->(alan), (alan)-[:KNOWS]->(grace), (grace)-[:KNOWS]->(edsger), (edsger)-[:KNOWS]->(ada)`;
-
-/** Formats a result value the way the TCK and the CLI write it. */
-function formatValue(v: ResultValue): string {
-  if (v === null) return 'null';
-  if (typeof v === 'bigint') return v.toString();
-  if (typeof v === 'number') return Number.isInteger(v) && Math.abs(v) < 1e21 ? v.toFixed(1) : String(v);
-  if (typeof v === 'string') return `'${v.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
-  if (typeof v === 'boolean') return String(v);
-  if (Array.isArray(v)) return `[${v.map(formatValue).join(', ')}]`;
-  if (v instanceof GeodeNode) return formatNode(v);
-  if (v instanceof GeodeRelationship) return `[:${v.type}${formatProps(v.properties)}]`;
-  if (v instanceof GeodePath) return formatPath(v);
-  return `{${Object.entries(v as Record<string, ResultValue>).map(([k, x]) => `${k}: ${formatValue(x)}`).join(', ')}}`;
+// ---- this tab's database (header badge and cluster panel)
+storageBadge.dataset['kind'] = tab.kind;
+storageBadge.replaceChildren(tab.kind === 'indexeddb' ? 'IndexedDB' : 'memory');
+storageBadge.appendChild(document.createElement('span')).textContent = tab.kind === 'indexeddb' ? ` · ${tab.name}` : ' · not kept on reload';
+storageBadge.lastElementChild!.className = 'badge-detail';
+$<HTMLElement>('#storage-kind').textContent = tab.kind === 'indexeddb' ? 'IndexedDB (kept across reloads)' : 'memory (lost on reload)';
+$<HTMLElement>('#storage-name').textContent = tab.name;
+if (tab.fallbackReason !== undefined) {
+  notice.hidden = false;
+  notice.textContent = `IndexedDB could not be opened (${tab.fallbackReason}); this tab's database lives in memory and is lost on reload.`;
 }
 
-function formatNode(n: GeodeNode): string {
-  return `(${n.labels.map((l) => ':' + l).join('')}${formatProps(n.properties)})`;
-}
-
-/** `<(a)-[:T]->(b)<-[:U]-(c)>`: arrows follow each relationship's own direction. */
-function formatPath(p: GeodePath): string {
-  let out = '<' + (p.nodes[0] === undefined ? '' : formatNode(p.nodes[0]));
-  for (let i = 0; i < p.relationships.length; i++) {
-    const rel = p.relationships[i]!;
-    const next = p.nodes[i + 1];
-    const body = `[:${rel.type}${formatProps(rel.properties)}]`;
-    const forward = next === undefined || rel.endNodeId === next.id;
-    out += forward ? `-${body}->` : `<-${body}-`;
-    if (next !== undefined) out += formatNode(next);
-  }
-  return out + '>';
-}
-
-function formatProps(props: Readonly<Record<string, ResultValue>>): string {
-  const entries = Object.entries(props);
-  return entries.length === 0 ? '' : ` {${entries.map(([k, x]) => `${k}: ${formatValue(x)}`).join(', ')}}`;
-}
-
-function graphSummary(): string {
+function updateCounts(): void {
   const nodes = db.graph.nodeCount;
   const edges = db.graph.edgeCount;
-  return `graph: ${nodes} node${nodes === 1 ? '' : 's'}, ${edges} relationship${edges === 1 ? '' : 's'}`;
+  $<HTMLElement>('#graph-counts').textContent = `${plural(nodes, 'node')} · ${plural(edges, 'relationship')}`;
 }
 
-/** The error box text: `CODE: message`, with a caret excerpt under the bad spot when the error has a position. */
-function describeError(err: unknown, text: string): { code: string; text: string } {
-  if (!isGeodeError(err)) return { code: 'INTERNAL', text: err instanceof Error ? `${err.name}: ${err.message}` : String(err) };
-  let message = `${err.code}: ${err.message}`;
-  // queryError() already appends the excerpt; add one only when the message has none.
-  if (err.position !== undefined && !err.message.includes('\n')) message += `\n${caretExcerpt(text, err.position)}`;
-  if (err.detail !== undefined) message += `\n(${err.detail})`;
-  return { code: err.code, text: message };
+// ---- schema (completion and the side panel)
+let schema: SchemaNames = EMPTY_SCHEMA;
+
+async function refreshSchema(): Promise<void> {
+  try {
+    schema = await readSchema(db);
+  } catch {
+    return; // a closed or failing database: the run's own error says so
+  }
+  renderSchema();
+  updateSampleButton();
+  updateCounts();
+  renderExamples();
 }
 
+function renderSchema(): void {
+  schemaBox.replaceChildren();
+  const groups: [string, readonly string[], string, (n: string) => string][] = [
+    ['Labels', schema.labels, 'chip-label', (n) => `:${quoteName(n)}`],
+    ['Relationship types', schema.relationshipTypes, 'chip-type', (n) => `:${quoteName(n)}`],
+    ['Property keys', schema.propertyKeys, 'chip-key', (n) => quoteName(n)],
+  ];
+  for (const [title, names, cls, insert] of groups) {
+    if (names.length === 0) continue;
+    const group = schemaBox.appendChild(document.createElement('div'));
+    group.appendChild(document.createElement('h3')).textContent = title;
+    const chips = group.appendChild(document.createElement('div'));
+    chips.className = 'chips';
+    for (const n of names) {
+      const chip = chips.appendChild(document.createElement('button'));
+      chip.type = 'button';
+      chip.className = `chip ${cls}`;
+      chip.textContent = n;
+      chip.title = `insert ${insert(n)}`;
+      chip.addEventListener('click', () => {
+        editor.view.dispatch(editor.view.state.replaceSelection(insert(n)));
+        editor.focus();
+      });
+    }
+  }
+  if (schemaBox.childElementCount === 0) {
+    schemaBox.appendChild(document.createElement('p')).textContent = 'The graph is empty: create something, or load the sample data.';
+    schemaBox.lastElementChild!.className = 'muted small';
+  }
+}
+
+// ---- history
+const queries = new QueryHistory(safeLocalStorage());
+
+function safeLocalStorage(): Storage | undefined {
+  try {
+    return window.localStorage;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Most history entries listed in the side panel (all are kept for Up/Down). */
+const HISTORY_LISTED_MAX = 30;
+
+function renderHistory(): void {
+  historyList.replaceChildren();
+  const entries = queries.entries;
+  for (let i = entries.length - 1; i >= Math.max(0, entries.length - HISTORY_LISTED_MAX); i--) {
+    const text = entries[i]!;
+    const item = historyList.appendChild(document.createElement('li'));
+    const button = item.appendChild(document.createElement('button'));
+    button.type = 'button';
+    button.textContent = text.replace(/\s+/g, ' ');
+    button.title = text;
+    button.addEventListener('click', () => {
+      editor.setText(text);
+      editor.focus();
+    });
+  }
+  if (entries.length === 0) historyList.appendChild(document.createElement('li')).textContent = 'Statements you run appear here.';
+  historyList.lastElementChild?.classList.add('muted', 'small');
+}
+
+$<HTMLButtonElement>('#history-clear').addEventListener('click', () => {
+  queries.clear();
+  renderHistory();
+});
+
+// ---- editor
+const editor = new ConsoleEditor({
+  parent: $<HTMLDivElement>('#editor'),
+  doc: db.graph.nodeCount === 0 ? EXAMPLES[0]!.query : EXAMPLES[1]!.query,
+  completion: consoleCompletion(
+    () => schema,
+    () => paramNames(paramsInput.value),
+  ),
+  history: queries,
+  onRun: () => void run(editor.text),
+});
+
+paramsToggle.addEventListener('click', () => {
+  paramsBox.hidden = !paramsBox.hidden;
+  paramsToggle.setAttribute('aria-expanded', String(!paramsBox.hidden));
+  if (!paramsBox.hidden) paramsInput.focus();
+});
+paramsInput.addEventListener('keydown', (e) => {
+  if (e.key === 'Enter' && (e.ctrlKey || e.metaKey)) {
+    e.preventDefault();
+    void run(editor.text);
+  }
+});
+
+// ---- result tabs
+type ViewName = 'table' | 'graph' | 'plan';
+const tabs: Record<ViewName, { button: HTMLButtonElement; panel: HTMLElement }> = {
+  table: { button: $('#tab-table'), panel: $('#view-table') },
+  graph: { button: $('#tab-graph'), panel: $('#view-graph') },
+  plan: { button: $('#tab-plan'), panel: $('#view-plan') },
+};
+let currentView: ViewName = 'table';
+let lastGraph: GraphData | undefined;
+let drawnGraph: GraphData | undefined;
+const graphView = new GraphView(graphBox, $('#graph-inspector'), $('#graph-note'));
+
+function showView(name: ViewName): void {
+  currentView = name;
+  for (const [key, t] of Object.entries(tabs) as [ViewName, (typeof tabs)[ViewName]][]) {
+    t.button.setAttribute('aria-selected', String(key === name));
+    t.panel.hidden = key !== name;
+  }
+  if (name === 'graph') void drawGraphIfNeeded();
+}
+
+async function drawGraphIfNeeded(): Promise<void> {
+  const g = lastGraph;
+  const drawable = g !== undefined && hasGraph(g);
+  graphEmpty.hidden = drawable;
+  graphBox.hidden = !drawable;
+  if (!drawable) {
+    $<HTMLElement>('#graph-note').hidden = true;
+    $<HTMLElement>('#graph-inspector').hidden = true;
+    return;
+  }
+  if (drawnGraph === g) {
+    graphView.resize();
+    return;
+  }
+  drawnGraph = g;
+  await graphView.draw(g);
+}
+
+for (const [key, t] of Object.entries(tabs) as [ViewName, (typeof tabs)[ViewName]][]) {
+  t.button.addEventListener('click', () => showView(key));
+}
+new ResizeObserver(() => {
+  if (currentView === 'graph') graphView.resize();
+}).observe(tabs.graph.panel);
+
+// ---- running statements
 function finishRun(): void {
   document.body.dataset['runs'] = String(Number(document.body.dataset['runs'] ?? '0') + 1);
 }
 
+function showError(report: ErrorReport): void {
+  errorBox.hidden = false;
+  errorBox.dataset['code'] = report.code;
+  errorBox.querySelector('.error-code')!.textContent = report.code;
+  errorBox.querySelector('.error-where')!.textContent = report.at === undefined ? '' : `line ${report.at.line}, column ${report.at.column}`;
+  errorBox.querySelector('.error-message')!.textContent = report.detail === undefined ? report.message : `${report.message} (${report.detail})`;
+  const excerpt = errorBox.querySelector<HTMLPreElement>('.error-excerpt')!;
+  excerpt.hidden = report.excerpt === undefined;
+  excerpt.textContent = report.excerpt ?? '';
+  editor.markError(report.at === undefined ? undefined : { from: report.at.from, to: report.at.to });
+}
+
+function clearResult(): void {
+  table.replaceChildren();
+  tableNote.hidden = true;
+  tableEmpty.hidden = false;
+  planBox.replaceChildren();
+  planEmpty.hidden = false;
+  lastGraph = undefined;
+}
+
+function showResult(result: QueryResult, ms: number): void {
+  const note = renderTable(table, result);
+  tableNote.hidden = note === '';
+  tableNote.textContent = note;
+  tableEmpty.hidden = result.columns.length > 0;
+  tableEmpty.textContent = result.columns.length > 0 ? '' : 'The statement returned no columns.';
+  if (result.plan !== undefined) {
+    renderPlan(planBox, result.plan);
+    planEmpty.hidden = true;
+  } else {
+    planBox.replaceChildren();
+    planEmpty.hidden = false;
+  }
+  lastGraph = collectGraph(result.columns, result.rows);
+  const rows = result.rows.length;
+  statusLine.textContent =
+    result.plan !== undefined
+      ? `plan of ${plural(result.plan.split('\n').length, 'operator')} · not run · ${ms.toFixed(1)} ms`
+      : `${plural(rows, 'row')} · ${plural(result.writes, 'write')} · ${ms.toFixed(1)} ms`;
+  statusLine.className = 'status ok';
+  // The view follows the result: a plan for EXPLAIN, the graph if it is open and there is one to draw.
+  if (result.plan !== undefined) showView('plan');
+  else if (currentView === 'plan' || (currentView === 'graph' && !hasGraph(lastGraph))) showView('table');
+  else showView(currentView);
+}
+
+let running = false;
+
 async function run(text: string): Promise<void> {
+  if (running) return;
+  running = true;
+  runButton.disabled = true;
   errorBox.hidden = true;
   delete errorBox.dataset['code'];
-  status.textContent = 'running…';
+  editor.markError(undefined);
+  statusLine.textContent = 'running…';
+  statusLine.className = 'status';
+  queries.add(text);
+  renderHistory();
   const started = performance.now();
   try {
-    const result = await db.query(text);
-    const ms = (performance.now() - started).toFixed(1);
-    table.replaceChildren();
-    if (result.columns.length > 0) {
-      const head = table.createTHead().insertRow();
-      for (const c of result.columns) head.appendChild(document.createElement('th')).textContent = c;
-      const body = table.createTBody();
-      for (const row of result.rows) {
-        const tr = body.insertRow();
-        for (const c of result.columns) tr.insertCell().textContent = formatValue(row[c] ?? null);
-      }
-    }
-    if (result.plan !== undefined) table.createCaption().textContent = result.plan;
-    const rows = result.rows.length;
-    status.textContent = `${rows} row${rows === 1 ? '' : 's'} · ${result.writes} write${result.writes === 1 ? '' : 's'} · ${ms} ms · ${graphSummary()}`;
-    status.className = 'ok';
+    const params = parseParams(paramsInput.value);
+    const result = await db.query(text, params);
+    showResult(result, performance.now() - started);
+    if (result.writes > 0 || /^\s*(CREATE|DROP)\s+(INDEX|CONSTRAINT)\b/i.test(text)) await refreshSchema();
   } catch (err) {
-    const { code, text: message } = describeError(err, text);
-    table.replaceChildren();
-    errorBox.hidden = false;
-    errorBox.dataset['code'] = code;
-    errorBox.textContent = message;
-    status.textContent = `error ${code} · ${graphSummary()}`;
-    status.className = 'failed';
+    const report = describeError(err, text);
+    clearResult();
+    showView(currentView === 'plan' ? 'table' : currentView);
+    showError(report);
+    statusLine.textContent = `error ${report.code}`;
+    statusLine.className = 'status failed';
   } finally {
+    updateCounts();
+    running = false;
+    runButton.disabled = false;
     finishRun();
   }
 }
 
-runButton.addEventListener('click', () => void run(queryInput.value));
-sampleButton.addEventListener('click', () => void run(SAMPLE));
-queryInput.addEventListener('keydown', (e) => {
-  if (e.key === 'Enter' && (e.ctrlKey || e.metaKey)) {
-    e.preventDefault();
-    void run(queryInput.value);
-  }
+runButton.addEventListener('click', () => void run(editor.text));
+explainButton.addEventListener('click', () => {
+  const text = editor.text.replace(/^\s*(EXPLAIN|PROFILE)\s+/i, '');
+  void run(`EXPLAIN ${text}`);
 });
-status.textContent = `ready · ${graphSummary()}`;
+
+// ---- examples
+function renderExamples(): void {
+  examplesList.replaceChildren();
+  const ldbcLoaded = sampleLoaded();
+  for (const ex of EXAMPLES) {
+    if (ex.ldbc && !ldbcLoaded) continue;
+    const button = examplesList.appendChild(document.createElement('li')).appendChild(document.createElement('button'));
+    button.type = 'button';
+    button.textContent = ex.title;
+    button.title = ex.query;
+    button.addEventListener('click', () => {
+      editor.setText(ex.query);
+      if (ex.params !== undefined) {
+        paramsInput.value = ex.params;
+        paramsBox.hidden = false;
+        paramsToggle.setAttribute('aria-expanded', 'true');
+      }
+      editor.focus();
+    });
+  }
+  if (!ldbcLoaded) {
+    const hint = examplesList.appendChild(document.createElement('li'));
+    hint.className = 'muted small';
+    hint.textContent = 'More examples appear once the sample data is loaded.';
+  }
+}
+
+// ---- LDBC sample
+const sampleBase = new URL(LDBC_SAMPLE_URL_PATH, document.baseURI);
+
+async function fetchText(url: URL): Promise<string> {
+  const res = await fetch(url);
+  if (!res.ok) throw new Error(`GET ${url.pathname}: HTTP ${res.status}`);
+  return res.text();
+}
+
+/** True when this tab's database already holds the LDBC sample (its labels are there). */
+function sampleLoaded(): boolean {
+  return schema.labels.includes('Forum') && schema.labels.includes('TagClass');
+}
+
+/** The sample button: loading once is enough (a second load would duplicate every node). */
+function updateSampleButton(): void {
+  sampleButton.disabled = sampleLoaded() || document.body.dataset['sample'] === 'loading';
+  sampleButton.textContent = sampleLoaded() ? 'Sample data loaded' : 'Load sample data';
+}
+
+async function loadSample(): Promise<void> {
+  if (sampleLoaded()) return;
+  document.body.dataset['sample'] = 'loading';
+  updateSampleButton();
+  sampleProgress.hidden = false;
+  sampleProgress.value = 0;
+  sampleStatus.textContent = 'fetching…';
+  const started = performance.now();
+  try {
+    const manifest = JSON.parse(await fetchText(new URL(LDBC_SAMPLE_MANIFEST, sampleBase))) as LdbcSampleManifest;
+    if (!manifest.available) throw new Error('the sample data was not found when the demo was built (see demo/vite-plugin-ldbc-sample.ts)');
+    const summary = await loadLdbcSample(
+      db,
+      manifest,
+      (path) => fetchText(new URL(path, sampleBase)),
+      (p) => {
+        const pct = p.bytesTotal === 0 ? 100 : Math.floor((100 * p.bytesDone) / p.bytesTotal);
+        sampleProgress.value = pct;
+        sampleProgress.setAttribute('aria-valuenow', String(pct));
+        sampleStatus.textContent = p.file === '' ? 'done' : `${pct}% · ${p.file.replace(/^.*\//, '')}`;
+        updateCounts();
+      },
+    );
+    const secs = ((performance.now() - started) / 1000).toFixed(1);
+    sampleStatus.textContent = `Loaded ${plural(summary.nodes, 'node')} and ${plural(summary.edges, 'relationship')} from ${summary.files} files in ${secs} s.`;
+    document.body.dataset['sample'] = 'loaded';
+    await refreshSchema();
+    editor.setText(EXAMPLES[2]!.query);
+    statusLine.textContent = 'sample loaded · press Run';
+    statusLine.className = 'status ok';
+  } catch (err) {
+    const report = describeError(err, '');
+    sampleStatus.textContent = `Loading failed: ${report.code === 'INTERNAL' ? '' : report.code + ': '}${report.message}`;
+    document.body.dataset['sample'] = 'failed';
+    await refreshSchema();
+  } finally {
+    updateSampleButton();
+  }
+}
+
+sampleButton.addEventListener('click', () => void loadSample());
+
+// ---- start
+await refreshSchema();
+renderHistory();
+updateCounts();
+statusLine.textContent = db.graph.nodeCount === 0 ? 'ready · the graph is empty' : 'ready';
+if (sampleLoaded()) sampleStatus.textContent = 'The sample is in this tab’s database.';
 document.body.dataset['ready'] = 'true';

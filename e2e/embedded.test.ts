@@ -168,13 +168,14 @@ async function waitForRun(page: Page, before: number): Promise<void> {
   await page.waitForFunction((n) => Number(document.body.dataset['runs'] ?? '0') > n, before);
 }
 
-/** Types `text` into the query box (replacing what is there) and runs it with Ctrl+Enter, as a user does. */
+/** Types `text` into the query editor (replacing what is there) and runs it with Ctrl+Enter, as a user does. */
 async function typeAndRun(page: Page, text: string): Promise<void> {
   const before = await runsSoFar(page);
-  const box = page.locator('#query');
-  await box.fill('');
-  await box.pressSequentially(text);
-  await box.press('Control+Enter');
+  await page.locator('.cm-content').click();
+  await page.keyboard.press('Control+A');
+  await page.keyboard.insertText(text);
+  await page.keyboard.press('Escape'); // close a completion popup, if one opened
+  await page.keyboard.press('Control+Enter');
   await waitForRun(page, before);
 }
 
@@ -192,7 +193,8 @@ describe('the demo query console in Chromium', () => {
   it('opens the embedded database and marks the page ready with an empty graph', async () => {
     const page = await openDemo();
     try {
-      await expect.poll(() => page.locator('#status').textContent()).toContain('0 nodes');
+      await expect.poll(() => page.locator('#graph-counts').textContent()).toBe('0 nodes · 0 relationships');
+      expect(await page.locator('#status').textContent()).toBe('ready · the graph is empty');
       expect(await page.evaluate(() => typeof window.geode?.query)).toBe('function');
       expect(pageProblems).toEqual([]);
     } finally {
@@ -200,11 +202,13 @@ describe('the demo query console in Chromium', () => {
     }
   });
 
-  it('loads the sample graph and shows each person with the friends they know', async () => {
+  it('creates the example graph and shows each person with the friends they know', async () => {
     const page = await openDemo();
     try {
+      // The first example query creates a four-person graph; the Run button runs it.
+      await page.getByRole('button', { name: 'Create a tiny graph' }).click();
       const before = await runsSoFar(page);
-      await page.getByRole('button', { name: 'Load sample graph' }).click();
+      await page.getByRole('button', { name: 'Run', exact: true }).click();
       await waitForRun(page, before);
       expect(await page.locator('#error').isHidden()).toBe(true);
       expect(await page.locator('#status').textContent()).toContain('8 writes');
@@ -221,7 +225,8 @@ describe('the demo query console in Chromium', () => {
         ["'Edsger'", "['Ada']", '1'],
         ["'Grace'", "['Edsger']", '1'],
       ]);
-      expect(await page.locator('#status').textContent()).toMatch(/^4 rows · 0 writes · .* ms · graph: 4 nodes, 4 relationships$/);
+      expect(await page.locator('#status').textContent()).toMatch(/^4 rows · 0 writes · [\d.]+ ms$/);
+      expect(await page.locator('#graph-counts').textContent()).toBe('4 nodes · 4 relationships');
 
       await typeAndRun(page, 'MATCH (a:Person {name: $n})-[:KNOWS*2]->(c) RETURN c.name AS two_hops');
       // A missing parameter must surface as an error, not as an empty result.
@@ -240,12 +245,11 @@ describe('the demo query console in Chromium', () => {
       const errorBox = page.locator('#error');
       expect(await errorBox.isVisible()).toBe(true);
       expect(await errorBox.getAttribute('data-code')).toBe('GQL_SYNTAX');
-      const text = (await errorBox.textContent()) ?? '';
-      expect(text.startsWith('GQL_SYNTAX: ')).toBe(true);
-      const lines = text.split('\n');
-      const excerptAt = lines.indexOf(bad);
-      expect(excerptAt, `no excerpt line in:\n${text}`).toBeGreaterThan(0);
-      expect(lines[excerptAt + 1]).toBe(' '.repeat(bad.indexOf('RETURN')) + '^');
+      expect(await errorBox.locator('.error-code').textContent()).toBe('GQL_SYNTAX');
+      expect(await errorBox.locator('.error-where').textContent()).toBe(`line 1, column ${bad.indexOf('RETURN') + 1}`);
+      expect(await errorBox.locator('.error-excerpt').textContent()).toBe(`${bad}\n${' '.repeat(bad.indexOf('RETURN'))}^`);
+      // The editor marks the offending token.
+      expect(await page.locator('.cm-gql-error').textContent()).toBe('RETURN');
       expect(await page.locator('#result tr').count()).toBe(0);
       expect(await page.locator('#status').textContent()).toContain('error GQL_SYNTAX');
 

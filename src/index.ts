@@ -34,3 +34,37 @@ registerStorageDriver('indexeddb', async (location, options) => {
   return openIndexedDbLogStore(location === '' ? await tabPeerDatabaseName() : location, options);
 });
 export type { StorageSpec } from './api/storage-drivers.ts';
+export type { ClusterOptions } from './api/cluster-options.ts';
+export type { GeodeCluster } from './api/cluster-handle.ts';
+export type { PeerStatus, ReplicaLag, Staleness } from './shard/index.ts';
+
+/**
+ * generatePeerKey: a new peer identity key (Ed25519, libp2p protobuf bytes) for `cluster.key`.
+ * Keep it with the peer's data: a peer restarted on the same data must keep its id. Loads the
+ * key code on first use.
+ */
+export async function generatePeerKey(): Promise<Uint8Array> {
+  const keys = await import('./net/keys.ts');
+  return keys.generatePeerKey();
+}
+
+import { registerClusterTransport } from './api/cluster-transport.ts';
+
+// Cluster peers in a browser tab: WebSockets, WebRTC and circuit relay, loaded on first use (an
+// embedded-only app never loads libp2p). src/node.ts replaces this with the Node peer.
+registerClusterTransport(async ({ cluster, storage }) => {
+  if (cluster.key === undefined && storage !== 'memory') {
+    throw new StorageConfigError('CONFIG_INVALID', `cluster.key: a tab peer with '${storage}' storage must be given its key (keep generatePeerKey() bytes with the data)`, {
+      source: 'config',
+      detail: 'cluster.key',
+    });
+  }
+  const { createBrowserPeer } = await import('./net/browser.ts');
+  return createBrowserPeer({
+    clusterId: cluster.id,
+    secret: cluster.secret,
+    relays: cluster.relays,
+    ...(cluster.key === undefined ? {} : { privateKey: cluster.key }),
+    presence: { roles: [cluster.client ? 'client' : 'member'] },
+  });
+});

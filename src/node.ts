@@ -14,10 +14,18 @@
  * @packageDocumentation
  */
 import { registerStorageDriver } from './api/storage-drivers.ts';
+import { registerClusterTransport } from './api/cluster-transport.ts';
 
 registerStorageDriver('file', async (location, options) => {
   const { openFileLogStore } = await import('./storage/file/index.ts');
   return openFileLogStore(location, options);
 });
 
+// Cluster peers in Node: TCP and WebSockets, the key kept in a file: data directory (loaded on first use).
+registerClusterTransport(async (request) => {
+  const { nodeClusterTransport } = await import('./api/node-cluster.ts');
+  return nodeClusterTransport(request);
+});
+
 export * from './index.ts';
+export { createRelay, type Relay, type RelayInit } from './net/node.ts';

@@ -3,12 +3,18 @@
  */
 import { GeodeError } from '../util/errors.ts';
 import { AssertionError } from '../util/assert.ts';
-import { DurationValue, GraphStore, TemporalValue, type GraphCommand, type GraphReader, type Value } from '../graph/index.ts';
+import { GraphStore, type GraphCommand, type GraphReader } from '../graph/index.ts';
 import { QueryEngine, type ProcedureDefinition } from '../query/index.ts';
 import { toResultValue, type ResultRow } from './result.ts';
 import { GraphReplica } from '../shard/graph-replica.ts';
 import type { LogStore } from '../storage/types.ts';
 import { openLogStore, type StorageSpec } from './storage-drivers.ts';
+import { toEngineParams } from './params.ts';
+import type { ClusterOptions } from './cluster-options.ts';
+import type { GeodeCluster } from './cluster-handle.ts';
+import type { Staleness } from '../shard/index.ts';
+
+export { toEngineParams };
 
 /** Options of {@link openGeode}. */
 export interface GeodeOptions {
@@ -33,12 +39,31 @@ export interface GeodeOptions {
    * overrides it per query.
    */
   readonly queryTimeoutMs?: number;
+  /**
+   * Join (or found) a cluster: the graph becomes one shard replicated by Raft across the
+   * cluster's peers, kept in `storage` on this peer. Writes go through the leader; reads are
+   * linearizable unless a query passes `readQuorum: 1`. See docs/operations.md.
+   *
+   * @example
+   * ```ts
+   * const db = await openGeode({
+   *   storage: 'file:./data',
+   *   cluster: { id: 'shop', secret: process.env.GEODE_SECRET!, relays: ['/ip4/10.0.0.5/tcp/4001/p2p/12D3Koo...'] },
+   * });
+   * ```
+   */
+  readonly cluster?: ClusterOptions;
 }
 
 /** Per-query options of {@link Geode.query}. */
 export interface QueryOptions {
   /** This query's time limit in ms; overrides `GeodeOptions.queryTimeoutMs`. */
   readonly timeoutMs?: number;
+  /**
+   * Clustered databases: `'majority'` (the default) reads linearizably; `1` reads this replica's
+   * state now and reports `staleness`. Embedded databases ignore it (they are always current).
+   */
+  readonly readQuorum?: 'majority' | 1;
 }
 
 function checkTimeout(value: unknown, key: string): number | undefined {
@@ -59,6 +84,8 @@ export interface QueryResult {
   readonly plan: string | undefined;
   /** How many write commands the statement applied. */
   readonly writes: number;
+  /** Clustered `readQuorum: 1` reads: how far behind the answering replica may be. */
+  readonly staleness?: Staleness;
 }
 
 /** Query parameters: `$name` in the query reads `params.name`. Integers as bigint, floats as number. */
@@ -82,85 +109,10 @@ export interface Geode {
   readonly graph: GraphReader;
   /** Adds a procedure callable with `CALL name(...) YIELD ...`; a name already taken is refused. */
   registerProcedure(definition: ProcedureDefinition): void;
-  /** Closes the database; later calls reject with code `CLOSED`. */
+  /** Closes the database; later calls reject with code `CLOSED`. A cluster peer leaves cleanly (a leader hands off first). */
   close(): Promise<void>;
-}
-
-/** Converts user parameters to engine values: JS integers stay floats unless given as bigint. */
-function toParams(params: QueryParams | undefined): Record<string, Value> {
-  const out: Record<string, Value> = Object.create(null) as Record<string, Value>;
-  if (params === undefined) return out;
-  for (const key of Object.keys(params)) {
-    const v = fastParamValue(params[key]);
-    // A value the fast path cannot take: the checking path names where it is, or converts it.
-    out[key] = v === UNSUPPORTED ? toParamValue(params[key], key) : v;
-  }
-  return out;
-}
-
-/** What {@link fastParamValue} returns for anything it does not convert itself. */
-const UNSUPPORTED: unique symbol = Symbol('unsupported');
-
-/**
- * {@link toParamValue} without building a path string per value (a bulk load passes many
- * thousands): UNSUPPORTED where that one would throw or needs a case this one skips.
- */
-function fastParamValue(v: unknown): Value | typeof UNSUPPORTED {
-  if (v === null || v === undefined) return null;
-  switch (typeof v) {
-    case 'boolean':
-    case 'bigint':
-    case 'string':
-    case 'number':
-      return v;
-    case 'object': {
-      if (Array.isArray(v)) {
-        const list = new Array<Value>(v.length);
-        for (let i = 0; i < v.length; i++) {
-          const x = fastParamValue(v[i]);
-          if (x === UNSUPPORTED) return UNSUPPORTED;
-          list[i] = x;
-        }
-        return list;
-      }
-      if (v instanceof TemporalValue || v instanceof DurationValue) return v;
-      // Filled as an ordinary object, then given its null prototype: V8 keeps it a fast
-      // (shaped) object, where Object.create(null) makes a hash-table one, ~4x larger and slower.
-      const map: Record<string, Value> = {};
-      for (const key of Object.keys(v)) {
-        if (key === '__proto__') return UNSUPPORTED; // would hit Object.prototype's setter
-        const x = fastParamValue((v as Record<string, unknown>)[key]);
-        if (x === UNSUPPORTED) return UNSUPPORTED;
-        map[key] = x;
-      }
-      return Object.setPrototypeOf(map, null) as Record<string, Value>;
-    }
-    default:
-      return UNSUPPORTED;
-  }
-}
-
-function toParamValue(v: unknown, path: string): Value {
-  if (v === null || v === undefined) return null;
-  switch (typeof v) {
-    case 'boolean':
-    case 'bigint':
-    case 'string':
-      return v;
-    case 'number':
-      return v;
-    case 'object': {
-      if (Array.isArray(v)) return v.map((item, i) => toParamValue(item, `${path}[${i}]`));
-      if (v instanceof TemporalValue || v instanceof DurationValue) return v; // immutable values, passed as they are
-      const map = Object.create(null) as Record<string, Value>;
-      for (const key of Object.keys(v)) map[key] = toParamValue((v as Record<string, unknown>)[key], `${path}.${key}`);
-      return map;
-    }
-    default:
-      throw new GeodeError('GQL_TYPE', `parameter ${path}: values of type ${typeof v} cannot be passed to a query`, {
-        source: 'params',
-      });
-  }
+  /** The cluster side of a database opened with `cluster` (status, leader, addresses); undefined when embedded. */
+  readonly cluster: GeodeCluster | undefined;
 }
 
 /** The store under each embedded database, for {@link storeOf}. */
@@ -185,6 +137,10 @@ class EmbeddedGeode implements Geode {
 
   get graph(): GraphReader {
     return this.#store;
+  }
+
+  get cluster(): undefined {
+    return undefined;
   }
 
   query(text: string, params?: QueryParams, options?: QueryOptions): Promise<QueryResult> {
@@ -225,7 +181,7 @@ class EmbeddedGeode implements Geode {
     if (this.#closed) throw new GeodeError('CLOSED', 'the database is closed');
     if (typeof text !== 'string') throw new GeodeError('GQL_TYPE', 'query text must be a string', { source: 'query' });
     const timeoutMs = checkTimeout(options?.timeoutMs, 'timeoutMs') ?? this.#timeoutMs;
-    const result = this.#engine.run(text, toParams(params), timeoutMs === undefined ? {} : { timeoutMs, now: () => performance.now() });
+    const result = this.#engine.run(text, toEngineParams(params), timeoutMs === undefined ? {} : { timeoutMs, now: () => performance.now() });
     const columns = result.columns;
     const rows: ResultRow[] = new Array<ResultRow>(result.rows.length);
     for (let r = 0; r < result.rows.length; r++) {
@@ -258,6 +214,10 @@ class EmbeddedGeode implements Geode {
  */
 export async function openGeode(options: GeodeOptions = {}): Promise<Geode> {
   const timeoutMs = checkTimeout(options.queryTimeoutMs, 'queryTimeoutMs');
+  if (options.cluster !== undefined) {
+    const { openClusteredGeode } = await import('./clustered-database.ts');
+    return openClusteredGeode(options, timeoutMs);
+  }
   const storage = options.storage ?? 'memory';
   if (storage === 'memory') return new EmbeddedGeode(new GraphStore(), timeoutMs);
   const store = await openLogStore(storage, options.onWarning === undefined ? {} : { onWarning: options.onWarning });

@@ -47,6 +47,8 @@ export const failureThresholdDefault = 10;
 export const promotableLagEntries = 10;
 /** Ms between membership checks on a leader. */
 export const membershipCheckMs = 100;
+/** How often a client with no member connected looks again, ms. */
+export const clientMemberPollMs = 20;
 
 assert(frameMessagesMax <= 65_536, 'frameMessagesMax must stay below 65,536');
 assert(suspectIntervalsDefault < failureThresholdDefault, 'a peer must be suspect before it is failed');

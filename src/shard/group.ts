@@ -31,7 +31,7 @@ import {
   type Term,
 } from '../raft/index.ts';
 import { decodeCommands, decodeSnapshot, encodeCommands, encodeSnapshot, GraphStore, type GraphCommand, type Value } from '../graph/index.ts';
-import { QueryEngine } from '../query/index.ts';
+import { QueryEngine, type ProcedureDefinition } from '../query/index.ts';
 import { toResultValue, type ResultRow } from '../api/result.ts';
 import type { LogStore } from '../storage/types.ts';
 import type { PeerId } from '../net/types.ts';
@@ -73,6 +73,11 @@ export interface GroupDeps {
   readonly random: () => number;
   readonly logger: RaftLogger | undefined;
   readonly now: () => number;
+  /**
+   * Procedures added by the host's `registerProcedure`, registered on every engine this replica
+   * builds (the first, and each one a snapshot restore makes). The host owns the list and appends.
+   */
+  readonly procedures: readonly ProcedureDefinition[];
 }
 
 const SNAPSHOT_ENVELOPE_FORMAT = 'geode-shard/1';
@@ -102,10 +107,13 @@ export class GroupReplica {
   leaderContactAt = 0;
   /** A snapshot is due but speculative writes are in the graph: new writes wait. */
   snapshotDue = false;
+  /** Snapshots received from a leader and installed (catch-up past the leader's compaction). */
+  snapshotsReceived = 0;
   /** Leader elections this replica saw start (term changes), for metrics. */
   elections = 0;
   /** Ready results of reads: context → read index. */
   readonly readStates = new Map<string, LogIndex>();
+  readonly #procedures: readonly ProcedureDefinition[];
 
   private constructor(deps: GroupDeps, node: RawNode, log: MemoryStorage, graph: GraphStore) {
     this.id = deps.id;
@@ -115,8 +123,16 @@ export class GroupReplica {
     this.node = node;
     this.log = log;
     this.graph = graph;
-    this.engine = new QueryEngine(graph);
+    this.#procedures = deps.procedures;
+    this.engine = this.#newEngine();
     this.peers.set(deps.selfNode, deps.self);
+  }
+
+  /** A query engine over the current graph with every host-registered procedure. */
+  #newEngine(): QueryEngine {
+    const engine = new QueryEngine(this.graph);
+    for (const def of this.#procedures) engine.registerProcedure(def);
+    return engine;
   }
 
   /**
@@ -270,7 +286,10 @@ export class GroupReplica {
   takeReady(): Ready | undefined {
     if (!this.node.hasReady()) return undefined;
     const rd = this.node.ready();
-    if (rd.snapshot !== undefined) this.log.applySnapshot(rd.snapshot);
+    if (rd.snapshot !== undefined) {
+      this.log.applySnapshot(rd.snapshot);
+      this.snapshotsReceived++;
+    }
     this.log.append(rd.entries);
     if (rd.hardState !== undefined) this.log.setHardState(rd.hardState);
     if (rd.snapshot !== undefined || rd.entries.length > 0 || rd.hardState !== undefined) {
@@ -332,7 +351,7 @@ export class GroupReplica {
     assert(this.spec.length === 0, 'a leader with speculative writes received a snapshot');
     const restored = restoreEnvelope(snap, `group ${this.id} snapshot at index ${snap.metadata.index}`);
     this.graph = restored.graph;
-    this.engine = new QueryEngine(this.graph);
+    this.engine = this.#newEngine();
     for (const [id, peer] of restored.peers) this.peers.set(id, peer);
     // Orphans the snapshot covers: only the one at its exact index can be decided.
     for (const [index, o] of this.orphans) {

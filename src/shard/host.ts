@@ -22,8 +22,9 @@
 import { NO_NODE, type NodeId, type RaftLogger, type StateRole } from '../raft/index.ts';
 import type { PeerId, PeerTransport } from '../net/types.ts';
 import type { LogStore } from '../storage/types.ts';
-import type { Value } from '../graph/index.ts';
+import { decodeCommands, type Value } from '../graph/index.ts';
 import type { GraphReader } from '../graph/index.ts';
+import type { ProcedureDefinition } from '../query/index.ts';
 import { GeodeError, isGeodeError } from '../util/errors.ts';
 import type { HostClock, TimerHandle } from './clock.ts';
 import { validateShardConfig, type ResolvedShardConfig, type ShardConfig } from './config.ts';
@@ -34,7 +35,7 @@ import { decideMembership } from './membership.ts';
 import { nodeIdOfPeer } from './peer-ids.ts';
 import { toEngineParams, type WireResult } from './values.ts';
 import { Waiters } from './waiters.ts';
-import { decodeFrame, encodeFrame, groupId, type FrameItem, type GroupId, type QueryItem, type RaftItem } from './wire.ts';
+import { decodeFrame, encodeFrame, groupId, type ClientQueryItem, type FrameItem, type GroupId, type PeerMode, type QueryItem, type RaftItem } from './wire.ts';
 
 /** What a host is built from (injected, so tests and the simulator supply their own). */
 export interface ShardHostComponents {
@@ -116,6 +117,8 @@ export interface ReplicaLag {
 }
 
 interface Forward {
+  /** The leader it was sent to. */
+  readonly peer: PeerId;
   done: boolean;
   result: WireResult | undefined;
   error: GeodeError | undefined;
@@ -135,6 +138,10 @@ export class ShardHost {
   readonly #forwards = new Map<number, Forward>();
   readonly #writeTexts = new Set<string>();
   readonly #caughtUpAt = new Map<NodeId, number>();
+  /** Procedures of {@link ShardHost.registerProcedure}, shared with every group (which re-registers them on each new engine). */
+  readonly #procedures: ProcedureDefinition[] = [];
+  /** What each connected peer said it is (hello item); only announced members become group members. */
+  readonly #peerModes = new Map<PeerId, PeerMode>();
   #nextRequest = 1;
   #nextRead = 1;
   #tick: TimerHandle | undefined;
@@ -173,6 +180,7 @@ export class ShardHost {
           random: components.random,
           logger: components.logger,
           now: () => components.clock.now(),
+          procedures: host.#procedures,
         },
         init.bootstrap === true,
       );
@@ -181,9 +189,16 @@ export class ShardHost {
     }
     components.transport.onFrame((from, frame) => host.#onFrame(from, frame));
     components.transport.onPeer((peer, up) => {
-      if (up) host.#fd.watch(peer, host.#now());
+      if (up) {
+        host.#fd.watch(peer, host.#now());
+        host.#queue(peer, { kind: 'hello', mode: 'member' });
+      } else {
+        host.#peerModes.delete(peer);
+        host.#peerDown(peer);
+      }
       host.#kick();
     });
+    for (const peer of components.transport.connected()) host.#queue(peer, { kind: 'hello', mode: 'member' });
     components.transport.onDrain(() => host.#kick());
     host.#scheduleTick();
     host.#kick();
@@ -337,6 +352,11 @@ export class ShardHost {
 
   #unreachable(peer: PeerId, items: readonly FrameItem[]): void {
     for (const it of items) {
+      if (it.kind === 'query') {
+        // Never sent: it surely did not run; the asker waits for a leader and tries again.
+        this.#settleForward(it.requestId, new GeodeError('PROPOSAL_DROPPED', `the leader ${peer} is not reachable now`, { detail: 'NotLeader' }));
+        continue;
+      }
       if (it.kind !== 'raft') continue;
       const g = this.#groups.get(it.group);
       if (g === undefined) continue;
@@ -346,6 +366,26 @@ export class ShardHost {
       }
     }
     void peer;
+  }
+
+  #settleForward(requestId: number, error: GeodeError): void {
+    const f = this.#forwards.get(requestId);
+    if (f === undefined || f.done) return;
+    this.#forwards.delete(requestId);
+    f.done = true;
+    f.error = error;
+  }
+
+  /** A peer's connection closed: statements forwarded to it will get no answer. */
+  #peerDown(peer: PeerId): void {
+    for (const [id, f] of this.#forwards) {
+      if (f.peer !== peer) continue;
+      this.#settleForward(
+        id,
+        new GeodeError('PROPOSAL_DROPPED', `the leader ${peer} went away before answering: the write may or may not have happened`, { detail: 'OutcomeUnknown' }),
+      );
+    }
+    this.#waiters.poll(this.#now());
   }
 
   #warn(message: string): void {
@@ -364,6 +404,8 @@ export class ShardHost {
         if (it.kind !== 'raft') continue;
         for (const m of it.messages) {
           if (m.from !== claimed) throw new GeodeError('INPUT_INVALID', `bad frame from peer ${from}: a message claims node ${m.from}, the peer is node ${claimed}`, { source: from });
+          // A forwarded proposal is appended and later applied as it is: its commands must decode now.
+          if (m.type === 'MsgProp') for (const e of m.entries) if (e.type === 'normal' && e.data.length > 0) decodeCommands(e.data, `bad frame from peer ${from}: a proposed entry`);
         }
       }
     } catch (err) {
@@ -379,6 +421,12 @@ export class ShardHost {
           break;
         case 'query':
           void this.#serveForwarded(from, it);
+          break;
+        case 'hello':
+          this.#peerModes.set(from, it.mode);
+          break;
+        case 'clientQuery':
+          void this.#serveClient(from, it);
           break;
         case 'result':
         case 'error': {
@@ -566,7 +614,7 @@ export class ShardHost {
       throw new GeodeError('LIMIT_EXCEEDED', `more than ${forwardedRequestsMax} statements wait on the leader`, { detail: 'TooManyPending' });
     }
     const requestId = this.#nextRequest++;
-    const f: Forward = { done: false, result: undefined, error: undefined };
+    const f: Forward = { peer: leader, done: false, result: undefined, error: undefined };
     this.#forwards.set(requestId, f);
     this.#queue(leader, { kind: 'query', group: g.id, requestId, text, params });
     this.#kick();
@@ -578,8 +626,10 @@ export class ShardHost {
     if (f.result !== undefined) return f.result;
     const err = f.error!;
     if (err.code === 'PROPOSAL_DROPPED' && err.detail !== undefined && retryableDetails.has(err.detail)) {
-      // Not executed: wait for the leadership to move, then try again.
-      await this.#waiters.until(() => g.leaderPeer() !== leader || this.#now() >= deadline - 1, deadline, `a new leader of group ${g.id}`);
+      // Not executed: wait for the leadership to move, or (a new leader not ready yet, a transfer
+      // under way) a heartbeat interval, then try again.
+      const retryAt = Math.min(deadline - 1, this.#now() + (this.config.raft.heartbeat_ms ?? 50));
+      await this.#waiters.until(() => g.leaderPeer() !== leader || this.#now() >= retryAt, deadline, `a new leader of group ${g.id}`);
       return undefined;
     }
     throw err;
@@ -604,6 +654,32 @@ export class ShardHost {
     this.#kick();
   }
 
+  /**
+   * registerProcedure: adds a procedure callable with `CALL name(...)` on every group this host
+   * runs, kept across the engine rebuilds of snapshot restores. A taken name is refused
+   * (GeodeError from the engine) and then nothing is registered anywhere.
+   */
+  registerProcedure(def: ProcedureDefinition): void {
+    this.#checkRunning();
+    for (const g of this.#order) g.engine.registerProcedure(def);
+    this.#procedures.push(def);
+  }
+
+  /** A client's statement: run as this host's own query (forwarded to the leader when it writes). */
+  async #serveClient(from: PeerId, item: ClientQueryItem): Promise<void> {
+    let reply: FrameItem;
+    try {
+      const r = await this.query(item.text, item.params, { group: item.group, readQuorum: item.readQuorum });
+      reply = { kind: 'result', group: item.group, requestId: item.requestId, result: { columns: r.columns, rows: r.rows, writes: r.writes } };
+    } catch (err) {
+      const e = isGeodeError(err) ? err : new GeodeError('IO', `the member failed: ${err instanceof Error ? err.message : String(err)}`);
+      reply = { kind: 'error', group: item.group, requestId: item.requestId, code: e.code, message: e.message, detail: e.detail ?? '' };
+    }
+    if (this.#stopped !== undefined) return;
+    this.#queue(from, reply);
+    this.#kick();
+  }
+
   // ------------------------------------------------------------------------------ membership
 
   #checkMembership(g: GroupReplica, now: number): void {
@@ -617,8 +693,9 @@ export class ShardHost {
     const candidates: { node: NodeId; peer: PeerId }[] = [];
     for (const peer of [...this.#c.transport.connected()].sort()) {
       const node = nodeIdOfPeer(peer);
-      // A connected non-member is silent until added (it has no group to talk in): connected is enough.
-      if (!members.has(node)) candidates.push({ node, peer });
+      // A connected non-member is silent until added (it has no group to talk in): connected and
+      // announced as a member (hello) is enough. A client (hello mode 1) is never added.
+      if (!members.has(node) && this.#peerModes.get(peer) === 'member') candidates.push({ node, peer });
     }
     const action = decideMembership({
       self: g.selfNode,
@@ -733,6 +810,13 @@ export class ShardHost {
     return n;
   }
 
+  /** snapshotsReceived: snapshots installed from a leader, summed over groups (`shard_snapshots_received_total`). */
+  get snapshotsReceived(): number {
+    let n = 0;
+    for (const g of this.#order) n += g.snapshotsReceived;
+    return n;
+  }
+
   // ------------------------------------------------------------------------------ stopping
 
   #fail(err: unknown): void {
@@ -754,6 +838,34 @@ export class ShardHost {
    */
   halt(): void {
     this.#stop(new GeodeError('CLOSED', `peer ${this.self} stopped`));
+  }
+
+  /**
+   * handOffLeadership: for every group this host leads, asks the most caught-up other voter to
+   * take over (Raft leadership transfer) and waits until it did or `timeoutMs` passed. Called
+   * before a clean shutdown, so the cluster does not wait an election timeout for a new leader.
+   */
+  async handOffLeadership(timeoutMs: number): Promise<void> {
+    if (this.#stopped !== undefined) return;
+    const deadline = this.#now() + timeoutMs;
+    const leading: GroupReplica[] = [];
+    for (const g of this.#order) {
+      if (!g.node.isLeader()) continue;
+      const st = g.node.status();
+      let best: NodeId | undefined;
+      let bestMatch = -1;
+      for (const id of st.conf.voters) {
+        if (id === g.selfNode) continue;
+        const match = st.progress?.get(id)?.match ?? 0;
+        if (match > bestMatch) [best, bestMatch] = [id, match];
+      }
+      if (best === undefined) continue;
+      g.node.transferLeadership(best);
+      leading.push(g);
+    }
+    if (leading.length === 0) return;
+    this.#kick();
+    await this.#waiters.until(() => leading.every((g) => !g.node.isLeader()), deadline, 'a leadership hand-off').catch(() => {});
   }
 
   /** close: stops ticking, fails waiting queries with CLOSED, closes every store and the transport. Idempotent. */

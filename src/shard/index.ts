@@ -11,6 +11,9 @@
  */
 export { ShardHost } from './host.ts';
 export type { ShardHostComponents, ShardHostInit, ShardQueryOptions, ShardQueryResult, Staleness, PeerStatus, ReplicaLag } from './host.ts';
+export { ShardClient } from './client.ts';
+export type { ShardClientComponents, ShardClientInit } from './client.ts';
+export type { PeerMode } from './wire.ts';
 export { validateShardConfig } from './config.ts';
 export type { ShardConfig, ResolvedShardConfig } from './config.ts';
 export { systemClock, virtualClock } from './clock.ts';

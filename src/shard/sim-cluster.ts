@@ -14,6 +14,7 @@ import { MemoryLogStore } from '../storage/memory.ts';
 import { virtualClock } from './clock.ts';
 import type { ShardConfig } from './config.ts';
 import { ShardHost } from './host.ts';
+import { ShardClient } from './client.ts';
 
 const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
@@ -24,6 +25,8 @@ export interface SimClusterOptions {
   /** Frame delay range, ms. Default [1, 3]. */
   readonly delayMs?: readonly [number, number];
   readonly dropProbability?: number;
+  /** Called with every host started (first start and restarts), e.g. to register procedures. */
+  readonly onStart?: (host: ShardHost) => void;
 }
 
 export class SimCluster {
@@ -34,6 +37,7 @@ export class SimCluster {
   readonly hosts = new Map<PeerId, ShardHost>();
   readonly warnings: string[] = [];
   readonly #config: ShardConfig | Record<string, unknown>;
+  readonly #onStart: ((host: ShardHost) => void) | undefined;
 
   constructor(options: SimClusterOptions) {
     this.prng = new Prng(options.seed);
@@ -46,6 +50,7 @@ export class SimCluster {
       dropProbability: options.dropProbability ?? 0,
     });
     this.#config = options.config ?? {};
+    this.#onStart = options.onStart;
   }
 
   /** start: a host for `peer` (its store kept across restarts). */
@@ -60,7 +65,13 @@ export class SimCluster {
       { bootstrap, config: this.#config },
     );
     this.hosts.set(id, host);
+    this.#onStart?.(host);
     return host;
+  }
+
+  /** client: a {@link ShardClient} on the network as `peer` (never a member). */
+  client(peer: string, requestTimeoutMs = 3_000): ShardClient {
+    return ShardClient.start({ transport: this.net.join(peer as PeerId), clock: virtualClock(this.scheduler) }, { requestTimeoutMs });
   }
 
   host(peer: string): ShardHost {

@@ -143,33 +143,5 @@ function checkParamValue(v: unknown, source: string, depth: number): void {
   bad(source, 'a parameter value is not a query value');
 }
 
-/**
- * toEngineParams: user parameters as engine values (integers as bigint stay integers, numbers
- * are floats, maps get a null prototype). GQL_TYPE naming the parameter for anything else.
- */
-export function toEngineParams(params: Readonly<Record<string, unknown>> | undefined): Record<string, Value> {
-  const out = Object.create(null) as Record<string, Value>;
-  if (params === undefined) return out;
-  for (const key of Object.keys(params)) out[key] = toEngineValue(params[key], key);
-  return out;
-}
-
-function toEngineValue(v: unknown, path: string): Value {
-  if (v === null || v === undefined) return null;
-  switch (typeof v) {
-    case 'boolean':
-    case 'bigint':
-    case 'string':
-    case 'number':
-      return v;
-    case 'object': {
-      if (Array.isArray(v)) return v.map((x, i) => toEngineValue(x, `${path}[${i}]`));
-      if (v instanceof TemporalValue || v instanceof DurationValue) return v;
-      const map = Object.create(null) as Record<string, Value>;
-      for (const k of Object.keys(v)) map[k] = toEngineValue((v as Record<string, unknown>)[k], `${path}.${k}`);
-      return map;
-    }
-    default:
-      throw new GeodeError('GQL_TYPE', `parameter ${path}: values of type ${typeof v} cannot be passed to a query`, { source: 'params' });
-  }
-}
+/** toEngineParams: the embedded database's parameter conversion, so a parameter means the same in a cluster. */
+export { toEngineParams } from '../api/params.ts';

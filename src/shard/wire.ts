@@ -10,6 +10,8 @@
  * | 1 | `[1, group, requestId, text, params]` | a statement forwarded to the group's leader (params: the graph value codec's bytes) |
  * | 2 | `[2, group, requestId, result]` | its answer (columns, rows, writes; nodes, relationships and paths tagged) |
  * | 3 | `[3, group, requestId, code, message, detail]` | its failure (a GeodeError's code, message and detail) |
+ * | 4 | `[4, 0, mode]` | hello: the sender's mode, 0 member (may be added to groups), 1 client (never a member); sent when a peer connects |
+ * | 5 | `[5, group, requestId, text, params, readQuorum]` | a client's statement, run by the receiving member as its own query (`readQuorum` 0 majority, 1 local); answered by kinds 2 / 3 |
  *
  * Raft messages are arrays `[type, from, to, term, ...fields]` (see `encodeMessage`), entries are
  * `[term, index, type, data]`. Snapshots travel whole inside one MsgSnap; a snapshot larger than
@@ -80,13 +82,31 @@ export interface ErrorItem {
   readonly message: string;
   readonly detail: string;
 }
+/** PeerMode: a member may be added to groups; a client never is (it only sends statements). */
+export type PeerMode = 'member' | 'client';
+/** HelloItem: the sender says what it is, once per connection. */
+export interface HelloItem {
+  readonly kind: 'hello';
+  readonly mode: PeerMode;
+}
+/** ClientQueryItem: a client's statement; the receiving member runs it as its own `query`. */
+export interface ClientQueryItem {
+  readonly kind: 'clientQuery';
+  readonly group: GroupId;
+  readonly requestId: number;
+  readonly text: string;
+  readonly params: Readonly<Record<string, Value>>;
+  readonly readQuorum: 'majority' | 1;
+}
 /** FrameItem: one thing a frame carries. */
-export type FrameItem = RaftItem | QueryItem | ResultItem | ErrorItem;
+export type FrameItem = RaftItem | QueryItem | ResultItem | ErrorItem | HelloItem | ClientQueryItem;
 
 const KIND_RAFT = 0;
 const KIND_QUERY = 1;
 const KIND_RESULT = 2;
 const KIND_ERROR = 3;
+const KIND_HELLO = 4;
+const KIND_CLIENT_QUERY = 5;
 
 const messageTypes: readonly MessageType[] = [
   'MsgProp',
@@ -189,6 +209,10 @@ function encodeItem(item: FrameItem): unknown[] {
       return [KIND_RESULT, item.group, item.requestId, encodeResult(item.result)];
     case 'error':
       return [KIND_ERROR, item.group, item.requestId, item.code, item.message.slice(0, errorMessageCharsMax), item.detail];
+    case 'hello':
+      return [KIND_HELLO, 0, item.mode === 'member' ? 0 : 1];
+    case 'clientQuery':
+      return [KIND_CLIENT_QUERY, item.group, item.requestId, item.text, encodeParams(item.params), item.readQuorum === 1 ? 1 : 0];
     default:
       return unreachable(item, 'encodeItem');
   }
@@ -331,6 +355,9 @@ function decodeMessage(x: unknown, what: string, maxBytes: number): Message {
   const from = nodeIdOf(a[1], `${what} from`);
   const to = nodeIdOf(a[2], `${what} to`);
   const t = uint(a[3], `${what} term`) as Term;
+  // Term 0 means "not bound to a term" to the Raft core: only forwarded proposals, reads and
+  // transfer requests travel without one. Any other message at term 0 would skip the term check.
+  if (t === 0 && type !== 'MsgProp' && type !== 'MsgReadIndex' && type !== 'MsgTransferLeader') fail(`${what} (${type}) must carry a term, got 0`);
   const base = { from, to, term: t };
   const n = (len: number): void => {
     if (a.length !== len) fail(`${what} (${type}) must have ${len} fields, has ${a.length}`);
@@ -407,6 +434,12 @@ function decodeItem(x: unknown, what: string, ctx: FrameContext): FrameItem {
   const a = arr(x, what, 2, frameMessagesMax + 2);
   const kind = uint(a[0], `${what} kind`);
   const g = uint(a[1], `${what} group`);
+  if (kind === KIND_HELLO) {
+    if (a.length !== 3 || g !== 0) fail(`${what} (hello) must be [4, 0, mode]`);
+    const mode = uint(a[2], `${what} mode`);
+    if (mode > 1) fail(`${what}: unknown mode ${mode}`);
+    return { kind: 'hello', mode: mode === 0 ? 'member' : 'client' };
+  }
   if (g > groupIdMax || !ctx.knownGroup(g)) fail(`${what}: unknown group ${g}`);
   const group = g as GroupId;
   const source = `frame from ${ctx.peer}, ${what}`;
@@ -438,6 +471,15 @@ function decodeItem(x: unknown, what: string, ctx: FrameContext): FrameItem {
       const message = str(a[4], `${what} message`, errorMessageCharsMax);
       const detail = str(a[5], `${what} detail`, 256);
       return { kind: 'error', group, requestId, code: code as GeodeErrorCode, message, detail };
+    }
+    case KIND_CLIENT_QUERY: {
+      if (a.length !== 6) fail(`${what} (client query) must have 6 fields`);
+      const requestId = uint(a[2], `${what} request id`);
+      const text = str(a[3], `${what} text`, statementCharsMax);
+      const params = decodeInner(() => decodeParams(bytes(a[4], `${what} params`, ctx.maxFrameBytes), source));
+      const rq = uint(a[5], `${what} read quorum`);
+      if (rq > 1) fail(`${what}: read quorum ${rq} is not 0 (majority) or 1`);
+      return { kind: 'clientQuery', group, requestId, text, params, readQuorum: rq === 1 ? 1 : 'majority' };
     }
     default:
       return fail(`${what} has unknown kind ${kind}`);

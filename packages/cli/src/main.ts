@@ -1,7 +1,9 @@
 /**
  * `geode`: the command line. `geode query` runs statements (one with `-e`, else a prompt);
  * `geode import` loads an LDBC SNB CSV folder. Both work on the durable graph of a data
- * directory (`--data`, default `./.geode`; file storage, see docs/storage.md).
+ * directory (`--data`, default `./.geode`; file storage, see docs/storage.md), or `geode query
+ * --join` on a cluster as a client. `geode relay` and `geode peer` run a cluster's processes
+ * (docs/operations.md).
  */
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { pathToFileURL } from 'node:url';
@@ -15,6 +17,9 @@ import { importLdbcFolder } from './import/importer.ts';
 import { parseParams } from './params.ts';
 import { runRepl } from './repl.ts';
 import { runStatement } from './run-query.ts';
+import { clusterSecret, peerCommand, relayCommand, type PeerOptions, type RelayOptions } from './cluster-commands.ts';
+import { openGeode, type Geode } from '../../../src/node.ts';
+import { readConfigFile } from './config-file.ts';
 
 /** Where the CLI writes; tests pass their own. */
 export interface CliIo {
@@ -30,6 +35,36 @@ interface QueryOptions {
   readonly data: string;
   /** Time limit of each statement, in ms (`--timeout`). */
   readonly timeout?: number;
+  /** Relay multiaddrs: run on a cluster as a client instead of the data directory. */
+  readonly join: string[];
+  readonly cluster?: string;
+  readonly secret?: string;
+  readonly config?: string;
+  readonly readQuorum?: 1;
+}
+
+/** `--port <n>`: 0..65535. */
+function parsePort(text: string): number {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 0 || n > 65_535) throw new InvalidArgumentError('expected a port number 0..65535');
+  return n;
+}
+
+/** The database a `geode query` runs on: the data directory, or a cluster joined as a client. */
+async function openQueryTarget(opts: QueryOptions, io: CliIo): Promise<Geode> {
+  if (opts.join.length === 0) {
+    return (await openDataDir(opts.data, { ...(opts.timeout === undefined ? {} : { queryTimeoutMs: opts.timeout }), onWarning: warnTo(io) })).db;
+  }
+  if (opts.cluster === undefined) throw new InvalidArgumentError('--join needs --cluster <id>');
+  const config = opts.config === undefined ? {} : await readConfigFile(opts.config);
+  const db = await openGeode({
+    ...(opts.timeout === undefined ? {} : { queryTimeoutMs: opts.timeout }),
+    onWarning: warnTo(io),
+    cluster: { id: opts.cluster, secret: clusterSecret(opts.secret), relays: opts.join, client: true, config, handOffMs: 0 },
+  });
+  if (opts.readQuorum === undefined) return db;
+  // --read-quorum 1: every statement reads the answering member's replica as it is.
+  return { ...db, cluster: db.cluster, graph: db.graph, registerProcedure: (d) => db.registerProcedure(d), close: () => db.close(), query: (t, p, o) => db.query(t, p, { ...o, readQuorum: 1 }) };
 }
 
 /** `--timeout <ms>`: a positive number of milliseconds. */
@@ -54,7 +89,7 @@ function collect(value: string, previous: string[]): string[] {
 
 async function queryCommand(opts: QueryOptions, io: CliIo): Promise<number> {
   const params: QueryParams = parseParams(opts.param);
-  const { db } = await openDataDir(opts.data, { ...(opts.timeout === undefined ? {} : { queryTimeoutMs: opts.timeout }), onWarning: warnTo(io) });
+  const db = await openQueryTarget(opts, io);
   try {
     if (opts.e !== undefined) {
       const out = await runStatement(db, opts.e, params, opts.json === true, terminalColumns(io));
@@ -123,11 +158,35 @@ export function buildProgram(io: CliIo, setExitCode: (code: number) => void): Co
     .option('-p, --param <key=value>', 'a query parameter ($key), repeatable; 42, 4.2, true, \'text\', JSON', collect, [])
     .option('--timeout <ms>', 'stop a statement that runs longer than this (LIMIT_EXCEEDED, nothing changed)', parseTimeout)
     .addOption(dataOption())
-    .action(async (opts: { execute?: string; json?: boolean; param: string[]; data: string; timeout?: number }) => {
-      setExitCode(
-        await queryCommand({ e: opts.execute, json: opts.json, param: opts.param, data: opts.data, ...(opts.timeout === undefined ? {} : { timeout: opts.timeout }) }, io),
-      );
-    });
+    .option('--join <multiaddr>', 'run on a cluster as a client (never a replica) through this relay; repeatable', collect, [])
+    .option('--cluster <id>', 'the cluster id (with --join)')
+    .option('--secret <s>', `the cluster secret (with --join; default $${'GEODE_CLUSTER_SECRET'})`)
+    .option('--config <file>', 'configuration keys, JSON or YAML (with --join: request_timeout_ms)')
+    .option('--read-quorum <n>', "'1': read the answering member's replica without a ReadIndex round (with --join)", (v) => {
+      if (v !== '1') throw new InvalidArgumentError("only '1' (the default is a majority)");
+      return 1 as const;
+    })
+    .action(
+      async (opts: { execute?: string; json?: boolean; param: string[]; data: string; timeout?: number; join: string[]; cluster?: string; secret?: string; config?: string; readQuorum?: 1 }) => {
+        setExitCode(
+          await queryCommand(
+            {
+              e: opts.execute,
+              json: opts.json,
+              param: opts.param,
+              data: opts.data,
+              join: opts.join,
+              ...(opts.timeout === undefined ? {} : { timeout: opts.timeout }),
+              ...(opts.cluster === undefined ? {} : { cluster: opts.cluster }),
+              ...(opts.secret === undefined ? {} : { secret: opts.secret }),
+              ...(opts.config === undefined ? {} : { config: opts.config }),
+              ...(opts.readQuorum === undefined ? {} : { readQuorum: opts.readQuorum }),
+            },
+            io,
+          ),
+        );
+      },
+    );
   program
     .command('import')
     .description('import an LDBC SNB CSV folder (static/ and dynamic/ with |-separated files)')
@@ -136,6 +195,31 @@ export function buildProgram(io: CliIo, setExitCode: (code: number) => void): Co
     .addOption(dataOption())
     .action(async (folder: string, opts: ImportOptions) => {
       setExitCode(await importCommand(folder, opts, io));
+    });
+  program
+    .command('relay')
+    .description('run a relay: peers register there and find each other; prints its multiaddrs')
+    .option('--listen <multiaddr>', 'listen address, repeatable (default TCP and WebSockets on 127.0.0.1, free ports)', collect, [])
+    .option('--http-port <port>', 'serve /metrics (Prometheus) and /health over HTTP on this port', parsePort)
+    .option('--http-host <host>', 'address of the HTTP endpoints', '127.0.0.1')
+    .option('--key-file <path>', 'identity key file (created if missing) so the multiaddr survives restarts')
+    .action(async (opts: RelayOptions) => {
+      setExitCode(await relayCommand(opts, io));
+    });
+  program
+    .command('peer')
+    .description('run a cluster peer holding the shard in --data until SIGINT / SIGTERM')
+    .requiredOption('--cluster <id>', 'the cluster id')
+    .option('--secret <s>', 'the cluster secret (default $GEODE_CLUSTER_SECRET)')
+    .addOption(dataOption())
+    .option('--join <multiaddr>', 'a relay multiaddr (with /p2p/<id>), repeatable', collect, [])
+    .option('--bootstrap', 'found the cluster: the first voter when the data directory is empty (one peer, once)')
+    .option('--config <file>', 'configuration keys, JSON or YAML (docs/configuration.md)')
+    .option('--listen <multiaddr>', 'listen address, repeatable (default TCP and WebSockets on 127.0.0.1, free ports)', collect, [])
+    .option('--http-port <port>', 'serve /metrics (Prometheus) and /health over HTTP on this port', parsePort)
+    .option('--http-host <host>', 'address of the HTTP endpoints', '127.0.0.1')
+    .action(async (opts: PeerOptions) => {
+      setExitCode(await peerCommand(opts, io));
     });
   return program;
 }

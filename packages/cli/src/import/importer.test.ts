@@ -23,6 +23,7 @@ function recordingDb(calls: Call[], missingEdgeEvery = 0): Geode {
       return Promise.resolve({ columns: ['created'], rows: [{ created: BigInt(rows.length - skipped) }], plan: undefined, writes: rows.length });
     },
     graph: { hasIndex: () => false } as unknown as GraphReader,
+    cluster: undefined,
     registerProcedure() {},
     close: () => Promise.resolve(),
   };

@@ -1,0 +1,39 @@
+/**
+ * This tab's database: `openGeode({ storage: 'indexeddb' })`, its own IndexedDB database that
+ * survives reloads, falling back to memory (with a notice saying why) when that cannot open:
+ * a private window without IndexedDB, storage blocked, the database held by another tab, ...
+ *
+ * `?storage=memory` in the URL asks for memory outright.
+ */
+import { openGeode, type Geode } from '../src/index.ts';
+
+/** Where the tab's database lives, for the cluster panel and the header. */
+export interface TabDatabase {
+  readonly db: Geode;
+  readonly kind: 'indexeddb' | 'memory';
+  /** The IndexedDB database's name, or a short description for memory. */
+  readonly name: string;
+  /** Why the database is not the one asked for (shown as a notice); undefined when it is. */
+  readonly fallbackReason: string | undefined;
+}
+
+/** Opens the tab's database as the URL asks (`?storage=memory`, else IndexedDB with a memory fallback). */
+export async function openTabDatabase(search: string): Promise<TabDatabase> {
+  const wanted = new URLSearchParams(search).get('storage');
+  if (wanted === 'memory') return { db: await openGeode({ storage: 'memory' }), kind: 'memory', name: 'in this tab only', fallbackReason: undefined };
+  try {
+    const db = await openGeode({ storage: 'indexeddb' });
+    let name = 'this tab’s database';
+    try {
+      // While this page holds the database open, this returns its name at once.
+      const { tabPeerDatabaseName } = await import('../src/storage/indexeddb/index.ts');
+      name = await tabPeerDatabaseName();
+    } catch {
+      // The name is for display only.
+    }
+    return { db, kind: 'indexeddb', name, fallbackReason: undefined };
+  } catch (err) {
+    const reason = err instanceof Error ? err.message : String(err);
+    return { db: await openGeode({ storage: 'memory' }), kind: 'memory', name: 'in this tab only', fallbackReason: reason };
+  }
+}

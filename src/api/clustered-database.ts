@@ -1,0 +1,145 @@
+/**
+ * A clustered database: `openGeode({ storage, cluster })`. The graph is one shard replicated by
+ * Raft across the cluster's peers (src/shard `ShardHost`); `db.query` runs through the host:
+ * writes through the leader, reads linearizable by default (`{ readQuorum: 1 }` for this
+ * replica's state). As a client (`cluster.client`), statements run on a member (src/shard
+ * `ShardClient`). Loaded only when `cluster` is given.
+ */
+import { GraphStore, type GraphReader } from '../graph/index.ts';
+import type { GeodePeer } from '../net/index.ts';
+import type { ProcedureDefinition } from '../query/index.ts';
+import { ShardClient, ShardHost, systemClock, type ShardQueryResult } from '../shard/index.ts';
+import { MemoryLogStore } from '../storage/memory.ts';
+import type { LogStore } from '../storage/types.ts';
+import { GeodeError } from '../util/errors.ts';
+import type { GeodeCluster } from './cluster-handle.ts';
+import { validateClusterOptions, type ResolvedClusterOptions } from './cluster-options.ts';
+import { openClusterTransport } from './cluster-transport.ts';
+import type { Geode, GeodeOptions, QueryOptions, QueryParams, QueryResult } from './database.ts';
+import { openLogStore } from './storage-drivers.ts';
+import { clusterProcedures, rewriteShowCommand } from '../cluster/index.ts';
+
+function checkReadQuorum(v: unknown): 'majority' | 1 | undefined {
+  if (v === undefined || v === 'majority' || v === 1) return v;
+  throw new GeodeError('CONFIG_INVALID', `readQuorum must be 'majority' or 1, got ${String(v)}`, { source: 'query', detail: 'read_quorum' });
+}
+
+function toQueryResult(r: ShardQueryResult): QueryResult {
+  return { columns: r.columns, rows: r.rows, plan: undefined, writes: r.writes, ...(r.staleness === undefined ? {} : { staleness: r.staleness }) };
+}
+
+class ClusteredGeode implements Geode {
+  readonly #runner: ShardHost | ShardClient;
+  readonly #transport: GeodePeer;
+  readonly #opts: ResolvedClusterOptions;
+  readonly #timeoutMs: number | undefined;
+  readonly #handle: GeodeCluster;
+  readonly #empty = new GraphStore();
+  #closing: Promise<void> | undefined;
+
+  constructor(runner: ShardHost | ShardClient, transport: GeodePeer, opts: ResolvedClusterOptions, timeoutMs: number | undefined) {
+    this.#runner = runner;
+    this.#transport = transport;
+    this.#opts = opts;
+    this.#timeoutMs = timeoutMs;
+    const host = runner instanceof ShardHost ? runner : undefined;
+    this.#handle = {
+      id: opts.id,
+      self: transport.self,
+      mode: host === undefined ? 'client' : 'member',
+      addrs: () => transport.addrs(),
+      isLeader: () => host?.isLeader() ?? false,
+      status: () => host?.status() ?? [],
+      replicationLag: () => host?.replicationLag() ?? [],
+      host,
+      transport,
+    };
+  }
+
+  get cluster(): GeodeCluster {
+    return this.#handle;
+  }
+
+  /** The local replica's graph (a client holds none: an empty graph). */
+  get graph(): GraphReader {
+    return this.#runner instanceof ShardHost ? this.#runner.graph() : this.#empty;
+  }
+
+  async query(text: string, params?: QueryParams, options?: QueryOptions): Promise<QueryResult> {
+    if (this.#closing !== undefined) throw new GeodeError('CLOSED', 'the database is closed');
+    const readQuorum = checkReadQuorum(options?.readQuorum);
+    const timeoutMs = options?.timeoutMs ?? this.#timeoutMs;
+    if (timeoutMs !== undefined && (!Number.isFinite(timeoutMs) || timeoutMs <= 0)) {
+      throw new GeodeError('CONFIG_INVALID', `timeoutMs must be a positive number of milliseconds, got ${String(timeoutMs)}`, { source: 'config' });
+    }
+    // SHOW CLUSTER STATUS is CALL db.cluster.status() (rewritten here, so a client's member runs the CALL).
+    const r = await this.#runner.query((typeof text === 'string' ? rewriteShowCommand(text) : undefined) ?? text, params, {
+      ...(readQuorum === undefined ? {} : { readQuorum }),
+      ...(timeoutMs === undefined ? {} : { timeoutMs }),
+    });
+    return toQueryResult(r);
+  }
+
+  registerProcedure(definition: ProcedureDefinition): void {
+    if (!(this.#runner instanceof ShardHost)) {
+      throw new GeodeError('CONFIG_INVALID', 'a cluster client runs statements on members: register procedures on the members', { source: 'config', detail: 'cluster.client' });
+    }
+    this.#runner.registerProcedure(definition);
+  }
+
+  /** Leaves cleanly: a leader hands off first (`cluster.handOffMs`), then stores and the network close. */
+  close(): Promise<void> {
+    this.#closing ??= (async () => {
+      if (this.#runner instanceof ShardHost && this.#opts.handOffMs > 0) await this.#runner.handOffLeadership(this.#opts.handOffMs);
+      await this.#runner.close(); // closes the transport too
+    })();
+    return this.#closing;
+  }
+}
+
+/**
+ * openClusteredGeode: joins (or founds) a cluster as `options.cluster` says.
+ *
+ * @internal Called by `openGeode` when `cluster` is given.
+ */
+export async function openClusteredGeode(options: GeodeOptions, timeoutMs: number | undefined): Promise<Geode> {
+  const opts = validateClusterOptions(options.cluster);
+  const storage = options.storage ?? 'memory';
+  let config: Record<string, unknown> = { ...opts.config };
+  if (options.snapshotThreshold !== undefined && config['raft.snapshot_threshold'] === undefined) {
+    const raft = (config['raft'] ?? {}) as Record<string, unknown>;
+    if (raft['snapshot_threshold'] === undefined) config = { ...config, raft: { ...raft, snapshot_threshold: options.snapshotThreshold } };
+  }
+  if (opts.client) {
+    if (storage !== 'memory') throw new GeodeError('CONFIG_INVALID', `cluster.client holds no replica: storage must be 'memory', got '${storage}'`, { source: 'config', detail: 'storage' });
+    const transport = await openClusterTransport({ cluster: opts, storage });
+    const rt = config['request_timeout_ms'];
+    const client = ShardClient.start(
+      { transport, clock: systemClock, ...(options.onWarning === undefined ? {} : { onWarning: options.onWarning }) },
+      typeof rt === 'number' ? { requestTimeoutMs: rt } : {},
+    );
+    return new ClusteredGeode(client, transport, opts, timeoutMs);
+  }
+  // The store first: a bad storage spec or a locked directory fails before the network starts.
+  const store: LogStore = storage === 'memory' ? new MemoryLogStore() : await openLogStore(storage, options.onWarning === undefined ? {} : { onWarning: options.onWarning });
+  const transport = await openClusterTransport({ cluster: opts, storage });
+  let host: ShardHost;
+  try {
+    host = await ShardHost.start(
+      {
+        transport,
+        clock: systemClock,
+        random: Math.random,
+        logStore: () => store,
+        ...(options.onWarning === undefined ? {} : { onWarning: options.onWarning }),
+      },
+      { bootstrap: opts.bootstrap, config },
+    );
+  } catch (err) {
+    await transport.close().catch(() => {});
+    await store.close().catch(() => {});
+    throw err;
+  }
+  for (const def of clusterProcedures({ host, net: transport })) host.registerProcedure(def);
+  return new ClusteredGeode(host, transport, opts, timeoutMs);
+}

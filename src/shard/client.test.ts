@@ -1,0 +1,83 @@
+import { describe, expect, it } from 'vitest';
+import type { ProcedureDefinition } from '../query/index.ts';
+import { isGeodeError } from '../util/errors.ts';
+import { SimCluster } from './sim-cluster.ts';
+
+const fast = { raft: { tick_ms: 10 }, request_timeout_ms: 3_000 };
+
+/** A procedure that names the host it ran on, to see where a CALL executed. */
+function whoAmI(self: string): ProcedureDefinition {
+  return {
+    name: 'test.whoAmI',
+    description: 'the peer this ran on',
+    inputs: [],
+    outputs: [{ name: 'peer', type: 'STRING' }],
+    run: () => [[self]],
+  } as ProcedureDefinition;
+}
+
+describe('ShardClient', () => {
+  it('writes and reads through members and is never made a member, even with room for learners', async () => {
+    const c = new SimCluster({ seed: 21, config: fast });
+    await c.form(3);
+    const client = c.client('client-1');
+    for (let i = 0; i < 5; i++) {
+      const w = await c.value(client.query('CREATE (:N {k: $k})', { k: BigInt(i) }));
+      expect(w.writes).toBe(1);
+    }
+    const r = await c.value(client.query('MATCH (n:N) RETURN count(n) AS c'));
+    expect(r.rows).toEqual([{ c: 5n }]);
+    await c.run(1_000); // ten membership checks
+    const conf = c.leader()!.raftStatus().conf;
+    expect(conf.voters.length + conf.learners.length).toBe(3);
+    const local = await c.value(client.query('MATCH (n:N) RETURN count(n) AS c', {}, { readQuorum: 1 }));
+    expect(local.rows[0]!['c']).toBeLessThanOrEqual(5n);
+  });
+
+  it('keeps answering after the member it used crashes (reads retried on another member)', async () => {
+    const c = new SimCluster({ seed: 22, config: fast });
+    await c.form(3);
+    const client = c.client('client-1');
+    await c.value(client.query('CREATE (:N {k: 1})'));
+    const first = client.members()[0]!;
+    c.crash(first);
+    const r = await c.value(client.query('MATCH (n:N) RETURN n.k AS k'));
+    expect(r.rows).toEqual([{ k: 1n }]);
+  });
+
+  it('fails with RequestTimeout when no member is there', async () => {
+    const c = new SimCluster({ seed: 23, config: fast });
+    const client = c.client('lonely', 500);
+    const out = await c.settle(client.query('RETURN 1 AS x'));
+    expect(out.ok).toBe(false);
+    expect(isGeodeError(!out.ok ? out.error : undefined, 'LIMIT_EXCEEDED')).toBe(true);
+  });
+});
+
+describe('ShardHost.registerProcedure', () => {
+  it('is callable on every group and survives the engine rebuild of a snapshot restore', async () => {
+    const c = new SimCluster({
+      seed: 24,
+      config: { ...fast, raft: { tick_ms: 10, snapshot_threshold: 20 } },
+      onStart: (h) => h.registerProcedure(whoAmI(h.self)),
+    });
+    await c.form(3);
+    const follower = [...c.hosts.values()].find((h) => !h.isLeader())!.self;
+    c.crash(follower);
+    const up = [...c.hosts.keys()];
+    for (let i = 0; i < 60; i++) await c.value(c.host(up[i % 2]!).query('CREATE (:N {k: $k})', { k: BigInt(i) }));
+    const restarted = await c.start(follower);
+    const restored = await c.until(() => (c.stores.get(follower)!.durable().snapshotIndex ?? 0) > 0 && [...restarted.graph().nodesByLabel('N')].length === 60, 5_000);
+    expect(restored).toBe(true);
+    const r = await c.value(restarted.query('CALL test.whoAmI() YIELD peer RETURN peer', {}, { readQuorum: 1 }));
+    expect(r.rows).toEqual([{ peer: follower }]);
+  });
+
+  it('refuses a taken name', async () => {
+    const c = new SimCluster({ seed: 25, config: fast });
+    await c.form(1, 1);
+    const h = c.leader()!;
+    h.registerProcedure(whoAmI(h.self));
+    expect(() => h.registerProcedure(whoAmI(h.self))).toThrow();
+  });
+});

@@ -1,0 +1,203 @@
+/**
+ * ShardClient: a peer that queries a cluster without ever holding a replica (`geode query --join`).
+ *
+ * It says hello as a client when a member connects, so no leader ever adds it to a group, and
+ * sends each statement to one connected member (kind 5 of the wire format). The member runs it as
+ * its own query: linearizable reads through ReadIndex, writes through the leader, `readQuorum: 1`
+ * on that member's replica. When the member goes away or answers with a retryable refusal, the
+ * client asks another one until its deadline.
+ *
+ * @example
+ * ```ts
+ * const client = ShardClient.start({ transport, clock: systemClock });
+ * const { rows } = await client.query('MATCH (n) RETURN count(n) AS c');
+ * await client.close();
+ * ```
+ */
+import type { PeerId, PeerTransport } from '../net/types.ts';
+import { GeodeError, isGeodeError } from '../util/errors.ts';
+import type { HostClock, TimerHandle } from './clock.ts';
+import { clientMemberPollMs as memberPollMs, forwardedRequestsMax, groupIdMax, requestTimeoutMsDefault } from './constants.ts';
+import type { ShardQueryOptions, ShardQueryResult } from './host.ts';
+import { toEngineParams, type WireResult } from './values.ts';
+import { decodeFrame, encodeFrame, groupId, type FrameItem, type PeerMode } from './wire.ts';
+
+/** What a client is built from. */
+export interface ShardClientComponents {
+  readonly transport: PeerTransport;
+  readonly clock: HostClock;
+  readonly onWarning?: (message: string) => void;
+}
+
+/** How a client starts. */
+export interface ShardClientInit {
+  /** Default time limit of a statement, ms (waiting for a member included). Default `request_timeout_ms`'s default. */
+  readonly requestTimeoutMs?: number;
+}
+
+interface Pending {
+  readonly peer: PeerId;
+  settle: (r: { result?: WireResult; error?: GeodeError }) => void;
+}
+
+/** PROPOSAL_DROPPED details after which the statement surely did not run: ask another member. */
+const notRunDetails = new Set(['NotLeader', 'NoLeader', 'LeaderTransfer']);
+
+export class ShardClient {
+  readonly self: PeerId;
+  readonly #c: ShardClientComponents;
+  readonly #timeoutMs: number;
+  readonly #modes = new Map<PeerId, PeerMode>();
+  readonly #pending = new Map<number, Pending>();
+  #next = 1;
+  #closed = false;
+  /** Frames refused as invalid. */
+  framesRejected = 0;
+
+  private constructor(c: ShardClientComponents, timeoutMs: number) {
+    this.#c = c;
+    this.self = c.transport.self;
+    this.#timeoutMs = timeoutMs;
+  }
+
+  /** start: listens on the transport and says hello to every member it connects to. */
+  static start(components: ShardClientComponents, init: ShardClientInit = {}): ShardClient {
+    const t = init.requestTimeoutMs ?? requestTimeoutMsDefault;
+    if (!Number.isFinite(t) || t <= 0) throw new GeodeError('CONFIG_INVALID', `request_timeout_ms must be a positive number, got ${String(t)}`, { source: 'config', detail: 'request_timeout_ms' });
+    const client = new ShardClient(components, t);
+    const tr = components.transport;
+    tr.onFrame((from, frame) => client.#onFrame(from, frame));
+    tr.onPeer((peer, up) => {
+      if (up) client.#send(peer, [{ kind: 'hello', mode: 'client' }]);
+      else client.#peerGone(peer);
+    });
+    tr.onDrain(() => {});
+    for (const peer of tr.connected()) client.#send(peer, [{ kind: 'hello', mode: 'client' }]);
+    return client;
+  }
+
+  #send(peer: PeerId, items: FrameItem[]): boolean {
+    return this.#c.transport.send(peer, encodeFrame(items));
+  }
+
+  #onFrame(from: PeerId, frame: Uint8Array): void {
+    let items: FrameItem[];
+    try {
+      items = decodeFrame(frame, { peer: from, maxFrameBytes: this.#c.transport.maxFrameBytes, knownGroup: (id) => id <= groupIdMax });
+      for (const it of items) {
+        if (it.kind !== 'hello' && it.kind !== 'result' && it.kind !== 'error') throw new GeodeError('INPUT_INVALID', `bad frame from peer ${from}: a ${it.kind} item sent to a client`, { source: from });
+      }
+    } catch (err) {
+      if (!isGeodeError(err, 'INPUT_INVALID')) throw err;
+      this.framesRejected++;
+      this.#c.onWarning?.(err.message);
+      this.#c.transport.reject(from, err.message);
+      return;
+    }
+    for (const it of items) {
+      if (it.kind === 'hello') {
+        this.#modes.set(from, it.mode);
+        continue;
+      }
+      if (it.kind !== 'result' && it.kind !== 'error') continue;
+      const p = this.#pending.get(it.requestId);
+      if (p === undefined || p.peer !== from) continue; // timed out already, or a stray answer
+      this.#pending.delete(it.requestId);
+      if (it.kind === 'result') p.settle({ result: it.result });
+      else p.settle({ error: new GeodeError(it.code, it.message, { ...(it.detail === '' ? {} : { detail: it.detail }), source: from }) });
+    }
+  }
+
+  #peerGone(peer: PeerId): void {
+    this.#modes.delete(peer);
+    for (const [id, p] of this.#pending) {
+      if (p.peer !== peer) continue;
+      this.#pending.delete(id);
+      p.settle({ error: new GeodeError('PROPOSAL_DROPPED', `member ${peer} left before answering (a write may or may not have happened)`, { detail: 'MemberGone' }) });
+    }
+  }
+
+  /** members: the connected peers that said they are members, sorted. */
+  members(): PeerId[] {
+    return [...this.#modes].filter(([, m]) => m === 'member').map(([p]) => p).sort();
+  }
+
+  /**
+   * query: runs one statement through a member. Rejects with the statement's GeodeError, or
+   * LIMIT_EXCEEDED (`RequestTimeout`) when no member answered in time (a write's outcome is then
+   * unknown), or CLOSED. `staleness` is not reported through a client.
+   */
+  async query(text: string, params?: Readonly<Record<string, unknown>>, options: ShardQueryOptions = {}): Promise<ShardQueryResult> {
+    if (this.#closed) throw new GeodeError('CLOSED', 'the client is closed');
+    if (typeof text !== 'string') throw new GeodeError('GQL_TYPE', 'query text must be a string', { source: 'query' });
+    const engineParams = toEngineParams(params);
+    const group = groupId(options.group ?? 0);
+    const readQuorum = options.readQuorum ?? 'majority';
+    const deadline = this.#c.clock.now() + (options.timeoutMs ?? this.#timeoutMs);
+    let lastError: GeodeError | undefined;
+    let turn = 0;
+    for (;;) {
+      if (this.#closed) throw new GeodeError('CLOSED', 'the client is closed');
+      const left = deadline - this.#c.clock.now();
+      if (left <= 0) {
+        throw new GeodeError('LIMIT_EXCEEDED', `no member answered within the time limit${lastError === undefined ? '' : ` (last: ${lastError.message})`}`, { detail: 'RequestTimeout' });
+      }
+      const members = this.members();
+      if (members.length === 0) {
+        await this.#sleep(Math.min(memberPollMs, left));
+        continue;
+      }
+      if (this.#pending.size >= forwardedRequestsMax) throw new GeodeError('LIMIT_EXCEEDED', `more than ${forwardedRequestsMax} statements wait on members`, { detail: 'TooManyPending' });
+      const peer = members[turn++ % members.length]!;
+      const requestId = this.#next++;
+      const answer = await new Promise<{ result?: WireResult; error?: GeodeError }>((resolve) => {
+        let timer: TimerHandle | undefined;
+        const settle = (r: { result?: WireResult; error?: GeodeError }): void => {
+          timer?.cancel();
+          resolve(r);
+        };
+        this.#pending.set(requestId, { peer, settle });
+        timer = this.#c.clock.after(left, () => {
+          this.#pending.delete(requestId);
+          settle({ error: new GeodeError('LIMIT_EXCEEDED', `member ${peer} did not answer within the time limit (a write may or may not have happened)`, { detail: 'RequestTimeout' }) });
+        });
+        const item: FrameItem = { kind: 'clientQuery', group, requestId, text, params: engineParams, readQuorum };
+        if (!this.#send(peer, [item])) {
+          this.#pending.delete(requestId);
+          settle({ error: new GeodeError('PROPOSAL_DROPPED', `member ${peer} is not reachable now`, { detail: 'NotLeader' }) });
+        }
+      });
+      if (answer.result !== undefined) return answer.result;
+      const err = answer.error!;
+      if (!mayRetry(err, text)) throw err;
+      lastError = err;
+      await this.#sleep(Math.min(memberPollMs, Math.max(1, deadline - this.#c.clock.now())));
+    }
+  }
+
+  #sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => this.#c.clock.after(ms, resolve));
+  }
+
+  /** close: fails waiting statements with CLOSED and closes the transport. Idempotent. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    for (const [id, p] of this.#pending) {
+      this.#pending.delete(id);
+      p.settle({ error: new GeodeError('CLOSED', 'the client is closed') });
+    }
+    await this.#c.transport.close();
+  }
+}
+
+/**
+ * mayRetry: whether another member may be asked after `err`. Yes when the statement surely did not
+ * run (not the leader, no leader); when the member left or closed mid-statement only for a
+ * statement with no write keyword (a write's outcome is then unknown: the caller decides).
+ */
+function mayRetry(err: GeodeError, text: string): boolean {
+  if (err.code === 'PROPOSAL_DROPPED' && err.detail !== undefined && notRunDetails.has(err.detail)) return true;
+  const gone = err.code === 'CLOSED' || (err.code === 'PROPOSAL_DROPPED' && err.detail === 'MemberGone');
+  return gone && !/\b(CREATE|MERGE|SET|DELETE|REMOVE|DROP|DETACH|CALL)\b/i.test(text);
+}

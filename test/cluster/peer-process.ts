@@ -1,0 +1,121 @@
+/**
+ * A cluster peer process for the integration tests (test/cluster): `openGeode` with file storage
+ * and a cluster, driven over stdin / stdout by JSON lines (one request, one answer):
+ *
+ * - `{ id, op: 'query', text, params?, readQuorum?, timeoutMs? }` → `{ id, ok, rows, writes, ms }` or `{ id, ok: false, code, detail, message }`
+ * - `{ id, op: 'status' }` → `{ id, ok, self, leader, isLeader, voters, learners, applied, snapshotsReceived, term, framesRejected, netRejected, addrs }`
+ * - `{ id, op: 'close' }` → closes cleanly, answers, exits 0
+ *
+ * Arguments: one JSON object `{ data, relays, cluster, secret, bootstrap, config }`. Prints
+ * `{ ready: true, self }` once open. Bigints travel as `{ $int: '…' }`.
+ */
+import { createInterface } from 'node:readline';
+import { openGeode } from '../../src/node.ts';
+
+interface Args {
+  readonly data: string;
+  readonly relays: string[];
+  readonly cluster: string;
+  readonly secret: string;
+  readonly bootstrap?: boolean;
+  readonly config?: Record<string, unknown>;
+}
+
+const args = JSON.parse(process.argv[2] ?? '{}') as Args;
+
+function encode(v: unknown): unknown {
+  if (typeof v === 'bigint') return { $int: v.toString() };
+  if (Array.isArray(v)) return v.map(encode);
+  if (v !== null && typeof v === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [k, x] of Object.entries(v)) out[k] = encode(x);
+    return out;
+  }
+  return v;
+}
+
+function decode(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(decode);
+  if (v !== null && typeof v === 'object') {
+    const o = v as Record<string, unknown>;
+    if (typeof o['$int'] === 'string') return BigInt(o['$int']);
+    const out: Record<string, unknown> = {};
+    for (const [k, x] of Object.entries(o)) out[k] = decode(x);
+    return out;
+  }
+  return v;
+}
+
+const send = (x: unknown): void => {
+  process.stdout.write(`${JSON.stringify(encode(x))}\n`);
+};
+
+const db = await openGeode({
+  storage: `file:${args.data}`,
+  onWarning: (m) => process.stderr.write(`warning: ${m}\n`),
+  cluster: { id: args.cluster, secret: args.secret, relays: args.relays, bootstrap: args.bootstrap === true, config: args.config ?? {} },
+});
+const cluster = db.cluster!;
+send({ ready: true, self: cluster.self });
+
+async function handle(req: Record<string, unknown>): Promise<Record<string, unknown>> {
+  switch (req['op']) {
+    case 'query': {
+      const t0 = performance.now();
+      const r = await db.query(String(req['text']), (decode(req['params'] ?? {}) as Record<string, unknown>), {
+        ...(req['readQuorum'] === 1 ? { readQuorum: 1 as const } : {}),
+        ...(typeof req['timeoutMs'] === 'number' ? { timeoutMs: req['timeoutMs'] } : {}),
+      });
+      return { ok: true, rows: r.rows, writes: r.writes, ms: performance.now() - t0 };
+    }
+    case 'status': {
+      const host = cluster.host!;
+      const st = host.raftStatus();
+      const me = cluster.status().find((r) => r.self);
+      return {
+        ok: true,
+        self: cluster.self,
+        leader: me?.leader ?? null,
+        isLeader: cluster.isLeader(),
+        voters: st.conf.voters.length,
+        learners: st.conf.learners.length,
+        applied: st.applied,
+        lastIndex: st.lastIndex,
+        commit: st.hardState.commit,
+        ready: cluster.isLeader(),
+        conf: st.conf,
+        term: st.hardState.term,
+        snapshotsReceived: host.snapshotsReceived,
+        framesRejected: host.framesRejected,
+        netRejected: cluster.transport.stats().rejected,
+        connected: cluster.transport.connected().length,
+        addrs: cluster.transport.addrs(),
+      };
+    }
+    case 'close':
+      await db.close();
+      return { ok: true };
+    default:
+      return { ok: false, code: 'INPUT_INVALID', message: `unknown op ${String(req['op'])}` };
+  }
+}
+
+const rl = createInterface({ input: process.stdin });
+rl.on('line', (line) => {
+  const req = decode(JSON.parse(line)) as Record<string, unknown>;
+  handle(req).then(
+    (answer) => {
+      send({ id: req['id'], ...answer });
+      if (req['op'] === 'close') process.exit(0);
+    },
+    (err: unknown) => {
+      const e = err as { code?: string; detail?: string; message?: string };
+      send({ id: req['id'], ok: false, code: e.code ?? 'ERROR', detail: e.detail ?? null, message: e.message ?? String(err) });
+    },
+  );
+});
+const stop = (): void => {
+  void db.close().then(() => process.exit(0));
+};
+process.on('SIGINT', stop);
+process.on('SIGTERM', stop);
