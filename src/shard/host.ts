@@ -265,15 +265,22 @@ export class ShardHost {
         this.#again = false;
         const now = this.#now();
         const batch: [GroupReplica, ReturnType<GroupReplica['takeReady']> & object][] = [];
+        /** Stores whose staged writes must be durable before this iteration's messages go out. */
+        const stores = new Set<LogStore>();
         for (const g of this.#order) {
           g.observe(now);
+          const prev = g.log.initialState().hardState;
           const rd = g.takeReady();
-          if (rd !== undefined) batch.push([g, rd]);
+          if (rd === undefined) continue;
+          batch.push([g, rd]);
+          // As etcd's MustSync: entries, a snapshot, a new term or vote must be on disk first; a hard
+          // state that only moves the commit index is staged and rides along with the next sync
+          // (a commit index lost in a crash is learnt again from the leader).
+          const hs = rd.hardState;
+          if (rd.snapshot !== undefined || rd.entries.length > 0 || (hs !== undefined && (hs.term !== prev.term || hs.vote !== prev.vote))) stores.add(g.store);
         }
         if (batch.length > 0) {
           // Step 1: every group's writes durable, with one sync per store.
-          const stores = new Set<LogStore>();
-          for (const [g, rd] of batch) if (rd.snapshot !== undefined || rd.entries.length > 0 || rd.hardState !== undefined) stores.add(g.store);
           if (stores.size > 0) await Promise.all([...stores].map((s) => s.sync()));
           if (this.#stopped !== undefined) return;
           // Step 2: messages, batched per peer.
@@ -431,7 +438,7 @@ export class ShardHost {
         case 'result':
         case 'error': {
           const f = this.#forwards.get(it.requestId);
-          if (f === undefined) break; // timed out already, or a stray answer
+          if (f === undefined || f.peer !== from) break; // timed out already, or a stray (or forged) answer
           this.#forwards.delete(it.requestId);
           f.done = true;
           if (it.kind === 'result') f.result = it.result;

@@ -27,7 +27,10 @@ export class Child {
   readonly exited: Promise<number | null>;
 
   constructor(args: string[], echoStderr: string | undefined) {
-    this.proc = spawn(process.execPath, ['--import', 'tsx', ...args], { cwd: REPO, stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1' } });
+    // CLUSTER_CPU_PROF=<dir>: each child writes a V8 CPU profile there when it exits cleanly (SIGTERM, not SIGKILL).
+    const prof = process.env['CLUSTER_CPU_PROF'];
+    const profArgs = prof === undefined || prof === '' ? [] : ['--cpu-prof', `--cpu-prof-dir=${prof}`];
+    this.proc = spawn(process.execPath, [...profArgs, '--import', 'tsx', ...args], { cwd: REPO, stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1' } });
     createInterface({ input: this.proc.stdout! }).on('line', (l) => {
       this.lines.push(l);
       this.#wake();
