@@ -311,3 +311,28 @@ export async function startBrowserHarness(entries: Readonly<Record<string, strin
     },
   };
 }
+
+/** waitUntil: polls `cond` every 100 ms until it holds; throws naming `what` after `timeoutMs`. */
+export async function waitUntil(what: string, cond: () => Promise<boolean> | boolean, timeoutMs = PAGE_WAIT_MS): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await cond())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/**
+ * callPage: calls `window[globalName][name](...args)` in `page` (a test page's exported API) and
+ * returns its (awaited, serialized) result.
+ */
+export function callPage<T extends object, K extends keyof T & string>(
+  page: Page,
+  globalName: string,
+  name: K,
+  ...args: T[K] extends (...a: infer A) => unknown ? A : never
+): Promise<T[K] extends (...a: never[]) => infer R ? Awaited<R> : never> {
+  return page.evaluate(
+    ([g, n, a]) => (window as unknown as Record<string, Record<string, (...x: unknown[]) => unknown>>)[g]![n]!(...(a as unknown[])),
+    [globalName, name, args] as const,
+  ) as Promise<T[K] extends (...a: never[]) => infer R ? Awaited<R> : never>;
+}

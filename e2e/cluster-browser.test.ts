@@ -17,7 +17,7 @@ import type { GeodePeer } from '../src/net/transport.ts';
 import { ShardHost, systemClock } from '../src/shard/index.ts';
 import { MemoryLogStore } from '../src/storage/memory.ts';
 import type { ClusterPageInfo, ClusterPageStart, ClusterTest } from './pages/cluster-peer.ts';
-import { REPO, startBrowserHarness, type BrowserHarness } from './browser-harness.ts';
+import { REPO, startBrowserHarness, type BrowserHarness, callPage, waitUntil } from './browser-harness.ts';
 
 const PAGES = { 'cluster-peer': join(REPO, 'e2e/pages/cluster-peer.ts') };
 const CLUSTER = { clusterId: 'e2e-raft-cluster', secret: 'e2e-raft-secret' };
@@ -57,19 +57,10 @@ function ready(): { h: BrowserHarness; r: Relay; host: ShardHost } {
   return { h: harness, r: relay, host: nodeHost };
 }
 
-async function until(what: string, cond: () => Promise<boolean> | boolean): Promise<void> {
-  const deadline = Date.now() + WAIT_MS;
-  while (!(await cond())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+const until = (what: string, cond: () => Promise<boolean> | boolean): Promise<void> => waitUntil(what, cond, WAIT_MS);
 
-function call<K extends keyof ClusterTest>(page: Page, name: K, ...args: Parameters<ClusterTest[K]>): Promise<Awaited<ReturnType<ClusterTest[K]>>> {
-  return page.evaluate(
-    ([n, a]) => (window as unknown as { clusterTest: Record<string, (...x: unknown[]) => unknown> }).clusterTest[n as string]!(...(a as unknown[])),
-    [name, args] as const,
-  ) as Promise<Awaited<ReturnType<ClusterTest[K]>>>;
+function call<K extends keyof ClusterTest & string>(page: Page, name: K, ...args: Parameters<ClusterTest[K]>): Promise<Awaited<ReturnType<ClusterTest[K]>>> {
+  return callPage<ClusterTest, K>(page, 'clusterTest', name, ...(args as never)) as Promise<Awaited<ReturnType<ClusterTest[K]>>>;
 }
 
 /** Runs an idempotent write until it is acknowledged (a leader change in between fails it: try again). */

@@ -6,90 +6,16 @@
  * Needs Chromium at `$CHROMIUM_PATH` or `/usr/bin/chromium` (`.ci/run` installs it); without it the
  * suite fails with a message saying so, it never skips.
  */
-import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { createServer, type Server } from 'node:http';
-import { builtinModules } from 'node:module';
-import type { AddressInfo } from 'node:net';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { extname, join, normalize, resolve, sep } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { chromium, type Browser, type Page } from 'playwright-core';
-import { build, type Plugin } from 'vite';
+import { join } from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { build } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-
-const REPO = resolve(fileURLToPath(new URL('..', import.meta.url)));
-const CHROMIUM_PATH = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
-/** Upper bound for any single wait in the page; the whole file stays well under a minute. */
-const WAIT_MS = 15_000;
-
-const NODE_BUILTINS = new Set(builtinModules.flatMap((m) => [m, `node:${m}`]));
-
-/** A Vite plugin that records every import of a Node built-in (`importer → specifier`) in the browser bundle. */
-function nodeBuiltinRecorder(found: string[]): Plugin {
-  return {
-    name: 'geode-e2e-node-builtin-recorder',
-    enforce: 'pre',
-    resolveId(source, importer) {
-      if (NODE_BUILTINS.has(source) || NODE_BUILTINS.has(source.split('/')[0] ?? '')) {
-        found.push(`${importer === undefined ? '(entry)' : importer.replace(REPO + sep, '')} imports '${source}'`);
-      }
-      return null;
-    },
-  };
-}
-
-const CONTENT_TYPES: Readonly<Record<string, string>> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.json': 'application/json',
-  '.svg': 'image/svg+xml',
-  '.wasm': 'application/wasm',
-  '.map': 'application/json',
-};
-
-/** Serves `root` read-only on 127.0.0.1 at a free port; `/` is `index.html`, nothing outside `root` is reachable. */
-async function serveStatic(root: string): Promise<{ server: Server; url: string }> {
-  const server = createServer((req, res) => {
-    void (async () => {
-      const pathname = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
-      const file = normalize(join(root, pathname === '/' ? 'index.html' : pathname));
-      if (req.method !== 'GET' || !file.startsWith(root + sep)) {
-        res.writeHead(req.method !== 'GET' ? 405 : 403).end();
-        return;
-      }
-      try {
-        const body = await readFile(file);
-        res.writeHead(200, {
-          'content-type': CONTENT_TYPES[extname(file)] ?? 'application/octet-stream',
-          'cache-control': 'no-store',
-        });
-        res.end(body);
-      } catch {
-        res.writeHead(404, { 'content-type': 'text/plain' }).end('not found');
-      }
-    })();
-  });
-  await new Promise<void>((ok, fail) => {
-    server.once('error', fail);
-    server.listen(0, '127.0.0.1', () => ok());
-  });
-  const { port } = server.address() as AddressInfo;
-  return { server, url: `http://127.0.0.1:${port}/` };
-}
+import { launchChromium, nodeBuiltinRecorder, PAGE_WAIT_MS as WAIT_MS, REPO, serveStatic, type StaticServer } from './browser-harness.ts';
 
 let outDir: string | undefined;
-let server: Server | undefined;
+let server: StaticServer | undefined;
 let baseUrl = '';
 let browser: Browser | undefined;
 const builtinImports: string[] = [];
@@ -126,22 +52,15 @@ async function startHarness(): Promise<void> {
     build: { outDir, emptyOutDir: true },
   });
   built = true;
-  if (!existsSync(CHROMIUM_PATH)) {
-    throw new Error(
-      `Chromium not found at ${CHROMIUM_PATH}: install it (apt-get install chromium, as .ci/run does) ` +
-        'or point CHROMIUM_PATH at a Chromium binary. The browser tests do not skip.',
-    );
-  }
-  ({ server, url: baseUrl } = await serveStatic(outDir));
-  browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS, timeout: 30_000 });
+  server = await serveStatic(outDir);
+  baseUrl = server.url;
+  // Fails with a message saying how to install Chromium when it is missing: the browser tests never skip.
+  browser = await launchChromium();
 }
 
 afterAll(async () => {
   await browser?.close();
-  if (server !== undefined) {
-    server.closeAllConnections();
-    await new Promise<void>((ok) => server!.close(() => ok()));
-  }
+  await server?.close();
   if (outDir !== undefined) await rm(outDir, { recursive: true, force: true });
 });
 

@@ -12,7 +12,7 @@ import { createRelay, type Relay } from '../src/net/relay.ts';
 import type { GeodePeer } from '../src/net/transport.ts';
 import type { PeerId } from '../src/net/types.ts';
 import type { NetTest } from './pages/net-peer.ts';
-import { REPO, startBrowserHarness, type BrowserHarness } from './browser-harness.ts';
+import { REPO, startBrowserHarness, type BrowserHarness, callPage, waitUntil } from './browser-harness.ts';
 
 const PAGES = { 'net-peer': join(REPO, 'e2e/pages/net-peer.ts') };
 const CLUSTER = { clusterId: 'e2e-cluster', secret: 'e2e-secret' };
@@ -51,19 +51,10 @@ function ready(): { h: BrowserHarness; r: Relay; n: GeodePeer } {
   return { h: harness, r: relay, n: nodePeer };
 }
 
-async function until(what: string, cond: () => Promise<boolean> | boolean): Promise<void> {
-  const deadline = Date.now() + WAIT_MS;
-  while (!(await cond())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+const until = (what: string, cond: () => Promise<boolean> | boolean): Promise<void> => waitUntil(what, cond, WAIT_MS);
 
-function call<K extends keyof NetTest>(page: Page, name: K, ...args: Parameters<NetTest[K]>): Promise<Awaited<ReturnType<NetTest[K]>>> {
-  return page.evaluate(
-    ([n, a]) => (window as unknown as { netTest: Record<string, (...x: unknown[]) => unknown> }).netTest[n as string]!(...(a as unknown[])),
-    [name, args] as const,
-  ) as Promise<Awaited<ReturnType<NetTest[K]>>>;
+function call<K extends keyof NetTest & string>(page: Page, name: K, ...args: Parameters<NetTest[K]>): Promise<Awaited<ReturnType<NetTest[K]>>> {
+  return callPage<NetTest, K>(page, 'netTest', name, ...(args as never)) as Promise<Awaited<ReturnType<NetTest[K]>>>;
 }
 
 describe('net in Chromium: tabs over WebRTC, a Node peer over WebSockets, one relay', () => {
