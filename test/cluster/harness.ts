@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { decodeJsonValue, encodeJsonValue } from './json-values.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 export const REPO = resolve(here, '..', '..');
@@ -134,25 +135,6 @@ export interface PeerArgs {
   readonly config?: Record<string, unknown>;
 }
 
-function decode(v: unknown): unknown {
-  if (Array.isArray(v)) return v.map(decode);
-  if (v !== null && typeof v === 'object') {
-    const o = v as Record<string, unknown>;
-    if (typeof o['$int'] === 'string') return BigInt(o['$int']);
-    const out: Record<string, unknown> = {};
-    for (const [k, x] of Object.entries(o)) out[k] = decode(x);
-    return out;
-  }
-  return v;
-}
-
-function encode(v: unknown): unknown {
-  if (typeof v === 'bigint') return { $int: v.toString() };
-  if (Array.isArray(v)) return v.map(encode);
-  if (v !== null && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, encode(x)]));
-  return v;
-}
-
 /** A peer process (peer-process.ts) driven by JSON lines. */
 export class PeerProc {
   readonly child: Child;
@@ -176,7 +158,7 @@ export class PeerProc {
 
   #drain(): void {
     while (this.#seen < this.child.lines.length) {
-      const msg = decode(JSON.parse(this.child.lines[this.#seen++]!)) as Record<string, unknown>;
+      const msg = decodeJsonValue(JSON.parse(this.child.lines[this.#seen++]!)) as Record<string, unknown>;
       if (msg['ready'] === true) this.self = String(msg['self']);
       const id = msg['id'];
       if (typeof id === 'number') {
@@ -201,7 +183,7 @@ export class PeerProc {
     const id = this.#next++;
     return new Promise((ok) => {
       this.#pending.set(id, ok);
-      this.child.proc.stdin!.write(`${JSON.stringify(encode({ ...req, id }))}\n`);
+      this.child.proc.stdin!.write(`${JSON.stringify(encodeJsonValue({ ...req, id }))}\n`);
     });
   }
 

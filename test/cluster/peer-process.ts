@@ -11,6 +11,7 @@
  */
 import { createInterface } from 'node:readline';
 import { openGeode } from '../../src/node.ts';
+import { decodeJsonValue, encodeJsonValue } from './json-values.ts';
 
 interface Args {
   readonly data: string;
@@ -23,31 +24,8 @@ interface Args {
 
 const args = JSON.parse(process.argv[2] ?? '{}') as Args;
 
-function encode(v: unknown): unknown {
-  if (typeof v === 'bigint') return { $int: v.toString() };
-  if (Array.isArray(v)) return v.map(encode);
-  if (v !== null && typeof v === 'object') {
-    const out: Record<string, unknown> = {};
-    for (const [k, x] of Object.entries(v)) out[k] = encode(x);
-    return out;
-  }
-  return v;
-}
-
-function decode(v: unknown): unknown {
-  if (Array.isArray(v)) return v.map(decode);
-  if (v !== null && typeof v === 'object') {
-    const o = v as Record<string, unknown>;
-    if (typeof o['$int'] === 'string') return BigInt(o['$int']);
-    const out: Record<string, unknown> = {};
-    for (const [k, x] of Object.entries(o)) out[k] = decode(x);
-    return out;
-  }
-  return v;
-}
-
 const send = (x: unknown): void => {
-  process.stdout.write(`${JSON.stringify(encode(x))}\n`);
+  process.stdout.write(`${JSON.stringify(encodeJsonValue(x))}\n`);
 };
 
 const db = await openGeode({
@@ -62,7 +40,7 @@ async function handle(req: Record<string, unknown>): Promise<Record<string, unkn
   switch (req['op']) {
     case 'query': {
       const t0 = performance.now();
-      const r = await db.query(String(req['text']), (decode(req['params'] ?? {}) as Record<string, unknown>), {
+      const r = await db.query(String(req['text']), (decodeJsonValue(req['params'] ?? {}) as Record<string, unknown>), {
         ...(req['readQuorum'] === 1 ? { readQuorum: 1 as const } : {}),
         ...(typeof req['timeoutMs'] === 'number' ? { timeoutMs: req['timeoutMs'] } : {}),
       });
@@ -102,7 +80,7 @@ async function handle(req: Record<string, unknown>): Promise<Record<string, unkn
 
 const rl = createInterface({ input: process.stdin });
 rl.on('line', (line) => {
-  const req = decode(JSON.parse(line)) as Record<string, unknown>;
+  const req = decodeJsonValue(JSON.parse(line)) as Record<string, unknown>;
   handle(req).then(
     (answer) => {
       send({ id: req['id'], ...answer });

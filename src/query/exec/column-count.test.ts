@@ -4,23 +4,7 @@ import { openGeode } from '../../index.ts';
 import { GraphStore } from '../../graph/index.ts';
 import { QueryEngine } from '../engine.ts';
 
-const propertyValue = fc.oneof(
-  fc.bigInt({ min: -5n, max: 5n }),
-  fc.bigInt({ min: -(2n ** 60n), max: 2n ** 60n }),
-  fc.constantFrom(2n ** 53n, 2n ** 53n + 1n, -(2n ** 53n) - 1n),
-  fc.double({ min: -6, max: 6 }),
-  fc.constantFrom(Number.NaN, -0, 0, 2 ** 53, 3.0, Infinity, -Infinity),
-  fc.constantFrom('a', 'b', '3', ''),
-  fc.boolean(),
-  fc.constant([1n, 2n]),
-);
-const bound = fc.oneof(
-  fc.bigInt({ min: -6n, max: 6n }),
-  fc.constantFrom(2n ** 53n, 2n ** 53n + 1n, 2n ** 62n),
-  fc.double({ min: -6, max: 6 }),
-  fc.constantFrom(Number.NaN, 2 ** 53, 'b', null, true),
-);
-const operator = fc.constantFrom('<', '<=', '>', '>=', '=');
+import { bound, operator, propertyValue } from '../column-values.testing.ts';
 
 describe('fused label scan with count(*)', () => {
   it('counts exactly the nodes a plain scan, filter and aggregation count, for any values, bounds and input rows', async () => {
