@@ -1,0 +1,77 @@
+/**
+ * The package as its users get it: `npm pack` (which builds dist/lib first) produces a tarball
+ * that holds the compiled library, its type declarations and the CLI launcher, and nothing of
+ * the tests, fixtures, TypeScript sources or source maps; installed (the tarball unpacked into
+ * a `node_modules/geode-db` whose dependencies resolve from this checkout's node_modules, as a
+ * user's install would provide them), `import 'geode-db'` opens a durable file database under
+ * Node, and the `geode` binary answers a query without tsx.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const REPO = resolve(import.meta.dirname, '../..');
+/** Inside the checkout (gitignored), so the unpacked package finds the dependencies in REPO/node_modules. */
+const scratch = join(REPO, '.scratch');
+
+let work: string;
+let tarball: string;
+let files: string[];
+
+beforeAll(() => {
+  mkdirSync(scratch, { recursive: true });
+  work = mkdtempSync(join(scratch, 'pack-'));
+  const out = execFileSync('npm', ['pack', '--json', '--pack-destination', work], { cwd: REPO, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  // npm prints the prepack script's output before the JSON array.
+  const report = JSON.parse(out.slice(out.indexOf('[\n'))) as { filename: string; files: { path: string }[] }[];
+  tarball = join(work, report[0]!.filename);
+  files = report[0]!.files.map((f) => f.path);
+  const pkgDir = join(work, 'node_modules', 'geode-db');
+  mkdirSync(pkgDir, { recursive: true });
+  execFileSync('tar', ['-xzf', tarball, '-C', pkgDir, '--strip-components=1']);
+}, 120_000);
+
+afterAll(() => {
+  if (work !== undefined) rmSync(work, { recursive: true, force: true });
+});
+
+describe('npm pack', () => {
+  it('ships the compiled entry points and their types, and no tests, fixtures, sources or source maps', () => {
+    for (const f of ['dist/lib/src/index.js', 'dist/lib/src/index.d.ts', 'dist/lib/src/node.js', 'dist/lib/src/node.d.ts', 'packages/cli/bin/geode.mjs', 'README.md']) {
+      expect(files).toContain(f);
+    }
+    const unwanted = files.filter((f) => /\.test\.|\.bench\.|\.map$|(^|\/)(test|e2e|tck|demo|bench|fixtures?)\//.test(f) || (f.endsWith('.ts') && !f.endsWith('.d.ts')) || /(^|\/)src\/sim\//.test(f));
+    expect(unwanted).toEqual([]);
+  });
+
+  it('installed, `import "geode-db"` under Node opens a durable file database that keeps its data across a reopen', () => {
+    const dataDir = join(work, 'data');
+    const app = join(work, 'app.mjs');
+    writeFileSync(
+      app,
+      [
+        "import { openGeode, isGeodeError } from 'geode-db';",
+        `const dir = ${JSON.stringify(dataDir)};`,
+        "let db = await openGeode({ storage: 'file:' + dir });",
+        "await db.query(\"CREATE (:Person {name: 'Ada'})\");",
+        'await db.close();',
+        "db = await openGeode({ storage: 'file:' + dir });",
+        "const { rows } = await db.query('MATCH (p:Person) RETURN p.name AS name');",
+        'await db.close();',
+        "let code = 'none';",
+        "try { await openGeode({ storage: 'floppy:' }); } catch (err) { code = isGeodeError(err) ? err.code : String(err); }",
+        'console.log(JSON.stringify({ names: rows.map((r) => r.name), code }));',
+      ].join('\n'),
+    );
+    const out = execFileSync(process.execPath, [app], { cwd: work, encoding: 'utf8' });
+    expect(JSON.parse(out.trim().split('\n').at(-1)!)).toEqual({ names: ['Ada'], code: 'CONFIG_INVALID' });
+    expect(readdirSync(dataDir).length).toBeGreaterThan(0);
+  }, 60_000);
+
+  it('installed, the `geode` binary runs the compiled CLI (no tsx, no sources) and answers a query', () => {
+    const bin = join(work, 'node_modules', 'geode-db', 'packages', 'cli', 'bin', 'geode.mjs');
+    const out = execFileSync(process.execPath, [bin, 'query', '--data', join(work, 'cli-data'), '--json', '-e', 'UNWIND [1, 2, 3] AS x RETURN sum(x) AS total'], { cwd: work, encoding: 'utf8' });
+    expect(out).toContain('6');
+  }, 60_000);
+});
