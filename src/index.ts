@@ -16,6 +16,7 @@ export type { Geode, GeodeOptions, QueryOptions, QueryResult, QueryParams } from
 export { GeodeNode, GeodeRelationship, GeodePath } from './api/result.ts';
 export { TemporalValue, DurationValue } from './graph/temporal.ts';
 export type { ResultValue, ResultRow } from './api/result.ts';
+export type { SubscribeOptions, Unsubscribe } from './api/live-query.ts';
 export { GeodeError, isGeodeError } from './util/errors.ts';
 export type { GeodeErrorCode, SourcePosition } from './util/errors.ts';
 export type { ProcedureDefinition, ProcedureColumn, ProcedureContext } from './query/types.ts';

@@ -17,6 +17,7 @@ import { validateClusterOptions, type ResolvedClusterOptions } from './cluster-o
 import { openClusterTransport } from './cluster-transport.ts';
 import type { Geode, GeodeOptions, QueryOptions, QueryParams, QueryResult } from './database.ts';
 import { openLogStore } from './storage-drivers.ts';
+import { LiveQueries, type SubscribeOptions, type Unsubscribe } from './live-query.ts';
 import { clusterProcedures, rewriteShowCommand } from '../cluster/index.ts';
 
 function checkReadQuorum(v: unknown): 'majority' | 1 | undefined {
@@ -36,6 +37,9 @@ class ClusteredGeode implements Geode {
   readonly #handle: GeodeCluster;
   readonly #empty = new GraphStore();
   #closing: Promise<void> | undefined;
+  /** Live queries, made on the first subscribe; re-run whenever the host applies committed entries. */
+  #live: LiveQueries | undefined;
+  #stopApplied: (() => void) | undefined;
 
   constructor(runner: ShardHost | ShardClient, transport: GeodePeer, opts: ResolvedClusterOptions, timeoutMs: number | undefined) {
     this.#runner = runner;
@@ -80,6 +84,20 @@ class ClusteredGeode implements Geode {
     return toQueryResult(r);
   }
 
+  subscribe(query: string, params: QueryParams | undefined, onResult: (result: QueryResult) => void, options?: SubscribeOptions): Unsubscribe {
+    const host = this.#runner;
+    if (!(host instanceof ShardHost)) {
+      throw new GeodeError('CONFIG_INVALID', 'a cluster client holds no replica to watch: subscribe on a member (open without cluster.client)', { source: 'query', detail: 'cluster.client' });
+    }
+    if (this.#closing !== undefined) throw new GeodeError('CLOSED', 'the database is closed');
+    if (this.#live === undefined) {
+      const live = new LiveQueries((text, p) => this.query(text, p, { readQuorum: 1 }));
+      this.#live = live;
+      this.#stopApplied = host.onApplied(() => live.changed());
+    }
+    return this.#live.subscribe(query, params, onResult, options);
+  }
+
   registerProcedure(definition: ProcedureDefinition): void {
     if (!(this.#runner instanceof ShardHost)) {
       throw new GeodeError('CONFIG_INVALID', 'a cluster client runs statements on members: register procedures on the members', { source: 'config', detail: 'cluster.client' });
@@ -90,6 +108,8 @@ class ClusteredGeode implements Geode {
   /** Leaves cleanly: a leader hands off first (`cluster.handOffMs`), then stores and the network close. */
   close(): Promise<void> {
     this.#closing ??= (async () => {
+      this.#stopApplied?.();
+      this.#live?.close();
       if (this.#runner instanceof ShardHost && this.#opts.handOffMs > 0) await this.#runner.handOffLeadership(this.#opts.handOffMs);
       await this.#runner.close(); // closes the transport too
     })();

@@ -7,6 +7,7 @@ import { GraphStore, type GraphCommand, type GraphReader } from '../graph/index.
 import { QueryEngine, type ProcedureDefinition } from '../query/index.ts';
 import { toResultValue, type ResultRow } from './result.ts';
 import { GraphReplica } from '../shard/graph-replica.ts';
+import { LiveQueries, type SubscribeOptions, type Unsubscribe } from './live-query.ts';
 import type { LogStore } from '../storage/types.ts';
 import { openLogStore, type StorageSpec } from './storage-drivers.ts';
 import { toEngineParams } from './params.ts';
@@ -107,6 +108,22 @@ export interface Geode {
   query(text: string, params?: QueryParams, options?: QueryOptions): Promise<QueryResult>;
   /** A read-only view of the local graph, for tools and tests. */
   readonly graph: GraphReader;
+  /**
+   * A live query: calls `onResult` with the result of `query` now, and again each time a committed
+   * change (a local write, or one replicated from another peer) changes that result. Only read
+   * queries; in a cluster member it reads this replica's state (as `readQuorum: 1`). Returns the
+   * function that ends it. Throws at once for a statement that does not parse or that writes
+   * (INPUT_INVALID), past 1,000 live queries (LIMIT_EXCEEDED), or on a cluster client
+   * (CONFIG_INVALID, detail `cluster.client`: a client holds no replica to watch).
+   *
+   * @example
+   * ```ts
+   * const stop = db.subscribe('MATCH (p:Person) RETURN count(p) AS people', {}, ({ rows }) => render(rows));
+   * // ... later
+   * stop();
+   * ```
+   */
+  subscribe(query: string, params: QueryParams | undefined, onResult: (result: QueryResult) => void, options?: SubscribeOptions): Unsubscribe;
   /** Adds a procedure callable with `CALL name(...) YIELD ...`; a name already taken is refused. */
   registerProcedure(definition: ProcedureDefinition): void;
   /** Closes the database; later calls reject with code `CLOSED`. A cluster peer leaves cleanly (a leader hands off first). */
@@ -123,6 +140,7 @@ class EmbeddedGeode implements Geode {
   readonly #engine: QueryEngine;
   /** The durable log under the graph; undefined for `storage: 'memory'`. */
   readonly #replica: GraphReplica | undefined;
+  readonly #live = new LiveQueries((text, params) => this.query(text, params));
   #closed = false;
 
   readonly #timeoutMs: number | undefined;
@@ -146,7 +164,9 @@ class EmbeddedGeode implements Geode {
   query(text: string, params?: QueryParams, options?: QueryOptions): Promise<QueryResult> {
     if (this.#replica !== undefined) return this.#queryDurable(this.#replica, text, params, options);
     try {
-      return Promise.resolve(this.#run(text, params, options).result);
+      const run = this.#run(text, params, options);
+      if (run.writes.length > 0) this.#live.changed();
+      return Promise.resolve(run.result);
     } catch (err) {
       return Promise.reject(err);
     }
@@ -173,6 +193,7 @@ class EmbeddedGeode implements Geode {
       throw err;
     }
     await durable;
+    this.#live.changed();
     return result;
   }
 
@@ -193,12 +214,17 @@ class EmbeddedGeode implements Geode {
     return { result: { columns, rows, plan: result.plan, writes: result.commands.length }, writes: result.commands, rollback: result.rollback };
   }
 
+  subscribe(query: string, params: QueryParams | undefined, onResult: (result: QueryResult) => void, options?: SubscribeOptions): Unsubscribe {
+    return this.#live.subscribe(query, params, onResult, options);
+  }
+
   registerProcedure(definition: ProcedureDefinition): void {
     this.#engine.registerProcedure(definition);
   }
 
   async close(): Promise<void> {
     this.#closed = true;
+    this.#live.close();
     await this.#replica?.close();
   }
 }

@@ -140,6 +140,7 @@ export class ShardHost {
   readonly #caughtUpAt = new Map<NodeId, number>();
   /** Procedures of {@link ShardHost.registerProcedure}, shared with every group (which re-registers them on each new engine). */
   readonly #procedures: ProcedureDefinition[] = [];
+  readonly #appliedListeners = new Set<(group: number) => void>();
   /** What each connected peer said it is (hello item); only announced members become group members. */
   readonly #peerModes = new Map<PeerId, PeerMode>();
   #nextRequest = 1;
@@ -303,6 +304,7 @@ export class ShardHost {
           // Steps 3 and 4: apply, advance; then compact when due.
           for (const [g, rd] of batch) {
             g.applyReady(rd);
+            if (rd.committedEntries.length > 0 || rd.snapshot !== undefined) this.#notifyApplied(g.id);
             await g.maybeSnapshot();
             if (this.#stopped !== undefined) return;
           }
@@ -843,6 +845,26 @@ export class ShardHost {
    * halt: TEST-ONLY: the process dies. Timers stop and waiting queries fail; nothing is flushed,
    * synced or closed (crash the store and take the transport off the network separately).
    */
+  /**
+   * onApplied: `listener` is called (synchronously, from the host's loop) each time a group
+   * applied committed entries or a snapshot to its graph: local writes, replicated ones, catch-up.
+   * Returns a function that removes it. A listener that throws is reported through `onWarning`.
+   */
+  onApplied(listener: (group: number) => void): () => void {
+    this.#appliedListeners.add(listener);
+    return () => this.#appliedListeners.delete(listener);
+  }
+
+  #notifyApplied(group: number): void {
+    for (const l of this.#appliedListeners) {
+      try {
+        l(group);
+      } catch (err) {
+        this.#c.onWarning?.(`an onApplied listener threw: ${err instanceof Error ? err.message : String(err)}`);
+      }
+    }
+  }
+
   halt(): void {
     this.#stop(new GeodeError('CLOSED', `peer ${this.self} stopped`));
   }

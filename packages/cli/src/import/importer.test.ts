@@ -25,6 +25,7 @@ function recordingDb(calls: Call[], missingEdgeEvery = 0): Geode {
     graph: { hasIndex: () => false } as unknown as GraphReader,
     cluster: undefined,
     registerProcedure() {},
+    subscribe: () => () => {},
     close: () => Promise.resolve(),
   };
 }
