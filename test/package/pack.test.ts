@@ -4,10 +4,10 @@
  * the tests, fixtures, TypeScript sources or source maps; installed (the tarball unpacked into
  * a `node_modules/geode-db` whose dependencies resolve from this checkout's node_modules, as a
  * user's install would provide them), `import 'geode-db'` opens a durable file database under
- * Node, and the `geode` binary answers a query without tsx.
+ * Node, the `geode` binary answers a query without tsx, and examples/node-script runs on it.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -73,5 +73,18 @@ describe('npm pack', () => {
     const bin = join(work, 'node_modules', 'geode-db', 'packages', 'cli', 'bin', 'geode.mjs');
     const out = execFileSync(process.execPath, [bin, 'query', '--data', join(work, 'cli-data'), '--json', '-e', 'UNWIND [1, 2, 3] AS x RETURN sum(x) AS total'], { cwd: work, encoding: 'utf8' });
     expect(out).toContain('6');
+  }, 60_000);
+
+  it('examples/node-script runs on the installed package: a live query sees its writes, and a second run finds the first run\'s data', () => {
+    const script = join(work, 'example-node-script.mjs');
+    copyFileSync(join(REPO, 'examples/node-script/index.mjs'), script);
+    const dataDir = join(work, 'example-data');
+    const runOnce = (): { people: number; knows: string[] } => {
+      const out = execFileSync(process.execPath, [script, dataDir], { cwd: work, encoding: 'utf8', timeout: 30_000 });
+      expect(out).toContain('a bad query is refused: GQL_SYNTAX');
+      return JSON.parse(out.trim().split('\n').at(-1)!) as { people: number; knows: string[] };
+    };
+    expect(runOnce()).toEqual({ people: 2, knows: ['Ada 0 -> Alan 0'] });
+    expect(runOnce()).toEqual({ people: 4, knows: ['Ada 0 -> Alan 0', 'Ada 1 -> Alan 1'] });
   }, 60_000);
 });
