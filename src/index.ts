@@ -11,6 +11,7 @@
  *
  * @packageDocumentation
  */
+import './util/polyfills.ts'; // first: Node 20 lacks Promise.withResolvers, which libp2p uses
 export { openGeode } from './api/database.ts';
 export type { Geode, GeodeOptions, QueryOptions, QueryResult, QueryParams } from './api/database.ts';
 export { GeodeNode, GeodeRelationship, GeodePath } from './api/result.ts';

@@ -13,6 +13,7 @@
  *
  * @packageDocumentation
  */
+import './util/polyfills.ts'; // first: Node 20 lacks Promise.withResolvers, which libp2p uses
 import { registerStorageDriver } from './api/storage-drivers.ts';
 import { registerClusterTransport } from './api/cluster-transport.ts';
 

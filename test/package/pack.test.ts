@@ -12,6 +12,18 @@ import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const REPO = resolve(import.meta.dirname, '../..');
+/** The system's Node 20 (Debian's), when there is one: the package must still start on it. */
+const NODE20 = ((): string | undefined => {
+  for (const bin of ['/usr/bin/node', '/usr/local/bin/node']) {
+    try {
+      const v = execFileSync(bin, ['--version'], { encoding: 'utf8' }).trim();
+      if (v.startsWith('v20.')) return bin;
+    } catch {
+      // not there
+    }
+  }
+  return undefined;
+})();
 /** Inside the checkout (gitignored), so the unpacked package finds the dependencies in REPO/node_modules. */
 const scratch = join(REPO, '.scratch');
 
@@ -86,5 +98,28 @@ describe('npm pack', () => {
     };
     expect(runOnce()).toEqual({ people: 2, knows: ['Ada 0 -> Alan 0'] });
     expect(runOnce()).toEqual({ people: 4, knows: ['Ada 0 -> Alan 0', 'Ada 1 -> Alan 1'] });
+  }, 60_000);
+
+  // Skipped only on a machine without a Node 20 binary (the project's own scripts run on Node 22).
+  it.skipIf(NODE20 === undefined)('installed, starts on Node 20 too: a relay and a one-peer cluster commit and read a write (Promise.withResolvers polyfilled)', () => {
+    const app = join(work, 'node20-cluster.mjs');
+    writeFileSync(
+      app,
+      [
+        "import { openGeode, createRelay } from 'geode-db';",
+        'const relay = await createRelay();',
+        "const db = await openGeode({ cluster: { id: 'node20', secret: 'node20-secret', relays: [relay.addrs()[0]], bootstrap: true } });",
+        'for (let i = 0; i < 200 && !db.cluster.isLeader(); i++) await new Promise((r) => setTimeout(r, 50));',
+        "await db.query('CREATE (:A {x: 1})');",
+        "const { rows } = await db.query('MATCH (a:A) RETURN count(a) AS n');",
+        'await db.close();',
+        'await relay.close();',
+        'console.log(JSON.stringify({ version: process.version, n: Number(rows[0].n) }));',
+      ].join('\n'),
+    );
+    const out = execFileSync(NODE20!, [app], { cwd: work, encoding: 'utf8', timeout: 30_000 });
+    const r = JSON.parse(out.trim().split('\n').at(-1)!) as { version: string; n: number };
+    expect(r.version.startsWith('v20.')).toBe(true);
+    expect(r.n).toBe(1);
   }, 60_000);
 });
