@@ -26,6 +26,7 @@ import { renderTable } from './results-table.ts';
 import { LDBC_SAMPLE_MANIFEST, LDBC_SAMPLE_URL_PATH, type LdbcSampleManifest } from './sample-manifest.ts';
 import { loadLdbcSample } from './sample-loader.ts';
 import { openTabDatabase } from './tab-database.ts';
+import { startClusterPanel } from './cluster-panel.ts';
 
 declare global {
   interface Window {
@@ -74,7 +75,7 @@ const EXAMPLES: readonly { title: string; query: string; params?: string; ldbc: 
   },
 ];
 
-const tab = await openTabDatabase(location.search);
+const tab = await openTabDatabase(location.search, location.hash);
 const db = tab.db;
 window.geode = db;
 
@@ -111,7 +112,10 @@ $<HTMLElement>('#storage-kind').textContent = tab.kind === 'indexeddb' ? 'Indexe
 $<HTMLElement>('#storage-name').textContent = tab.name;
 if (tab.fallbackReason !== undefined) {
   notice.hidden = false;
-  notice.textContent = `IndexedDB could not be opened (${tab.fallbackReason}); this tab's database lives in memory and is lost on reload.`;
+  notice.textContent =
+    tab.kind === 'indexeddb'
+      ? `This tab ${tab.fallbackReason}; it runs its own database instead.`
+      : `IndexedDB could not be opened (${tab.fallbackReason}); this tab's database lives in memory and is lost on reload.`;
 }
 
 function updateCounts(): void {
@@ -461,4 +465,9 @@ renderHistory();
 updateCounts();
 statusLine.textContent = db.graph.nodeCount === 0 ? 'ready · the graph is empty' : 'ready';
 if (sampleLoaded()) sampleStatus.textContent = 'The sample is in this tab’s database.';
+if (tab.cluster !== undefined) {
+  // Writes from other tabs arrive by replication: keep the counts fresh with the panel.
+  startClusterPanel($<HTMLElement>('#cluster-panel'), $<HTMLElement>('#cluster-badge'), tab.cluster, updateCounts);
+  window.addEventListener('pagehide', () => void db.close());
+}
 document.body.dataset['ready'] = 'true';

@@ -6,6 +6,7 @@
  * `?storage=memory` in the URL asks for memory outright.
  */
 import { openGeode, type Geode } from '../src/index.ts';
+import { clusterIdFromHash, fetchRelayInfo, joinTabCluster, type TabCluster } from './tab-cluster.ts';
 
 /** Where the tab's database lives, for the cluster panel and the header. */
 export interface TabDatabase {
@@ -15,12 +16,25 @@ export interface TabDatabase {
   readonly name: string;
   /** Why the database is not the one asked for (shown as a notice); undefined when it is. */
   readonly fallbackReason: string | undefined;
+  /** The cluster this tab joined (the demo's dev server runs a relay); undefined when embedded. */
+  readonly cluster?: TabCluster;
 }
 
 /** Opens the tab's database as the URL asks (`?storage=memory`, else IndexedDB with a memory fallback). */
-export async function openTabDatabase(search: string): Promise<TabDatabase> {
+export async function openTabDatabase(search: string, hash = ''): Promise<TabDatabase> {
   const wanted = new URLSearchParams(search).get('storage');
   if (wanted === 'memory') return { db: await openGeode({ storage: 'memory' }), kind: 'memory', name: 'in this tab only', fallbackReason: undefined };
+  let clusterFailure: string | undefined;
+  const clusterId = clusterIdFromHash(hash);
+  const info = clusterId === undefined ? undefined : await fetchRelayInfo(clusterId);
+  if (clusterId !== undefined && info !== undefined) {
+    try {
+      const cluster = await joinTabCluster(clusterId, info);
+      return { db: cluster.db, kind: 'indexeddb', name: cluster.dbName, fallbackReason: undefined, cluster };
+    } catch (err) {
+      clusterFailure = `could not join cluster ${clusterId}: ${err instanceof Error ? err.message : String(err)}`;
+    }
+  }
   try {
     const db = await openGeode({ storage: 'indexeddb' });
     let name = 'this tab’s database';
@@ -31,7 +45,7 @@ export async function openTabDatabase(search: string): Promise<TabDatabase> {
     } catch {
       // The name is for display only.
     }
-    return { db, kind: 'indexeddb', name, fallbackReason: undefined };
+    return { db, kind: 'indexeddb', name, fallbackReason: clusterFailure };
   } catch (err) {
     const reason = err instanceof Error ? err.message : String(err);
     return { db: await openGeode({ storage: 'memory' }), kind: 'memory', name: 'in this tab only', fallbackReason: reason };

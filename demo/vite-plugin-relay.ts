@@ -10,6 +10,8 @@
  *   addresses a tab can dial (WebSockets), `all` every address, and `founder` is true for the first
  *   request naming that cluster since the relay started: that tab founds the cluster (bootstraps)
  *   when its own storage is empty; every later tab joins it.
+ * - The page learns the endpoint from `<meta name="geode-relay">`, which this plugin adds to the
+ *   dev server's index.html (a static build has neither, and its tabs stay on their own).
  * - `GEODE_DEMO_RELAY=0` turns it off (the endpoint then answers 503).
  *
  * This module runs in Node (Vite's config), never in the page.
@@ -90,6 +92,11 @@ export function relayPlugin(): Plugin {
           },
         );
       });
+    },
+    // Tells the page where to ask (only the dev server serves the endpoint).
+    transformIndexHtml() {
+      if (process.env['GEODE_DEMO_RELAY'] === '0') return [];
+      return [{ tag: 'meta', attrs: { name: 'geode-relay', content: RELAY_ENDPOINT }, injectTo: 'head' }];
     },
     async closeBundle() {
       await relay?.close();

@@ -205,7 +205,7 @@ describe('the demo query console in Chromium', () => {
       await page.keyboard.press('ArrowUp');
       expect(await page.locator('.cm-content').textContent()).toContain('EXPLAIN MATCH');
       expect(await page.locator('#history li').count()).toBeGreaterThanOrEqual(7);
-      expect(problems).toEqual([]);
+      expect(problems, problems.join("\n")).toEqual([]);
     } finally {
       await context.close();
     }
@@ -271,7 +271,7 @@ describe('the demo query console in Chromium', () => {
       await typeAndRun(page, 'MATCH (p:Person) RETURN count(p) AS people');
       expect(await tableText(page)).toEqual([['people'], ['222']]);
       expect(await page.locator('#history li').count()).toBeGreaterThanOrEqual(4);
-      expect(problems).toEqual([]);
+      expect(problems, problems.join("\n")).toEqual([]);
     } finally {
       await context.close();
     }
@@ -286,7 +286,7 @@ describe('the demo query console in Chromium', () => {
       expect(await page.locator('#notice').textContent()).toContain('lives in memory');
       await typeAndRun(page, 'RETURN 1 AS one');
       expect(await tableText(page)).toEqual([['one'], ['1']]);
-      expect(problems).toEqual([]);
+      expect(problems, problems.join("\n")).toEqual([]);
     } finally {
       await context.close();
     }

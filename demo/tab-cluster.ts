@@ -1,0 +1,89 @@
+/**
+ * This tab as a cluster member: when the demo runs on its dev server (`npm run demo`, which runs a
+ * relay beside Vite: demo/vite-plugin-relay.ts), the tab joins the cluster named in the URL
+ * fragment (`#cluster=<id>`), else {@link DEFAULT_CLUSTER}, as a peer with its own IndexedDB
+ * database and peer key (both per tab, kept across reloads). The first tab the relay sees for a
+ * cluster founds it; the others are added by its leader.
+ *
+ * Without the relay endpoint (a static build) or with `#local`, the caller keeps the tab's
+ * embedded database.
+ */
+import { generatePeerKey, openGeode, type Geode } from '../src/index.ts';
+import type { RelayInfo } from './vite-plugin-relay.ts';
+
+/** The cluster a tab joins when the URL names none. */
+export const DEFAULT_CLUSTER = 'geode-demo';
+/**
+ * The demo's cluster secret. For the demo only: a real cluster's members share a secret of
+ * their own (`cluster.secret`), which never travels.
+ */
+export const DEMO_SECRET = 'geode-demo-secret';
+/** How long the tab waits for the dev server's relay endpoint, ms. */
+export const RELAY_INFO_TIMEOUT_MS = 3_000;
+
+/** The cluster id of a URL fragment: `#cluster=<id>`, `undefined` for `#local`, else the default. */
+export function clusterIdFromHash(hash: string): string | undefined {
+  const params = new URLSearchParams(hash.replace(/^#/, ''));
+  if (params.has('local')) return undefined;
+  const id = params.get('cluster');
+  return id === null || id.length === 0 ? DEFAULT_CLUSTER : id.slice(0, 256);
+}
+
+/** A link that opens the demo in the same cluster (the share button's). */
+export function shareLink(href: string, clusterId: string): string {
+  const u = new URL(href);
+  u.hash = `cluster=${encodeURIComponent(clusterId)}`;
+  return u.toString();
+}
+
+/** The dev server's relay addresses, or undefined when there is none (a static build, the relay off). */
+export async function fetchRelayInfo(clusterId: string): Promise<RelayInfo | undefined> {
+  // Only the dev server has the endpoint, and its plugin says so in a <meta> tag: a static build
+  // does not ask (a 404 would be logged).
+  const endpoint = document.querySelector<HTMLMetaElement>('meta[name="geode-relay"]')?.content;
+  if (endpoint === undefined || endpoint.length === 0) return undefined;
+  try {
+    const r = await fetch(`${endpoint}?cluster=${encodeURIComponent(clusterId)}`, { signal: AbortSignal.timeout(RELAY_INFO_TIMEOUT_MS), cache: 'no-store' });
+    if (!r.ok || !(r.headers.get('content-type') ?? '').includes('json')) return undefined;
+    const info = (await r.json()) as RelayInfo;
+    return Array.isArray(info.relays) && info.relays.length > 0 ? info : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+const b64 = {
+  encode: (bytes: Uint8Array): string => btoa(String.fromCharCode(...bytes)),
+  decode: (text: string): Uint8Array => Uint8Array.from(atob(text), (c) => c.charCodeAt(0)),
+};
+
+/** This tab's peer key for `dbName`, made once and kept in sessionStorage (per tab, across reloads). */
+async function tabPeerKey(dbName: string): Promise<Uint8Array> {
+  const slot = `geode-demo-key:${dbName}`;
+  const kept = sessionStorage.getItem(slot);
+  if (kept !== null) return b64.decode(kept);
+  const key = await generatePeerKey();
+  sessionStorage.setItem(slot, b64.encode(key));
+  return key;
+}
+
+/** A tab joined to a cluster. */
+export interface TabCluster {
+  readonly db: Geode;
+  readonly clusterId: string;
+  readonly dbName: string;
+  readonly founder: boolean;
+  readonly relays: readonly string[];
+}
+
+/** Joins `clusterId` through the relay of `info` with this tab's own IndexedDB database. */
+export async function joinTabCluster(clusterId: string, info: RelayInfo): Promise<TabCluster> {
+  const { tabPeerDatabaseName } = await import('../src/storage/indexeddb/index.ts');
+  const dbName = await tabPeerDatabaseName(`geode-demo-${clusterId}`);
+  const key = await tabPeerKey(dbName);
+  const db = await openGeode({
+    storage: `indexeddb:${dbName}`,
+    cluster: { id: clusterId, secret: DEMO_SECRET, relays: [...info.relays], bootstrap: info.founder, key, config: { request_timeout_ms: 5_000 } },
+  });
+  return { db, clusterId, dbName, founder: info.founder, relays: info.relays };
+}

@@ -1,0 +1,95 @@
+/**
+ * The demo as a cluster: Vite's dev server with its relay (what `npm run demo` runs), and three
+ * Chromium tabs, each its own browser context (its own IndexedDB and peer key), opened on one
+ * `#cluster=<id>` link. They form one Raft group with one leader and three voters; a node created
+ * in the first tab is read in the third; no tab logs a console error. Needs Chromium (see
+ * e2e/browser-harness.ts).
+ */
+import { join } from 'node:path';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { createServer, type ViteDevServer } from 'vite';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launchChromium, REPO, waitUntil } from './browser-harness.ts';
+
+const TABS = 3;
+const WAIT_MS = 20_000;
+
+let server: ViteDevServer | undefined;
+let browser: Browser | undefined;
+const contexts: BrowserContext[] = [];
+const pages: Page[] = [];
+const consoleErrors: string[] = [];
+let link = '';
+
+beforeAll(async () => {
+  server = await createServer({ configFile: join(REPO, 'vite.config.ts'), logLevel: 'silent', server: { port: 0, strictPort: false } });
+  await server.listen();
+  link = `${server.resolvedUrls!.local[0]!}#cluster=e2e-demo-${Date.now().toString(36)}`;
+  browser = await launchChromium();
+}, 90_000);
+
+afterAll(async () => {
+  await Promise.all(contexts.map((c) => c.close().catch(() => {})));
+  await browser?.close();
+  await server?.close();
+}, 30_000);
+
+const data = (p: Page, key: string): Promise<string | undefined> => p.evaluate((k) => document.body.dataset[k], key);
+
+async function openTab(): Promise<Page> {
+  const context = await browser!.newContext();
+  contexts.push(context);
+  const page = await context.newPage();
+  page.on('console', (m) => {
+    if (m.type() === 'error') consoleErrors.push(m.text());
+  });
+  page.on('pageerror', (e) => consoleErrors.push(String(e)));
+  await page.goto(link);
+  await page.waitForFunction(() => document.body.dataset['ready'] === 'true', undefined, { timeout: WAIT_MS });
+  pages.push(page);
+  return page;
+}
+
+describe('the demo opened in several tabs', () => {
+  it('forms one cluster: one leader, three voters, every tab agreeing on the leader', async () => {
+    const opened = Date.now();
+    await openTab();
+    await waitUntil('the first tab to lead', async () => (await data(pages[0]!, 'clusterRole')) === 'leader', WAIT_MS);
+    for (let i = 1; i < TABS; i++) await openTab();
+    await waitUntil(
+      'one leader and three voters seen by every tab',
+      async () => {
+        const roles = await Promise.all(pages.map((p) => data(p, 'clusterRole')));
+        const leaders = new Set(await Promise.all(pages.map((p) => data(p, 'clusterLeader'))));
+        const voters = await data(pages.find((_p, i) => roles[i] === 'leader') ?? pages[0]!, 'clusterVoters');
+        return roles.filter((r) => r === 'leader').length === 1 && leaders.size === 1 && !leaders.has('') && voters === String(TABS);
+      },
+      WAIT_MS,
+    );
+    console.log(JSON.stringify({ demo_cluster_formed_ms: Date.now() - opened, tabs: TABS }));
+    await pages[0]!.screenshot({ path: join(REPO, 'e2e/screenshots/demo-cluster-1280x800.png') });
+  }, 90_000);
+
+  it('returns in the third tab a node created in the first', async () => {
+    const name = `ada-${Date.now()}`;
+    await waitUntil(
+      'the write to be acknowledged',
+      async () =>
+        pages[0]!.evaluate(async (n) => {
+          try {
+            await window.geode!.query('MERGE (:Person {name: $n})', { n });
+            return true;
+          } catch {
+            return false;
+          }
+        }, name),
+      WAIT_MS,
+    );
+    const rows = await pages[TABS - 1]!.evaluate(async (n) => (await window.geode!.query('MATCH (p:Person {name: $n}) RETURN p.name AS name', { n })).rows, name);
+    expect(rows).toEqual([{ name }]);
+  }, 60_000);
+
+  it('logged no console error in any tab', () => {
+    expect(consoleErrors).toEqual([]);
+  });
+});
