@@ -6,7 +6,7 @@
  *
  * Test hooks on `document.body.dataset`: `clusterRole` (`leader`, `follower`, `candidate`, ...
  * this tab's Raft state), `clusterLeader` (the leader's peer id, or empty), `clusterVoters`,
- * `clusterTerm`, `clusterId`.
+ * `clusterTerm`, `clusterId`, `clusterSelf` (this tab's peer id).
  */
 import type { Geode, PeerStatus } from '../src/index.ts';
 import { shareLink, type TabCluster } from './tab-cluster.ts';
@@ -50,6 +50,7 @@ export function startClusterPanel(panel: HTMLElement, badge: HTMLElement, cluste
     );
   });
   document.body.dataset['clusterId'] = cluster.clusterId;
+  document.body.dataset['clusterSelf'] = handle.self;
 
   const render = (): void => {
     let rows: PeerStatus[] = [];

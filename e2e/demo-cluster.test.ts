@@ -2,7 +2,9 @@
  * The demo as a cluster: Vite's dev server with its relay (what `npm run demo` runs), and three
  * Chromium tabs, each its own browser context (its own IndexedDB and peer key), opened on one
  * `#cluster=<id>` link. They form one Raft group with one leader and three voters; a node created
- * in the first tab is read in the third; no tab logs a console error. Needs Chromium (see
+ * in the first tab is read in the third; a reloaded tab keeps its database and peer id and rejoins;
+ * closing the leader's tab elects a new leader with every acknowledged write; no tab logs a
+ * console error. Needs Chromium (see
  * e2e/browser-harness.ts).
  */
 import { join } from 'node:path';
@@ -87,6 +89,56 @@ describe('the demo opened in several tabs', () => {
     );
     const rows = await pages[TABS - 1]!.evaluate(async (n) => (await window.geode!.query('MATCH (p:Person {name: $n}) RETURN p.name AS name', { n })).rows, name);
     expect(rows).toEqual([{ name }]);
+  }, 60_000);
+
+  it('reloads a tab: it keeps its IndexedDB database and peer id, and rejoins the group with its data', async () => {
+    const follower = pages.find((_p, i) => i > 0)!;
+    const before = await follower.evaluate(async () => (await window.geode!.query('MATCH (p:Person) RETURN count(p) AS n', {}, { readQuorum: 1 })).rows[0]!['n']);
+    expect(before).toBeGreaterThan(0n);
+    const nameBefore = await follower.evaluate(() => document.querySelector('#storage-name')?.textContent);
+    const selfBefore = await data(follower, 'clusterSelf');
+    expect(selfBefore).toBeTruthy();
+    await follower.reload();
+    await follower.waitForFunction(() => document.body.dataset['ready'] === 'true', undefined, { timeout: WAIT_MS });
+    expect(await follower.evaluate(() => document.querySelector('#storage-name')?.textContent)).toBe(nameBefore);
+    // The same peer (its key and database kept per tab): the group still has three voters, and the
+    // tab's own replica holds what it held before.
+    await waitUntil(
+      'the reloaded tab to follow the leader again with its data',
+      async () =>
+        (await data(follower, 'clusterRole')) === 'follower' &&
+        (await data(follower, 'clusterVoters')) === String(TABS) &&
+        (await follower.evaluate(async () => (await window.geode!.query('MATCH (p:Person) RETURN count(p) AS n', {}, { readQuorum: 1 })).rows[0]!['n'])) === before,
+      WAIT_MS,
+    );
+    expect(await data(follower, 'clusterSelf')).toBe(selfBefore);
+  }, 60_000);
+
+  it("closes the leader's tab: the others elect a new leader, which has every acknowledged write and takes new ones", async () => {
+    const roles = await Promise.all(pages.map((p) => data(p, 'clusterRole')));
+    const leaderAt = roles.indexOf('leader');
+    expect(leaderAt).toBeGreaterThanOrEqual(0);
+    const oldLeader = await data(pages[leaderAt]!, 'clusterLeader');
+    const acked = await pages[leaderAt]!.evaluate(async () => (await window.geode!.query('MATCH (p:Person) RETURN p.name AS name ORDER BY name')).rows.map((r) => r['name']));
+    await pages[leaderAt]!.close({ runBeforeUnload: true });
+    const rest = pages.filter((_p, i) => i !== leaderAt);
+    await waitUntil(
+      'a new leader among the other tabs',
+      async () => {
+        const r = await Promise.all(rest.map((p) => data(p, 'clusterRole')));
+        const l = await Promise.all(rest.map((p) => data(p, 'clusterLeader')));
+        return r.includes('leader') && l.every((x) => x !== '' && x !== oldLeader);
+      },
+      WAIT_MS,
+    );
+    const survivor = rest[0]!;
+    const names = await survivor.evaluate(async () => (await window.geode!.query('MATCH (p:Person) RETURN p.name AS name ORDER BY name')).rows.map((r) => r['name']));
+    expect(names).toEqual(acked);
+    await survivor.evaluate(async () => {
+      await window.geode!.query("CREATE (:Person {name: 'after-failover'})");
+    });
+    const last = await rest[1]!.evaluate(async () => (await window.geode!.query("MATCH (p:Person {name: 'after-failover'}) RETURN count(p) AS n")).rows[0]!['n']);
+    expect(last).toBe(1n);
   }, 60_000);
 
   it('logged no console error in any tab', () => {
