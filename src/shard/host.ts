@@ -35,7 +35,7 @@ import { decideMembership } from './membership.ts';
 import { nodeIdOfPeer } from './peer-ids.ts';
 import { toEngineParams, type WireResult } from './values.ts';
 import { Waiters } from './waiters.ts';
-import { decodeFrame, encodeFrame, groupId, type ClientQueryItem, type FrameItem, type GroupId, type PeerMode, type QueryItem, type RaftItem } from './wire.ts';
+import { decodeFrame, encodeFrame, groupId, type ClientQueryItem, type FrameItem, type GroupId, type LeaderItem, type PeerMode, type QueryItem, type RaftItem } from './wire.ts';
 
 /** What a host is built from (injected, so tests and the simulator supply their own). */
 export interface ShardHostComponents {
@@ -143,6 +143,8 @@ export class ShardHost {
   readonly #appliedListeners = new Set<(group: number) => void>();
   /** What each connected peer said it is (hello item); only announced members become group members. */
   readonly #peerModes = new Map<PeerId, PeerMode>();
+  /** Per group, the leader (and term) last told to clients (kind 6 items), as `peer|term`. */
+  readonly #announcedLeader = new Map<GroupId, string>();
   #nextRequest = 1;
   #nextRead = 1;
   #tick: TimerHandle | undefined;
@@ -309,6 +311,7 @@ export class ShardHost {
             if (this.#stopped !== undefined) return;
           }
         }
+        this.#announceLeaders();
         this.#flush();
         this.#trackLag(this.#now());
         this.#waiters.poll(this.#now());
@@ -316,6 +319,21 @@ export class ShardHost {
       }
     } finally {
       this.#pumping = false;
+    }
+  }
+
+  #leaderItem(g: GroupReplica): LeaderItem {
+    return { kind: 'leader', group: g.id, leader: g.leaderPeer(), term: g.node.raft.term };
+  }
+
+  /** Tells every connected client about a group whose leader (or term) changed since it was last told. */
+  #announceLeaders(): void {
+    for (const g of this.#order) {
+      const item = this.#leaderItem(g);
+      const key = `${item.leader ?? ''}|${item.term}`;
+      if (this.#announcedLeader.get(g.id) === key) continue;
+      this.#announcedLeader.set(g.id, key);
+      for (const [peer, mode] of this.#peerModes) if (mode === 'client') this.#queue(peer, item);
     }
   }
 
@@ -433,7 +451,10 @@ export class ShardHost {
           break;
         case 'hello':
           this.#peerModes.set(from, it.mode);
+          if (it.mode === 'client') for (const g of this.#order) this.#queue(from, this.#leaderItem(g));
           break;
+        case 'leader':
+          break; // meant for clients; a member learns its leader from Raft
         case 'clientQuery':
           void this.#serveClient(from, it);
           break;
