@@ -19,12 +19,12 @@ import { labelStrategiesMax, shardsMax, virtualNodesDefault } from './sharding-c
 /** How a label's nodes are spread over shards. */
 export type ShardStrategy = 'hash' | 'range' | 'graph-aware';
 
-/** The spread of one label (or of every label without its own: the default). */
+/** The spread of one label (or of every label without its own: the default). Placement: {@link shardOfNode}. */
 export interface LabelSharding {
   readonly strategy: ShardStrategy;
   /** The shards it uses, ascending for hash / graph-aware, in key order for range. */
   readonly shards: readonly ShardId[];
-  /** range: the property whose value places a node. */
+  /** range: the property whose value places a node; hash: the property hashed (the node id without it). */
   readonly key?: string;
   /** range: the ascending boundaries (shards.length - 1 of them). */
   readonly ranges?: readonly Value[];
@@ -177,4 +177,19 @@ export function shardingOf(state: ShardMapState, labels: readonly string[]): Lab
     if (s !== undefined) return s;
   }
   return state.defaultSharding;
+}
+
+/**
+ * shardOfNode: the shard a new node goes to under a hash or range spread; undefined under
+ * graph-aware (its {@link GraphAwarePartitioner} decides from the neighbours). Hash: the ring
+ * position of the `key` property when it holds an integer or a string, of the node id otherwise;
+ * range: the range of the `key` property (shard 0 without it). Shard pruning relies on this rule.
+ */
+export function shardOfNode(sh: LabelSharding, id: bigint | number, props: ReadonlyMap<string, Value>): ShardId | undefined {
+  if (sh.strategy === 'graph-aware') return undefined;
+  const v = sh.key === undefined ? undefined : props.get(sh.key);
+  if (sh.strategy === 'range') return RangePartitioner.of(sh.shards, sh.ranges ?? []).shardOf(v);
+  const ring = HashRing.of(sh.shards, sh.virtualNodes ?? virtualNodesDefault);
+  if (typeof v === 'bigint' || typeof v === 'string' || (typeof v === 'number' && Number.isSafeInteger(v))) return ring.shardOf(v);
+  return ring.shardOf(id);
 }
