@@ -54,9 +54,13 @@ describe('shard pruning', () => {
     ]);
   });
 
-  it('prunes nodes without the key property to the shard placement gives them', () => {
-    // Placement by node id when a hash spread has no key: id(n) = v prunes the same way.
-    const byId = shardOfNode(map.defaultSharding, 77n, new Map())!;
-    expect(touched('MATCH (n:Thing) WHERE id(n) = 77 RETURN n')).toEqual([byId]);
+  it('prunes id(n) lookups under a hash-by-id spread, but not for labels placed by another label spread', () => {
+    const byIdOnly = (
+      [...[0, 1, 2, 3].map((i): ShardMapChange => ({ op: 'addShard', shard: i, group: i + 1 })), { op: 'setSharding', label: undefined, sharding: { strategy: 'hash', shards: [0, 1, 2, 3] } }] as ShardMapChange[]
+    ).reduce(applyShardMapChange, emptyShardMap());
+    const home = shardOfNode(byIdOnly.defaultSharding, 77n, new Map())!;
+    expect(pruneShards(parse('MATCH (n:Thing) WHERE id(n) = 77 RETURN n'), {}, byIdOnly).touched).toEqual([home]);
+    // With label spreads in the map, a (:Thing:Person) node sits where Person's spread put it.
+    expect(touched('MATCH (n:Thing) WHERE id(n) = 77 RETURN n')).toEqual([0, 1, 2, 3]);
   });
 });

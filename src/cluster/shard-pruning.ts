@@ -11,7 +11,9 @@
  *   `a < n.key <= b` → the overlapping ranges; `IN` lists → their shards;
  * - graph-aware: nothing (a node's shard depends on its neighbours).
  * Values are literals or parameters; predicates count only as conjuncts of the WHERE (AND), not
- * under OR / NOT / XOR. A node pattern with several labels takes the first label's own spread.
+ * under OR / NOT / XOR. A node pattern with several labels takes the first label's own spread; one
+ * whose labels have no spread of their own prunes only while no label has one (a node is placed by
+ * the first of its labels that has its own spread, so it may sit on any shard).
  */
 import type { Comparison, Expression, LabelExpression, MatchClause, NodePattern, Statement } from '../gql/ast.ts';
 import type { Value } from '../graph/index.ts';
@@ -99,9 +101,13 @@ function isKey(e: Expression, name: string, key: string | undefined): boolean {
 function pruneNode(el: NodePattern, name: string, conjuncts: readonly Expression[], params: Readonly<Record<string, Value>>, map: ShardMapState): PrunedNode {
   const labels = labelNames(el.labels);
   const sharding = shardingOf(map, labels);
-  const all = [...sharding.shards].sort((a, b) => a - b);
+  // A node is placed by the first of its labels with a spread of its own, so a pattern whose
+  // labels have none may match nodes on any shard once some label has one.
+  const own = labels.some((l) => map.labels.has(l));
+  const spreadShards = own || map.labels.size === 0 ? sharding.shards : map.shards.map((s) => s.id);
+  const all = [...spreadShards].sort((a, b) => a - b);
   const result = (shards: readonly ShardId[]): PrunedNode => ({ name, labels, strategy: sharding.strategy, shards, of: all.length });
-  if (sharding.strategy === 'graph-aware' || all.length <= 1) return result(all);
+  if (sharding.strategy === 'graph-aware' || all.length <= 1 || !(own || map.labels.size === 0)) return result(all);
   const key = sharding.key;
   const constraints: Constraint[] = [];
   // Inline properties `(n:L {key: v})`.
@@ -111,8 +117,8 @@ function pruneNode(el: NodePattern, name: string, conjuncts: readonly Expression
       if (c !== undefined) constraints.push({ kind: 'eq', values: [c.value] });
     }
   }
-  const own = [...conjuncts, ...(el.where === undefined ? [] : splitAnd(el.where))];
-  if (el.variable !== undefined) for (const c of own) constraints.push(...constraintsOf(c, el.variable, key, params));
+  const preds = [...conjuncts, ...(el.where === undefined ? [] : splitAnd(el.where))];
+  if (el.variable !== undefined) for (const c of preds) constraints.push(...constraintsOf(c, el.variable, key, params));
   let shards = new Set(all);
   for (const c of constraints) {
     const allowed = new Set(shardsOf(c, sharding));
