@@ -27,13 +27,19 @@ export interface SimClusterOptions {
   readonly dropProbability?: number;
   /** Called with every host started (first start and restarts), e.g. to register procedures. */
   readonly onStart?: (host: ShardHost) => void;
+  /** The groups every host runs (each with its own store). Default [0]. */
+  readonly groups?: readonly number[];
 }
 
 export class SimCluster {
   readonly scheduler = new Scheduler();
   readonly prng: Prng;
   readonly net: MemoryNetwork;
+  /** Each peer's store of its first group (the only one unless `groups` says more). */
   readonly stores = new Map<PeerId, MemoryLogStore>();
+  /** Each peer's stores by group. */
+  readonly groupStores = new Map<PeerId, Map<number, MemoryLogStore>>();
+  readonly #groups: readonly number[];
   readonly hosts = new Map<PeerId, ShardHost>();
   readonly warnings: string[] = [];
   readonly #config: ShardConfig | Record<string, unknown>;
@@ -51,18 +57,22 @@ export class SimCluster {
     });
     this.#config = options.config ?? {};
     this.#onStart = options.onStart;
+    this.#groups = options.groups ?? [0];
   }
 
   /** start: a host for `peer` (its store kept across restarts). */
   async start(peer: string, bootstrap = false): Promise<ShardHost> {
     const id = peer as PeerId;
-    let store = this.stores.get(id);
-    if (store === undefined) this.stores.set(id, (store = new MemoryLogStore()));
+    let stores = this.groupStores.get(id);
+    if (stores === undefined) {
+      this.groupStores.set(id, (stores = new Map(this.#groups.map((g) => [g, new MemoryLogStore()]))));
+      this.stores.set(id, stores.get(this.#groups[0]!)!);
+    }
     const transport = this.net.join(id);
     const random = this.prng.fork().fn();
     const host = await ShardHost.start(
-      { transport, clock: virtualClock(this.scheduler), random, logStore: () => store, onWarning: (m) => this.warnings.push(`${peer}: ${m}`) },
-      { bootstrap, config: this.#config },
+      { transport, clock: virtualClock(this.scheduler), random, logStore: (g) => stores.get(g)!, onWarning: (m) => this.warnings.push(`${peer}: ${m}`) },
+      { bootstrap, config: this.#config, groups: this.#groups },
     );
     this.hosts.set(id, host);
     this.#onStart?.(host);
@@ -86,7 +96,7 @@ export class SimCluster {
     this.hosts.get(id)?.halt();
     this.hosts.delete(id);
     this.net.leave(id);
-    this.stores.get(id)?.crash();
+    for (const store of this.groupStores.get(id)?.values() ?? []) store.crash();
   }
 
   /** run: advances virtual time by `ms`, event by event. */

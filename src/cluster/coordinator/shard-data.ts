@@ -8,9 +8,9 @@
  * property {@link GHOST_HOME_KEY} (its home shard). Ghosts never leave a shard as nodes: answers
  * name them as endpoints with their home shard.
  *
- * `answerFetch` is pure over the store: the coordinator's {@link FetchRequest} in, plain data out.
+ * `answerFetch` is pure over the store (any GraphReader: a shard group's replica graph): the coordinator's {@link FetchRequest} in, plain data out.
  */
-import type { GraphCommand, GraphStore, NodeRecord, PropertyValue, Value } from '../../graph/index.ts';
+import type { GraphCommand, GraphReader, NodeRecord, PropertyValue, Value } from '../../graph/index.ts';
 import { valueKey } from '../../graph/index.ts';
 import { GeodeError } from '../../util/errors.ts';
 import type { ShardId } from '../hash-ring.ts';
@@ -88,7 +88,7 @@ function nodeData(n: NodeRecord): NodeData {
  * answerFetch: what shard `self` (whose graph is `store`) answers `req`. Ids it does not own are
  * left out (the coordinator asked more shards than needed, or the node moved).
  */
-export function answerFetch(store: GraphStore, self: ShardId, req: FetchRequest): FetchAnswer {
+export function answerFetch(store: GraphReader, self: ShardId, req: FetchRequest): FetchAnswer {
   const nodes: NodeData[] = [];
   const edges: EdgeData[] = [];
   const homes = new Map<number, ShardId>();
