@@ -4,16 +4,16 @@
  * equal the single database's, before and after the peer leading every group crashes.
  */
 import { describe, expect, it } from 'vitest';
-import { GraphStore, type GraphCommand, type PropertyValue, type Value } from '../../graph/index.ts';
+import { GraphStore, type Value } from '../../graph/index.ts';
 import { QueryEngine } from '../../query/index.ts';
 import { toResultValue } from '../../api/result.ts';
 import { SimCluster } from '../../shard/sim-cluster.ts';
 import type { ShardHost } from '../../shard/host.ts';
-import { applyShardMapChange, emptyShardMap, shardOfNode, shardingOf, type ShardMapChange } from '../shard-map.ts';
+import { applyShardMapChange, emptyShardMap, type ShardMapChange } from '../shard-map.ts';
 import type { ShardId } from '../hash-ring.ts';
 import { ShardCoordinator, type ShardSource } from './coordinator.ts';
-import { answerFetch, splitGraph, type EdgeData, type FetchAnswer, type FetchRequest, type NodeData } from './shard-data.ts';
-import { runShardedSim } from './sharded-sim.ts';
+import { answerFetch, type FetchAnswer, type FetchRequest } from './shard-data.ts';
+import { loadShards, runShardedSim } from './sharded-sim.ts';
 
 const seeds = Number(process.env['SHARDED_SIM_SEEDS'] ?? 4);
 const start = Number(process.env['SHARDED_SIM_START'] ?? 1);
@@ -54,25 +54,6 @@ function hostSource(c: SimCluster, via: () => ShardHost): ShardSource {
   };
 }
 
-async function load(c: SimCluster, whole: GraphStore): Promise<void> {
-  const home = new Map<number, ShardId>();
-  const nodes: NodeData[] = [];
-  for (const n of whole.nodes()) {
-    home.set(n.id, shardOfNode(shardingOf(map, [...n.labels]), n.id, n.props)!);
-    nodes.push({ id: n.id, labels: [...n.labels], props: [...n.props] as [string, PropertyValue][] });
-  }
-  const edges: EdgeData[] = [...whole.edges()].map((e) => ({ id: e.id, type: e.type, src: e.src.id, dst: e.dst.id, props: [...e.props] as [string, PropertyValue][] }));
-  for (const [shard, commands] of splitGraph(nodes, edges, (id) => home.get(id)!)) {
-    const group = groupOf(shard);
-    for (let i = 0; i < commands.length; i += 200) {
-      const part: GraphCommand[] = commands.slice(i, i + 200);
-      await c.until(() => [...c.hosts.values()].some((h) => h.isLeader(group)), 10_000);
-      const leader = [...c.hosts.values()].find((h) => h.isLeader(group))!;
-      await c.value(leader.applyCommands(group, part));
-    }
-  }
-}
-
 function rows(r: readonly (readonly Value[])[]): string[] {
   return r.map((row) => JSON.stringify(row.map(toResultValue), (_k, x: unknown) => (typeof x === 'bigint' ? `${x}n` : x)));
 }
@@ -88,7 +69,7 @@ describe('the coordinator over shard groups in the simulator', () => {
     );
     expect(formed).toBe(true);
     const whole = graph();
-    await load(c, whole);
+    await loadShards(c, map, whole);
     const single = new QueryEngine(whole);
 
     const check = async (via: string): Promise<void> => {

@@ -91,9 +91,9 @@ function drawGraph(rnd: Prng): GraphStore {
 }
 
 /** Each node's shard under `map` (graph-aware: placed in id order by its earlier neighbours). */
-function placeAll(whole: GraphStore, map: ShardMapState): Map<number, ShardId> {
+export function placeAll(whole: GraphStore, map: ShardMapState): Map<number, ShardId> {
   const home = new Map<number, ShardId>();
-  const partitioner = new GraphAwarePartitioner(SHARDS);
+  const partitioner = new GraphAwarePartitioner(map.shards.map((s) => s.id));
   for (const n of whole.nodes()) {
     let s = shardOfNode(shardingOf(map, [...n.labels]), n.id, n.props);
     if (s === undefined) {
@@ -108,6 +108,25 @@ function placeAll(whole: GraphStore, map: ShardMapState): Map<number, ShardId> {
     home.set(n.id, s);
   }
   return home;
+}
+
+/**
+ * loadShards: writes `whole` into the shard groups of `map` (placement as {@link placeAll}), each
+ * shard's part in batches of 200 commands through its group's leader.
+ */
+export async function loadShards(c: SimCluster, map: ShardMapState, whole: GraphStore): Promise<void> {
+  const home = placeAll(whole, map);
+  const groupOf = (shard: ShardId): number => map.shards.find((s) => s.id === shard)!.group;
+  const nodes: NodeData[] = [...whole.nodes()].map((n) => ({ id: n.id, labels: [...n.labels], props: [...n.props] as [string, PropertyValue][] }));
+  const edges: EdgeData[] = [...whole.edges()].map((e) => ({ id: e.id, type: e.type, src: e.src.id, dst: e.dst.id, props: [...e.props] as [string, PropertyValue][] }));
+  for (const [shard, commands] of splitGraph(nodes, edges, (id) => home.get(id)!)) {
+    const group = groupOf(shard);
+    for (let i = 0; i < commands.length; i += 200) {
+      const part: GraphCommand[] = commands.slice(i, i + 200);
+      await c.until(() => [...c.hosts.values()].some((h) => h.isLeader(group)), 10_000);
+      await c.value([...c.hosts.values()].find((h) => h.isLeader(group))!.applyCommands(group, part));
+    }
+  }
 }
 
 function rowsOf(rows: readonly (readonly Value[])[]): string {
@@ -143,18 +162,7 @@ export async function runShardedSim(seed: number, durationMs = 3_000, options: S
   const formed = await c.until(() => GROUPS.every((g) => [...c.hosts.values()].some((h) => h.isLeader(g) && h.raftStatus(g).conf.voters.length === 3 && h.raftStatus(g).conf.learners.length === 2)), 30_000);
   if (!formed) return { seed, map: name, queries: 0, answered: 0, crossShard: 0, crashes: 0, partitions: 0, violations: [`seed ${seed}: the groups did not form`] };
 
-  // Load: each shard's part as batches through its group's leader.
-  const home = placeAll(whole, map);
-  const nodes: NodeData[] = [...whole.nodes()].map((n) => ({ id: n.id, labels: [...n.labels], props: [...n.props] as [string, PropertyValue][] }));
-  const edges: EdgeData[] = [...whole.edges()].map((e) => ({ id: e.id, type: e.type, src: e.src.id, dst: e.dst.id, props: [...e.props] as [string, PropertyValue][] }));
-  for (const [shard, commands] of splitGraph(nodes, edges, (id) => home.get(id)!)) {
-    const group = groupOf(shard);
-    for (let i = 0; i < commands.length; i += 200) {
-      const part: GraphCommand[] = commands.slice(i, i + 200);
-      await c.until(() => [...c.hosts.values()].some((h) => h.isLeader(group)), 10_000);
-      await c.value([...c.hosts.values()].find((h) => h.isLeader(group))!.applyCommands(group, part));
-    }
-  }
+  await loadShards(c, map, whole);
 
   let queries = 0;
   let answered = 0;
