@@ -48,7 +48,7 @@ const QUERIES = [
 ];
 
 /** Reads through `via`'s replica of each group (ReadIndex makes them linearizable). */
-function hostSource(c: SimCluster, via: () => ShardHost): ShardSource {
+function hostSource(via: () => ShardHost): ShardSource {
   return {
     fetch: (shard: ShardId, req: FetchRequest): Promise<FetchAnswer> => via().readGraph(groupOf(shard), (g) => answerFetch(g, shard, req)),
   };
@@ -73,7 +73,7 @@ describe('the coordinator over shard groups in the simulator', () => {
     const single = new QueryEngine(whole);
 
     const check = async (via: string): Promise<void> => {
-      const coord = new ShardCoordinator(map, hostSource(c, () => c.host(via)));
+      const coord = new ShardCoordinator(map, hostSource(() => c.host(via)));
       for (const q of QUERIES) {
         const got = await c.value(coord.run(q));
         expect(rows(got.result.rows), `${q} via ${via}`).toEqual(rows(single.run(q, {}).rows));
