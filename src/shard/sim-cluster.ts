@@ -15,6 +15,7 @@ import { virtualClock } from './clock.ts';
 import type { ShardConfig } from './config.ts';
 import { ShardHost } from './host.ts';
 import { ShardClient } from './client.ts';
+import { HostFaults } from './faults.ts';
 
 const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
@@ -35,6 +36,8 @@ export class SimCluster {
   readonly net: MemoryNetwork;
   readonly stores = new Map<PeerId, MemoryLogStore>();
   readonly hosts = new Map<PeerId, ShardHost>();
+  /** Each running host's fault gate (pause, isolate, resume), replaced on restart. */
+  readonly faults = new Map<PeerId, HostFaults>();
   readonly warnings: string[] = [];
   readonly #config: ShardConfig | Record<string, unknown>;
   readonly #onStart: ((host: ShardHost) => void) | undefined;
@@ -60,8 +63,16 @@ export class SimCluster {
     if (store === undefined) this.stores.set(id, (store = new MemoryLogStore()));
     const transport = this.net.join(id);
     const random = this.prng.fork().fn();
+    const faults = new HostFaults();
+    this.faults.set(id, faults);
     const host = await ShardHost.start(
-      { transport, clock: virtualClock(this.scheduler), random, logStore: () => store, onWarning: (m) => this.warnings.push(`${peer}: ${m}`) },
+      {
+        transport: faults.transport(transport),
+        clock: faults.clock(virtualClock(this.scheduler)),
+        random,
+        logStore: () => store,
+        onWarning: (m) => this.warnings.push(`${peer}: ${m}`),
+      },
       { bootstrap, config: this.#config },
     );
     this.hosts.set(id, host);
