@@ -26,6 +26,7 @@ import { renderTable } from './results-table.ts';
 import { LDBC_SAMPLE_MANIFEST, LDBC_SAMPLE_URL_PATH, type LdbcSampleManifest } from './sample-manifest.ts';
 import { loadLdbcSample } from './sample-loader.ts';
 import { openTabDatabase } from './tab-database.ts';
+import { followVisibility } from './tab-cluster.ts';
 import { startClusterPanel } from './cluster-panel.ts';
 
 declare global {
@@ -467,7 +468,14 @@ statusLine.textContent = db.graph.nodeCount === 0 ? 'ready · the graph is empty
 if (sampleLoaded()) sampleStatus.textContent = 'The sample is in this tab’s database.';
 if (tab.cluster !== undefined) {
   // Writes from other tabs arrive by replication: keep the counts fresh with the panel.
-  startClusterPanel($<HTMLElement>('#cluster-panel'), $<HTMLElement>('#cluster-badge'), tab.cluster, updateCounts);
+  startClusterPanel($<HTMLElement>('#cluster-panel'), $<HTMLElement>('#cluster-badge'), tab.cluster, updateCounts, {
+    run: (text) => {
+      editor.setText(text);
+      showView('table');
+      void run(text);
+    },
+  });
+  followVisibility(db);
   window.addEventListener('pagehide', () => void db.close());
 }
 document.body.dataset['ready'] = 'true';

@@ -87,3 +87,21 @@ export async function joinTabCluster(clusterId: string, info: RelayInfo): Promis
   });
   return { db, clusterId, dbName, founder: info.founder, relays: info.relays };
 }
+
+/**
+ * followVisibility: tells the cluster whether this tab is visible, now and on every
+ * `visibilitychange`: a hidden tab announces `visible: false` in its presence and, while it leads,
+ * hands leadership to a visible tab or a Node peer (`db.cluster.setVisible`). Its Raft ticks come
+ * from a Worker's timer, so it keeps its heartbeats meanwhile.
+ */
+export function followVisibility(db: Geode): void {
+  const cluster = db.cluster;
+  if (cluster === undefined) return;
+  const tell = (): void => {
+    const visible = document.visibilityState !== 'hidden';
+    document.body.dataset['clusterVisible'] = String(visible);
+    if (visible !== cluster.visible()) void cluster.setVisible(visible).catch(() => {}); // closing
+  };
+  document.addEventListener('visibilitychange', tell);
+  tell();
+}
