@@ -14,7 +14,7 @@
  * this tab's Raft state), `clusterLeader` (the leader's peer id, or empty), `clusterVoters`,
  * `clusterTerm`, `clusterId`, `clusterSelf` (this tab's peer id), `clusterElections` (leader
  * changes this tab saw), `clusterFault` (`none`, `paused`, `isolated`), `clusterCommit`,
- * `clusterApplied`.
+ * `clusterApplied`, `clusterTicks` (`worker` or `timers`).
  */
 import type { Geode, GeodeCluster, PeerStatus } from '../src/index.ts';
 import { ElectionCounter } from './election-counter.ts';
@@ -122,6 +122,7 @@ export function startClusterPanel(panel: HTMLElement, badge: HTMLElement, cluste
   if (firstFact) firstFact.textContent = `peer ${short(handle.self)}${cluster.founder ? ' (founded the cluster)' : ''}`;
 
   const summary = panel.appendChild(document.createElement('dl'));
+  summary.id = 'cluster-summary';
   summary.className = 'facts';
   const peersTable = panel.appendChild(document.createElement('table'));
   peersTable.id = 'cluster-peers';
@@ -162,6 +163,7 @@ export function startClusterPanel(panel: HTMLElement, badge: HTMLElement, cluste
 
   document.body.dataset['clusterId'] = cluster.clusterId;
   document.body.dataset['clusterSelf'] = handle.self;
+  document.body.dataset['clusterTicks'] = handle.tickSource();
 
   const render = (): void => {
     let rows: PeerStatus[] = [];
@@ -199,6 +201,7 @@ export function startClusterPanel(panel: HTMLElement, badge: HTMLElement, cluste
       ['Term', String(me?.term ?? 0)],
       ['Elections', `${elections.count} seen by this tab`],
       ['Commit', `${raft?.hardState.commit ?? 0} · applied ${raft?.applied ?? 0}`],
+      ['Ticks', handle.tickSource() === 'worker' ? 'from a Worker (kept when hidden)' : 'page timers'],
     ] as const) {
       summary.appendChild(document.createElement('dt')).textContent = k;
       summary.appendChild(document.createElement('dd')).textContent = v;
@@ -211,7 +214,7 @@ export function startClusterPanel(panel: HTMLElement, badge: HTMLElement, cluste
     for (const r of rows) {
       const tr = body.insertRow();
       if (r.self) tr.className = 'self';
-      const state = r.role === 'voter' ? r.state : `${r.state} (${r.role})`;
+      const state = r.role === 'voter' ? r.state : r.role === 'learner' ? 'learner' : `${r.state} (${r.role})`;
       for (const cell of [r.self ? `${short(r.peer)} ★` : short(r.peer), state, r.health, r.self ? 'this tab' : contact(r.lastContactMs)]) {
         const td = tr.insertCell();
         td.textContent = cell;

@@ -57,6 +57,12 @@ export interface GeodeCluster {
   setVisible(visible: boolean): Promise<void>;
   /** visible: what {@link GeodeCluster.setVisible} last said (true at first). */
   visible(): boolean;
+  /**
+   * tickSource: what drives this peer's Raft ticks: `worker` (a dedicated Worker's timer, in a
+   * browser tab, so a hidden tab keeps its heartbeats) or `timers` (`setTimeout`: Node, or a page
+   * where no Worker could start; always `timers` on a client).
+   */
+  tickSource(): 'worker' | 'timers';
 }
 
 /** How often a hidden leader looks for a visible voter to hand its leadership to, ms. */

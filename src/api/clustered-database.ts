@@ -68,6 +68,7 @@ class ClusteredGeode implements Geode {
       fault: () => controls.fault(),
       setVisible: (v) => controls.setVisible(v),
       visible: () => controls.visible(),
+      tickSource: () => member?.ticker?.source ?? 'timers',
       id: opts.id,
       self: transport.self,
       mode: host === undefined ? 'client' : 'member',
