@@ -10,9 +10,11 @@
  * - `document.body.dataset.runs`: how many statements have finished (result or error);
  * - `document.body.dataset.sample`: `loading`, `loaded` or `failed` once the sample was asked for;
  * - `#error[data-code]`: the GeodeError code of the last failed statement;
- * - `#graph[data-nodes]`, `#graph[data-edges]`: what the graph view drew last.
+ * - `#graph[data-nodes]`, `#graph[data-edges]`: what the graph view drew last;
+ * - `document.body.dataset.live`: `on` while the Live toggle runs the query as a subscription,
+ *   `document.body.dataset.liveUpdates`: how many results it rendered.
  */
-import type { Geode, QueryResult } from '../src/index.ts';
+import type { Geode, QueryResult, Unsubscribe } from '../src/index.ts';
 import { consoleCompletion, EMPTY_SCHEMA, quoteName, readSchema, type SchemaNames } from './completion.ts';
 import { ConsoleEditor } from './editor.ts';
 import { describeError, type ErrorReport } from './error-view.ts';
@@ -85,6 +87,7 @@ const storageBadge = $<HTMLSpanElement>('#storage-badge');
 const notice = $<HTMLDivElement>('#notice');
 const runButton = $<HTMLButtonElement>('#run');
 const explainButton = $<HTMLButtonElement>('#explain');
+const liveButton = $<HTMLButtonElement>('#live');
 const paramsToggle = $<HTMLButtonElement>('#params-toggle');
 const paramsBox = $<HTMLDivElement>('#params-box');
 const paramsInput = $<HTMLTextAreaElement>('#params');
@@ -218,7 +221,7 @@ const editor = new ConsoleEditor({
     () => paramNames(paramsInput.value),
   ),
   history: queries,
-  onRun: () => void run(editor.text),
+  onRun: () => runOrSubscribe(editor.text),
 });
 
 paramsToggle.addEventListener('click', () => {
@@ -229,7 +232,7 @@ paramsToggle.addEventListener('click', () => {
 paramsInput.addEventListener('keydown', (e) => {
   if (e.key === 'Enter' && (e.ctrlKey || e.metaKey)) {
     e.preventDefault();
-    void run(editor.text);
+    runOrSubscribe(editor.text);
   }
 });
 
@@ -365,8 +368,77 @@ async function run(text: string): Promise<void> {
   }
 }
 
-runButton.addEventListener('click', () => void run(editor.text));
+// ---- live: the query as a subscription (db.subscribe), re-rendered on every change
+let liveStop: Unsubscribe | undefined;
+let liveUpdates = 0;
+
+function stopLive(): void {
+  liveStop?.();
+  liveStop = undefined;
+  liveButton.setAttribute('aria-pressed', 'false');
+  delete document.body.dataset['live'];
+}
+
+function subscribe(text: string): void {
+  stopLive();
+  errorBox.hidden = true;
+  delete errorBox.dataset['code'];
+  editor.markError(undefined);
+  queries.add(text);
+  renderHistory();
+  liveUpdates = 0;
+  document.body.dataset['liveUpdates'] = '0';
+  const started = performance.now();
+  const failed = (err: unknown): void => {
+    const report = describeError(err, text);
+    clearResult();
+    showError(report);
+    statusLine.textContent = `live · error ${report.code}`;
+    statusLine.className = 'status failed';
+  };
+  try {
+    liveStop = db.subscribe(
+      text,
+      parseParams(paramsInput.value),
+      (result) => {
+        liveUpdates++;
+        errorBox.hidden = true;
+        showResult(result, performance.now() - started);
+        statusLine.textContent = `live · ${plural(result.rows.length, 'row')} · update ${liveUpdates}`;
+        document.body.dataset['liveUpdates'] = String(liveUpdates);
+        updateCounts();
+      },
+      { onError: failed },
+    );
+    liveButton.setAttribute('aria-pressed', 'true');
+    document.body.dataset['live'] = 'on';
+    statusLine.textContent = 'live · waiting for the first result…';
+    statusLine.className = 'status';
+  } catch (err) {
+    stopLive();
+    failed(err);
+  }
+}
+
+/** Run, or with Live on, (re)subscribe to the editor's query. */
+function runOrSubscribe(text: string): void {
+  if (liveStop !== undefined) subscribe(text);
+  else void run(text);
+}
+
+liveButton.addEventListener('click', () => {
+  if (liveStop !== undefined) {
+    stopLive();
+    statusLine.textContent = 'live off';
+    statusLine.className = 'status';
+  } else {
+    subscribe(editor.text);
+  }
+});
+
+runButton.addEventListener('click', () => runOrSubscribe(editor.text));
 explainButton.addEventListener('click', () => {
+  stopLive();
   const text = editor.text.replace(/^\s*(EXPLAIN|PROFILE)\s+/i, '');
   void run(`EXPLAIN ${text}`);
 });
@@ -470,6 +542,7 @@ if (tab.cluster !== undefined) {
   // Writes from other tabs arrive by replication: keep the counts fresh with the panel.
   startClusterPanel($<HTMLElement>('#cluster-panel'), $<HTMLElement>('#cluster-badge'), tab.cluster, updateCounts, {
     run: (text) => {
+      stopLive();
       editor.setText(text);
       showView('table');
       void run(text);

@@ -127,6 +127,22 @@ describe('the demo opened in several tabs', () => {
     expect(await tab.locator('#error').isHidden()).toBe(true);
   }, 60_000);
 
+  it('runs the query live in the third tab: its table re-renders when the first tab writes', async () => {
+    const tab = pages[TABS - 1]!;
+    await tab.locator('.cm-content').click();
+    await tab.keyboard.press('Control+A');
+    await tab.keyboard.insertText("MATCH (p:Person {name: 'live'}) RETURN count(p) AS n");
+    await tab.keyboard.press('Escape');
+    await tab.click('#live');
+    await tab.waitForFunction(() => document.body.dataset['live'] === 'on' && Number(document.body.dataset['liveUpdates']) >= 1, undefined, { timeout: WAIT_MS });
+    expect(await tab.locator('#result tbody td').first().textContent()).toBe('0');
+    await pages[0]!.evaluate(() => window.geode!.query("CREATE (:Person {name: 'live'})").then(() => undefined));
+    await tab.waitForFunction(() => document.querySelector('#result tbody td')?.textContent === '1', undefined, { timeout: WAIT_MS });
+    expect(Number(await data(tab, 'liveUpdates'))).toBeGreaterThanOrEqual(2);
+    await tab.click('#live');
+    expect(await data(tab, 'live')).toBeUndefined();
+  }, 60_000);
+
   it('steps down with the dashboard button: another tab leads and every tab follows it', async () => {
     const roles = await Promise.all(pages.map((p) => data(p, 'clusterRole')));
     const leaderAt = roles.indexOf('leader');
