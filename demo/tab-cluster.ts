@@ -18,6 +18,13 @@ export const DEFAULT_CLUSTER = 'geode-demo';
  * their own (`cluster.secret`), which never travels.
  */
 export const DEMO_SECRET = 'geode-demo-secret';
+/**
+ * The Raft timers of a demo tab: a browser tab's main thread stalls now and then (a big result
+ * drawn, the sample loaded, a busy machine), and the defaults (elections after 150-300 ms of
+ * silence) would read a stall as a dead leader. Heartbeats every 100 ms and elections after
+ * 600-1,200 ms ride such stalls out; a closed tab still hands over at once (pagehide).
+ */
+export const DEMO_RAFT = { heartbeat_ms: 100, election_timeout_ms: [600, 1_200] } as const;
 /** How long the tab waits for the dev server's relay endpoint, ms. */
 export const RELAY_INFO_TIMEOUT_MS = 3_000;
 
@@ -83,7 +90,7 @@ export async function joinTabCluster(clusterId: string, info: RelayInfo): Promis
   const key = await tabPeerKey(dbName);
   const db = await openGeode({
     storage: `indexeddb:${dbName}`,
-    cluster: { id: clusterId, secret: DEMO_SECRET, relays: [...info.relays], bootstrap: info.founder, key, config: { request_timeout_ms: 5_000 } },
+    cluster: { id: clusterId, secret: DEMO_SECRET, relays: [...info.relays], bootstrap: info.founder, key, config: { request_timeout_ms: 5_000, raft: { ...DEMO_RAFT, election_timeout_ms: [...DEMO_RAFT.election_timeout_ms] } } },
   });
   return { db, clusterId, dbName, founder: info.founder, relays: info.relays };
 }
