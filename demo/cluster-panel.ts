@@ -152,6 +152,12 @@ export function startClusterPanel(panel: HTMLElement, badge: HTMLElement, cluste
   legend.className = 'lag-legend small';
   const lag = new LagHistory();
   let lagLeader: boolean | undefined;
+  // Lag comes and goes between two refreshes: keep each replica's peak since the last sample,
+  // read after every batch of entries this tab applied.
+  const peaks = new Map<string, number>();
+  handle.host?.onApplied(() => {
+    for (const [peer, behind] of lagSample(handle)) peaks.set(peer, Math.max(behind, peaks.get(peer) ?? 0));
+  });
 
   heading(panel, 'Procedures');
   const calls = panel.appendChild(document.createElement('div'));
@@ -225,8 +231,11 @@ export function startClusterPanel(panel: HTMLElement, badge: HTMLElement, cluste
     const leads = state === 'leader';
     if (lagLeader !== leads) lag.clear();
     lagLeader = leads;
-    lag.add(sample);
-    lagNote.textContent = leads ? 'Entries each replica is behind this tab (the leader).' : 'Entries this tab has committed but not applied yet (the leader charts every replica).';
+    const peaked = new Map(sample);
+    for (const [peer, behind] of peaks) if (peaked.has(peer)) peaked.set(peer, Math.max(behind, peaked.get(peer)!));
+    peaks.clear();
+    lag.add(peaked);
+    lagNote.textContent = leads ? 'Entries each replica is behind this tab, the leader (peak per ½ s).' : 'Entries this tab committed but not yet applied (the leader charts every replica).';
     renderLagChart(chart, legend, lag, handle.self);
     refreshFaults();
     onTick();
