@@ -131,7 +131,8 @@ async function main(): Promise<void> {
     const readyMs = performance.now() - opened;
     await until('three voters and C following the leader', () => formed(a, c));
     const clusterFormMs = performance.now() - opened;
-    log(`  formed in ${round(clusterFormMs)} ms (the page was ready, its database open and joined, after ${round(readyMs)} ms)`);
+    const marks = await c.evaluate(() => performance.getEntriesByType('mark').map((m) => `${m.name} ${Math.round(m.startTime)}`).join(', '));
+    log(`  formed in ${round(clusterFormMs)} ms; the page was ready after ${round(readyMs)} ms (marks after navigation start: ${marks})`);
 
     // Tab C watches: a query on each apply, and a live query.
     await c.evaluate(() => {

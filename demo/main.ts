@@ -11,6 +11,8 @@
  * - `document.body.dataset.sample`: `loading`, `loaded` or `failed` once the sample was asked for;
  * - `#error[data-code]`: the GeodeError code of the last failed statement;
  * - `#graph[data-nodes]`, `#graph[data-edges]`: what the graph view drew last;
+ * - performance marks `geode:modules-loaded`, `geode:database-open` (joined, for a cluster tab) and
+ *   `geode:ready`, ms after navigation start;
  * - `document.body.dataset.live`: `on` while the Live toggle runs the query as a subscription,
  *   `document.body.dataset.liveUpdates`: how many results it rendered.
  */
@@ -78,7 +80,9 @@ const EXAMPLES: readonly { title: string; query: string; params?: string; ldbc: 
   },
 ];
 
+performance.mark('geode:modules-loaded');
 const tab = await openTabDatabase(location.search, location.hash);
+performance.mark('geode:database-open');
 const db = tab.db;
 window.geode = db;
 
@@ -551,4 +555,5 @@ if (tab.cluster !== undefined) {
   followVisibility(db);
   window.addEventListener('pagehide', () => void db.close());
 }
+performance.mark('geode:ready');
 document.body.dataset['ready'] = 'true';
