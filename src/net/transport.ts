@@ -521,7 +521,10 @@ export class Libp2pTransport implements GeodePeer, SessionHost {
       const signal = AbortSignal.timeout(this.o.dialTimeoutMs);
       const connection = await this.libp2p.dial(addrs, { signal });
       if (connection.remotePeer.toString() !== k.id) throw new Error(`dialed ${k.id}, reached ${connection.remotePeer.toString()}`);
-      if (this.active.has(k.id) || this.stopped) return;
+      if (this.active.has(k.id) || this.stopped) {
+        k.dialing = false; // the other side's dial won meanwhile: redial when that stream drops
+        return;
+      }
       const stream = await connection.newStream(PEER_PROTOCOL, { signal });
       this.startSession(stream, connection);
     } catch {
