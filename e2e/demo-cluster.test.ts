@@ -125,6 +125,9 @@ describe('the demo opened in several tabs', () => {
     await tab.click('#cluster-call-lag');
     await tab.waitForFunction((n) => Number(document.body.dataset['runs'] ?? '0') > n + 1, runs, { timeout: WAIT_MS });
     expect(await tab.locator('#error').isHidden()).toBe(true);
+    // The dashboard beside the replicationLag() rows.
+    await tab.evaluate(() => document.querySelector('#cluster-summary')!.scrollIntoView({ block: 'start' }));
+    await tab.screenshot({ path: join(REPO, 'e2e/screenshots/demo-dashboard-1280x800.png') });
   }, 60_000);
 
   it('runs the query live in the third tab: its table re-renders when the first tab writes', async () => {
