@@ -13,11 +13,15 @@
  *
  * Progress goes to stderr; the LAST stdout line is one JSON object:
  * `{ writes_per_s_c1, p50_ms_c1, p99_ms_c1, writes_per_s_c64, p50_ms_c64, p99_ms_c64,
- *    failover_p50_ms, failover_p99_ms, failover_max_ms, failover_trials }`
+ *    cpu_ms_per_write_c64, failover_p50_ms, failover_p99_ms, failover_max_ms, failover_trials }`
+ * (`cpu_ms_per_write_c64`: CPU time of the client, the peers and the relay together per committed
+ * write at concurrency 64: on a machine with N cores, 1000 × N / it bounds the writes per second.)
  *
  *   npx tsx bench/cluster.bench.ts
  *   npx tsx bench/cluster.bench.ts --ms 2000 --trials 5
+ *   CLUSTER_CPU_PROF=.scratch/prof npx tsx bench/cluster.bench.ts --trials 0   # CPU profiles of the peers
  */
+import { readFileSync } from 'node:fs';
 import { openGeode, type Geode } from '../src/node.ts';
 import { PeerProc, RelayProc, removeDir, tempDir, until, type PeerArgs } from '../test/cluster/harness.ts';
 
@@ -35,7 +39,7 @@ function arg(name: string, dflt: number): number {
   const i = process.argv.indexOf(`--${name}`);
   if (i < 0) return dflt;
   const v = Number(process.argv[i + 1]);
-  if (!Number.isFinite(v) || v <= 0) throw new Error(`--${name} must be a positive number`);
+  if (!Number.isFinite(v) || v < 0) throw new Error(`--${name} must be a number ≥ 0`);
   return v;
 }
 
@@ -51,8 +55,34 @@ const log = (m: string): void => {
 
 let nextKey = 0;
 
+/** CPU time (user + system) a process used so far, ms, from /proc (Linux); NaN elsewhere. */
+function processCpuMs(pid: number | undefined): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(f[11]) + Number(f[12])) * 1000) / CLOCK_TICKS_PER_S;
+  } catch {
+    return NaN;
+  }
+}
+/** USER_HZ of Linux's /proc times (100 on every common build). */
+const CLOCK_TICKS_PER_S = 100;
+
+/** CPU ms used by this process, the peers and the relay together. */
+function clusterCpuMs(pids: readonly (number | undefined)[]): number {
+  const self = process.cpuUsage();
+  let sum = (self.user + self.system) / 1000;
+  for (const pid of pids) sum += processCpuMs(pid);
+  return sum;
+}
+
 /** Committed writes per second and latency quantiles of `concurrency` loops for `ms`. */
-async function throughput(db: Geode, concurrency: number, ms: number): Promise<{ writesPerS: number; p50: number; p99: number; failed: number }> {
+async function throughput(
+  db: Geode,
+  concurrency: number,
+  ms: number,
+  cpuMs: () => number,
+): Promise<{ writesPerS: number; p50: number; p99: number; failed: number; cpuMsPerWrite: number }> {
   const run = async (forMs: number, record: boolean): Promise<{ n: number; lat: number[]; failed: number }> => {
     const end = performance.now() + forMs;
     const lat: number[] = [];
@@ -76,10 +106,12 @@ async function throughput(db: Geode, concurrency: number, ms: number): Promise<{
   };
   await run(WARMUP_MS, false);
   const t0 = performance.now();
+  const cpu0 = cpuMs();
   const r = await run(ms, true);
   const elapsed = performance.now() - t0;
+  const cpu = cpuMs() - cpu0;
   r.lat.sort((a, b) => a - b);
-  return { writesPerS: (r.n / elapsed) * 1000, p50: quantile(r.lat, 0.5), p99: quantile(r.lat, 0.99), failed: r.failed };
+  return { writesPerS: (r.n / elapsed) * 1000, p50: quantile(r.lat, 0.5), p99: quantile(r.lat, 0.99), failed: r.failed, cpuMsPerWrite: cpu / r.n };
 }
 
 async function main(): Promise<void> {
@@ -103,10 +135,26 @@ async function main(): Promise<void> {
     await db.query(WRITE, { k: -1 });
     log('cluster up: relay, 3 peer processes, this client');
 
-    const c1 = await throughput(db, 1, ms);
+    const cpuMs = (): number => clusterCpuMs([relay.child.proc.pid, ...peers.map((p) => p.child.proc.pid)]);
+    const c1 = await throughput(db, 1, ms, cpuMs);
     log(`concurrency 1: ${round(c1.writesPerS, 0)} writes/s, p50 ${round(c1.p50)} ms, p99 ${round(c1.p99)} ms, ${c1.failed} failed`);
-    const c64 = await throughput(db, 64, ms);
-    log(`concurrency 64: ${round(c64.writesPerS, 0)} writes/s, p50 ${round(c64.p50)} ms, p99 ${round(c64.p99)} ms, ${c64.failed} failed`);
+    const byProcess = (): number[] => [clusterCpuMs([]), ...[relay.child.proc.pid, ...peers.map((p) => p.child.proc.pid)].map(processCpuMs)];
+    const before = byProcess();
+    const key0 = nextKey;
+    const frames0 = await Promise.all(peers.map((p) => p.status()));
+    const c64 = await throughput(db, 64, ms, cpuMs);
+    const used = byProcess().map((v, i) => Math.round(v - before[i]!));
+    const frames1 = await Promise.all(peers.map((p) => p.status()));
+    const writes = nextKey - key0;
+    log(
+      `frames out / in per write during concurrency 64: ${peers
+        .map((p, i) => `${p.name}${frames1[i]!.isLeader ? ' (leader)' : ''} ${round((frames1[i]!.framesOut - frames0[i]!.framesOut) / writes, 3)} / ${round((frames1[i]!.framesIn - frames0[i]!.framesIn) / writes, 3)}`)
+        .join(', ')}`,
+    );
+    log(`CPU ms during concurrency 64 (warm-up included): client ${used[0]}, relay ${used[1]}, ${peers.map((p, i) => `${p.name} ${used[i + 2]}`).join(', ')}`);
+    log(
+      `concurrency 64: ${round(c64.writesPerS, 0)} writes/s, p50 ${round(c64.p50)} ms, p99 ${round(c64.p99)} ms, ${c64.failed} failed, ${round(c64.cpuMsPerWrite, 3)} CPU ms per write (all processes)`,
+    );
 
     const failovers: number[] = [];
     for (let t = 0; t < trials; t++) {
@@ -150,6 +198,7 @@ async function main(): Promise<void> {
       writes_per_s_c64: round(c64.writesPerS, 0),
       p50_ms_c64: round(c64.p50),
       p99_ms_c64: round(c64.p99),
+      cpu_ms_per_write_c64: round(c64.cpuMsPerWrite, 3),
       failover_p50_ms: round(quantile(failovers, 0.5), 1),
       failover_p99_ms: round(quantile(failovers, 0.99), 1),
       failover_max_ms: round(failovers[failovers.length - 1] ?? NaN, 1),
@@ -158,7 +207,9 @@ async function main(): Promise<void> {
     process.stdout.write(`${JSON.stringify(out)}\n`);
   } finally {
     await db?.close().catch(() => undefined);
-    await Promise.all(peers.map((p) => p.sigkill()));
+    // With CLUSTER_CPU_PROF=<dir> the peers stop cleanly, so each writes its CPU profile there.
+    const profiling = (process.env['CLUSTER_CPU_PROF'] ?? '') !== '';
+    await Promise.all(peers.map((p) => (profiling ? p.stop() : p.sigkill())));
     relay.child.kill('SIGKILL');
     await relay.child.exited;
     for (const d of dirs) removeDir(d);

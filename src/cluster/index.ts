@@ -1,7 +1,9 @@
 /**
- * The cluster layer (so far): the `db.cluster.*` procedures, the `SHOW CLUSTER STATUS` alias, and
- * metrics in the Prometheus text format, for Node peers and browser tabs alike. Other layers
- * import from here. See docs/procedures.md and docs/metrics.md.
+ * The cluster layer (so far): the `db.cluster.*` procedures, the `SHOW CLUSTER STATUS` alias,
+ * metrics in the Prometheus text format, for Node peers and browser tabs alike, and the pure core
+ * of sharding: the shard map (the meta group's state machine), the hash / range / graph-aware
+ * strategies and replica placement. Other layers import from here. See docs/procedures.md,
+ * docs/metrics.md and docs/sharding.md.
  * @packageDocumentation
  */
 export { clusterProcedures, clusterStatus, replicationLag, STATUS_COLUMNS, REPLICATION_LAG_COLUMNS } from './procedures.ts';
@@ -15,3 +17,15 @@ export { formatFamilies, escapeHelp, escapeLabelValue, formatValue, isMetricName
 export type { Labels, MetricFamily, MetricType, Sample } from './prometheus-text.ts';
 export type { ClusterHostView, ClusterNetView, ClusterViewInit } from './types.ts';
 export { PROMETHEUS_CONTENT_TYPE } from './constants.ts';
+export { HashRing, hashKey, hashString } from './hash-ring.ts';
+export type { RingKey, ShardId } from './hash-ring.ts';
+export { RangePartitioner } from './range-partitioner.ts';
+export type { KeyRange, RangeBound } from './range-partitioner.ts';
+export { GraphAwarePartitioner, refinePartition, edgeCut, shardCapacity, checkImbalance } from './graph-aware-partitioner.ts';
+export type { PartitionGraph } from './graph-aware-partitioner.ts';
+export { applyShardMapChange, emptyShardMap, shardingOf, shardOfNode } from './shard-map.ts';
+export { pruneShards } from './shard-pruning.ts';
+export type { PrunedNode, PruneResult } from './shard-pruning.ts';
+export type { LabelSharding, ShardEntry, ShardMapChange, ShardMapState, ShardStrategy } from './shard-map.ts';
+export { planPlacement } from './placement.ts';
+export type { PlacementInput, PlacementMove, PlacementPeer } from './placement.ts';

@@ -21,7 +21,8 @@ import type { PeerId } from './types.ts';
 
 /** Short timers so the suite stays fast; the protocol is the same. */
 const FAST = { directoryRefreshMs: 200, dialDeferMs: 100, reconnectBaseMs: 50, reconnectMaxMs: 400, handshakeTimeoutMs: 2_000 } as const;
-const WAIT_MS = 10_000;
+/** Longest wait for the network to reach a state (a liveness bound: generous, the machine may be busy). */
+const WAIT_MS = 30_000;
 
 const closers: Array<() => Promise<void>> = [];
 afterEach(async () => {

@@ -45,6 +45,25 @@ describe('ShardClient', () => {
     expect(r.rows).toEqual([{ k: 1n }]);
   });
 
+  it('sends statements straight to the leader members name, and to the new one after a leader change', async () => {
+    const c = new SimCluster({ seed: 26, config: fast, onStart: (h) => h.registerProcedure(whoAmI(h.self)) });
+    await c.form(3);
+    const client = c.client('client-1');
+    await c.value(client.query('CREATE (:N {k: 1})'));
+    const leader = c.leader()!.self;
+    expect(client.leaderOf(0)).toBe(leader);
+    // A linearizable read runs where the statement was sent: the leader, not the first member.
+    const at = await c.value(client.query('CALL test.whoAmI() YIELD peer RETURN peer'));
+    expect(at.rows).toEqual([{ peer: leader }]);
+    c.crash(leader);
+    await c.value(client.query('CREATE (:N {k: 2})'));
+    const next = c.leader()!.self;
+    expect(next).not.toBe(leader);
+    await c.until(() => client.leaderOf(0) === next, 2_000);
+    const again = await c.value(client.query('CALL test.whoAmI() YIELD peer RETURN peer'));
+    expect(again.rows).toEqual([{ peer: next }]);
+  });
+
   it('fails with RequestTimeout when no member is there', async () => {
     const c = new SimCluster({ seed: 23, config: fast });
     const client = c.client('lonely', 500);

@@ -49,6 +49,8 @@ export class ShardClient {
   readonly #timeoutMs: number;
   readonly #modes = new Map<PeerId, PeerMode>();
   readonly #pending = new Map<number, Pending>();
+  /** Who leads each group, as members said (kind 6 items): a statement goes there first. */
+  readonly #leaders = new Map<number, { peer: PeerId; term: number }>();
   #next = 1;
   #closed = false;
   /** Frames refused as invalid. */
@@ -85,7 +87,7 @@ export class ShardClient {
     try {
       items = decodeFrame(frame, { peer: from, maxFrameBytes: this.#c.transport.maxFrameBytes, knownGroup: (id) => id <= groupIdMax });
       for (const it of items) {
-        if (it.kind !== 'hello' && it.kind !== 'result' && it.kind !== 'error') throw new GeodeError('INPUT_INVALID', `bad frame from peer ${from}: a ${it.kind} item sent to a client`, { source: from });
+        if (it.kind !== 'hello' && it.kind !== 'result' && it.kind !== 'error' && it.kind !== 'leader') throw new GeodeError('INPUT_INVALID', `bad frame from peer ${from}: a ${it.kind} item sent to a client`, { source: from });
       }
     } catch (err) {
       if (!isGeodeError(err, 'INPUT_INVALID')) throw err;
@@ -99,6 +101,10 @@ export class ShardClient {
         this.#modes.set(from, it.mode);
         continue;
       }
+      if (it.kind === 'leader') {
+        this.#learnLeader(it.group, it.leader, it.term);
+        continue;
+      }
       if (it.kind !== 'result' && it.kind !== 'error') continue;
       const p = this.#pending.get(it.requestId);
       if (p === undefined || p.peer !== from) continue; // timed out already, or a stray answer
@@ -108,8 +114,25 @@ export class ShardClient {
     }
   }
 
+  /** A member's word on a group's leader: newer terms win; "none" in the same term clears it. */
+  #learnLeader(group: number, leader: PeerId | undefined, term: number): void {
+    const known = this.#leaders.get(group);
+    if (known !== undefined && term < known.term) return;
+    if (leader === undefined) {
+      if (known !== undefined && term > known.term) this.#leaders.delete(group);
+      return;
+    }
+    this.#leaders.set(group, { peer: leader, term });
+  }
+
+  /** leaderOf: the peer a member last named as the group's leader, if any (routing hint). */
+  leaderOf(group = 0): PeerId | undefined {
+    return this.#leaders.get(group)?.peer;
+  }
+
   #peerGone(peer: PeerId): void {
     this.#modes.delete(peer);
+    for (const [group, l] of this.#leaders) if (l.peer === peer) this.#leaders.delete(group);
     for (const [id, p] of this.#pending) {
       if (p.peer !== peer) continue;
       this.#pending.delete(id);
@@ -148,7 +171,11 @@ export class ShardClient {
         continue;
       }
       if (this.#pending.size >= forwardedRequestsMax) throw new GeodeError('LIMIT_EXCEEDED', `more than ${forwardedRequestsMax} statements wait on members`, { detail: 'TooManyPending' });
-      const peer = members[turn++ % members.length]!;
+      // First the leader a member named (writes and linearizable reads are served there without a
+      // forwarding hop), then the members in turn.
+      const hinted = turn === 0 ? this.#leaders.get(group)?.peer : undefined;
+      const peer = hinted !== undefined && members.includes(hinted) ? hinted : members[turn % members.length]!;
+      turn++;
       const requestId = this.#next++;
       const answer = await new Promise<{ result?: WireResult; error?: GeodeError }>((resolve) => {
         let timer: TimerHandle | undefined;

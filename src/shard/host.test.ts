@@ -19,6 +19,36 @@ function appliedEverywhere(c: SimCluster): boolean {
   return idx.every((i) => i === idx[0]);
 }
 
+describe('ShardHost.applyCommands and readGraph', () => {
+  it('applies a batch of commands on every replica or, when one is refused, none of it', async () => {
+    const c = new SimCluster({ seed: 13, config: fast });
+    await c.form(3);
+    const leader = c.leader()!;
+    await c.value(
+      leader.applyCommands(0, [
+        { op: 'createNode', id: 100, labels: ['N'], props: [['k', 1n]] },
+        { op: 'createNode', id: 101, labels: ['N'], props: [['k', 2n]] },
+      ]),
+    );
+    const refused = await c.settle(
+      leader.applyCommands(0, [
+        { op: 'createNode', id: 102, labels: ['N'], props: [['k', 3n]] },
+        { op: 'createNode', id: 100, labels: ['N'], props: [] },
+      ]),
+    );
+    expect(refused.ok).toBe(false);
+    expect(isGeodeError(!refused.ok ? refused.error : undefined, 'INPUT_INVALID')).toBe(true);
+    expect(await c.until(() => appliedEverywhere(c), 2_000)).toBe(true);
+    for (const p of ['p1', 'p2', 'p3']) expect(keys(c, p)).toEqual([1, 2]);
+    const follower = [...c.hosts.values()].find((h) => !h.isLeader())!;
+    const notLeader = await c.settle(follower.applyCommands(0, [{ op: 'createNode', id: 200, labels: [], props: [] }]));
+    expect(!notLeader.ok && isGeodeError(notLeader.error, 'PROPOSAL_DROPPED') && notLeader.error.detail === 'NotLeader').toBe(true);
+    // A follower's linearizable read sees the committed batch.
+    const n = await c.value(follower.readGraph(0, (g) => g.labelCount('N')));
+    expect(n).toBe(2);
+  });
+});
+
 describe('ShardHost over the memory transport', () => {
   it('writes through any of 3 hosts are on all 3, with the same graph', async () => {
     const c = new SimCluster({ seed: 11, config: fast });

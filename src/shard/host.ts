@@ -22,7 +22,7 @@
 import { NO_NODE, type NodeId, type RaftLogger, type StateRole } from '../raft/index.ts';
 import type { PeerId, PeerTransport } from '../net/types.ts';
 import type { LogStore } from '../storage/types.ts';
-import { decodeCommands, type Value } from '../graph/index.ts';
+import { decodeCommands, type GraphCommand, type Value } from '../graph/index.ts';
 import type { GraphReader } from '../graph/index.ts';
 import type { ProcedureDefinition } from '../query/index.ts';
 import { GeodeError, isGeodeError } from '../util/errors.ts';
@@ -35,7 +35,7 @@ import { decideMembership } from './membership.ts';
 import { nodeIdOfPeer } from './peer-ids.ts';
 import { toEngineParams, type WireResult } from './values.ts';
 import { Waiters } from './waiters.ts';
-import { decodeFrame, encodeFrame, groupId, type ClientQueryItem, type FrameItem, type GroupId, type PeerMode, type QueryItem, type RaftItem } from './wire.ts';
+import { decodeFrame, encodeFrame, groupId, type ClientQueryItem, type FrameItem, type GroupId, type LeaderItem, type PeerMode, type QueryItem, type RaftItem } from './wire.ts';
 
 /** What a host is built from (injected, so tests and the simulator supply their own). */
 export interface ShardHostComponents {
@@ -155,6 +155,8 @@ export class ShardHost {
   readonly #appliedListeners = new Set<(group: number) => void>();
   /** What each connected peer said it is (hello item); only announced members become group members. */
   readonly #peerModes = new Map<PeerId, PeerMode>();
+  /** Per group, the leader (and term) last told to clients (kind 6 items), as `peer|term`. */
+  readonly #announcedLeader = new Map<GroupId, string>();
   #nextRequest = 1;
   #nextRead = 1;
   #tick: TimerHandle | undefined;
@@ -321,6 +323,7 @@ export class ShardHost {
             if (this.#stopped !== undefined) return;
           }
         }
+        this.#announceLeaders();
         this.#flush();
         this.#trackLag(this.#now());
         this.#waiters.poll(this.#now());
@@ -328,6 +331,21 @@ export class ShardHost {
       }
     } finally {
       this.#pumping = false;
+    }
+  }
+
+  #leaderItem(g: GroupReplica): LeaderItem {
+    return { kind: 'leader', group: g.id, leader: g.leaderPeer(), term: g.node.raft.term };
+  }
+
+  /** Tells every connected client about a group whose leader (or term) changed since it was last told. */
+  #announceLeaders(): void {
+    for (const g of this.#order) {
+      const item = this.#leaderItem(g);
+      const key = `${item.leader ?? ''}|${item.term}`;
+      if (this.#announcedLeader.get(g.id) === key) continue;
+      this.#announcedLeader.set(g.id, key);
+      for (const [peer, mode] of this.#peerModes) if (mode === 'client') this.#queue(peer, item);
     }
   }
 
@@ -445,7 +463,10 @@ export class ShardHost {
           break;
         case 'hello':
           this.#peerModes.set(from, it.mode);
+          if (it.mode === 'client') for (const g of this.#order) this.#queue(from, this.#leaderItem(g));
           break;
+        case 'leader':
+          break; // meant for clients; a member learns its leader from Raft
         case 'clientQuery':
           void this.#serveClient(from, it);
           break;
@@ -673,6 +694,61 @@ export class ShardHost {
     if (this.#stopped !== undefined) return;
     this.#queue(from, reply);
     this.#kick();
+  }
+
+  /**
+   * readGraph: runs `read` on a group's graph at a linearizable point (ReadIndex, as a query with
+   * `read_quorum` majority) and returns what it returns; `read` must not keep the reader. On the
+   * leader it reads the graph with its speculative writes and answers once the last of them
+   * committed; on a follower, once it applied everything committed when asked. This is how the
+   * cluster layer's coordinator reads a shard. Rejects as `query` (NOT_FOUND for a group this host
+   * does not run, RequestTimeout, CLOSED).
+   */
+  async readGraph<T>(group: number, read: (graph: GraphReader) => T, options: { readonly timeoutMs?: number } = {}): Promise<T> {
+    this.#checkRunning();
+    const g = this.#group(group);
+    const deadline = this.#now() + (options.timeoutMs ?? this.config.requestTimeoutMs);
+    for (;;) {
+      await this.#waitForLeader(g, deadline);
+      if (g.leaderReady()) {
+        const out = read(g.graph);
+        const seen = g.spec[g.spec.length - 1];
+        await this.#readIndex(g, deadline);
+        if (seen !== undefined) await this.#waitSpec(seen, deadline);
+        return out;
+      }
+      const index = await this.#readIndex(g, deadline);
+      await this.#waiters.until(() => g.applied() >= index, deadline, `group ${g.id} to apply index ${index}`);
+      if (g.spec.length > 0 || g.leaderReady()) continue; // became leader meanwhile: read there
+      return read(g.graph);
+    }
+  }
+
+  /**
+   * applyCommands: on the group's ready leader, applies graph commands as one log entry (all or
+   * none: a refused command rolls back the ones before it and rejects with its GeodeError) and
+   * resolves once committed. Elsewhere PROPOSAL_DROPPED `NotLeader` (nothing applied): send it to
+   * the leader. The cluster layer writes a shard's part of a statement this way.
+   */
+  async applyCommands(group: number, commands: readonly GraphCommand[], options: { readonly timeoutMs?: number } = {}): Promise<void> {
+    this.#checkRunning();
+    const g = this.#group(group);
+    if (!g.leaderReady()) throw new GeodeError('PROPOSAL_DROPPED', `peer ${this.self} is not the ready leader of group ${g.id}`, { detail: 'NotLeader' });
+    const undo: GraphCommand[][] = [];
+    const rollback = (): void => {
+      for (let i = undo.length - 1; i >= 0; i--) for (const u of undo[i]!) g.graph.apply(u);
+      g.engine.invalidatePlans();
+    };
+    try {
+      for (const c of commands) undo.push(g.graph.apply(c));
+    } catch (err) {
+      rollback();
+      throw err;
+    }
+    if (commands.some((c) => c.op === 'createIndex' || c.op === 'dropIndex' || c.op === 'createConstraint' || c.op === 'dropConstraint')) g.engine.invalidatePlans();
+    const s = g.proposeSpeculative({ result: { columns: [], rows: [], writes: commands.length }, commands, rollback });
+    this.#kick();
+    await this.#waitSpec(s, this.#now() + (options.timeoutMs ?? this.config.requestTimeoutMs));
   }
 
   /**

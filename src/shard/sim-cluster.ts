@@ -28,13 +28,19 @@ export interface SimClusterOptions {
   readonly dropProbability?: number;
   /** Called with every host started (first start and restarts), e.g. to register procedures. */
   readonly onStart?: (host: ShardHost) => void;
+  /** The groups every host runs (each with its own store). Default [0]. */
+  readonly groups?: readonly number[];
 }
 
 export class SimCluster {
   readonly scheduler = new Scheduler();
   readonly prng: Prng;
   readonly net: MemoryNetwork;
+  /** Each peer's store of its first group (the only one unless `groups` says more). */
   readonly stores = new Map<PeerId, MemoryLogStore>();
+  /** Each peer's stores by group. */
+  readonly groupStores = new Map<PeerId, Map<number, MemoryLogStore>>();
+  readonly #groups: readonly number[];
   readonly hosts = new Map<PeerId, ShardHost>();
   /** Each running host's fault gate (pause, isolate, resume), replaced on restart. */
   readonly faults = new Map<PeerId, HostFaults>();
@@ -54,13 +60,17 @@ export class SimCluster {
     });
     this.#config = options.config ?? {};
     this.#onStart = options.onStart;
+    this.#groups = options.groups ?? [0];
   }
 
   /** start: a host for `peer` (its store kept across restarts). */
   async start(peer: string, bootstrap = false): Promise<ShardHost> {
     const id = peer as PeerId;
-    let store = this.stores.get(id);
-    if (store === undefined) this.stores.set(id, (store = new MemoryLogStore()));
+    let stores = this.groupStores.get(id);
+    if (stores === undefined) {
+      this.groupStores.set(id, (stores = new Map(this.#groups.map((g) => [g, new MemoryLogStore()]))));
+      this.stores.set(id, stores.get(this.#groups[0]!)!);
+    }
     const transport = this.net.join(id);
     const random = this.prng.fork().fn();
     const faults = new HostFaults();
@@ -70,10 +80,10 @@ export class SimCluster {
         transport: faults.transport(transport),
         clock: faults.clock(virtualClock(this.scheduler)),
         random,
-        logStore: () => store,
+        logStore: (g) => stores.get(g)!,
         onWarning: (m) => this.warnings.push(`${peer}: ${m}`),
       },
-      { bootstrap, config: this.#config },
+      { bootstrap, config: this.#config, groups: this.#groups },
     );
     this.hosts.set(id, host);
     this.#onStart?.(host);
@@ -97,7 +107,7 @@ export class SimCluster {
     this.hosts.get(id)?.halt();
     this.hosts.delete(id);
     this.net.leave(id);
-    this.stores.get(id)?.crash();
+    for (const store of this.groupStores.get(id)?.values() ?? []) store.crash();
   }
 
   /** run: advances virtual time by `ms`, event by event. */

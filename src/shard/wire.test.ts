@@ -58,6 +58,8 @@ const everyItem: FrameItem[] = [
   { kind: 'query', group: G, requestId: 42, text: 'CREATE (:N {k: $k})', params: { k: 1n, f: 2.5, l: ['a', null], m: Object.assign(Object.create(null), { d: buildDuration({ days: 2 }) }) } },
   { kind: 'result', group: G, requestId: 42, result: { columns: ['n', 'r', 'p', 'x'], rows: [{ n: node, r: rel, p: new GeodePath([node, end], [rel]), x: [1n, 'two', { three: 3 }] }], writes: 2 } },
   { kind: 'error', group: G, requestId: 43, code: 'PROPOSAL_DROPPED', message: 'the leader changed', detail: 'LeaderChanged' },
+  { kind: 'leader', group: G, leader: 'peerB' as PeerId, term: 9 },
+  { kind: 'leader', group: G, leader: undefined, term: 10 },
 ];
 
 function rejected(bytes: Uint8Array): boolean {
@@ -97,6 +99,8 @@ describe('the shard wire codec', () => {
       [{ kind: 'raft', group: G, messages: [{ ...(everyMessage[13] as Message), from: n(0) }] }],
     ];
     for (const items of bad) expect(rejected(encodeFrame(items))).toBe(true);
+    // A leader hint whose peer id is too long.
+    expect(rejected(encodeFrame([{ kind: 'leader', group: G, leader: 'p'.repeat(200) as PeerId, term: 1 }]))).toBe(true);
   });
 
   it('never crashes on random bytes: every one is decoded or refused with INPUT_INVALID', () => {

@@ -12,6 +12,7 @@
  * | 3 | `[3, group, requestId, code, message, detail]` | its failure (a GeodeError's code, message and detail) |
  * | 4 | `[4, 0, mode]` | hello: the sender's mode, 0 member (may be added to groups), 1 client (never a member); sent when a peer connects |
  * | 5 | `[5, group, requestId, text, params, readQuorum]` | a client's statement, run by the receiving member as its own query (`readQuorum` 0 majority, 1 local); answered by kinds 2 / 3 |
+| 6 | `[6, group, leader, term]` | member → client: who leads the group as the member sees it (`leader` a peer id, `""` none), sent on the client's hello and on every change, so a client sends statements to the leader without a member's extra hop |
  *
  * Raft messages are arrays `[type, from, to, term, ...fields]` (see `encodeMessage`), entries are
  * `[term, index, type, data]`. Snapshots travel whole inside one MsgSnap; a snapshot larger than
@@ -39,6 +40,7 @@ import {
   SHARD_WIRE_VERSION,
   statementCharsMax,
 } from './constants.ts';
+import { peerIdCharsMax } from './peer-ids.ts';
 import { decodeParams, decodeResult, encodeParams, encodeResult, type WireResult } from './values.ts';
 
 /** GroupId: a Raft group (shard) id, an integer in [0, groupIdMax]. */
@@ -98,8 +100,16 @@ export interface ClientQueryItem {
   readonly params: Readonly<Record<string, Value>>;
   readonly readQuorum: 'majority' | 1;
 }
+/** LeaderItem: a member tells a client who leads a group (a routing hint; statements stay correct when it is stale). */
+export interface LeaderItem {
+  readonly kind: 'leader';
+  readonly group: GroupId;
+  /** The leader's peer id, or undefined when the member knows of none. */
+  readonly leader: PeerId | undefined;
+  readonly term: number;
+}
 /** FrameItem: one thing a frame carries. */
-export type FrameItem = RaftItem | QueryItem | ResultItem | ErrorItem | HelloItem | ClientQueryItem;
+export type FrameItem = RaftItem | QueryItem | ResultItem | ErrorItem | HelloItem | ClientQueryItem | LeaderItem;
 
 const KIND_RAFT = 0;
 const KIND_QUERY = 1;
@@ -107,6 +117,7 @@ const KIND_RESULT = 2;
 const KIND_ERROR = 3;
 const KIND_HELLO = 4;
 const KIND_CLIENT_QUERY = 5;
+const KIND_LEADER = 6;
 
 const messageTypes: readonly MessageType[] = [
   'MsgProp',
@@ -213,6 +224,8 @@ function encodeItem(item: FrameItem): unknown[] {
       return [KIND_HELLO, 0, item.mode === 'member' ? 0 : 1];
     case 'clientQuery':
       return [KIND_CLIENT_QUERY, item.group, item.requestId, item.text, encodeParams(item.params), item.readQuorum === 1 ? 1 : 0];
+    case 'leader':
+      return [KIND_LEADER, item.group, item.leader ?? '', item.term];
     default:
       return unreachable(item, 'encodeItem');
   }
@@ -480,6 +493,12 @@ function decodeItem(x: unknown, what: string, ctx: FrameContext): FrameItem {
       const rq = uint(a[5], `${what} read quorum`);
       if (rq > 1) fail(`${what}: read quorum ${rq} is not 0 (majority) or 1`);
       return { kind: 'clientQuery', group, requestId, text, params, readQuorum: rq === 1 ? 1 : 'majority' };
+    }
+    case KIND_LEADER: {
+      if (a.length !== 4) fail(`${what} (leader) must have 4 fields`);
+      const leader = str(a[2], `${what} leader`, peerIdCharsMax);
+      const term = uint(a[3], `${what} term`);
+      return { kind: 'leader', group, leader: leader === '' ? undefined : (leader as PeerId), term };
     }
     default:
       return fail(`${what} has unknown kind ${kind}`);

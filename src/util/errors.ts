@@ -116,3 +116,10 @@ export function queryError(
   const full = `${message} (line ${position.line}, column ${position.column})\n${caretExcerpt(text, position)}`;
   return new GeodeError(code, full, { position, source: 'query', ...(detail === undefined ? {} : { detail }) });
 }
+
+/**
+ * StoreInterrupt: what a store the engine reads may throw to stop a statement midway (the sharded
+ * view when data is not fetched yet). It is not an error for users: the engine rolls the statement
+ * back and lets it through unchanged, and procedures do not wrap it in PROCEDURE_FAILED.
+ */
+export class StoreInterrupt extends Error {}

@@ -153,17 +153,24 @@ describe('chaos: five peer processes under random SIGKILL and restart', () => {
     await Promise.all(restarts);
     expect(slots.every((p) => p.alive()), 'every peer is up again').toBe(true);
 
-    // Converge: every peer applied the leader's whole log.
+    // Converge: every peer applied the leader's whole log. On a timeout the message says where
+    // each peer stood at the last look (role, term, applied / commit / last index, leader).
+    let lastLook = '';
     await until(
       async () => {
         const st = await Promise.all(slots.map((p) => p.status()));
+        lastLook = st
+          .map((s, i) => `p${i}${s.isLeader ? ' (leader)' : ''} term ${s.term} applied ${s.applied} commit ${s.commit} last ${s.lastIndex} voters ${s.voters} sees leader ${s.leader ?? 'none'}`)
+          .join('; ');
         const leader = st.find((s) => s.isLeader);
         if (leader === undefined) return undefined;
         return st.every((s) => s.applied === leader.lastIndex) ? true : undefined;
       },
       30_000,
       'the peers to converge',
-    );
+    ).catch((err: unknown) => {
+      throw new Error(`${err instanceof Error ? err.message : String(err)}; last look: ${lastLook}; events: ${events.join(', ')}`);
+    });
 
     // Final linearizable reads through every peer join the history.
     for (const key of KEYS) {

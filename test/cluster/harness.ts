@@ -113,6 +113,9 @@ export interface PeerStatusAnswer {
   readonly snapshotsReceived: number;
   readonly framesRejected: number;
   readonly netRejected: number;
+  /** Shard-layer frames this peer's transport sent and received so far. */
+  readonly framesOut: number;
+  readonly framesIn: number;
   /** Commit index this peer knows of, and its last log index. */
   readonly commit: number;
   readonly lastIndex: number;

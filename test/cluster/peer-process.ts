@@ -66,6 +66,8 @@ async function handle(req: Record<string, unknown>): Promise<Record<string, unkn
         snapshotsReceived: host.snapshotsReceived,
         framesRejected: host.framesRejected,
         netRejected: cluster.transport.stats().rejected,
+        framesOut: cluster.transport.stats().framesOut,
+        framesIn: cluster.transport.stats().framesIn,
         connected: cluster.transport.connected().length,
         addrs: cluster.transport.addrs(),
       };

@@ -4,7 +4,7 @@
  */
 import type { CallClause, CallSubqueryClause } from '../../gql/index.ts';
 import type { Value } from '../../graph/index.ts';
-import { GeodeError, isGeodeError } from '../../util/errors.ts';
+import { GeodeError, isGeodeError, StoreInterrupt } from '../../util/errors.ts';
 import type { Eval, ExecContext, Pipe, Row } from '../exec/context.ts';
 import { checkRows } from '../exec/context.ts';
 import { compileExpr } from '../exec/expr.ts';
@@ -50,7 +50,7 @@ class ProcedurePipe extends PassPipe {
         checkRows(buffered.length, `procedure ${this.def.name}`);
       }
     } catch (err) {
-      if (isGeodeError(err)) throw err;
+      if (isGeodeError(err) || err instanceof StoreInterrupt) throw err;
       throw new GeodeError('PROCEDURE_FAILED', `procedure ${this.def.name} failed: ${(err as Error).message ?? String(err)}`, { cause: err });
     }
     if (this.def.outputs.length === 0) return this.next.push(row, ctx);

@@ -1,0 +1,195 @@
+/**
+ * The shard map: which shards exist, which Raft group holds each, its replicas, learners and
+ * leader, and how each label's nodes are spread over the shards (strategy, key, ranges). It is the
+ * state machine of the meta Raft group: every change is a {@link ShardMapChange} in that group's
+ * log, applied in order by {@link applyShardMapChange} on every peer, so every peer that applied
+ * the same prefix holds the same map. Each applied change that alters the map bumps `version`; a
+ * peer caches the map and refreshes it when a shard answers "stale version".
+ *
+ * Pure: no I/O, no clock. Changes come from the log, i.e. from other peers: each is validated and
+ * a bad one is refused with GeodeError INPUT_INVALID naming what is wrong (never an assertion).
+ */
+import type { Value } from '../graph/index.ts';
+import type { PeerId } from '../net/types.ts';
+import { GeodeError } from '../util/errors.ts';
+import { HashRing, type ShardId } from './hash-ring.ts';
+import { RangePartitioner } from './range-partitioner.ts';
+import { labelStrategiesMax, shardsMax, virtualNodesDefault } from './sharding-constants.ts';
+
+/** How a label's nodes are spread over shards. */
+export type ShardStrategy = 'hash' | 'range' | 'graph-aware';
+
+/** The spread of one label (or of every label without its own: the default). Placement: {@link shardOfNode}. */
+export interface LabelSharding {
+  readonly strategy: ShardStrategy;
+  /** The shards it uses, ascending for hash / graph-aware, in key order for range. */
+  readonly shards: readonly ShardId[];
+  /** range: the property whose value places a node; hash: the property hashed (the node id without it). */
+  readonly key?: string;
+  /** range: the ascending boundaries (shards.length - 1 of them). */
+  readonly ranges?: readonly Value[];
+  /** hash: ring points per shard. */
+  readonly virtualNodes?: number;
+}
+
+/** One shard as the map knows it. */
+export interface ShardEntry {
+  readonly id: ShardId;
+  /** The Raft group holding the shard's data. */
+  readonly group: number;
+  /** Voting replicas (sync). */
+  readonly replicas: readonly PeerId[];
+  /** Non-voting replicas (async). */
+  readonly learners: readonly PeerId[];
+  /** The leader last reported, and the term it leads in (0: none known). */
+  readonly leader: PeerId | undefined;
+  readonly term: number;
+}
+
+/** The whole map at one version. */
+export interface ShardMapState {
+  readonly version: number;
+  /** By shard id, ascending. */
+  readonly shards: readonly ShardEntry[];
+  /** The default spread, and per-label overrides. */
+  readonly defaultSharding: LabelSharding;
+  readonly labels: ReadonlyMap<string, LabelSharding>;
+}
+
+/** A change to the map: one entry of the meta group's log. */
+export type ShardMapChange =
+  | { readonly op: 'addShard'; readonly shard: ShardId; readonly group: number }
+  | { readonly op: 'removeShard'; readonly shard: ShardId }
+  | { readonly op: 'setReplicas'; readonly shard: ShardId; readonly replicas: readonly PeerId[]; readonly learners: readonly PeerId[] }
+  | { readonly op: 'setLeader'; readonly shard: ShardId; readonly leader: PeerId | undefined; readonly term: number }
+  | { readonly op: 'setSharding'; readonly label: string | undefined; readonly sharding: LabelSharding };
+
+/** emptyShardMap: version 0, no shards, the default spread `hash` over none. */
+export function emptyShardMap(): ShardMapState {
+  return { version: 0, shards: [], defaultSharding: { strategy: 'hash', shards: [] }, labels: new Map() };
+}
+
+function bad(why: string): never {
+  throw new GeodeError('INPUT_INVALID', `shard map change refused: ${why}`, { source: 'shard map' });
+}
+
+function shardIndex(state: ShardMapState, shard: ShardId): number {
+  const i = state.shards.findIndex((s) => s.id === shard);
+  if (i < 0) bad(`shard ${shard} does not exist`);
+  return i;
+}
+
+function checkShardId(shard: unknown, what: string): ShardId {
+  if (typeof shard !== 'number' || !Number.isSafeInteger(shard) || shard < 0 || shard >= shardsMax) bad(`${what} must be an integer in [0, ${shardsMax})`);
+  return shard;
+}
+
+function checkPeers(peers: readonly PeerId[], what: string): void {
+  if (!Array.isArray(peers)) bad(`${what} must be a list of peer ids`);
+  for (const p of peers) if (typeof p !== 'string' || p.length === 0 || p.length > 128) bad(`${what} holds something that is not a peer id`);
+  if (new Set(peers).size !== peers.length) bad(`${what} names a peer twice`);
+}
+
+/**
+ * checkSharding: a label's spread is usable: known strategy, existing shards, and for range a key
+ * and boundaries that cut exactly its shards (RangePartitioner's rules).
+ */
+function checkSharding(state: ShardMapState, sh: LabelSharding, what: string): void {
+  if (sh.strategy !== 'hash' && sh.strategy !== 'range' && sh.strategy !== 'graph-aware') bad(`${what}: unknown strategy ${String(sh.strategy)}`);
+  if (!Array.isArray(sh.shards) || sh.shards.length === 0) bad(`${what}: no shards`);
+  for (const s of sh.shards) if (!state.shards.some((e) => e.id === s)) bad(`${what}: shard ${s} does not exist`);
+  if (sh.strategy === 'range' && (typeof sh.key !== 'string' || sh.key.length === 0)) bad(`${what}: a range strategy needs a key property`);
+  try {
+    if (sh.strategy === 'range') RangePartitioner.of(sh.shards, sh.ranges ?? []);
+    else HashRing.of(sh.shards, sh.virtualNodes ?? virtualNodesDefault);
+  } catch (err) {
+    bad(`${what}: ${err instanceof Error ? err.message : String(err)}`);
+  }
+}
+
+/**
+ * applyShardMapChange: the map after `change`. A change that alters nothing (a leader report of an
+ * older term, replicas as they are) returns `state` itself, version unchanged. INPUT_INVALID for a
+ * change that cannot apply (unknown shard, a shard still used by a label's spread removed, ...).
+ */
+export function applyShardMapChange(state: ShardMapState, change: ShardMapChange): ShardMapState {
+  const next = (patch: Partial<ShardMapState>): ShardMapState => ({ ...state, ...patch, version: state.version + 1 });
+  switch (change.op) {
+    case 'addShard': {
+      const shard = checkShardId(change.shard, 'addShard: shard');
+      if (!Number.isSafeInteger(change.group) || change.group < 0) bad('addShard: group must be a non-negative integer');
+      if (state.shards.some((s) => s.id === shard)) bad(`addShard: shard ${shard} exists`);
+      if (state.shards.some((s) => s.group === change.group)) bad(`addShard: group ${change.group} already holds a shard`);
+      if (state.shards.length >= shardsMax) bad(`addShard: at most ${shardsMax} shards`);
+      const entry: ShardEntry = { id: shard, group: change.group, replicas: [], learners: [], leader: undefined, term: 0 };
+      return next({ shards: [...state.shards, entry].sort((a, b) => a.id - b.id) });
+    }
+    case 'removeShard': {
+      const i = shardIndex(state, change.shard);
+      const users = [['default', state.defaultSharding] as const, ...[...state.labels].map(([l, s]) => [`label ${l}`, s] as const)].filter(([, s]) => s.shards.includes(change.shard));
+      if (users.length > 0) bad(`removeShard: shard ${change.shard} is still used by ${users.map(([w]) => w).join(', ')}`);
+      return next({ shards: state.shards.filter((_, j) => j !== i) });
+    }
+    case 'setReplicas': {
+      const i = shardIndex(state, change.shard);
+      checkPeers(change.replicas, 'setReplicas: replicas');
+      checkPeers(change.learners, 'setReplicas: learners');
+      if (change.learners.some((p) => change.replicas.includes(p))) bad('setReplicas: a peer is both replica and learner');
+      const old = state.shards[i]!;
+      if (sameList(old.replicas, change.replicas) && sameList(old.learners, change.learners)) return state;
+      const shards = [...state.shards];
+      shards[i] = { ...old, replicas: [...change.replicas], learners: [...change.learners] };
+      return next({ shards });
+    }
+    case 'setLeader': {
+      const i = shardIndex(state, change.shard);
+      if (!Number.isSafeInteger(change.term) || change.term < 0) bad('setLeader: term must be a non-negative integer');
+      if (change.leader !== undefined) checkPeers([change.leader], 'setLeader: leader');
+      const old = state.shards[i]!;
+      // Reports of an older term are late; the same term and leader again change nothing.
+      if (change.term < old.term || (change.term === old.term && change.leader === old.leader)) return state;
+      const shards = [...state.shards];
+      shards[i] = { ...old, leader: change.leader, term: change.term };
+      return next({ shards });
+    }
+    case 'setSharding': {
+      if (change.label !== undefined && (typeof change.label !== 'string' || change.label.length === 0)) bad('setSharding: label must be a non-empty string');
+      checkSharding(state, change.sharding, change.label === undefined ? 'setSharding (default)' : `setSharding (label ${change.label})`);
+      if (change.label === undefined) return next({ defaultSharding: change.sharding });
+      if (!state.labels.has(change.label) && state.labels.size >= labelStrategiesMax) bad(`setSharding: at most ${labelStrategiesMax} labels with their own strategy`);
+      const labels = new Map(state.labels);
+      labels.set(change.label, change.sharding);
+      return next({ labels });
+    }
+    default:
+      return bad(`unknown op ${String((change as { op?: unknown }).op)}`);
+  }
+}
+
+function sameList(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
+}
+
+/** shardingOf: the spread that places nodes with these labels: the first label with its own, else the default. */
+export function shardingOf(state: ShardMapState, labels: readonly string[]): LabelSharding {
+  for (const l of labels) {
+    const s = state.labels.get(l);
+    if (s !== undefined) return s;
+  }
+  return state.defaultSharding;
+}
+
+/**
+ * shardOfNode: the shard a new node goes to under a hash or range spread; undefined under
+ * graph-aware (its {@link GraphAwarePartitioner} decides from the neighbours). Hash: the ring
+ * position of the `key` property when it holds an integer or a string, of the node id otherwise;
+ * range: the range of the `key` property (shard 0 without it). Shard pruning relies on this rule.
+ */
+export function shardOfNode(sh: LabelSharding, id: bigint | number, props: ReadonlyMap<string, Value>): ShardId | undefined {
+  if (sh.strategy === 'graph-aware') return undefined;
+  const v = sh.key === undefined ? undefined : props.get(sh.key);
+  if (sh.strategy === 'range') return RangePartitioner.of(sh.shards, sh.ranges ?? []).shardOf(v);
+  const ring = HashRing.of(sh.shards, sh.virtualNodes ?? virtualNodesDefault);
+  if (typeof v === 'bigint' || typeof v === 'string' || (typeof v === 'number' && Number.isSafeInteger(v))) return ring.shardOf(v);
+  return ring.shardOf(id);
+}
