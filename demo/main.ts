@@ -10,9 +10,13 @@
  * - `document.body.dataset.runs`: how many statements have finished (result or error);
  * - `document.body.dataset.sample`: `loading`, `loaded` or `failed` once the sample was asked for;
  * - `#error[data-code]`: the GeodeError code of the last failed statement;
- * - `#graph[data-nodes]`, `#graph[data-edges]`: what the graph view drew last.
+ * - `#graph[data-nodes]`, `#graph[data-edges]`: what the graph view drew last;
+ * - performance marks `geode:modules-loaded`, `geode:database-open` (joined, for a cluster tab) and
+ *   `geode:ready`, ms after navigation start;
+ * - `document.body.dataset.live`: `on` while the Live toggle runs the query as a subscription,
+ *   `document.body.dataset.liveUpdates`: how many results it rendered.
  */
-import type { Geode, QueryResult } from '../src/index.ts';
+import type { Geode, QueryResult, Unsubscribe } from '../src/index.ts';
 import { consoleCompletion, EMPTY_SCHEMA, quoteName, readSchema, type SchemaNames } from './completion.ts';
 import { ConsoleEditor } from './editor.ts';
 import { describeError, type ErrorReport } from './error-view.ts';
@@ -26,6 +30,7 @@ import { renderTable } from './results-table.ts';
 import { LDBC_SAMPLE_MANIFEST, LDBC_SAMPLE_URL_PATH, type LdbcSampleManifest } from './sample-manifest.ts';
 import { loadLdbcSample } from './sample-loader.ts';
 import { openTabDatabase } from './tab-database.ts';
+import { followVisibility } from './tab-cluster.ts';
 import { startClusterPanel } from './cluster-panel.ts';
 
 declare global {
@@ -75,7 +80,9 @@ const EXAMPLES: readonly { title: string; query: string; params?: string; ldbc: 
   },
 ];
 
+performance.mark('geode:modules-loaded');
 const tab = await openTabDatabase(location.search, location.hash);
+performance.mark('geode:database-open');
 const db = tab.db;
 window.geode = db;
 
@@ -84,6 +91,7 @@ const storageBadge = $<HTMLSpanElement>('#storage-badge');
 const notice = $<HTMLDivElement>('#notice');
 const runButton = $<HTMLButtonElement>('#run');
 const explainButton = $<HTMLButtonElement>('#explain');
+const liveButton = $<HTMLButtonElement>('#live');
 const paramsToggle = $<HTMLButtonElement>('#params-toggle');
 const paramsBox = $<HTMLDivElement>('#params-box');
 const paramsInput = $<HTMLTextAreaElement>('#params');
@@ -217,7 +225,7 @@ const editor = new ConsoleEditor({
     () => paramNames(paramsInput.value),
   ),
   history: queries,
-  onRun: () => void run(editor.text),
+  onRun: () => runOrSubscribe(editor.text),
 });
 
 paramsToggle.addEventListener('click', () => {
@@ -228,7 +236,7 @@ paramsToggle.addEventListener('click', () => {
 paramsInput.addEventListener('keydown', (e) => {
   if (e.key === 'Enter' && (e.ctrlKey || e.metaKey)) {
     e.preventDefault();
-    void run(editor.text);
+    runOrSubscribe(editor.text);
   }
 });
 
@@ -364,8 +372,77 @@ async function run(text: string): Promise<void> {
   }
 }
 
-runButton.addEventListener('click', () => void run(editor.text));
+// ---- live: the query as a subscription (db.subscribe), re-rendered on every change
+let liveStop: Unsubscribe | undefined;
+let liveUpdates = 0;
+
+function stopLive(): void {
+  liveStop?.();
+  liveStop = undefined;
+  liveButton.setAttribute('aria-pressed', 'false');
+  delete document.body.dataset['live'];
+}
+
+function subscribe(text: string): void {
+  stopLive();
+  errorBox.hidden = true;
+  delete errorBox.dataset['code'];
+  editor.markError(undefined);
+  queries.add(text);
+  renderHistory();
+  liveUpdates = 0;
+  document.body.dataset['liveUpdates'] = '0';
+  const started = performance.now();
+  const failed = (err: unknown): void => {
+    const report = describeError(err, text);
+    clearResult();
+    showError(report);
+    statusLine.textContent = `live · error ${report.code}`;
+    statusLine.className = 'status failed';
+  };
+  try {
+    liveStop = db.subscribe(
+      text,
+      parseParams(paramsInput.value),
+      (result) => {
+        liveUpdates++;
+        errorBox.hidden = true;
+        showResult(result, performance.now() - started);
+        statusLine.textContent = `live · ${plural(result.rows.length, 'row')} · update ${liveUpdates}`;
+        document.body.dataset['liveUpdates'] = String(liveUpdates);
+        updateCounts();
+      },
+      { onError: failed },
+    );
+    liveButton.setAttribute('aria-pressed', 'true');
+    document.body.dataset['live'] = 'on';
+    statusLine.textContent = 'live · waiting for the first result…';
+    statusLine.className = 'status';
+  } catch (err) {
+    stopLive();
+    failed(err);
+  }
+}
+
+/** Run, or with Live on, (re)subscribe to the editor's query. */
+function runOrSubscribe(text: string): void {
+  if (liveStop !== undefined) subscribe(text);
+  else void run(text);
+}
+
+liveButton.addEventListener('click', () => {
+  if (liveStop !== undefined) {
+    stopLive();
+    statusLine.textContent = 'live off';
+    statusLine.className = 'status';
+  } else {
+    subscribe(editor.text);
+  }
+});
+
+runButton.addEventListener('click', () => runOrSubscribe(editor.text));
 explainButton.addEventListener('click', () => {
+  stopLive();
   const text = editor.text.replace(/^\s*(EXPLAIN|PROFILE)\s+/i, '');
   void run(`EXPLAIN ${text}`);
 });
@@ -467,7 +544,16 @@ statusLine.textContent = db.graph.nodeCount === 0 ? 'ready · the graph is empty
 if (sampleLoaded()) sampleStatus.textContent = 'The sample is in this tab’s database.';
 if (tab.cluster !== undefined) {
   // Writes from other tabs arrive by replication: keep the counts fresh with the panel.
-  startClusterPanel($<HTMLElement>('#cluster-panel'), $<HTMLElement>('#cluster-badge'), tab.cluster, updateCounts);
+  startClusterPanel($<HTMLElement>('#cluster-panel'), $<HTMLElement>('#cluster-badge'), tab.cluster, updateCounts, {
+    run: (text) => {
+      stopLive();
+      editor.setText(text);
+      showView('table');
+      void run(text);
+    },
+  });
+  followVisibility(db);
   window.addEventListener('pagehide', () => void db.close());
 }
+performance.mark('geode:ready');
 document.body.dataset['ready'] = 'true';

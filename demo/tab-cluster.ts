@@ -18,6 +18,13 @@ export const DEFAULT_CLUSTER = 'geode-demo';
  * their own (`cluster.secret`), which never travels.
  */
 export const DEMO_SECRET = 'geode-demo-secret';
+/**
+ * The Raft timers of a demo tab: a browser tab's main thread stalls now and then (a big result
+ * drawn, the sample loaded, a busy machine), and the defaults (elections after 150-300 ms of
+ * silence) would read a stall as a dead leader. Heartbeats every 100 ms and elections after
+ * 600-1,200 ms ride such stalls out; a closed tab still hands over at once (pagehide).
+ */
+export const DEMO_RAFT = { heartbeat_ms: 100, election_timeout_ms: [600, 1_200] } as const;
 /** How long the tab waits for the dev server's relay endpoint, ms. */
 export const RELAY_INFO_TIMEOUT_MS = 3_000;
 
@@ -83,7 +90,25 @@ export async function joinTabCluster(clusterId: string, info: RelayInfo): Promis
   const key = await tabPeerKey(dbName);
   const db = await openGeode({
     storage: `indexeddb:${dbName}`,
-    cluster: { id: clusterId, secret: DEMO_SECRET, relays: [...info.relays], bootstrap: info.founder, key, config: { request_timeout_ms: 5_000 } },
+    cluster: { id: clusterId, secret: DEMO_SECRET, relays: [...info.relays], bootstrap: info.founder, key, config: { request_timeout_ms: 5_000, raft: { ...DEMO_RAFT, election_timeout_ms: [...DEMO_RAFT.election_timeout_ms] } } },
   });
   return { db, clusterId, dbName, founder: info.founder, relays: info.relays };
+}
+
+/**
+ * followVisibility: tells the cluster whether this tab is visible, now and on every
+ * `visibilitychange`: a hidden tab announces `visible: false` in its presence and, while it leads,
+ * hands leadership to a visible tab or a Node peer (`db.cluster.setVisible`). Its Raft ticks come
+ * from a Worker's timer, so it keeps its heartbeats meanwhile.
+ */
+export function followVisibility(db: Geode): void {
+  const cluster = db.cluster;
+  if (cluster === undefined) return;
+  const tell = (): void => {
+    const visible = document.visibilityState !== 'hidden';
+    document.body.dataset['clusterVisible'] = String(visible);
+    if (visible !== cluster.visible()) void cluster.setVisible(visible).catch(() => {}); // closing
+  };
+  document.addEventListener('visibilitychange', tell);
+  tell();
 }

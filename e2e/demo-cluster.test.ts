@@ -3,8 +3,9 @@
  * Chromium tabs, each its own browser context (its own IndexedDB and peer key), opened on one
  * `#cluster=<id>` link. They form one Raft group with one leader and three voters; a node created
  * in the first tab is read in the third; a reloaded tab keeps its database and peer id and rejoins;
- * closing the leader's tab elects a new leader with every acknowledged write; no tab logs a
- * console error. Needs Chromium (see
+ * the dashboard's buttons run `db.cluster.*` procedures into the result table and drive the fault
+ * controls (step down, cut off, pause, resume); closing the leader's tab elects a new leader with
+ * every acknowledged write; no tab logs a console error. Needs Chromium (see
  * e2e/browser-harness.ts).
  */
 import { join } from 'node:path';
@@ -112,6 +113,100 @@ describe('the demo opened in several tabs', () => {
       WAIT_MS,
     );
     expect(await data(follower, 'clusterSelf')).toBe(selfBefore);
+  }, 60_000);
+
+  it('runs CALL db.cluster.status() from the dashboard button: its rows, one per peer, show in the result table', async () => {
+    const tab = pages[0]!;
+    const runs = Number((await data(tab, 'runs')) ?? '0');
+    await tab.click('#cluster-call-status');
+    await tab.waitForFunction((n) => Number(document.body.dataset['runs'] ?? '0') > n, runs, { timeout: WAIT_MS });
+    expect(await tab.locator('#result tbody tr').count()).toBe(TABS);
+    expect(await tab.locator('#result thead').textContent()).toContain('health');
+    await tab.click('#cluster-call-lag');
+    await tab.waitForFunction((n) => Number(document.body.dataset['runs'] ?? '0') > n + 1, runs, { timeout: WAIT_MS });
+    expect(await tab.locator('#error').isHidden()).toBe(true);
+    // The dashboard beside the replicationLag() rows.
+    await tab.evaluate(() => document.querySelector('#cluster-summary')!.scrollIntoView({ block: 'start' }));
+    await tab.screenshot({ path: join(REPO, 'e2e/screenshots/demo-dashboard-1280x800.png') });
+  }, 60_000);
+
+  it('runs the query live in the third tab: its table re-renders when the first tab writes', async () => {
+    const tab = pages[TABS - 1]!;
+    await tab.locator('.cm-content').click();
+    await tab.keyboard.press('Control+A');
+    await tab.keyboard.insertText("MATCH (p:Person {name: 'live'}) RETURN count(p) AS n");
+    await tab.keyboard.press('Escape');
+    await tab.click('#live');
+    await tab.waitForFunction(() => document.body.dataset['live'] === 'on' && Number(document.body.dataset['liveUpdates']) >= 1, undefined, { timeout: WAIT_MS });
+    expect(await tab.locator('#result tbody td').first().textContent()).toBe('0');
+    await pages[0]!.evaluate(() => window.geode!.query("CREATE (:Person {name: 'live'})").then(() => undefined));
+    await tab.waitForFunction(() => document.querySelector('#result tbody td')?.textContent === '1', undefined, { timeout: WAIT_MS });
+    expect(Number(await data(tab, 'liveUpdates'))).toBeGreaterThanOrEqual(2);
+    await tab.click('#live');
+    expect(await data(tab, 'live')).toBeUndefined();
+  }, 60_000);
+
+  it('steps down with the dashboard button: another tab leads and every tab follows it', async () => {
+    const roles = await Promise.all(pages.map((p) => data(p, 'clusterRole')));
+    const leaderAt = roles.indexOf('leader');
+    const old = await data(pages[leaderAt]!, 'clusterSelf');
+    await pages[leaderAt]!.click('#fault-step-down');
+    await waitUntil(
+      'another tab to lead, followed by all',
+      async () => {
+        const leaders = new Set(await Promise.all(pages.map((p) => data(p, 'clusterLeader'))));
+        return leaders.size === 1 && !leaders.has('') && !leaders.has(old);
+      },
+      WAIT_MS,
+    );
+    await waitUntil('the note to name the new leader', async () => ((await pages[leaderAt]!.locator('#fault-note').textContent()) ?? '').includes('handed'), WAIT_MS);
+  }, 60_000);
+
+  it('cuts a follower off: it misses writes without disturbing the leader, and on resume catches up in the same term', async () => {
+    const roles = await Promise.all(pages.map((p) => data(p, 'clusterRole')));
+    const leader = pages[roles.indexOf('leader')]!;
+    const cut = pages[roles.indexOf('follower')]!;
+    const term = await data(leader, 'clusterTerm');
+    await cut.click('#fault-cut');
+    await waitUntil('the tab to be cut off', async () => (await data(cut, 'clusterFault')) === 'isolated', WAIT_MS);
+    const name = `cut-${Date.now()}`;
+    await leader.evaluate((n) => window.geode!.query('CREATE (:Person {name: $n})', { n }).then(() => undefined), name);
+    const seen = (p: Page): Promise<unknown> =>
+      p.evaluate(async (n) => (await window.geode!.query('MATCH (p:Person {name: $n}) RETURN count(p) AS c', { n }, { readQuorum: 1 })).rows[0]!['c'], name);
+    expect(await seen(cut)).toBe(0n);
+    await cut.click('#fault-resume');
+    await waitUntil('the cut-off tab to catch up', async () => (await seen(cut)) === 1n, WAIT_MS);
+    expect(await data(leader, 'clusterTerm')).toBe(term);
+    expect(await data(leader, 'clusterRole')).toBe('leader');
+  }, 60_000);
+
+  it('pauses the leader: the others elect a new one; resumed, the paused tab follows it with every write', async () => {
+    const roles = await Promise.all(pages.map((p) => data(p, 'clusterRole')));
+    const paused = pages[roles.indexOf('leader')]!;
+    const old = await data(paused, 'clusterSelf');
+    await paused.click('#fault-pause');
+    await waitUntil('the tab to be paused', async () => (await data(paused, 'clusterFault')) === 'paused', WAIT_MS);
+    const rest = pages.filter((p) => p !== paused);
+    await waitUntil(
+      'a new leader among the others',
+      async () => {
+        const leaders = new Set(await Promise.all(rest.map((p) => data(p, 'clusterLeader'))));
+        return leaders.size === 1 && !leaders.has('') && !leaders.has(old);
+      },
+      WAIT_MS,
+    );
+    const name = `paused-${Date.now()}`;
+    await rest[0]!.evaluate((n) => window.geode!.query('CREATE (:Person {name: $n})', { n }).then(() => undefined), name);
+    await paused.click('#fault-resume');
+    const next = await data(rest[0]!, 'clusterLeader');
+    await waitUntil(
+      'the resumed tab to follow the new leader with the write',
+      async () =>
+        (await data(paused, 'clusterRole')) === 'follower' &&
+        (await data(paused, 'clusterLeader')) === next &&
+        (await paused.evaluate(async (n) => (await window.geode!.query('MATCH (p:Person {name: $n}) RETURN count(p) AS c', { n }, { readQuorum: 1 })).rows[0]!['c'], name)) === 1n,
+      WAIT_MS,
+    );
   }, 60_000);
 
   it("closes the leader's tab: the others elect a new leader, which has every acknowledged write and takes new ones", async () => {

@@ -9,6 +9,8 @@ import { describe, expect, it } from 'vitest';
 import { importLdbcFolder } from '../packages/cli/src/import/importer.ts';
 import { completionSite, openBracket } from '../demo/completion-context.ts';
 import { describeError, errorRange } from '../demo/error-view.ts';
+import { ElectionCounter } from '../demo/election-counter.ts';
+import { LAG_SAMPLES_MAX, LagHistory, niceTop } from '../demo/lag-chart.ts';
 import { formatValue } from '../demo/format.ts';
 import { collectGraph, GRAPH_NODES_MAX, nodeCaption } from '../demo/graph-data.ts';
 import { HISTORY_ENTRIES_MAX, HISTORY_STORAGE_KEY, QueryHistory, type HistoryStorage } from '../demo/history.ts';
@@ -199,5 +201,38 @@ describe('demo LDBC sample loader', () => {
     const err = await loadLdbcSample(db, manifest, () => Promise.resolve(text), () => {}).catch((e: unknown) => e);
     expect(err).toMatchObject({ name: 'GeodeError', code: 'INPUT_INVALID' });
     expect((err as Error).message).toContain('dynamic/person_0_0.csv:3');
+  });
+});
+
+describe('demo cluster dashboard', () => {
+  it('counts each new leader once, from the second sample on, and ignores samples without a leader or from an older term', () => {
+    const c = new ElectionCounter();
+    expect(c.observe(2, 'a')).toBe(false); // the baseline: a tab joining an established cluster starts at 0
+    expect(c.observe(2, 'a')).toBe(false);
+    expect(c.observe(3, '')).toBe(false); // an election under way
+    expect(c.observe(3, 'b')).toBe(true);
+    expect(c.observe(2, 'a')).toBe(false); // a stale sample
+    expect(c.observe(5, 'b')).toBe(true); // re-elected in a later term: an election all the same
+    expect(c.count).toBe(2);
+  });
+
+  it('keeps the last LAG_SAMPLES_MAX lag samples, newest at the right edge, with gaps splitting a line', () => {
+    const h = new LagHistory();
+    for (let i = 0; i < LAG_SAMPLES_MAX + 5; i++) h.add(new Map([['p1', i % 3 === 0 ? 4 : 0]]));
+    expect(h.length).toBe(LAG_SAMPLES_MAX);
+    expect(h.max()).toBe(4);
+    const [line] = h.points('p1', 590, 100, 4);
+    const pts = line!.split(' ');
+    expect(pts).toHaveLength(LAG_SAMPLES_MAX);
+    expect(pts[pts.length - 1]!.startsWith('590.0,')).toBe(true);
+    h.add(new Map([['p2', 1]]));
+    h.add(new Map([['p1', 2]]));
+    expect(h.points('p1', 590, 100, 4)).toHaveLength(2);
+    expect(h.peers()).toEqual(['p1', 'p2']);
+    expect(h.latest('p1')).toBe(2);
+  });
+
+  it('rounds the chart top up to 1, 2 or 5 times a power of ten', () => {
+    expect([0, 1, 1.5, 3, 7, 10, 11, 240].map(niceTop)).toEqual([1, 1, 2, 5, 10, 10, 20, 500]);
   });
 });

@@ -8,7 +8,8 @@
 import { GraphStore, type GraphReader } from '../graph/index.ts';
 import type { GeodePeer } from '../net/index.ts';
 import type { ProcedureDefinition } from '../query/index.ts';
-import { ShardClient, ShardHost, systemClock, type ShardQueryResult } from '../shard/index.ts';
+import { HostFaults, ShardClient, ShardHost, systemClock, validateShardConfig, workerClock, type HostClock, type ShardQueryResult, type WorkerClock } from '../shard/index.ts';
+import { clientControls, memberControls, type ClusterControls } from './cluster-controls.ts';
 import { MemoryLogStore } from '../storage/memory.ts';
 import type { LogStore } from '../storage/types.ts';
 import { GeodeError } from '../util/errors.ts';
@@ -41,13 +42,33 @@ class ClusteredGeode implements Geode {
   #live: LiveQueries | undefined;
   #stopApplied: (() => void) | undefined;
 
-  constructor(runner: ShardHost | ShardClient, transport: GeodePeer, opts: ResolvedClusterOptions, timeoutMs: number | undefined) {
+  readonly #controls: ClusterControls;
+  readonly #clock: WorkerClock | undefined;
+
+  constructor(
+    runner: ShardHost | ShardClient,
+    transport: GeodePeer,
+    opts: ResolvedClusterOptions,
+    timeoutMs: number | undefined,
+    member?: { readonly faults: HostFaults; readonly clock: HostClock; readonly ticker: WorkerClock | undefined },
+  ) {
     this.#runner = runner;
     this.#transport = transport;
     this.#opts = opts;
     this.#timeoutMs = timeoutMs;
     const host = runner instanceof ShardHost ? runner : undefined;
+    this.#clock = member?.ticker;
+    const controls = host !== undefined && member !== undefined ? memberControls({ host, transport, faults: member.faults, clock: member.clock }) : clientControls(transport);
+    this.#controls = controls;
     this.#handle = {
+      stepDown: () => controls.stepDown(),
+      pause: () => controls.pause(),
+      isolate: () => controls.isolate(),
+      resume: () => controls.resume(),
+      fault: () => controls.fault(),
+      setVisible: (v) => controls.setVisible(v),
+      visible: () => controls.visible(),
+      tickSource: () => member?.ticker?.source ?? 'timers',
       id: opts.id,
       self: transport.self,
       mode: host === undefined ? 'client' : 'member',
@@ -110,11 +131,19 @@ class ClusteredGeode implements Geode {
     this.#closing ??= (async () => {
       this.#stopApplied?.();
       this.#live?.close();
-      if (this.#runner instanceof ShardHost && this.#opts.handOffMs > 0) await this.#runner.handOffLeadership(this.#opts.handOffMs);
+      this.#controls.stop();
+      // A paused or cut-off peer cannot hand off (nothing would reach the others): it just leaves.
+      if (this.#runner instanceof ShardHost && this.#opts.handOffMs > 0 && this.#controls.fault() === 'none') await this.#runner.handOffLeadership(this.#opts.handOffMs);
       await this.#runner.close(); // closes the transport too
+      this.#clock?.stop();
     })();
     return this.#closing;
   }
+}
+
+/** True in a browser page (a document and Workers): there the host's timers come from a Worker. */
+function inBrowserPage(): boolean {
+  return typeof document !== 'undefined' && typeof Worker !== 'undefined';
 }
 
 /**
@@ -143,12 +172,16 @@ export async function openClusteredGeode(options: GeodeOptions, timeoutMs: numbe
   // The store first: a bad storage spec or a locked directory fails before the network starts.
   const store: LogStore = storage === 'memory' ? new MemoryLogStore() : await openLogStore(storage, options.onWarning === undefined ? {} : { onWarning: options.onWarning });
   const transport = await openClusterTransport({ cluster: opts, storage });
+  // In a browser tab the host ticks from a Worker's timer, so a hidden tab keeps its heartbeats.
+  let ticker: WorkerClock | undefined;
   let host: ShardHost;
+  const faults = new HostFaults();
   try {
+    ticker = inBrowserPage() ? workerClock(validateShardConfig(config).tickMs) : undefined;
     host = await ShardHost.start(
       {
-        transport,
-        clock: systemClock,
+        transport: faults.transport(transport),
+        clock: faults.clock(ticker ?? systemClock),
         random: Math.random,
         logStore: () => store,
         ...(options.onWarning === undefined ? {} : { onWarning: options.onWarning }),
@@ -156,10 +189,11 @@ export async function openClusteredGeode(options: GeodeOptions, timeoutMs: numbe
       { bootstrap: opts.bootstrap, config },
     );
   } catch (err) {
+    ticker?.stop();
     await transport.close().catch(() => {});
     await store.close().catch(() => {});
     throw err;
   }
   for (const def of clusterProcedures({ host, net: transport })) host.registerProcedure(def);
-  return new ClusteredGeode(host, transport, opts, timeoutMs);
+  return new ClusteredGeode(host, transport, opts, timeoutMs, { faults, clock: faults.clock(ticker ?? systemClock), ticker });
 }

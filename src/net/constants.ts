@@ -56,6 +56,16 @@ export const RECONNECT_MAX_MS_DEFAULT = 10_000;
  * smaller id dials first, so both rarely dial at once (duplicates are closed anyway).
  */
 export const DIAL_DEFER_MS_DEFAULT = 1_500;
+/**
+ * How long a tab's libp2p gives one address of a dial before trying the next, ms (libp2p's
+ * `addressDialTimeout`, 6 s by default). Now and then a tab's WebRTC dial stalls after ICE has
+ * connected: the initiator's handshake data channel never reports `open` (seen with
+ * @libp2p/webrtc 6.0.33 in Chromium, in about a third of a new demo tab's first dials on a busy
+ * machine), although the other side already upgraded the connection; the next try connects in a
+ * fraction of a second.
+ * 2 s bounds that stall. A WebRTC dial on one machine or a LAN takes well under a second.
+ */
+export const TAB_ADDRESS_DIAL_TIMEOUT_MS_DEFAULT = 2_000;
 /** How long one dial (connection + stream) may take, ms. */
 export const DIAL_TIMEOUT_MS_DEFAULT = 10_000;
 /** Most peers a transport keeps dialing (known from the directory or added by hand). */

@@ -14,6 +14,7 @@ import { identify } from '@libp2p/identify';
 import { webRTC } from '@libp2p/webrtc';
 import { webSockets } from '@libp2p/websockets';
 import { createLibp2p } from 'libp2p';
+import { TAB_ADDRESS_DIAL_TIMEOUT_MS_DEFAULT } from './constants.ts';
 import { parsePeerKey } from './keys.ts';
 import { Libp2pTransport, type GeodePeer, type PeerInit } from './transport.ts';
 
@@ -21,6 +22,11 @@ import { Libp2pTransport, type GeodePeer, type PeerInit } from './transport.ts';
 export interface BrowserPeerInit extends PeerInit {
   /** ICE servers (STUN/TURN) for WebRTC across NATs; default none (same machine or LAN). */
   readonly iceServers?: RTCIceServer[];
+  /**
+   * How long libp2p gives one address of a dial before it tries the next, ms. Default
+   * {@link TAB_ADDRESS_DIAL_TIMEOUT_MS_DEFAULT}; raise it for WebRTC through TURN on slow links.
+   */
+  readonly addressDialTimeoutMs?: number;
 }
 
 /** createBrowserPeer: starts a tab's peer; it needs at least one relay to be reachable. */
@@ -32,6 +38,7 @@ export async function createBrowserPeer(init: BrowserPeerInit): Promise<GeodePee
     connectionEncrypters: [noise()],
     streamMuxers: [yamux()],
     connectionGater: { denyDialMultiaddr: () => false },
+    connectionManager: { addressDialTimeout: init.addressDialTimeoutMs ?? TAB_ADDRESS_DIAL_TIMEOUT_MS_DEFAULT },
     services: { identify: identify() },
   });
   try {

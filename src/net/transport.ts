@@ -10,7 +10,9 @@
  *   `onDrain` fires when they fell under half of it.
  * - Known peers (from relays' directories or `addPeer`) are dialed, and redialed with exponential
  *   backoff and jitter when the stream drops. A Node peer never dials a tab (tabs dial Node peers
- *   over WebSockets); between peers of one kind the smaller id dials first.
+ *   over WebSockets); between peers of one kind the smaller id dials first, except that a new peer
+ *   dials at once the members listed in the answer to its first registration (they learn of it
+ *   only at their next directory refresh).
  * - Discovery: every `directoryRefreshMs` (and when our addresses change) the peer registers with
  *   each relay and reads the other members it lists (`directory.ts`).
  * - Presence rides on the same stream (`presence.ts`).
@@ -199,6 +201,8 @@ export class Libp2pTransport implements GeodePeer, SessionHost {
   private addrsChangedTimer: ReturnType<typeof setTimeout> | undefined;
   private keepaliveTimer: ReturnType<typeof setInterval> | undefined;
   private stopped = false;
+  /** True once a relay answered this peer's first registration (see `learn`). */
+  private registered = false;
 
   private constructor(
     components: TransportComponents,
@@ -470,7 +474,13 @@ export class Libp2pTransport implements GeodePeer, SessionHost {
     s.start();
   }
 
-  private learn(entry: DirectoryEntry, source: KnownPeer['source']): void {
+  /**
+   * learn: `entry` is a member to keep connected to. `listedFirst`: it was in the answer to this
+   * peer's first registration, so it registered earlier and learns of this peer only at its next
+   * directory refresh: dial it at once rather than defer to it (the smaller id dials first only
+   * when both know of each other).
+   */
+  private learn(entry: DirectoryEntry, source: KnownPeer['source'], listedFirst = false): void {
     if (entry.id === this.self || this.stopped) return;
     const id = entry.id as PeerId;
     let k = this.known.get(id);
@@ -483,7 +493,7 @@ export class Libp2pTransport implements GeodePeer, SessionHost {
       k.addrs = [...entry.addrs];
       if (source === 'manual') k.source = 'manual';
     }
-    this.scheduleDial(k);
+    this.scheduleDial(k, listedFirst);
   }
 
   private shouldDial(k: KnownPeer): boolean {
@@ -491,10 +501,10 @@ export class Libp2pTransport implements GeodePeer, SessionHost {
     return dialableAddrs(this.kind, k.addrs).length > 0;
   }
 
-  /** Arms the next dial of `k` unless connected, dialing or already armed. */
-  private scheduleDial(k: KnownPeer): void {
+  /** Arms the next dial of `k` unless connected, dialing or already armed; `now`: without the dial deferral. */
+  private scheduleDial(k: KnownPeer, now = false): void {
     if (this.stopped || this.active.has(k.id) || k.dialing || k.timer !== undefined || !this.shouldDial(k)) return;
-    const defer = k.kind === this.kind && this.self > k.id ? this.o.dialDeferMs : 0;
+    const defer = !now && k.kind === this.kind && this.self > k.id ? this.o.dialDeferMs : 0;
     const delay = (k.attempt === 0 ? 0 : backoffDelayMs(k.attempt - 1, this.random, { baseMs: this.o.reconnectBaseMs, maxMs: this.o.reconnectMaxMs })) + defer;
     k.timer = setTimeout(() => {
       k.timer = undefined;
@@ -511,7 +521,10 @@ export class Libp2pTransport implements GeodePeer, SessionHost {
       const signal = AbortSignal.timeout(this.o.dialTimeoutMs);
       const connection = await this.libp2p.dial(addrs, { signal });
       if (connection.remotePeer.toString() !== k.id) throw new Error(`dialed ${k.id}, reached ${connection.remotePeer.toString()}`);
-      if (this.active.has(k.id) || this.stopped) return;
+      if (this.active.has(k.id) || this.stopped) {
+        k.dialing = false; // the other side's dial won meanwhile: redial when that stream drops
+        return;
+      }
       const stream = await connection.newStream(PEER_PROTOCOL, { signal });
       this.startSession(stream, connection);
     } catch {
@@ -552,6 +565,7 @@ export class Libp2pTransport implements GeodePeer, SessionHost {
       ttlMs: this.o.directoryTtlMs,
       addrs: this.addrs().slice(0, DIRECTORY_ADDRS_PER_PEER_MAX),
     });
+    const first = !this.registered;
     await Promise.all(
       this.relays.map(async (relay) => {
         this.counters.directoryRequests++;
@@ -565,7 +579,7 @@ export class Libp2pTransport implements GeodePeer, SessionHost {
           answered++;
           for (const p of list.peers) {
             listed.add(p.id as PeerId);
-            this.learn(p, 'directory');
+            this.learn(p, 'directory', first);
           }
         } catch (err) {
           this.counters.directoryFailures++;
@@ -574,6 +588,7 @@ export class Libp2pTransport implements GeodePeer, SessionHost {
       }),
     );
     if (answered === 0) return;
+    this.registered = true;
     // Forget directory peers no relay lists any more and that are not connected.
     for (const [id, k] of this.known) {
       if (k.source === 'directory' && !listed.has(id) && !this.active.has(id) && !k.dialing) {

@@ -70,6 +70,18 @@ export interface ShardQueryOptions {
   readonly timeoutMs?: number;
 }
 
+/** Options of {@link ShardHost.stepDown}. */
+export interface StepDownOptions {
+  /** The group (shard) to step down in. Default: the first. */
+  readonly group?: number;
+  /** How long to wait for the new leader, ms. Default: `request_timeout_ms`. */
+  readonly timeoutMs?: number;
+  /** Only voters for which this holds may take over (e.g. visible tabs and Node peers). Default: all. */
+  readonly eligible?: (peer: PeerId) => boolean;
+  /** Voters for which this holds are chosen before the others. Default: none. */
+  readonly preferred?: (peer: PeerId) => boolean;
+}
+
 /** Staleness: how far behind a `readQuorum: 1` answer may be. */
 export interface Staleness {
   /** The index the answering replica had applied. */
@@ -971,6 +983,44 @@ export class ShardHost {
     if (leading.length === 0) return;
     this.#kick();
     await this.#waiters.until(() => leading.every((g) => !g.node.isLeader()), deadline, 'a leadership hand-off').catch(() => {});
+  }
+
+  /**
+   * stepDown: if this host leads `group`, hands its leadership to the best other voter and waits
+   * until that voter took over or `timeoutMs` passed (default: the configured request timeout).
+   * The best voter is, in order: healthy as the failure detector sees it, `eligible` (default:
+   * any), `preferred` (default: none is), most caught up (highest match index).
+   *
+   * Resolves with the peer that took over; undefined when this host does not lead, no voter
+   * qualifies, or the transfer did not finish in time (Raft abandons it after an election timeout
+   * and this host keeps leading).
+   */
+  async stepDown(options: StepDownOptions = {}): Promise<PeerId | undefined> {
+    this.#checkRunning();
+    const g = this.#group(options.group);
+    if (!g.node.isLeader()) return undefined;
+    const now = this.#now();
+    const st = g.node.status();
+    let best: { id: NodeId; peer: PeerId; preferred: boolean; match: number } | undefined;
+    for (const id of st.conf.voters) {
+      if (id === g.selfNode) continue;
+      const peer = g.peerOf(id);
+      if (peer === undefined || this.#fd.health(peer, now) !== 'healthy') continue;
+      if (options.eligible !== undefined && !options.eligible(peer)) continue;
+      const preferred = options.preferred?.(peer) ?? false;
+      const match = st.progress?.get(id)?.match ?? 0;
+      if (best === undefined || (preferred && !best.preferred) || (preferred === best.preferred && match > best.match)) best = { id, peer, preferred, match };
+    }
+    if (best === undefined) return undefined;
+    const target = best;
+    g.node.transferLeadership(target.id);
+    this.#kick();
+    const deadline = now + (options.timeoutMs ?? this.config.requestTimeoutMs);
+    const moved = (): boolean => !g.node.isLeader() || g.node.raft.leadTransferee !== target.id;
+    await this.#waiters.until(moved, deadline, `leadership to move to ${target.peer}`).catch((err: unknown) => {
+      if (!isGeodeError(err, 'LIMIT_EXCEEDED')) throw err;
+    });
+    return g.node.isLeader() ? undefined : target.peer;
   }
 
   /** close: stops ticking, fails waiting queries with CLOSED, closes every store and the transport. Idempotent. */

@@ -10,7 +10,11 @@
  * @packageDocumentation
  */
 export { ShardHost } from './host.ts';
-export type { ShardHostComponents, ShardHostInit, ShardQueryOptions, ShardQueryResult, Staleness, PeerStatus, ReplicaLag } from './host.ts';
+export type { ShardHostComponents, ShardHostInit, ShardQueryOptions, ShardQueryResult, Staleness, PeerStatus, ReplicaLag, StepDownOptions } from './host.ts';
+export { HostFaults } from './faults.ts';
+export type { FaultMode } from './faults.ts';
+export { workerClock, workerClockTickMsMax } from './worker-clock.ts';
+export type { WorkerClock } from './worker-clock.ts';
 export { ShardClient } from './client.ts';
 export type { ShardClientComponents, ShardClientInit } from './client.ts';
 export type { PeerMode } from './wire.ts';

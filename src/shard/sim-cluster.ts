@@ -15,6 +15,7 @@ import { virtualClock } from './clock.ts';
 import type { ShardConfig } from './config.ts';
 import { ShardHost } from './host.ts';
 import { ShardClient } from './client.ts';
+import { HostFaults } from './faults.ts';
 
 const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
@@ -41,6 +42,8 @@ export class SimCluster {
   readonly groupStores = new Map<PeerId, Map<number, MemoryLogStore>>();
   readonly #groups: readonly number[];
   readonly hosts = new Map<PeerId, ShardHost>();
+  /** Each running host's fault gate (pause, isolate, resume), replaced on restart. */
+  readonly faults = new Map<PeerId, HostFaults>();
   readonly warnings: string[] = [];
   readonly #config: ShardConfig | Record<string, unknown>;
   readonly #onStart: ((host: ShardHost) => void) | undefined;
@@ -70,8 +73,16 @@ export class SimCluster {
     }
     const transport = this.net.join(id);
     const random = this.prng.fork().fn();
+    const faults = new HostFaults();
+    this.faults.set(id, faults);
     const host = await ShardHost.start(
-      { transport, clock: virtualClock(this.scheduler), random, logStore: (g) => stores.get(g)!, onWarning: (m) => this.warnings.push(`${peer}: ${m}`) },
+      {
+        transport: faults.transport(transport),
+        clock: faults.clock(virtualClock(this.scheduler)),
+        random,
+        logStore: (g) => stores.get(g)!,
+        onWarning: (m) => this.warnings.push(`${peer}: ${m}`),
+      },
       { bootstrap, config: this.#config, groups: this.#groups },
     );
     this.hosts.set(id, host);

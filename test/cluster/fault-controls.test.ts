@@ -1,0 +1,144 @@
+/**
+ * db.cluster's fault and placement controls on real peers: three Node peers in this process
+ * (memory storage, loopback, through a relay), opened with `openGeode({ cluster })`. stepDown hands
+ * leadership over; a cut-off follower misses writes and catches up on resume without a new term; a
+ * paused leader is replaced and follows the new leader once resumed; a hidden leader hands over and
+ * the others see it hidden; a client has none of these. Node peers tick from timers, not a Worker.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createRelay, openGeode, type Geode, type Relay } from '../../src/node.ts';
+import { isGeodeError } from '../../src/util/errors.ts';
+
+const CLUSTER = { id: 'fault-controls-test', secret: 'fault-controls-secret' };
+const WAIT_MS = 20_000;
+
+async function until(what: string, cond: () => boolean | Promise<boolean>): Promise<void> {
+  const end = Date.now() + WAIT_MS;
+  for (;;) {
+    if (await cond()) return;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+/** An idempotent write retried until acknowledged (a leader change in between fails it). */
+async function write(db: Geode, text: string, params: Record<string, unknown>): Promise<void> {
+  const end = Date.now() + WAIT_MS;
+  for (;;) {
+    try {
+      await db.query(text, params);
+      return;
+    } catch (err) {
+      if (Date.now() > end) throw err;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+}
+
+let relay: Relay;
+const peers: Geode[] = [];
+let relays: string[] = [];
+
+const leader = (): Geode | undefined => peers.find((p) => p.cluster!.isLeader());
+const term = (db: Geode): number => db.cluster!.status().find((r) => r.self)!.term;
+const leaderId = (db: Geode): string | undefined => db.cluster!.status().find((r) => r.self)!.leader;
+const count = async (db: Geode, name: string): Promise<bigint> =>
+  (await db.query('MATCH (n:F {name: $name}) RETURN count(n) AS c', { name }, { readQuorum: 1 })).rows[0]!['c'] as bigint;
+
+/** Every peer follows one leader, which all agree on. */
+async function settled(): Promise<Geode> {
+  await until('one leader all agree on', () => {
+    const l = leader();
+    return l !== undefined && peers.every((p) => leaderId(p) === l.cluster!.self);
+  });
+  return leader()!;
+}
+
+beforeAll(async () => {
+  relay = await createRelay();
+  relays = [relay.addrs()[0]!];
+  peers.push(await openGeode({ cluster: { ...CLUSTER, relays, bootstrap: true } }));
+  await until('a leader', () => peers[0]!.cluster!.isLeader());
+  for (let i = 0; i < 2; i++) peers.push(await openGeode({ cluster: { ...CLUSTER, relays } }));
+  await until('three voters', () => peers[0]!.cluster!.status().filter((r) => r.role === 'voter').length === 3);
+}, 60_000);
+
+afterAll(async () => {
+  await Promise.all(peers.map((p) => p.close().catch(() => {})));
+  await relay?.close();
+}, 30_000);
+
+describe('db.cluster fault and placement controls', () => {
+  it('Node peers tick from timers (a Worker clock is for browser tabs)', () => {
+    for (const p of peers) expect(p.cluster!.tickSource()).toBe('timers');
+  });
+
+  it('stepDown hands leadership to another voter, which every peer then follows; on a follower it does nothing', async () => {
+    const old = await settled();
+    const follower = peers.find((p) => p !== old)!;
+    expect(await follower.cluster!.stepDown()).toBeUndefined();
+    const to = await old.cluster!.stepDown();
+    expect(to).toBeDefined();
+    expect(to).not.toBe(old.cluster!.self);
+    await until('every peer to follow the new leader', () => peers.every((p) => leaderId(p) === to));
+  }, 30_000);
+
+  it('a cut-off follower misses writes without disturbing the leader, and on resume catches up in the same term', async () => {
+    const l = await settled();
+    const t0 = term(l);
+    const cut = peers.find((p) => p !== l)!;
+    cut.cluster!.isolate();
+    expect(cut.cluster!.fault()).toBe('isolated');
+    await write(l, 'CREATE (:F {name: $name})', { name: 'while-cut' });
+    expect(await count(cut, 'while-cut')).toBe(0n);
+    cut.cluster!.resume();
+    expect(cut.cluster!.fault()).toBe('none');
+    await until('the cut-off follower to catch up', async () => (await count(cut, 'while-cut')) === 1n);
+    expect(term(l)).toBe(t0);
+    expect(l.cluster!.isLeader()).toBe(true);
+  }, 30_000);
+
+  it('a paused leader is replaced; resumed, it follows the new leader and has the writes made meanwhile', async () => {
+    const paused = await settled();
+    paused.cluster!.pause();
+    const rest = peers.filter((p) => p !== paused);
+    await until('a new leader among the others', () => rest.some((p) => p.cluster!.isLeader()));
+    const next = rest.find((p) => p.cluster!.isLeader())!;
+    await write(next, 'CREATE (:F {name: $name})', { name: 'while-paused' });
+    paused.cluster!.resume();
+    await until('the resumed peer to follow with the write', async () => leaderId(paused) === next.cluster!.self && (await count(paused, 'while-paused')) === 1n);
+  }, 30_000);
+
+  it('a hidden leader announces it and hands over to a visible peer; visible again, it stays a follower', async () => {
+    const hidden = await settled();
+    await hidden.cluster!.setVisible(false);
+    expect(hidden.cluster!.visible()).toBe(false);
+    await until('another peer to lead', () => {
+      const l = leader();
+      return l !== undefined && l !== hidden && leaderId(hidden) === l.cluster!.self;
+    });
+    const other = peers.find((p) => p !== hidden)!;
+    await until('the others to see it hidden', () => other.cluster!.transport.presence().find((s) => s.id === hidden.cluster!.self)?.visible === false);
+    await hidden.cluster!.setVisible(true);
+    expect(hidden.cluster!.isLeader()).toBe(false);
+  }, 30_000);
+
+  it('a client has no replica to pause or cut off (CONFIG_INVALID) and nothing to step down', async () => {
+    const client = await openGeode({ cluster: { ...CLUSTER, relays, client: true } });
+    try {
+      expect(await client.cluster!.stepDown()).toBeUndefined();
+      for (const f of [() => client.cluster!.pause(), () => client.cluster!.isolate()]) {
+        let err: unknown;
+        try {
+          f();
+        } catch (e) {
+          err = e;
+        }
+        expect(isGeodeError(err, 'CONFIG_INVALID')).toBe(true);
+      }
+      expect(client.cluster!.fault()).toBe('none');
+    } finally {
+      await client.close();
+    }
+  }, 30_000);
+});
