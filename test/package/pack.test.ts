@@ -6,42 +6,19 @@
  * user's install would provide them), `import 'geode-db'` opens a durable file database under
  * Node, the `geode` binary answers a query without tsx, and examples/node-script runs on it.
  */
+import { copyFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-
-const REPO = resolve(import.meta.dirname, '../..');
-/** The system's Node 20 (Debian's), when there is one: the package must still start on it. */
-const NODE20 = ((): string | undefined => {
-  for (const bin of ['/usr/bin/node', '/usr/local/bin/node']) {
-    try {
-      const v = execFileSync(bin, ['--version'], { encoding: 'utf8' }).trim();
-      if (v.startsWith('v20.')) return bin;
-    } catch {
-      // not there
-    }
-  }
-  return undefined;
-})();
-/** Inside the checkout (gitignored), so the unpacked package finds the dependencies in REPO/node_modules. */
-const scratch = join(REPO, '.scratch');
+import { installedBin, NODE20, packLibrary, REPO, unpackInto } from './pack-helpers.ts';
 
 let work: string;
 let tarball: string;
-let files: string[];
+let files: readonly string[];
 
 beforeAll(() => {
-  mkdirSync(scratch, { recursive: true });
-  work = mkdtempSync(join(scratch, 'pack-'));
-  const out = execFileSync('npm', ['pack', '--json', '--pack-destination', work], { cwd: REPO, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-  // npm prints the prepack script's output before the JSON array.
-  const report = JSON.parse(out.slice(out.indexOf('[\n'))) as { filename: string; files: { path: string }[] }[];
-  tarball = join(work, report[0]!.filename);
-  files = report[0]!.files.map((f) => f.path);
-  const pkgDir = join(work, 'node_modules', 'geode-db');
-  mkdirSync(pkgDir, { recursive: true });
-  execFileSync('tar', ['-xzf', tarball, '-C', pkgDir, '--strip-components=1']);
+  ({ work, tarball, files } = packLibrary('pack-'));
+  unpackInto(tarball, work);
 }, 120_000);
 
 afterAll(() => {
@@ -82,7 +59,7 @@ describe('npm pack', () => {
   }, 60_000);
 
   it('installed, the `geode` binary runs the compiled CLI (no tsx, no sources) and answers a query', () => {
-    const bin = join(work, 'node_modules', 'geode-db', 'packages', 'cli', 'bin', 'geode.mjs');
+    const bin = installedBin(work);
     const out = execFileSync(process.execPath, [bin, 'query', '--data', join(work, 'cli-data'), '--json', '-e', 'UNWIND [1, 2, 3] AS x RETURN sum(x) AS total'], { cwd: work, encoding: 'utf8' });
     expect(out).toContain('6');
   }, 60_000);
