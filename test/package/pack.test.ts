@@ -6,11 +6,12 @@
  * user's install would provide them), `import 'geode-db'` opens a durable file database under
  * Node, the `geode` binary answers a query without tsx, and examples/node-script runs on it.
  */
-import { copyFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { installedBin, NODE20, packLibrary, REPO, unpackInto } from './pack-helpers.ts';
+import { SECRET_ENV } from '../../packages/cli/src/cluster-commands.ts';
+import { installedBin, NODE20, packLibrary, REPO, startProcess, unpackInto, type Started } from './pack-helpers.ts';
 
 let work: string;
 let tarball: string;
@@ -99,4 +100,81 @@ describe('npm pack', () => {
     expect(r.version.startsWith('v20.')).toBe(true);
     expect(r.n).toBe(1);
   }, 60_000);
+});
+
+/**
+ * examples/cluster-config as its README runs it, on the installed package: `geode relay`, then two
+ * `geode peer`s started with the example's cluster.yaml (one founding the cluster), then `geode
+ * query --join` clients. Once both peers are voters, a write is acknowledged only when both have
+ * it; with the founder stopped, the other peer alone answers a `--read-quorum 1` read with it.
+ */
+describe('examples/cluster-config on the installed package', () => {
+  const SECRET = 'cluster-config-test-secret';
+  const started: Started[] = [];
+  let dir: string;
+  let relayAddr: string;
+  const env = { ...process.env, [SECRET_ENV]: SECRET };
+  const geode = (...args: string[]): Started => {
+    const p = startProcess(process.execPath, [installedBin(work), ...args], dir, env);
+    started.push(p);
+    return p;
+  };
+  /** `geode query --join` as the example's `npm run query`: the JSON result's rows, or the error. */
+  const query = (text: string, ...extra: string[]): { rows?: Record<string, unknown>[]; error?: string } => {
+    try {
+      const out = execFileSync(process.execPath, [installedBin(work), 'query', '--cluster', 'example', '--join', relayAddr, '--config', 'cluster.yaml', '--json', ...extra, '-e', text], {
+        cwd: dir,
+        env,
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'pipe'],
+        timeout: 30_000,
+      });
+      return { rows: (JSON.parse(out.trim().split('\n').at(-1)!) as { rows: Record<string, unknown>[] }).rows };
+    } catch (err) {
+      return { error: String((err as { stderr?: unknown }).stderr ?? err) };
+    }
+  };
+
+  beforeAll(() => {
+    dir = join(work, 'cluster-config');
+    cpSync(join(REPO, 'examples/cluster-config'), dir, { recursive: true, filter: (src) => !/(^|\/)(node_modules|data)$/.test(src) });
+  });
+
+  afterAll(async () => {
+    for (const p of started.reverse()) await p.stop();
+  }, 30_000);
+
+  it('a relay and two peers started from cluster.yaml form one cluster; a write acknowledged by both is read on the second peer with the first one stopped', async () => {
+    const relay = geode('relay');
+    relayAddr = (await relay.waitFor(/^\/ip4\/127\.0\.0\.1\/tcp\/\d+\/p2p\//, 20_000)).trim();
+    const peerA = geode('peer', '--cluster', 'example', '--data', './data/a', '--join', relayAddr, '--config', 'cluster.yaml', '--bootstrap');
+    const peerB = geode('peer', '--cluster', 'example', '--data', './data/b', '--join', relayAddr, '--config', 'cluster.yaml');
+    await peerA.waitFor(/^ready$/, 20_000);
+    await peerB.waitFor(/^ready$/, 20_000);
+    const idB = /^peer (\S+) of cluster example/m.exec(peerB.output().stderr)![1]!;
+
+    // The founder's leader adds the second peer as a learner and promotes it: wait for two voters.
+    const deadline = Date.now() + 60_000;
+    for (;;) {
+      const { rows, error } = query("CALL db.cluster.status() YIELD id, role WHERE role = 'voter' RETURN id ORDER BY id");
+      if (rows !== undefined && rows.length === 2) {
+        expect(rows.map((r) => r['id'])).toContain(idB);
+        break;
+      }
+      if (Date.now() > deadline) throw new Error(`the cluster did not reach two voters: ${JSON.stringify(rows) ?? error}\npeer a: ${peerA.output().stderr}\npeer b: ${peerB.output().stderr}`);
+      await new Promise((r) => setTimeout(r, 500));
+    }
+
+    // replication.factor 2: acknowledged means on both peers' disks.
+    const write = query("CREATE (:City {name: 'Lisbon'}), (:City {name: 'Porto'})");
+    expect(write.error).toBeUndefined();
+
+    expect(await peerA.stop()).toBe(0);
+    const answerer = query('CALL db.cluster.status() YIELD id, self WHERE self RETURN id', '--read-quorum', '1');
+    expect(answerer.rows).toEqual([{ id: idB }]);
+    const read = query('MATCH (c:City) RETURN c.name AS name ORDER BY name', '--read-quorum', '1');
+    expect(read.rows).toEqual([{ name: 'Lisbon' }, { name: 'Porto' }]);
+    expect(await peerB.stop()).toBe(0);
+    expect(await relay.stop()).toBe(0);
+  }, 120_000);
 });
