@@ -144,9 +144,11 @@ describe('examples/cluster-config on the installed package', () => {
     for (const p of started.reverse()) await p.stop();
   }, 30_000);
 
-  it('a relay and two peers started from cluster.yaml form one cluster; a write acknowledged by both is read on the second peer with the first one stopped', async () => {
-    const relay = geode('relay');
+  it('a relay and two peers started from cluster.yaml form one cluster; a write acknowledged by both is read on the second peer with the first one stopped; the relay keeps its id across a restart', async () => {
+    // As `npm run relay`, on free ports: --key-file creates relay.key, so the relay keeps its id.
+    const relay = geode('relay', '--key-file', 'relay.key');
     relayAddr = (await relay.waitFor(/^\/ip4\/127\.0\.0\.1\/tcp\/\d+\/p2p\//, 20_000)).trim();
+    const relayId = relayAddr.split('/p2p/')[1];
     const peerA = geode('peer', '--cluster', 'example', '--data', './data/a', '--join', relayAddr, '--config', 'cluster.yaml', '--bootstrap');
     const peerB = geode('peer', '--cluster', 'example', '--data', './data/b', '--join', relayAddr, '--config', 'cluster.yaml');
     await peerA.waitFor(/^ready$/, 20_000);
@@ -176,5 +178,9 @@ describe('examples/cluster-config on the installed package', () => {
     expect(read.rows).toEqual([{ name: 'Lisbon' }, { name: 'Porto' }]);
     expect(await peerB.stop()).toBe(0);
     expect(await relay.stop()).toBe(0);
+
+    const again = geode('relay', '--key-file', 'relay.key');
+    expect((await again.waitFor(/\/p2p\//, 20_000)).trim().split('/p2p/')[1]).toBe(relayId);
+    expect(await again.stop()).toBe(0);
   }, 120_000);
 });

@@ -11,7 +11,6 @@
  */
 import { createServer, type Server } from 'node:http';
 import { resolve } from 'node:path';
-import { readFile } from 'node:fs/promises';
 import { createRelay } from '../../../src/net/node.ts';
 import { openGeode, type Geode } from '../../../src/node.ts';
 import { GeodeError } from '../../../src/util/errors.ts';
@@ -121,12 +120,10 @@ export async function relayCommand(opts: RelayOptions, io: CliIo): Promise<numbe
   return 0;
 }
 
-/** A relay key: the `peer.key` file of a data directory, or any file of the same format. */
+/** A relay key: the file at `path` (`peer.key` format, e.g. a data directory's), created with a new key when missing. */
 async function loadKeyFile(path: string): Promise<Uint8Array> {
-  const { loadOrCreatePeerKey, PEER_KEY_FILE } = await import('../../../src/api/node-cluster.ts');
-  const full = resolve(path);
-  if (full.endsWith(`/${PEER_KEY_FILE}`)) return loadOrCreatePeerKey(full.slice(0, -PEER_KEY_FILE.length - 1));
-  return new Uint8Array(await readFile(full));
+  const { loadOrCreateKeyFile } = await import('../../../src/api/node-cluster.ts');
+  return loadOrCreateKeyFile(resolve(path));
 }
 
 /** openPeer: the peer's database as `geode peer` opens it. */
