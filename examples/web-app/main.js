@@ -47,7 +47,7 @@ function showCluster(db) {
   const peers = db.cluster.status();
   const leader = peers.find((p) => p.state === 'leader');
   const who = leader === undefined ? 'none yet' : leader.self ? 'this tab' : `${leader.peer.slice(-6)}`;
-  $('status').textContent = `cluster '${db.cluster.id}', ${peers.length} peers, leader: ${who}`;
+  $('status').textContent = `cluster '${db.cluster.id}', ${peers.length} peer${peers.length === 1 ? '' : 's'}, leader: ${who}`;
 }
 
 async function main() {
