@@ -4,7 +4,7 @@
  * print a line. Each test file packs once (in its `beforeAll`).
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
 /** The repository root. */
@@ -35,11 +35,60 @@ export interface PackedLibrary {
   readonly files: readonly string[];
 }
 
+/** Longest wait for another test file's `npm pack` to finish, ms. */
+const PACK_LOCK_WAIT_MS = 240_000;
+
+/**
+ * withPackLock: runs `run` while holding `.scratch/pack.lock` (a directory with the holder's pid).
+ * `npm pack` rebuilds dist/lib from scratch (`rm -rf dist/lib && tsc`), so two test files packing
+ * at once (vitest runs files in parallel) would pack each other's half-built output. A lock left
+ * by a process that is gone is taken over.
+ */
+function withPackLock<T>(run: () => T): T {
+  const lock = join(SCRATCH, 'pack.lock');
+  const deadline = Date.now() + PACK_LOCK_WAIT_MS;
+  for (;;) {
+    try {
+      mkdirSync(lock);
+      writeFileSync(join(lock, 'pid'), String(process.pid));
+      break;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    }
+    let holder: number | undefined;
+    try {
+      holder = Number(readFileSync(join(lock, 'pid'), 'utf8'));
+    } catch {
+      // just created: its pid is being written
+    }
+    if (holder !== undefined && Number.isSafeInteger(holder) && !isAlive(holder)) {
+      rmSync(lock, { recursive: true, force: true });
+      continue;
+    }
+    if (Date.now() > deadline) throw new Error(`${lock} is still held by process ${holder} after ${PACK_LOCK_WAIT_MS} ms`);
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 200);
+  }
+  try {
+    return run();
+  } finally {
+    rmSync(lock, { recursive: true, force: true });
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
 /** packLibrary: `npm pack` (which builds dist/lib first) into a fresh `.scratch/<prefix>*` folder. */
 export function packLibrary(prefix = 'pack-'): PackedLibrary {
   mkdirSync(SCRATCH, { recursive: true });
   const work = mkdtempSync(join(SCRATCH, prefix));
-  const out = execFileSync('npm', ['pack', '--json', '--pack-destination', work], { cwd: REPO, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  const out = withPackLock(() => execFileSync('npm', ['pack', '--json', '--pack-destination', work], { cwd: REPO, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }));
   // npm prints the prepack script's output before the JSON array.
   const report = JSON.parse(out.slice(out.indexOf('[\n'))) as { filename: string; files: { path: string }[] }[];
   return { work, tarball: join(work, report[0]!.filename), files: report[0]!.files.map((f) => f.path) };

@@ -148,6 +148,7 @@ describe('examples/cluster-config on the installed package', () => {
     // As `npm run relay`, on free ports: --key-file creates relay.key, so the relay keeps its id.
     const relay = geode('relay', '--key-file', 'relay.key');
     relayAddr = (await relay.waitFor(/^\/ip4\/127\.0\.0\.1\/tcp\/\d+\/p2p\//, 20_000)).trim();
+    await relay.waitFor(/^ready$/, 20_000);
     const relayId = relayAddr.split('/p2p/')[1];
     const peerA = geode('peer', '--cluster', 'example', '--data', './data/a', '--join', relayAddr, '--config', 'cluster.yaml', '--bootstrap');
     const peerB = geode('peer', '--cluster', 'example', '--data', './data/b', '--join', relayAddr, '--config', 'cluster.yaml');
@@ -181,6 +182,7 @@ describe('examples/cluster-config on the installed package', () => {
 
     const again = geode('relay', '--key-file', 'relay.key');
     expect((await again.waitFor(/\/p2p\//, 20_000)).trim().split('/p2p/')[1]).toBe(relayId);
+    await again.waitFor(/^ready$/, 20_000); // its SIGTERM handler is installed once it says ready
     expect(await again.stop()).toBe(0);
   }, 120_000);
 });
