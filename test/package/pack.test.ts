@@ -137,7 +137,7 @@ describe('examples/cluster-config on the installed package', () => {
 
   beforeAll(() => {
     dir = join(work, 'cluster-config');
-    cpSync(join(REPO, 'examples/cluster-config'), dir, { recursive: true, filter: (src) => !/(^|\/)(node_modules|data)$/.test(src) });
+    cpSync(join(REPO, 'examples/cluster-config'), dir, { recursive: true, filter: (src) => !/(^|\/)(node_modules|data|package-lock\.json|relay\.key)$/.test(src) });
   });
 
   afterAll(async () => {

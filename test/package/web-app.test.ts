@@ -34,7 +34,7 @@ beforeAll(async () => {
   const packed = packLibrary('web-app-');
   work = packed.work;
   const app = join(work, 'web-app');
-  cpSync(join(REPO, 'examples/web-app'), app, { recursive: true, filter: (src) => !/(^|\/)(node_modules|dist)$/.test(src) });
+  cpSync(join(REPO, 'examples/web-app'), app, { recursive: true, filter: (src) => !/(^|\/)(node_modules|dist|package-lock\.json|relay\.key)$/.test(src) });
   const pkgPath = join(app, 'package.json');
   const pkg = JSON.parse(readFileSync(pkgPath, 'utf8')) as { dependencies: Record<string, string> };
   expect(pkg.dependencies['geode-db']).toMatch(/^file:.*\.tgz$/);
