@@ -8,7 +8,7 @@
  */
 import { Scheduler } from '../sim/clock.ts';
 import { Prng } from '../sim/prng.ts';
-import { MemoryNetwork } from '../net/memory-transport.ts';
+import { MemoryNetwork, type MemoryTransport } from '../net/memory-transport.ts';
 import type { PeerId } from '../net/types.ts';
 import { MemoryLogStore } from '../storage/memory.ts';
 import { virtualClock } from './clock.ts';
@@ -53,12 +53,15 @@ export class SimCluster {
     this.#onStart = options.onStart;
   }
 
-  /** start: a host for `peer` (its store kept across restarts). */
-  async start(peer: string, bootstrap = false): Promise<ShardHost> {
+  /**
+   * start: a host for `peer` (its store kept across restarts), on `transport` when given (one
+   * joined earlier with `net.join`, as a process whose network came up before its host), else on
+   * a fresh one.
+   */
+  async start(peer: string, bootstrap = false, transport: MemoryTransport = this.net.join(peer as PeerId)): Promise<ShardHost> {
     const id = peer as PeerId;
     let store = this.stores.get(id);
     if (store === undefined) this.stores.set(id, (store = new MemoryLogStore()));
-    const transport = this.net.join(id);
     const random = this.prng.fork().fn();
     const host = await ShardHost.start(
       { transport, clock: virtualClock(this.scheduler), random, logStore: () => store, onWarning: (m) => this.warnings.push(`${peer}: ${m}`) },
