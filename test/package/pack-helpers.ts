@@ -117,7 +117,7 @@ export interface Started {
   readonly output: () => { stdout: string; stderr: string };
   /** Resolves with the first stdout/stderr line matching `pattern`; rejects (with the output) after `timeoutMs` or on exit. */
   readonly waitFor: (pattern: RegExp, timeoutMs: number) => Promise<string>;
-  /** SIGTERM, then resolves with the exit code (SIGKILL after `timeoutMs`). */
+  /** SIGTERM, then resolves with the exit code: null when a signal ended it (SIGKILL after `timeoutMs`). */
   readonly stop: (timeoutMs?: number) => Promise<number | null>;
 }
 
@@ -138,7 +138,8 @@ export function startProcess(command: string, args: readonly string[], cwd: stri
     stderr += d;
     changed();
   });
-  const exited = new Promise<number | null>((done) => child.once('exit', (code) => done(code)));
+  // 'close', not 'exit': it comes after the last output has been read.
+  const exited = new Promise<number | null>((done) => child.once('close', (code) => done(code)));
   child.once('exit', changed);
   const waitFor = (pattern: RegExp, timeoutMs: number): Promise<string> =>
     new Promise((ok, fail) => {

@@ -172,17 +172,17 @@ describe('examples/cluster-config on the installed package', () => {
     const write = query("CREATE (:City {name: 'Lisbon'}), (:City {name: 'Porto'})");
     expect(write.error).toBeUndefined();
 
-    expect(await peerA.stop()).toBe(0);
+    expect(await peerA.stop(), `peerA exits 0 on SIGTERM: ${peerA.output().stderr}`).toBe(0);
     const answerer = query('CALL db.cluster.status() YIELD id, self WHERE self RETURN id', '--read-quorum', '1');
     expect(answerer.rows).toEqual([{ id: idB }]);
     const read = query('MATCH (c:City) RETURN c.name AS name ORDER BY name', '--read-quorum', '1');
     expect(read.rows).toEqual([{ name: 'Lisbon' }, { name: 'Porto' }]);
-    expect(await peerB.stop()).toBe(0);
-    expect(await relay.stop()).toBe(0);
+    expect(await peerB.stop(), `peerB exits 0 on SIGTERM: ${peerB.output().stderr}`).toBe(0);
+    expect(await relay.stop(), `relay exits 0 on SIGTERM: ${relay.output().stderr}`).toBe(0);
 
     const again = geode('relay', '--key-file', 'relay.key');
     expect((await again.waitFor(/\/p2p\//, 20_000)).trim().split('/p2p/')[1]).toBe(relayId);
-    await again.waitFor(/^ready$/, 20_000); // its SIGTERM handler is installed once it says ready
-    expect(await again.stop()).toBe(0);
+    await again.waitFor(/^ready$/, 20_000); // from then on a SIGTERM stops it cleanly
+    expect(await again.stop(), `again exits 0 on SIGTERM (signal ${again.child.signalCode}): ${again.output().stderr}`).toBe(0);
   }, 120_000);
 });

@@ -110,8 +110,11 @@ export async function relayCommand(opts: RelayOptions, io: CliIo): Promise<numbe
     if (opts.httpPort !== undefined) {
       server = await serveHttp(opts.httpHost, opts.httpPort, () => relayMetrics(relay), () => ({ ok: true, role: 'relay', id: relay.id, ...relay.stats() }), io);
     }
+    // The handlers first: once `ready` is out, a SIGTERM is a clean stop (a supervisor or test
+    // may send one the moment it reads the line).
+    const signal = untilSignal();
     io.stderr.write('ready\n');
-    const sig = await untilSignal();
+    const sig = await signal;
     io.stderr.write(`${sig}: stopping\n`);
   } finally {
     await closeServer(server);
@@ -163,8 +166,11 @@ export async function peerCommand(opts: PeerOptions, io: CliIo): Promise<number>
         io,
       );
     }
+    // The handlers first: once `ready` is out, a SIGTERM is a clean stop (a supervisor or test
+    // may send one the moment it reads the line).
+    const signal = untilSignal();
     io.stderr.write('ready\n');
-    const sig = await untilSignal();
+    const sig = await signal;
     io.stderr.write(`${sig}: leaving\n`);
   } finally {
     await closeServer(server);
