@@ -63,7 +63,10 @@ export const handOffMsDefault = 1_000;
 /** Longest hand-off wait on close, ms. */
 export const handOffMsMax = 60_000;
 
-const keys = new Set(['id', 'secret', 'relays', 'bootstrap', 'key', 'listen', 'config', 'client', 'peers', 'handOffMs']);
+/** Every key of {@link ClusterOptions} that {@link validateClusterOptions} accepts (docs/configuration.md lists each). */
+export const clusterOptionKeys: readonly string[] = ['id', 'secret', 'relays', 'bootstrap', 'key', 'listen', 'config', 'client', 'peers', 'handOffMs'];
+
+const keys: ReadonlySet<string> = new Set(clusterOptionKeys);
 
 function bad(key: string, why: string): never {
   throw new GeodeError('CONFIG_INVALID', `cluster.${key} ${why}`, { source: 'config', detail: `cluster.${key}` });

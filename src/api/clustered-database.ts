@@ -161,12 +161,11 @@ export async function openClusteredGeode(options: GeodeOptions, timeoutMs: numbe
   }
   if (opts.client) {
     if (storage !== 'memory') throw new GeodeError('CONFIG_INVALID', `cluster.client holds no replica: storage must be 'memory', got '${storage}'`, { source: 'config', detail: 'storage' });
+    // A client uses only request_timeout_ms, but checks every key as a member would: a typo in a
+    // shared configuration file fails here too, not only on the peers.
+    const { requestTimeoutMs } = validateShardConfig(config);
     const transport = await openClusterTransport({ cluster: opts, storage });
-    const rt = config['request_timeout_ms'];
-    const client = ShardClient.start(
-      { transport, clock: systemClock, ...(options.onWarning === undefined ? {} : { onWarning: options.onWarning }) },
-      typeof rt === 'number' ? { requestTimeoutMs: rt } : {},
-    );
+    const client = ShardClient.start({ transport, clock: systemClock, ...(options.onWarning === undefined ? {} : { onWarning: options.onWarning }) }, { requestTimeoutMs });
     return new ClusteredGeode(client, transport, opts, timeoutMs);
   }
   // The store first: a bad storage spec or a locked directory fails before the network starts.

@@ -70,9 +70,37 @@ export interface QueryOptions {
 function checkTimeout(value: unknown, key: string): number | undefined {
   if (value === undefined) return undefined;
   if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
-    throw new GeodeError('CONFIG_INVALID', `${key} must be a positive number of milliseconds, got ${String(value)}`, { source: 'config' });
+    throw new GeodeError('CONFIG_INVALID', `${key} must be a positive number of milliseconds, got ${String(value)}`, { source: 'config', detail: key });
   }
   return value;
+}
+
+/** Every key of {@link GeodeOptions}: `openGeode` refuses any other (docs/configuration.md lists each). */
+export const geodeOptionKeys: readonly string[] = ['storage', 'onWarning', 'snapshotThreshold', 'queryTimeoutMs', 'cluster'];
+const geodeOptionKeySet: ReadonlySet<string> = new Set(geodeOptionKeys);
+
+/**
+ * The checks of `openGeode` that do not depend on where the database lives: an object of known
+ * keys, `onWarning` a function, `snapshotThreshold` a positive integer (CONFIG_INVALID, detail
+ * the key). `storage`, `queryTimeoutMs` and `cluster` are checked where they are used.
+ */
+function checkGeodeOptions(options: unknown): asserts options is GeodeOptions {
+  if (options === null || typeof options !== 'object' || Array.isArray(options)) {
+    throw new GeodeError('CONFIG_INVALID', 'the options of openGeode must be an object such as { storage: \'memory\' }', { source: 'config' });
+  }
+  for (const key of Object.keys(options)) {
+    if (!geodeOptionKeySet.has(key)) {
+      throw new GeodeError('CONFIG_INVALID', `${key} is not an option of openGeode (known: ${geodeOptionKeys.join(', ')})`, { source: 'config', detail: key });
+    }
+  }
+  const o = options as GeodeOptions;
+  if (o.onWarning !== undefined && typeof o.onWarning !== 'function') {
+    throw new GeodeError('CONFIG_INVALID', `onWarning must be a function, got ${typeof o.onWarning}`, { source: 'config', detail: 'onWarning' });
+  }
+  const threshold = o.snapshotThreshold;
+  if (threshold !== undefined && (!Number.isSafeInteger(threshold) || threshold < 1)) {
+    throw new GeodeError('CONFIG_INVALID', `snapshotThreshold must be a positive integer, got ${String(threshold)}`, { source: 'config', detail: 'snapshotThreshold' });
+  }
 }
 
 /** What a query returns. */
@@ -239,6 +267,7 @@ class EmbeddedGeode implements Geode {
  * ```
  */
 export async function openGeode(options: GeodeOptions = {}): Promise<Geode> {
+  checkGeodeOptions(options);
   const timeoutMs = checkTimeout(options.queryTimeoutMs, 'queryTimeoutMs');
   if (options.cluster !== undefined) {
     const { openClusteredGeode } = await import('./clustered-database.ts');
@@ -259,7 +288,7 @@ export async function openGeodeOnLogStore(store: LogStore, options: Omit<GeodeOp
   const timeoutMs = checkTimeout(options.queryTimeoutMs, 'queryTimeoutMs');
   const threshold = options.snapshotThreshold;
   if (threshold !== undefined && (!Number.isSafeInteger(threshold) || threshold < 1)) {
-    throw new GeodeError('CONFIG_INVALID', `snapshotThreshold must be a positive integer, got ${String(threshold)}`, { source: 'config' });
+    throw new GeodeError('CONFIG_INVALID', `snapshotThreshold must be a positive integer, got ${String(threshold)}`, { source: 'config', detail: 'snapshotThreshold' });
   }
   const replica = await GraphReplica.open({
     store,

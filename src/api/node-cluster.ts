@@ -5,7 +5,7 @@
  * would be a stranger holding a voter's log).
  */
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { createNodePeer } from '../net/node.ts';
 import { generatePeerKey, type GeodePeer } from '../net/index.ts';
 import { GeodeError } from '../util/errors.ts';
@@ -17,8 +17,16 @@ export const PEER_KEY_FILE = 'peer.key';
 const peerKeyFileBytesMax = 4_096;
 
 /** loadOrCreatePeerKey: the key in `<dir>/peer.key`, created (mode 0600, atomically) when missing. */
-export async function loadOrCreatePeerKey(dir: string): Promise<Uint8Array> {
-  const path = join(dir, PEER_KEY_FILE);
+export function loadOrCreatePeerKey(dir: string): Promise<Uint8Array> {
+  return loadOrCreateKeyFile(join(dir, PEER_KEY_FILE));
+}
+
+/**
+ * loadOrCreateKeyFile: the peer key in the file `path` (the `peer.key` format), created with a new
+ * key (mode 0600, atomically, its folder too) when missing. INPUT_INVALID for an empty or
+ * oversized file.
+ */
+export async function loadOrCreateKeyFile(path: string): Promise<Uint8Array> {
   try {
     const bytes = await readFile(path);
     if (bytes.length === 0 || bytes.length > peerKeyFileBytesMax) throw new GeodeError('INPUT_INVALID', `${path}: ${bytes.length} bytes is not a peer key`, { source: path });
@@ -26,7 +34,7 @@ export async function loadOrCreatePeerKey(dir: string): Promise<Uint8Array> {
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
   }
-  await mkdir(dir, { recursive: true });
+  await mkdir(dirname(path), { recursive: true });
   const key = await generatePeerKey();
   const tmp = `${path}.tmp-${process.pid}`;
   await writeFile(tmp, key, { mode: 0o600, flush: true });

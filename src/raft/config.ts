@@ -32,8 +32,12 @@ export interface ResolvedRaftConfig {
   readonly knobs: RaftTestingKnobs;
 }
 
-const knownKeys: ReadonlySet<string> = new Set([
-  'id',
+/**
+ * The keys a user may set (`raft.<key>` in a shard configuration; docs/configuration.md lists
+ * each). The others of {@link RaftConfig} (`id`, `random`, `logger`, `applied`, `testingKnobs`)
+ * are given by the host.
+ */
+export const raftConfigKeys: readonly string[] = [
   'election_timeout_ms',
   'heartbeat_ms',
   'tick_ms',
@@ -44,11 +48,12 @@ const knownKeys: ReadonlySet<string> = new Set([
   'max_uncommitted_bytes',
   'pre_vote',
   'check_quorum',
-  'random',
-  'logger',
-  'applied',
-  'testingKnobs',
-]);
+];
+
+/** The keys of {@link RaftConfig} that the host fills in, never the user. */
+export const raftHostKeys: readonly string[] = ['id', 'random', 'logger', 'applied', 'testingKnobs'];
+
+const knownKeys: ReadonlySet<string> = new Set([...raftConfigKeys, ...raftHostKeys]);
 
 /** silentLogger: the default logger, which discards everything. */
 export const silentLogger: RaftLogger = {

@@ -20,7 +20,7 @@
 export * from './types.ts';
 export { RawNode } from './raw-node.ts';
 export { MemoryStorage, bootstrapEntries, emptyHardState } from './memory-storage.ts';
-export { validateRaftConfig, silentLogger } from './config.ts';
+export { validateRaftConfig, silentLogger, raftConfigKeys, raftHostKeys } from './config.ts';
 export type { ResolvedRaftConfig } from './config.ts';
 export { encodeConfChange, decodeConfChange, checkConfChange } from './confchange/codec.ts';
 export {

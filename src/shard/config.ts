@@ -5,8 +5,8 @@
  * or with dotted keys (`{ 'raft.heartbeat_ms': 50 }`). Unknown keys and bad values are refused with
  * GeodeError CONFIG_INVALID whose message starts with the key and whose `detail` is the key.
  */
-import { validateRaftConfig, type RaftConfig } from '../raft/index.ts';
-import { GeodeError } from '../util/errors.ts';
+import { raftConfigKeys, raftHostKeys, validateRaftConfig, type RaftConfig } from '../raft/index.ts';
+import { GeodeError, isGeodeError } from '../util/errors.ts';
 import {
   asyncReplicasDefault,
   failureThresholdDefault,
@@ -61,6 +61,16 @@ const sections: Record<string, ReadonlySet<string>> = {
   replication: new Set(['factor']),
   failure_detector: new Set(['interval_ms', 'suspect_after', 'threshold']),
 };
+
+/**
+ * Every key {@link validateShardConfig} accepts, dotted (`raft.heartbeat_ms`, `replication.factor`,
+ * `read_quorum`, ...): what docs/configuration.md must list (a test checks it does).
+ */
+export const shardConfigKeys: readonly string[] = [...topKeys].flatMap((top) => {
+  if (top === 'raft') return raftConfigKeys.map((k) => `raft.${k}`);
+  const section = sections[top];
+  return section === undefined ? [top] : [...section].map((k) => `${top}.${k}`);
+});
 
 function refuse(key: string, message: string): never {
   throw new GeodeError('CONFIG_INVALID', `${key}: ${message}`, { source: 'config', detail: key });
@@ -119,9 +129,17 @@ export function validateShardConfig(input: ShardConfig | Record<string, unknown>
   }
   const raftIn = c['raft'] ?? {};
   if (!isPlainObject(raftIn)) refuse('raft', 'must be an object');
-  for (const k of ['id', 'random', 'logger', 'applied', 'testingKnobs']) if (k in raftIn) refuse(`raft.${k}`, 'unknown key');
-  // The Raft core validates its keys (and names them `raft.<key>`).
-  validateRaftConfig({ ...(raftIn as ShardRaftConfig), id: 1 as never, random: () => 0 });
+  for (const k of raftHostKeys) if (k in raftIn) refuse(`raft.${k}`, 'unknown key');
+  // The Raft core validates its keys: its messages name them `raft.<key>`, its detail is the bare
+  // key; here the detail becomes `raft.<key>` too, as every other key of this layer is named.
+  try {
+    validateRaftConfig({ ...(raftIn as ShardRaftConfig), id: 1 as never, random: () => 0 });
+  } catch (err) {
+    if (isGeodeError(err, 'CONFIG_INVALID') && err.detail !== undefined && !err.detail.startsWith('raft.')) {
+      throw new GeodeError('CONFIG_INVALID', err.message, { source: 'config', detail: `raft.${err.detail}`, cause: err });
+    }
+    throw err;
+  }
   const raft = raftIn as ShardRaftConfig;
   const tickMs = raft.tick_ms ?? tickMsDefault;
   const replication = (c['replication'] ?? {}) as Record<string, unknown>;
@@ -139,7 +157,11 @@ export function validateShardConfig(input: ShardConfig | Record<string, unknown>
   const fdIntervalMs = fd['interval_ms'] === undefined ? (raft.heartbeat_ms ?? heartbeatMsDefault) : ms('failure_detector.interval_ms', fd['interval_ms']);
   const fdSuspectAfter = fd['suspect_after'] === undefined ? suspectIntervalsDefault : int('failure_detector.suspect_after', fd['suspect_after'], 1, 1_000_000);
   const fdThreshold = fd['threshold'] === undefined ? failureThresholdDefault : int('failure_detector.threshold', fd['threshold'], 1, 1_000_000);
-  if (fdSuspectAfter >= fdThreshold) refuse('failure_detector.suspect_after', `must be below failure_detector.threshold (${fdThreshold}), got ${fdSuspectAfter}`);
+  if (fdSuspectAfter >= fdThreshold) {
+    // Name the key the user set: a threshold given alone is the one that is too low.
+    if (fd['suspect_after'] === undefined) refuse('failure_detector.threshold', `must be above failure_detector.suspect_after (${fdSuspectAfter}), got ${fdThreshold}`);
+    refuse('failure_detector.suspect_after', `must be below failure_detector.threshold (${fdThreshold}), got ${fdSuspectAfter}`);
+  }
   const requestTimeoutMs = c['request_timeout_ms'] === undefined ? requestTimeoutMsDefault : ms('request_timeout_ms', c['request_timeout_ms']);
   return { raft, tickMs, replicationFactor: factor, readQuorum: rq, asyncReplicas, fdIntervalMs, fdSuspectAfter, fdThreshold, requestTimeoutMs };
 }

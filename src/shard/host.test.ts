@@ -177,6 +177,19 @@ describe('ShardHost over the memory transport', () => {
     await c.value(c.leader()!.query('CREATE (:N {k: 1})'));
   });
 
+  it('adds a peer whose hello was lost because it came before this host listened (two processes started at once)', async () => {
+    const c = new SimCluster({ seed: 23, config: fast });
+    // p1's network is up before its host (its store still opening): p2's hello to it finds no
+    // frame handler and is lost, as it is when both processes start together.
+    const early = c.net.join('p1' as PeerId);
+    await c.start('p2');
+    await c.run(50);
+    await c.start('p1', true, early);
+    expect(await c.until(() => c.voters() === 2, 5_000)).toBe(true);
+    await c.value(c.host('p2').query('CREATE (:N {k: 1})'));
+    expect(await c.until(() => keys(c, 'p1').length === 1 && keys(c, 'p2').length === 1, 2_000)).toBe(true);
+  });
+
   it('status lists every peer with role, state, term and leader', async () => {
     const c = new SimCluster({ seed: 18, config: fast });
     await c.form(3);

@@ -462,6 +462,11 @@ export class ShardHost {
           void this.#serveForwarded(from, it);
           break;
         case 'hello':
+          // The first hello from a peer is answered with ours: the hello this host sent when the
+          // peer came up may have reached it before its own host listened (the network of a
+          // process is up before its store is open) and been dropped. Each side answers only its
+          // first hello per connection, so the exchange ends.
+          if (!this.#peerModes.has(from)) this.#queue(from, { kind: 'hello', mode: 'member' });
           this.#peerModes.set(from, it.mode);
           if (it.mode === 'client') for (const g of this.#order) this.#queue(from, this.#leaderItem(g));
           break;

@@ -18,7 +18,7 @@ export type { WorkerClock } from './worker-clock.ts';
 export { ShardClient } from './client.ts';
 export type { ShardClientComponents, ShardClientInit } from './client.ts';
 export type { PeerMode } from './wire.ts';
-export { validateShardConfig } from './config.ts';
+export { validateShardConfig, shardConfigKeys } from './config.ts';
 export type { ShardConfig, ResolvedShardConfig } from './config.ts';
 export { systemClock, virtualClock } from './clock.ts';
 export type { HostClock, TimerHandle, VirtualScheduler } from './clock.ts';

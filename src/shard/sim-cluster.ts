@@ -8,7 +8,7 @@
  */
 import { Scheduler } from '../sim/clock.ts';
 import { Prng } from '../sim/prng.ts';
-import { MemoryNetwork } from '../net/memory-transport.ts';
+import { MemoryNetwork, type MemoryTransport } from '../net/memory-transport.ts';
 import type { PeerId } from '../net/types.ts';
 import { MemoryLogStore } from '../storage/memory.ts';
 import { virtualClock } from './clock.ts';
@@ -63,15 +63,18 @@ export class SimCluster {
     this.#groups = options.groups ?? [0];
   }
 
-  /** start: a host for `peer` (its store kept across restarts). */
-  async start(peer: string, bootstrap = false): Promise<ShardHost> {
+  /**
+   * start: a host for `peer` (its store kept across restarts), on `transport` when given (one
+   * joined earlier with `net.join`, as a process whose network came up before its host), else on
+   * a fresh one.
+   */
+  async start(peer: string, bootstrap = false, transport: MemoryTransport = this.net.join(peer as PeerId)): Promise<ShardHost> {
     const id = peer as PeerId;
     let stores = this.groupStores.get(id);
     if (stores === undefined) {
       this.groupStores.set(id, (stores = new Map(this.#groups.map((g) => [g, new MemoryLogStore()]))));
       this.stores.set(id, stores.get(this.#groups[0]!)!);
     }
-    const transport = this.net.join(id);
     const random = this.prng.fork().fn();
     const faults = new HostFaults();
     this.faults.set(id, faults);

@@ -6,42 +6,20 @@
  * user's install would provide them), `import 'geode-db'` opens a durable file database under
  * Node, the `geode` binary answers a query without tsx, and examples/node-script runs on it.
  */
+import { copyFileSync, cpSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-
-const REPO = resolve(import.meta.dirname, '../..');
-/** The system's Node 20 (Debian's), when there is one: the package must still start on it. */
-const NODE20 = ((): string | undefined => {
-  for (const bin of ['/usr/bin/node', '/usr/local/bin/node']) {
-    try {
-      const v = execFileSync(bin, ['--version'], { encoding: 'utf8' }).trim();
-      if (v.startsWith('v20.')) return bin;
-    } catch {
-      // not there
-    }
-  }
-  return undefined;
-})();
-/** Inside the checkout (gitignored), so the unpacked package finds the dependencies in REPO/node_modules. */
-const scratch = join(REPO, '.scratch');
+import { SECRET_ENV } from '../../packages/cli/src/cluster-commands.ts';
+import { installedBin, NODE20, packLibrary, REPO, startProcess, unpackInto, type Started } from './pack-helpers.ts';
 
 let work: string;
 let tarball: string;
-let files: string[];
+let files: readonly string[];
 
 beforeAll(() => {
-  mkdirSync(scratch, { recursive: true });
-  work = mkdtempSync(join(scratch, 'pack-'));
-  const out = execFileSync('npm', ['pack', '--json', '--pack-destination', work], { cwd: REPO, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-  // npm prints the prepack script's output before the JSON array.
-  const report = JSON.parse(out.slice(out.indexOf('[\n'))) as { filename: string; files: { path: string }[] }[];
-  tarball = join(work, report[0]!.filename);
-  files = report[0]!.files.map((f) => f.path);
-  const pkgDir = join(work, 'node_modules', 'geode-db');
-  mkdirSync(pkgDir, { recursive: true });
-  execFileSync('tar', ['-xzf', tarball, '-C', pkgDir, '--strip-components=1']);
+  ({ work, tarball, files } = packLibrary('pack-'));
+  unpackInto(tarball, work);
 }, 120_000);
 
 afterAll(() => {
@@ -82,7 +60,7 @@ describe('npm pack', () => {
   }, 60_000);
 
   it('installed, the `geode` binary runs the compiled CLI (no tsx, no sources) and answers a query', () => {
-    const bin = join(work, 'node_modules', 'geode-db', 'packages', 'cli', 'bin', 'geode.mjs');
+    const bin = installedBin(work);
     const out = execFileSync(process.execPath, [bin, 'query', '--data', join(work, 'cli-data'), '--json', '-e', 'UNWIND [1, 2, 3] AS x RETURN sum(x) AS total'], { cwd: work, encoding: 'utf8' });
     expect(out).toContain('6');
   }, 60_000);
@@ -122,4 +100,89 @@ describe('npm pack', () => {
     expect(r.version.startsWith('v20.')).toBe(true);
     expect(r.n).toBe(1);
   }, 60_000);
+});
+
+/**
+ * examples/cluster-config as its README runs it, on the installed package: `geode relay`, then two
+ * `geode peer`s started with the example's cluster.yaml (one founding the cluster), then `geode
+ * query --join` clients. Once both peers are voters, a write is acknowledged only when both have
+ * it; with the founder stopped, the other peer alone answers a `--read-quorum 1` read with it.
+ */
+describe('examples/cluster-config on the installed package', () => {
+  const SECRET = 'cluster-config-test-secret';
+  const started: Started[] = [];
+  let dir: string;
+  let relayAddr: string;
+  const env = { ...process.env, [SECRET_ENV]: SECRET };
+  const geode = (...args: string[]): Started => {
+    const p = startProcess(process.execPath, [installedBin(work), ...args], dir, env);
+    started.push(p);
+    return p;
+  };
+  /** `geode query --join` as the example's `npm run query`: the JSON result's rows, or the error. */
+  const query = (text: string, ...extra: string[]): { rows?: Record<string, unknown>[]; error?: string } => {
+    try {
+      const out = execFileSync(process.execPath, [installedBin(work), 'query', '--cluster', 'example', '--join', relayAddr, '--config', 'cluster.yaml', '--json', ...extra, '-e', text], {
+        cwd: dir,
+        env,
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'pipe'],
+        timeout: 30_000,
+      });
+      return { rows: (JSON.parse(out.trim().split('\n').at(-1)!) as { rows: Record<string, unknown>[] }).rows };
+    } catch (err) {
+      return { error: String((err as { stderr?: unknown }).stderr ?? err) };
+    }
+  };
+
+  beforeAll(() => {
+    dir = join(work, 'cluster-config');
+    cpSync(join(REPO, 'examples/cluster-config'), dir, { recursive: true, filter: (src) => !/(^|\/)(node_modules|data|package-lock\.json|relay\.key)$/.test(src) });
+  });
+
+  afterAll(async () => {
+    for (const p of started.reverse()) await p.stop();
+  }, 30_000);
+
+  it('a relay and two peers started from cluster.yaml form one cluster; a write acknowledged by both is read on the second peer with the first one stopped; the relay keeps its id across a restart', async () => {
+    // As `npm run relay`, on free ports: --key-file creates relay.key, so the relay keeps its id.
+    const relay = geode('relay', '--key-file', 'relay.key');
+    relayAddr = (await relay.waitFor(/^\/ip4\/127\.0\.0\.1\/tcp\/\d+\/p2p\//, 20_000)).trim();
+    await relay.waitFor(/^ready$/, 20_000);
+    const relayId = relayAddr.split('/p2p/')[1];
+    const peerA = geode('peer', '--cluster', 'example', '--data', './data/a', '--join', relayAddr, '--config', 'cluster.yaml', '--bootstrap');
+    const peerB = geode('peer', '--cluster', 'example', '--data', './data/b', '--join', relayAddr, '--config', 'cluster.yaml');
+    await peerA.waitFor(/^ready$/, 20_000);
+    await peerB.waitFor(/^ready$/, 20_000);
+    const idB = /^peer (\S+) of cluster example/m.exec(peerB.output().stderr)![1]!;
+
+    // The founder's leader adds the second peer as a learner and promotes it: wait for two voters.
+    const deadline = Date.now() + 60_000;
+    for (;;) {
+      const { rows, error } = query("CALL db.cluster.status() YIELD id, role WHERE role = 'voter' RETURN id ORDER BY id");
+      if (rows !== undefined && rows.length === 2) {
+        expect(rows.map((r) => r['id'])).toContain(idB);
+        break;
+      }
+      if (Date.now() > deadline) throw new Error(`the cluster did not reach two voters: ${JSON.stringify(rows) ?? error}\npeer a: ${peerA.output().stderr}\npeer b: ${peerB.output().stderr}`);
+      await new Promise((r) => setTimeout(r, 500));
+    }
+
+    // replication.factor 2: acknowledged means on both peers' disks.
+    const write = query("CREATE (:City {name: 'Lisbon'}), (:City {name: 'Porto'})");
+    expect(write.error).toBeUndefined();
+
+    expect(await peerA.stop(), `peerA exits 0 on SIGTERM: ${peerA.output().stderr}`).toBe(0);
+    const answerer = query('CALL db.cluster.status() YIELD id, self WHERE self RETURN id', '--read-quorum', '1');
+    expect(answerer.rows).toEqual([{ id: idB }]);
+    const read = query('MATCH (c:City) RETURN c.name AS name ORDER BY name', '--read-quorum', '1');
+    expect(read.rows).toEqual([{ name: 'Lisbon' }, { name: 'Porto' }]);
+    expect(await peerB.stop(), `peerB exits 0 on SIGTERM: ${peerB.output().stderr}`).toBe(0);
+    expect(await relay.stop(), `relay exits 0 on SIGTERM: ${relay.output().stderr}`).toBe(0);
+
+    const again = geode('relay', '--key-file', 'relay.key');
+    expect((await again.waitFor(/\/p2p\//, 20_000)).trim().split('/p2p/')[1]).toBe(relayId);
+    await again.waitFor(/^ready$/, 20_000); // from then on a SIGTERM stops it cleanly
+    expect(await again.stop(), `again exits 0 on SIGTERM (signal ${again.child.signalCode}): ${again.output().stderr}`).toBe(0);
+  }, 120_000);
 });

@@ -11,7 +11,6 @@
  */
 import { createServer, type Server } from 'node:http';
 import { resolve } from 'node:path';
-import { readFile } from 'node:fs/promises';
 import { createRelay } from '../../../src/net/node.ts';
 import { openGeode, type Geode } from '../../../src/node.ts';
 import { GeodeError } from '../../../src/util/errors.ts';
@@ -111,8 +110,11 @@ export async function relayCommand(opts: RelayOptions, io: CliIo): Promise<numbe
     if (opts.httpPort !== undefined) {
       server = await serveHttp(opts.httpHost, opts.httpPort, () => relayMetrics(relay), () => ({ ok: true, role: 'relay', id: relay.id, ...relay.stats() }), io);
     }
+    // The handlers first: once `ready` is out, a SIGTERM is a clean stop (a supervisor or test
+    // may send one the moment it reads the line).
+    const signal = untilSignal();
     io.stderr.write('ready\n');
-    const sig = await untilSignal();
+    const sig = await signal;
     io.stderr.write(`${sig}: stopping\n`);
   } finally {
     await closeServer(server);
@@ -121,12 +123,10 @@ export async function relayCommand(opts: RelayOptions, io: CliIo): Promise<numbe
   return 0;
 }
 
-/** A relay key: the `peer.key` file of a data directory, or any file of the same format. */
+/** A relay key: the file at `path` (`peer.key` format, e.g. a data directory's), created with a new key when missing. */
 async function loadKeyFile(path: string): Promise<Uint8Array> {
-  const { loadOrCreatePeerKey, PEER_KEY_FILE } = await import('../../../src/api/node-cluster.ts');
-  const full = resolve(path);
-  if (full.endsWith(`/${PEER_KEY_FILE}`)) return loadOrCreatePeerKey(full.slice(0, -PEER_KEY_FILE.length - 1));
-  return new Uint8Array(await readFile(full));
+  const { loadOrCreateKeyFile } = await import('../../../src/api/node-cluster.ts');
+  return loadOrCreateKeyFile(resolve(path));
 }
 
 /** openPeer: the peer's database as `geode peer` opens it. */
@@ -166,8 +166,11 @@ export async function peerCommand(opts: PeerOptions, io: CliIo): Promise<number>
         io,
       );
     }
+    // The handlers first: once `ready` is out, a SIGTERM is a clean stop (a supervisor or test
+    // may send one the moment it reads the line).
+    const signal = untilSignal();
     io.stderr.write('ready\n');
-    const sig = await untilSignal();
+    const sig = await signal;
     io.stderr.write(`${sig}: leaving\n`);
   } finally {
     await closeServer(server);
