@@ -17,7 +17,7 @@
 import type { PeerId, PeerTransport } from '../net/types.ts';
 import { GeodeError, isGeodeError } from '../util/errors.ts';
 import type { HostClock, TimerHandle } from './clock.ts';
-import { clientMemberPollMs as memberPollMs, forwardedRequestsMax, groupIdMax, requestTimeoutMsDefault } from './constants.ts';
+import { clientMemberPollMs as memberPollMs, forwardedRequestsMax, frameItemsMax, groupIdMax, requestTimeoutMsDefault } from './constants.ts';
 import type { ShardQueryOptions, ShardQueryResult } from './host.ts';
 import { toEngineParams, type WireResult } from './values.ts';
 import { decodeFrame, encodeFrame, groupId, type FrameItem, type PeerMode } from './wire.ts';
@@ -49,6 +49,9 @@ export class ShardClient {
   readonly #timeoutMs: number;
   readonly #modes = new Map<PeerId, PeerMode>();
   readonly #pending = new Map<number, Pending>();
+  /** Items waiting for this task to end, per member (see #queue). */
+  readonly #outbox = new Map<PeerId, { item: FrameItem; unsent: () => void }[]>();
+  #flushQueued = false;
   /** Who leads each group, as members said (kind 6 items): a statement goes there first. */
   readonly #leaders = new Map<number, { peer: PeerId; term: number }>();
   #next = 1;
@@ -80,6 +83,37 @@ export class ShardClient {
 
   #send(peer: PeerId, items: FrameItem[]): boolean {
     return this.#c.transport.send(peer, encodeFrame(items));
+  }
+
+  /**
+   * Statements issued in one task go to a member in one frame (flushed at the next microtask): a
+   * member decodes one frame for a burst of statements, not one per statement. `unsent` runs for
+   * an item whose frame could not be sent.
+   */
+  #queue(peer: PeerId, item: FrameItem, unsent: () => void): void {
+    let list = this.#outbox.get(peer);
+    if (list === undefined) this.#outbox.set(peer, (list = []));
+    list.push({ item, unsent });
+    if (this.#flushQueued) return;
+    this.#flushQueued = true;
+    queueMicrotask(() => {
+      this.#flushQueued = false;
+      const out = [...this.#outbox];
+      this.#outbox.clear();
+      for (const [to, queued] of out) for (let i = 0; i < queued.length; i += frameItemsMax) this.#sendQueued(to, queued.slice(i, i + frameItemsMax));
+    });
+  }
+
+  /** Sends queued items as one frame, halving the batch while the frame is over the transport's limit. */
+  #sendQueued(peer: PeerId, queued: { item: FrameItem; unsent: () => void }[]): void {
+    const frame = encodeFrame(queued.map((q) => q.item));
+    if (frame.length > this.#c.transport.maxFrameBytes && queued.length > 1) {
+      const half = queued.length >> 1;
+      this.#sendQueued(peer, queued.slice(0, half));
+      this.#sendQueued(peer, queued.slice(half));
+      return;
+    }
+    if (this.#closed || !this.#c.transport.send(peer, frame)) for (const q of queued) q.unsent();
   }
 
   #onFrame(from: PeerId, frame: Uint8Array): void {
@@ -189,10 +223,11 @@ export class ShardClient {
           settle({ error: new GeodeError('LIMIT_EXCEEDED', `member ${peer} did not answer within the time limit (a write may or may not have happened)`, { detail: 'RequestTimeout' }) });
         });
         const item: FrameItem = { kind: 'clientQuery', group, requestId, text, params: engineParams, readQuorum };
-        if (!this.#send(peer, [item])) {
+        this.#queue(peer, item, () => {
+          if (this.#pending.get(requestId)?.settle !== settle) return; // answered or timed out meanwhile
           this.#pending.delete(requestId);
           settle({ error: new GeodeError('PROPOSAL_DROPPED', `member ${peer} is not reachable now`, { detail: 'NotLeader' }) });
-        }
+        });
       });
       if (answer.result !== undefined) return answer.result;
       const err = answer.error!;
