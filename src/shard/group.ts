@@ -179,6 +179,7 @@ export class GroupReplica {
         log,
       );
       const g = new GroupReplica(deps, node, log, graph);
+      g.durableIndex = log.lastIndex(); // everything opened from the store is on disk
       for (const [id, peer] of peerList) g.peers.set(id, peer);
       return g;
     } catch (err) {
@@ -300,9 +301,33 @@ export class GroupReplica {
 
   /** applyReady: Ready step 3 and 4, after the store synced and the messages went out. */
   applyReady(rd: Ready): void {
-    if (rd.snapshot !== undefined) this.#applySnapshot(rd.snapshot);
-    for (const e of rd.committedEntries) this.#applyEntry(e);
+    this.applyCommitted(rd, rd.committedEntries.length);
+    this.finishReady(rd);
+  }
+
+  /** Last log index known durable in the store (entries up to it survive a crash). */
+  durableIndex = 0;
+
+  /** How many of `rd`'s committed entries were applied already (by {@link applyCommitted}). */
+  #appliedOfReady = 0;
+
+  /**
+   * applyCommitted: applies `rd`'s snapshot (when `upTo` reaches past none applied yet) and its
+   * committed entries up to position `upTo` (exclusive). The host applies the entries that were
+   * durable before this Ready early — while the store syncs the Ready's new entries — and the rest
+   * after the sync; {@link finishReady} then advances.
+   */
+  applyCommitted(rd: Ready, upTo: number): void {
+    if (this.#appliedOfReady === 0 && rd.snapshot !== undefined) this.#applySnapshot(rd.snapshot);
+    for (let i = this.#appliedOfReady; i < upTo; i++) this.#applyEntry(rd.committedEntries[i]!);
+    if (upTo > this.#appliedOfReady) this.#appliedOfReady = upTo;
+  }
+
+  /** finishReady: the rest of `rd`'s committed entries, its read states, and advance. */
+  finishReady(rd: Ready): void {
+    this.applyCommitted(rd, rd.committedEntries.length);
     for (const rs of rd.readStates) this.readStates.set(rs.context, rs.index);
+    this.#appliedOfReady = 0;
     this.node.advance(rd);
   }
 

@@ -292,32 +292,51 @@ export class ShardHost {
           // state that only moves the commit index is staged and rides along with the next sync
           // (a commit index lost in a crash is learnt again from the leader).
           const hs = rd.hardState;
-          if (rd.snapshot !== undefined || rd.entries.length > 0 || (hs !== undefined && (hs.term !== prev.term || hs.vote !== prev.vote))) stores.add(g.store);
+          const stateChanged = hs !== undefined && (hs.term !== prev.term || hs.vote !== prev.vote);
+          this.#termOrVoteChanged.set(g, stateChanged);
+          if (rd.snapshot !== undefined || rd.entries.length > 0 || stateChanged) stores.add(g.store);
         }
         if (batch.length > 0) {
+          // Before the sync: what does not depend on this iteration's writes. (a) Committed entries
+          // already durable before this Ready are applied (their writes answered, their reads
+          // released) while the store syncs the new ones. (b) A leader's AppendEntries and
+          // heartbeats go out now, in parallel with its own sync (Raft thesis §10.2.1): the leader
+          // counts itself only for what it appended, and nothing that depends on its new entries
+          // being durable (a commit index that includes them, an answer) leaves before the next
+          // iteration, which starts after this sync. Not when the Ready carries a snapshot or a new
+          // term or vote: those must be on disk before any message.
+          const early = new Set<RaftItem['messages'][number]>();
+          let appliedEarly = false;
+          for (const [g, rd] of batch) {
+            if (rd.snapshot !== undefined || this.#termOrVoteChanged.get(g) === true) continue;
+            const durable = rd.entries.length > 0 ? Math.min(g.durableIndex, rd.entries[0]!.index - 1) : g.durableIndex;
+            let n = 0;
+            while (n < rd.committedEntries.length && rd.committedEntries[n]!.index <= durable) n++;
+            if (n > 0) {
+              g.applyCommitted(rd, n);
+              appliedEarly = true;
+            }
+            if (g.node.raft.state === 'leader') for (const m of rd.messages) if (m.type === 'MsgApp' || m.type === 'MsgHeartbeat') early.add(m);
+          }
+          if (early.size > 0) this.#queueMessages(batch, (m) => early.has(m));
+          if (appliedEarly) {
+            for (const [g] of batch) this.#notifyApplied(g.id);
+            this.#waiters.poll(this.#now());
+          }
+          this.#flush();
           // Step 1: every group's writes durable, with one sync per store.
           if (stores.size > 0) await Promise.all([...stores].map((s) => s.sync()));
           if (this.#stopped !== undefined) return;
-          // Step 2: messages, batched per peer.
           for (const [g, rd] of batch) {
-            if (rd.messages.length === 0) continue;
-            const byPeer = new Map<PeerId, RaftItem['messages'][number][]>();
-            for (const m of rd.messages) {
-              const peer = g.peerOf(m.to);
-              if (peer === undefined) {
-                g.node.reportUnreachable(m.to);
-                continue;
-              }
-              let list = byPeer.get(peer);
-              if (list === undefined) byPeer.set(peer, (list = []));
-              list.push(m);
-            }
-            for (const [peer, messages] of byPeer) this.#queue(peer, { kind: 'raft', group: g.id, messages });
+            if (rd.entries.length > 0) g.durableIndex = rd.entries[rd.entries.length - 1]!.index;
+            else if (rd.snapshot !== undefined) g.durableIndex = rd.snapshot.metadata.index;
           }
+          // Step 2: the other messages, batched per peer.
+          this.#queueMessages(batch, (m) => !early.has(m));
           this.#flush();
           // Steps 3 and 4: apply, advance; then compact when due.
           for (const [g, rd] of batch) {
-            g.applyReady(rd);
+            g.finishReady(rd);
             if (rd.committedEntries.length > 0 || rd.snapshot !== undefined) this.#notifyApplied(g.id);
             await g.maybeSnapshot();
             if (this.#stopped !== undefined) return;
@@ -346,6 +365,30 @@ export class ShardHost {
       if (this.#announcedLeader.get(g.id) === key) continue;
       this.#announcedLeader.set(g.id, key);
       for (const [peer, mode] of this.#peerModes) if (mode === 'client') this.#queue(peer, item);
+    }
+  }
+
+  /** Whether the group's current Ready changes its term or vote (it must be durable before any message). */
+  readonly #termOrVoteChanged = new Map<GroupReplica, boolean>();
+
+
+  /** Queues the Ready messages `which` selects, one raft item per group and peer. */
+  #queueMessages(batch: readonly (readonly [GroupReplica, { readonly messages: readonly RaftItem['messages'][number][] }])[], which: (m: RaftItem['messages'][number]) => boolean): void {
+    for (const [g, rd] of batch) {
+      if (rd.messages.length === 0) continue;
+      const byPeer = new Map<PeerId, RaftItem['messages'][number][]>();
+      for (const m of rd.messages) {
+        if (!which(m)) continue;
+        const peer = g.peerOf(m.to);
+        if (peer === undefined) {
+          g.node.reportUnreachable(m.to);
+          continue;
+        }
+        let list = byPeer.get(peer);
+        if (list === undefined) byPeer.set(peer, (list = []));
+        list.push(m);
+      }
+      for (const [peer, messages] of byPeer) this.#queue(peer, { kind: 'raft', group: g.id, messages });
     }
   }
 

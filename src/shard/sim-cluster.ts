@@ -11,6 +11,7 @@ import { Prng } from '../sim/prng.ts';
 import { MemoryNetwork, type MemoryTransport } from '../net/memory-transport.ts';
 import type { PeerId } from '../net/types.ts';
 import { MemoryLogStore } from '../storage/memory.ts';
+import type { LogStore } from '../storage/types.ts';
 import { virtualClock } from './clock.ts';
 import type { ShardConfig } from './config.ts';
 import { ShardHost } from './host.ts';
@@ -30,6 +31,11 @@ export interface SimClusterOptions {
   readonly onStart?: (host: ShardHost) => void;
   /** The groups every host runs (each with its own store). Default [0]. */
   readonly groups?: readonly number[];
+  /**
+   * Virtual ms a store's sync takes, drawn per sync from this range (default [0, 0]: at once). With
+   * a delay a crash can land between a host's sending and its own sync finishing.
+   */
+  readonly syncDelayMs?: readonly [number, number];
 }
 
 export class SimCluster {
@@ -61,6 +67,28 @@ export class SimCluster {
     this.#config = options.config ?? {};
     this.#onStart = options.onStart;
     this.#groups = options.groups ?? [0];
+    this.#syncDelay = options.syncDelayMs ?? [0, 0];
+  }
+
+  readonly #syncDelay: readonly [number, number];
+
+  /** The store a host sees: the peer's memory store, its syncs taking `syncDelayMs` of virtual time. */
+  #delayed(store: MemoryLogStore, running: () => boolean): LogStore {
+    const [lo, hi] = this.#syncDelay;
+    if (hi <= 0) return store;
+    const s = this.scheduler;
+    const rnd = this.prng.fork();
+    return {
+      kind: store.kind,
+      location: store.location,
+      open: () => store.open(),
+      stage: (w) => store.stage(w),
+      // While the host starts (start() is awaited outside the scheduler's loop) syncs are at once.
+      sync: () => (running() ? new Promise<void>((resolve, reject) => s.after(rnd.int(lo, hi), () => store.sync().then(resolve, reject))) : store.sync()),
+      saveSnapshot: (snap) => store.saveSnapshot(snap),
+      durable: () => store.durable(),
+      close: () => store.close(),
+    };
   }
 
   /**
@@ -78,16 +106,18 @@ export class SimCluster {
     const random = this.prng.fork().fn();
     const faults = new HostFaults();
     this.faults.set(id, faults);
+    let started = false;
     const host = await ShardHost.start(
       {
         transport: faults.transport(transport),
         clock: faults.clock(virtualClock(this.scheduler)),
         random,
-        logStore: (g) => stores.get(g)!,
+        logStore: (g) => this.#delayed(stores.get(g)!, () => started),
         onWarning: (m) => this.warnings.push(`${peer}: ${m}`),
       },
       { bootstrap, config: this.#config, groups: this.#groups },
     );
+    started = true;
     this.hosts.set(id, host);
     this.#onStart?.(host);
     return host;
