@@ -14,10 +14,10 @@
  * Needs Chromium (see e2e/browser-harness.ts).
  */
 import { join } from 'node:path';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { createServer, type ViteDevServer } from 'vite';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchChromium, REPO, waitUntil } from './browser-harness.ts';
+import { REPO, waitUntil } from './browser-harness.ts';
+import { DemoTabs } from './demo-tabs.ts';
 
 const TABS = 8;
 const VOTERS = 3;
@@ -25,42 +25,15 @@ const WAIT_MS = 90_000;
 /** How long the hidden tab is watched for leader churn. */
 const CALM_MS = 30_000;
 
-let server: ViteDevServer | undefined;
-let browser: Browser | undefined;
-const contexts: BrowserContext[] = [];
-const pages: Page[] = [];
-const consoleErrors: string[] = [];
-let link = '';
+const tabs = new DemoTabs();
+const pages = tabs.pages;
+const consoleErrors = tabs.consoleErrors;
 
-beforeAll(async () => {
-  server = await createServer({ configFile: join(REPO, 'vite.config.ts'), logLevel: 'silent', server: { port: 0, strictPort: false } });
-  await server.listen();
-  link = `${server.resolvedUrls!.local[0]!}#cluster=e2e-tabs-${Date.now().toString(36)}`;
-  browser = await launchChromium();
-}, 90_000);
+beforeAll(() => tabs.start('e2e-tabs'), 90_000);
+afterAll(() => tabs.close(), 60_000);
 
-afterAll(async () => {
-  await Promise.all(contexts.map((c) => c.close().catch(() => {})));
-  await browser?.close();
-  await server?.close();
-}, 60_000);
-
-const data = (p: Page, key: string): Promise<string | undefined> => p.evaluate((k) => document.body.dataset[k], key);
-
-async function openTab(viewport = { width: 1280, height: 800 }): Promise<Page> {
-  const context = await browser!.newContext({ viewport });
-  contexts.push(context);
-  const page = await context.newPage();
-  const at = pages.length;
-  page.on('console', (m) => {
-    if (m.type() === 'error') consoleErrors.push(`tab ${at}: ${m.text()}`);
-  });
-  page.on('pageerror', (e) => consoleErrors.push(`tab ${at}: ${String(e)}`));
-  await page.goto(link);
-  await page.waitForFunction(() => document.body.dataset['ready'] === 'true', undefined, { timeout: WAIT_MS });
-  pages.push(page);
-  return page;
-}
+const data = (p: Page, key: string): Promise<string | undefined> => tabs.data(p, key);
+const openTab = (viewport?: { width: number; height: number }): Promise<Page> => tabs.openTab(WAIT_MS, viewport);
 
 /** What every tab sees: its role, the leader, the term, members. */
 async function views(): Promise<{ role: string; leader: string; term: string; voters: string; members: number; self: string }[]> {

@@ -9,49 +9,23 @@
  * e2e/browser-harness.ts).
  */
 import { join } from 'node:path';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { createServer, type ViteDevServer } from 'vite';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchChromium, REPO, waitUntil } from './browser-harness.ts';
+import { REPO, waitUntil } from './browser-harness.ts';
+import { DemoTabs } from './demo-tabs.ts';
 
 const TABS = 3;
 const WAIT_MS = 20_000;
 
-let server: ViteDevServer | undefined;
-let browser: Browser | undefined;
-const contexts: BrowserContext[] = [];
-const pages: Page[] = [];
-const consoleErrors: string[] = [];
-let link = '';
+const tabs = new DemoTabs();
+const pages = tabs.pages;
+const consoleErrors = tabs.consoleErrors;
 
-beforeAll(async () => {
-  server = await createServer({ configFile: join(REPO, 'vite.config.ts'), logLevel: 'silent', server: { port: 0, strictPort: false } });
-  await server.listen();
-  link = `${server.resolvedUrls!.local[0]!}#cluster=e2e-demo-${Date.now().toString(36)}`;
-  browser = await launchChromium();
-}, 90_000);
+beforeAll(() => tabs.start('e2e-demo'), 90_000);
+afterAll(() => tabs.close(), 30_000);
 
-afterAll(async () => {
-  await Promise.all(contexts.map((c) => c.close().catch(() => {})));
-  await browser?.close();
-  await server?.close();
-}, 30_000);
-
-const data = (p: Page, key: string): Promise<string | undefined> => p.evaluate((k) => document.body.dataset[k], key);
-
-async function openTab(): Promise<Page> {
-  const context = await browser!.newContext();
-  contexts.push(context);
-  const page = await context.newPage();
-  page.on('console', (m) => {
-    if (m.type() === 'error') consoleErrors.push(m.text());
-  });
-  page.on('pageerror', (e) => consoleErrors.push(String(e)));
-  await page.goto(link);
-  await page.waitForFunction(() => document.body.dataset['ready'] === 'true', undefined, { timeout: WAIT_MS });
-  pages.push(page);
-  return page;
-}
+const data = (p: Page, key: string): Promise<string | undefined> => tabs.data(p, key);
+const openTab = (): Promise<Page> => tabs.openTab(WAIT_MS);
 
 describe('the demo opened in several tabs', () => {
   it('forms one cluster: one leader, three voters, every tab agreeing on the leader', async () => {

@@ -7,33 +7,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRelay, openGeode, type Geode, type QueryResult, type Relay } from '../../src/node.ts';
 import { isGeodeError } from '../../src/util/errors.ts';
+import { until, write } from './in-process-helpers.ts';
 
 const CLUSTER = { id: 'live-query-test', secret: 'live-query-secret' };
-const WAIT_MS = 20_000;
-
-async function until(what: string, cond: () => boolean | Promise<boolean>): Promise<void> {
-  const end = Date.now() + WAIT_MS;
-  for (;;) {
-    if (await cond()) return;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
-
-/** An idempotent write retried until acknowledged (a leader change in between fails it). */
-async function write(db: Geode, text: string, params: Record<string, unknown>): Promise<void> {
-  const end = Date.now() + WAIT_MS;
-  for (;;) {
-    try {
-      await db.query(text, params);
-      return;
-    } catch (err) {
-      if (Date.now() > end) throw err;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
-}
-
 let relay: Relay;
 const peers: Geode[] = [];
 
