@@ -6,12 +6,12 @@
  * the others see it hidden; a client has none of these. Node peers tick from timers, not a Worker.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createRelay, openGeode, type Geode, type Relay } from '../../src/node.ts';
+import { openGeode, type Geode } from '../../src/node.ts';
 import { isGeodeError } from '../../src/util/errors.ts';
-import { until, write } from './in-process-helpers.ts';
+import { startThreePeers, until, write, type ThreePeers } from './in-process-helpers.ts';
 
 const CLUSTER = { id: 'fault-controls-test', secret: 'fault-controls-secret' };
-let relay: Relay;
+let cluster: ThreePeers;
 const peers: Geode[] = [];
 let relays: string[] = [];
 
@@ -31,18 +31,12 @@ async function settled(): Promise<Geode> {
 }
 
 beforeAll(async () => {
-  relay = await createRelay();
-  relays = [relay.addrs()[0]!];
-  peers.push(await openGeode({ cluster: { ...CLUSTER, relays, bootstrap: true } }));
-  await until('a leader', () => peers[0]!.cluster!.isLeader());
-  for (let i = 0; i < 2; i++) peers.push(await openGeode({ cluster: { ...CLUSTER, relays } }));
-  await until('three voters', () => peers[0]!.cluster!.status().filter((r) => r.role === 'voter').length === 3);
+  cluster = await startThreePeers(CLUSTER);
+  relays = cluster.relays;
+  peers.push(...cluster.peers);
 }, 60_000);
 
-afterAll(async () => {
-  await Promise.all(peers.map((p) => p.close().catch(() => {})));
-  await relay?.close();
-}, 30_000);
+afterAll(() => cluster?.close(), 30_000);
 
 describe('db.cluster fault and placement controls', () => {
   it('Node peers tick from timers (a Worker clock is for browser tabs)', () => {

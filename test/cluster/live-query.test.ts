@@ -5,27 +5,20 @@
  * unsubscribed. A cluster client, which holds no replica, is refused.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createRelay, openGeode, type Geode, type QueryResult, type Relay } from '../../src/node.ts';
+import { openGeode, type Geode, type QueryResult } from '../../src/node.ts';
 import { isGeodeError } from '../../src/util/errors.ts';
-import { until, write } from './in-process-helpers.ts';
+import { startThreePeers, until, write, type ThreePeers } from './in-process-helpers.ts';
 
 const CLUSTER = { id: 'live-query-test', secret: 'live-query-secret' };
-let relay: Relay;
+let cluster: ThreePeers;
 const peers: Geode[] = [];
 
 beforeAll(async () => {
-  relay = await createRelay();
-  const relays = [relay.addrs()[0]!];
-  peers.push(await openGeode({ cluster: { ...CLUSTER, relays, bootstrap: true } }));
-  await until('a leader', () => peers[0]!.cluster!.isLeader());
-  for (let i = 0; i < 2; i++) peers.push(await openGeode({ cluster: { ...CLUSTER, relays } }));
-  await until('three voters', () => peers[0]!.cluster!.status().filter((r) => r.role === 'voter').length === 3);
+  cluster = await startThreePeers(CLUSTER);
+  peers.push(...cluster.peers);
 }, 60_000);
 
-afterAll(async () => {
-  await Promise.all(peers.map((p) => p.close().catch(() => {})));
-  await relay?.close();
-}, 30_000);
+afterAll(() => cluster?.close(), 30_000);
 
 describe('db.subscribe in a cluster', () => {
   it("is called back on one member with writes made through another, across a leader change, until unsubscribed", async () => {
@@ -57,7 +50,7 @@ describe('db.subscribe in a cluster', () => {
   }, 60_000);
 
   it('refuses a cluster client (it holds no replica to watch) with CONFIG_INVALID', async () => {
-    const client = await openGeode({ cluster: { ...CLUSTER, relays: [relay.addrs()[0]!], client: true } });
+    const client = await openGeode({ cluster: { ...CLUSTER, relays: cluster.relays, client: true } });
     try {
       let code = 'none';
       try {
