@@ -136,6 +136,8 @@ export interface PeerArgs {
   readonly secret: string;
   readonly bootstrap?: boolean;
   readonly config?: Record<string, unknown>;
+  /** Listen multiaddrs (default: loopback, free ports). */
+  readonly listen?: string[];
 }
 
 /** A peer process (peer-process.ts) driven by JSON lines. */

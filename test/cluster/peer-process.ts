@@ -5,8 +5,10 @@
  * - `{ id, op: 'query', text, params?, readQuorum?, timeoutMs? }` → `{ id, ok, rows, writes, ms }` or `{ id, ok: false, code, detail, message }`
  * - `{ id, op: 'status' }` → `{ id, ok, self, leader, isLeader, voters, learners, applied, snapshotsReceived, term, framesRejected, netRejected, addrs }`
  * - `{ id, op: 'close' }` → closes cleanly, answers, exits 0
+ * - `{ id, op: 'fedCut', cluster, cut }` → cuts (or heals) this peer's federation link with `cluster`
+ * - `{ id, op: 'fedLag' }` → `{ id, ok, links }`: the federation agent's `lag()` (empty off the leader)
  *
- * Arguments: one JSON object `{ data, relays, cluster, secret, bootstrap, config }`. Prints
+ * Arguments: one JSON object `{ data, relays, cluster, secret, bootstrap, config, listen? }`. Prints
  * `{ ready: true, self }` once open. Bigints travel as `{ $int: '…' }`.
  */
 import { createInterface } from 'node:readline';
@@ -20,6 +22,7 @@ interface Args {
   readonly secret: string;
   readonly bootstrap?: boolean;
   readonly config?: Record<string, unknown>;
+  readonly listen?: string[];
 }
 
 const args = JSON.parse(process.argv[2] ?? '{}') as Args;
@@ -31,7 +34,7 @@ const send = (x: unknown): void => {
 const db = await openGeode({
   storage: `file:${args.data}`,
   onWarning: (m) => process.stderr.write(`warning: ${m}\n`),
-  cluster: { id: args.cluster, secret: args.secret, relays: args.relays, bootstrap: args.bootstrap === true, config: args.config ?? {} },
+  cluster: { id: args.cluster, secret: args.secret, relays: args.relays, bootstrap: args.bootstrap === true, config: args.config ?? {}, ...(args.listen === undefined ? {} : { listen: args.listen }) },
 });
 const cluster = db.cluster!;
 send({ ready: true, self: cluster.self });
@@ -72,6 +75,11 @@ async function handle(req: Record<string, unknown>): Promise<Record<string, unkn
         addrs: cluster.transport.addrs(),
       };
     }
+    case 'fedCut':
+      cluster.federation?.cut(String(req['cluster']), req['cut'] === true);
+      return { ok: true };
+    case 'fedLag':
+      return { ok: true, links: cluster.federation?.lag() ?? [] };
     case 'close':
       await db.close();
       return { ok: true };
