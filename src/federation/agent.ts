@@ -93,6 +93,8 @@ export interface FederationLinkLag {
   /** Records merged from this link, and how many changed something. */
   readonly recordsReceived: number;
   readonly recordsMerged: number;
+  /** Snapshot chunks pulled (catch-up after the upstream compacted its log past the cursor). */
+  readonly snapshotChunks: number;
 }
 
 /** A lag event on a link. */
@@ -121,6 +123,7 @@ interface Link {
   lagging: boolean;
   received: number;
   merged: number;
+  snapshotChunks: number;
   failures: number;
 }
 
@@ -172,6 +175,7 @@ export class FederationAgent {
         lagging: false,
         received: 0,
         merged: 0,
+        snapshotChunks: 0,
         failures: 0,
       });
     }
@@ -218,6 +222,7 @@ export class FederationAgent {
       cut: l.cut,
       recordsReceived: l.received,
       recordsMerged: l.merged,
+      snapshotChunks: l.snapshotChunks,
     }));
   }
 
@@ -377,6 +382,7 @@ export class FederationAgent {
     link.connected = true;
     link.upstreamApplied = a.applied;
     let next: Cursor;
+    if (a.kind === 'snap') link.snapshotChunks++;
     if (a.kind === 'snap') next = a.done ? { index: a.index } : { index: cur.index, snap: { index: a.index, offset: a.offset + a.records.length } };
     else next = { index: a.last };
     link.received += a.records.length;
