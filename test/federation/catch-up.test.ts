@@ -8,6 +8,7 @@
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { openGeode, type Geode } from '../../src/node.ts';
+import { MetricsRegistry, registerClusterMetrics } from '../../src/cluster/index.ts';
 import { removeDir, tempDir } from '../cluster/harness.ts';
 import { until } from '../cluster/in-process-helpers.ts';
 import { canonical, planPeer, VIEW_NODES, type PlannedPeer } from './fed-helpers.ts';
@@ -63,6 +64,11 @@ describe('federation catch-up', () => {
     expect(link.snapshotChunks).toBeGreaterThan(0);
     expect(await nodes(eu)).toContain('changed while cut');
     expect(await nodes(eu)).not.toContain('"k":"a4"');
+    const rows = (await eu.query("CALL db.cluster.replicationLag() YIELD peer, role, match_index, entries_behind, source WHERE source = 'federation' RETURN *", {}, { readQuorum: 1 })).rows;
+    expect(rows).toEqual([{ peer: 'us', role: 'federation', match_index: BigInt(link.cursor), entries_behind: BigInt(link.entriesBehind), source: 'federation' }]);
+    const metrics = new MetricsRegistry();
+    registerClusterMetrics(metrics, { host: eu.cluster!.host!, federation: eu.cluster!.federation! });
+    expect(metrics.render()).toMatch(/^replication_lag_ms\{federation="us"\} \d+$/m);
 
     // Restart eu on its data: the cursor comes back from its log, so us's stream is not pulled again from the start.
     await us.query("CREATE (:W {k: 'before restart'})");
