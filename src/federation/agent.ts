@@ -37,7 +37,7 @@ export const federationFrameBytesMax = 16 * 1024 * 1024;
 /** Entry data read per answer, bytes (one entry always goes). */
 const answerBytesMax = 1024 * 1024;
 /** Snapshot records per answer. */
-const snapshotChunkRecords = 2_000;
+const snapshotChunkRecords = 10_000;
 /** Longest long poll, ms. */
 const longPollMs = 1_000;
 /** A request (dial included) that takes longer fails, ms. */

@@ -36,7 +36,7 @@ export const lagThresholdMsDefault = 5_000;
 /** Largest `federation.replication_lag_threshold_ms` (a day). */
 export const lagThresholdMsMax = 86_400_000;
 /** Default and range of `federation.batch_max` (log entries per pulled batch). */
-export const batchMaxDefault = 512;
+export const batchMaxDefault = 2_048;
 export const batchMaxMax = 10_000;
 /** Most federated clusters one cluster replicates from. */
 export const federationPeersMax = 16;

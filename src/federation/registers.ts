@@ -51,8 +51,6 @@ export const EDGE_PREFIX = 'f/e/';
 const PEND_PREFIX = 'f/pend/';
 /** A cursor: `f/cur/<upstream cluster>` → the upstream log index merged up to. */
 export const CURSOR_PREFIX = 'f/cur/';
-/** The highest stamp this cluster has issued or merged (so a new leader's clock starts past it). */
-export const CLOCK_KEY = 'f/clock';
 
 const ZERO: Register = [0, 0, '', null];
 
@@ -98,10 +96,13 @@ function maxOf(regs: Registers, m: Register): Register {
   return out;
 }
 
-/** The stamp a local write gets: the clock's now, above every register it overwrites and the cluster's last stamp. */
-function nextStamp(clock: HybridClock, graph: GraphStore, above: Register): HlcTimestamp {
-  const last = graph.meta(CLOCK_KEY) as Register | undefined;
-  const floor = last !== undefined && compareRegisters(last, above) > 0 ? last : above;
+/**
+ * The stamp a local write gets: the clock's now, and above every register it overwrites (after a
+ * leader change the new leader's clock may be behind the old one's, or a merged stamp ahead of
+ * the clock): a register's value is then always the graph's value. Stamps of different registers
+ * need no order among them.
+ */
+function nextStamp(clock: HybridClock, floor: Register): HlcTimestamp {
   let t = clock.now();
   if (compareHlc(t, { wall: floor[0], logical: floor[1] }) <= 0) {
     try {
@@ -192,7 +193,7 @@ export function stampLocalWrite(graph: GraphStore, self: string, clock: HybridCl
     prevEdges.set(id, { fid, rec });
     if (rec !== undefined) above = maxOf(rec.p, compareRegisters(rec.x, above) > 0 ? rec.x : above);
   }
-  const t = nextStamp(clock, graph, above);
+  const t = nextStamp(clock, above);
   const reg = (v: unknown): Register => [t.wall, t.logical, self, v];
   const out: GraphCommand[] = [];
   for (const [id, touched] of nodes) {
@@ -244,7 +245,6 @@ export function stampLocalWrite(graph: GraphStore, self: string, clock: HybridCl
     const d0 = rec?.d ?? fidOf(graph, self, 'n', edge!.dst.id);
     out.push({ op: 'setMeta', key: recordKey('e', fid), value: { k: 'e', x, t: t0, s: s0, d: d0, p } satisfies EdgeRecordMeta });
   }
-  out.push({ op: 'setMeta', key: CLOCK_KEY, value: reg(null) });
   return out;
 }
 
@@ -296,15 +296,10 @@ export interface MergeCounts {
 
 /**
  * mergeRecords: merges remote records (`[key, record]`, keys `f/n/...` / `f/e/...`) into the
- * graph through `apply` (each command applied at once), in order. `highest`: the largest stamp
- * seen is written to {@link CLOCK_KEY} so local writes stamp above it.
+ * graph through `apply` (each command applied at once), in order.
  */
 export function mergeRecords(graph: GraphStore, self: string, records: readonly (readonly [string, EntityRecord])[], apply: (c: GraphCommand) => void): MergeCounts {
   const counts: MergeCounts = { changed: 0, ignored: 0 };
-  let highest = (graph.meta(CLOCK_KEY) as Register | undefined) ?? ZERO;
-  const bump = (r: Register): void => {
-    if (compareRegisters(r, highest) > 0) highest = r;
-  };
   for (const [key, remote] of records) {
     const local = graph.meta(key) as EntityRecord | undefined;
     if (remote.k === 'n') {
@@ -318,9 +313,6 @@ export function mergeRecords(graph: GraphStore, self: string, records: readonly 
         continue;
       }
       counts.changed++;
-      bump(x);
-      for (const k of labels.won) bump(labels.merged[k]!);
-      for (const k of props.won) bump(props.merged[k]!);
       const rec: NodeRecordMeta = { k: 'n', x, l: labels.merged, p: props.merged };
       apply({ op: 'setMeta', key, value: rec as MetaValue });
       projectNode(graph, self, fid, rec, labels.won, props.won, apply);
@@ -334,14 +326,11 @@ export function mergeRecords(graph: GraphStore, self: string, records: readonly 
         continue;
       }
       counts.changed++;
-      bump(x);
-      for (const k of props.won) bump(props.merged[k]!);
       const rec: EdgeRecordMeta = { k: 'e', x, t: l?.t ?? remote.t, s: l?.s ?? remote.s, d: l?.d ?? remote.d, p: props.merged };
       apply({ op: 'setMeta', key, value: rec as MetaValue });
       projectEdge(graph, self, fid, rec, props.won, apply);
     }
   }
-  if (compareRegisters(highest, (graph.meta(CLOCK_KEY) as Register | undefined) ?? ZERO) > 0) apply({ op: 'setMeta', key: CLOCK_KEY, value: [highest[0], highest[1], highest[2], null] });
   return counts;
 }
 
