@@ -12,8 +12,8 @@
  *   to one of its addresses (the next on failure, with backoff); the records are merged through
  *   this cluster's Raft log (`applyBuilt`, last-write-wins against the leader's graph) with the
  *   new cursor in the same entry (`f/cur/<cluster>`), so a cursor is durable, replicated, and
- *   survives restarts and leader changes. The next request leaves once that entry committed:
- *   backpressure is one batch in flight per link.
+ *   survives restarts and leader changes. The next batch is asked for while one merges: at most
+ *   one batch merging and one on the way per link (the backpressure).
  * - Loops: a record is merged only where some register wins, and only a merge writes an entry;
  *   what changed nothing is not forwarded, so changes go around rings and chains and stop.
  *   A batch in which nothing won advances the cursor in memory only (an entry for it would be
@@ -127,6 +127,9 @@ interface Link {
   failures: number;
 }
 
+/** An answer with records (an error answer is thrown by `#fetch`). */
+type Batch = Exclude<Answer, { readonly kind: 'error' }>;
+
 type Answer =
   | { readonly kind: 'tail'; readonly last: number; readonly applied: number; readonly records: [string, EntityRecord][] }
   | { readonly kind: 'snap'; readonly index: number; readonly offset: number; readonly done: boolean; readonly applied: number; readonly records: [string, EntityRecord][] }
@@ -134,6 +137,10 @@ type Answer =
 
 function encode(x: unknown): Uint8Array {
   return encodeSnapshot(x);
+}
+
+function sameCursor(a: Cursor, b: Cursor): boolean {
+  return a.index === b.index && a.snap?.index === b.snap?.index && a.snap?.offset === b.snap?.offset;
 }
 
 function sleep(ms: number): Promise<void> {
@@ -337,11 +344,14 @@ export class FederationAgent {
 
   async #pullLoop(link: Link): Promise<void> {
     let delay = retryMinMs;
+    /** The next batch, asked for while the last one merges (its cursor, and the answer on the way). */
+    let ahead: { readonly cursor: Cursor; readonly answer: Promise<Batch> } | undefined;
     while (!this.#stopped) {
       const leader = this.#c.host.isLeader();
       if (!leader || link.cut) {
         if (!leader) this.#wasLeader = false;
         link.connected = false;
+        ahead = undefined;
         await sleep(link.cut ? 100 : 200);
         continue;
       }
@@ -354,10 +364,20 @@ export class FederationAgent {
         this.#wasLeader = true;
       }
       try {
-        await this.#pullOnce(link);
+        const cur = link.cursor;
+        const answer = ahead !== undefined && sameCursor(ahead.cursor, cur) ? ahead.answer : this.#fetch(link, cur);
+        ahead = undefined;
+        const a = await answer;
+        if (this.#stopped || link.cut) continue;
+        const next = this.#accept(link, cur, a);
+        // Pipelining: the next batch travels while this one is merged and committed (merges stay in order).
+        ahead = { cursor: next, answer: this.#fetch(link, next) };
+        ahead.answer.catch(() => undefined);
+        await this.#merge(link, a, next);
         link.failures = 0;
         delay = retryMinMs;
       } catch (err) {
+        ahead = undefined;
         link.connected = false;
         link.failures++;
         link.addr = (link.addr + 1) % link.addresses.length;
@@ -368,24 +388,31 @@ export class FederationAgent {
     }
   }
 
-  async #pullOnce(link: Link): Promise<void> {
-    const cur = link.cursor;
+  /** One request for the batch after `cur`; the answer decoded, an error answer thrown. */
+  async #fetch(link: Link, cur: Cursor): Promise<Batch> {
     const req = encode({ v: 1, from: this.self, cluster: link.cluster, after: cur.index, max: this.#cfg.batchMax, waitMs: longPollMs, ...(cur.snap === undefined ? {} : { snap: cur.snap }) });
     const res = await this.#c.net.sendRequest([link.addresses[link.addr]!], FEDERATION_PROTOCOL, req, { maxFrameBytes: federationFrameBytesMax, timeoutMs: requestTimeoutMs });
-    if (this.#stopped || link.cut) return;
     const a = decodeSnapshot(res, `cluster ${link.cluster}'s answer`) as Answer;
     if (a.kind === 'error') throw new GeodeError('IO', `cluster ${link.cluster} answered: ${a.message}`, { source: link.cluster });
     for (const [k, v] of a.records) {
       const why = checkRecord(k, v);
       if (why !== undefined) throw new GeodeError('INPUT_INVALID', `cluster ${link.cluster} sent a bad record: ${why}`, { source: link.cluster });
     }
+    return a;
+  }
+
+  /** Takes an answer in: the link's state, and the cursor after it. */
+  #accept(link: Link, cur: Cursor, a: Batch): Cursor {
     link.connected = true;
     link.upstreamApplied = a.applied;
-    let next: Cursor;
-    if (a.kind === 'snap') link.snapshotChunks++;
-    if (a.kind === 'snap') next = a.done ? { index: a.index } : { index: cur.index, snap: { index: a.index, offset: a.offset + a.records.length } };
-    else next = { index: a.last };
     link.received += a.records.length;
+    if (a.kind === 'tail') return { index: a.last };
+    link.snapshotChunks++;
+    return a.done ? { index: a.index } : { index: cur.index, snap: { index: a.index, offset: a.offset + a.records.length } };
+  }
+
+  /** Merges a batch through this cluster's log (with the cursor `next` when something won, or when it must be persisted anyway). */
+  async #merge(link: Link, a: Batch, next: Cursor): Promise<void> {
     const persistAnyway = next.index - this.#persistedCursor(link.cluster).index >= cursorPersistEntries || a.kind === 'snap';
     let changed = 0;
     if (a.records.length > 0 || persistAnyway) {

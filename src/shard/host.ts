@@ -794,16 +794,24 @@ export class ShardHost {
     if (!g.leaderReady()) throw new GeodeError('PROPOSAL_DROPPED', `peer ${this.self} is not the ready leader of group ${g.id}`, { detail: 'NotLeader' });
     const commands: GraphCommand[] = [];
     const undo: GraphCommand[][] = [];
+    const rollback = (): void => {
+      for (let i = undo.length - 1; i >= 0; i--) for (const u of undo[i]!) g.graph.apply(u);
+      g.engine.invalidatePlans();
+    };
     try {
       build(g.graph, (c) => {
         undo.push(g.graph.apply(c));
         commands.push(c);
       });
-    } finally {
-      for (let i = undo.length - 1; i >= 0; i--) for (const u of undo[i]!) g.graph.apply(u);
+    } catch (err) {
+      rollback();
+      throw err;
     }
     if (commands.length === 0) return 0;
-    await this.#applyOnLeader(group, commands, options, false);
+    // Applied as built: proposed as they are (a speculative write, rolled back if it does not commit).
+    const s = g.proposeSpeculative({ result: { columns: [], rows: [], writes: commands.length }, commands, rollback });
+    this.#kick();
+    await this.#waitSpec(s, this.#now() + (options.timeoutMs ?? this.config.requestTimeoutMs));
     return commands.length;
   }
 
