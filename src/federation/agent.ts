@@ -28,7 +28,7 @@ import type { RequestHandler, RequestProtocolInit } from '../net/index.ts';
 import { HybridClock } from '../txn/hlc.ts';
 import { GeodeError, isGeodeError } from '../util/errors.ts';
 import type { ResolvedFederationConfig } from './config.ts';
-import { checkRecord, CURSOR_PREFIX, EDGE_PREFIX, mergeRecords, NODE_PREFIX, recordsOfCommands, stampLocalWrite, type EntityRecord } from './registers.ts';
+import { checkRecord, CURSOR_PREFIX, type Register, EDGE_PREFIX, mergeRecords, NODE_PREFIX, recordsOfCommands, stampLocalWrite, type EntityRecord } from './registers.ts';
 
 /** The federation protocol id. */
 export const FEDERATION_PROTOCOL = '/geode/federation/1.0.0';
@@ -433,7 +433,10 @@ export class FederationAgent {
     for (const [, r] of records) {
       if (r.x[2] !== origin) continue;
       let wall = r.x[0];
-      for (const k in r.p) if (r.p[k]![2] === origin && r.p[k]![0] > wall) wall = r.p[k]![0];
+      for (let i = 1; i < r.p.length; i += 2) {
+        const reg = r.p[i] as Register;
+        if (reg[2] === origin && reg[0] > wall) wall = reg[0];
+      }
       if (this.lagSamplesMs.length >= lagSamplesMax) this.lagSamplesMs.splice(0, lagSamplesMax / 2);
       this.lagSamplesMs.push(now - wall);
     }

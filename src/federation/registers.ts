@@ -23,7 +23,27 @@ import { compareHlc, type HlcTimestamp, type HybridClock } from '../txn/hlc.ts';
 
 /** A register: [wall ms, logical, origin cluster, value] (value null: removed / absent). */
 export type Register = readonly [number, number, string, unknown];
-type Registers = Readonly<Record<string, Register>>;
+/**
+ * Registers by key, stored flat (`[key0, register0, key1, register1, ...]`): encodes as plain
+ * msgpack arrays (a null-prototype object would be tagged by the codec, which costs time and bytes).
+ */
+type Registers = readonly (string | Register)[];
+type RegMap = Map<string, Register>;
+
+/** regMap: flat registers as a map (insertion order kept). */
+function regMap(flat: Registers | undefined): RegMap {
+  const m: RegMap = new Map();
+  if (flat === undefined) return m;
+  for (let i = 0; i + 1 < flat.length; i += 2) m.set(flat[i] as string, flat[i + 1] as Register);
+  return m;
+}
+
+/** flatRegs: a map of registers, flat for storage. */
+function flatRegs(m: RegMap): (string | Register)[] {
+  const out: (string | Register)[] = [];
+  for (const [k, r] of m) out.push(k, r);
+  return out;
+}
 
 /** A node's registers. */
 export interface NodeRecordMeta {
@@ -61,10 +81,6 @@ export function compareRegisters(a: Register, b: Register): number {
   return a[2] < b[2] ? -1 : a[2] > b[2] ? 1 : 0;
 }
 
-function obj<T>(): Record<string, T> {
-  return Object.create(null) as Record<string, T>;
-}
-
 function localFid(self: string, id: number): string {
   return `${self}/${id}`;
 }
@@ -92,7 +108,7 @@ function recordKey(kind: 'n' | 'e', fid: string): string {
 
 function maxOf(regs: Registers, m: Register): Register {
   let out = m;
-  for (const k in regs) if (compareRegisters(regs[k]!, out) > 0) out = regs[k]!;
+  for (let i = 1; i < regs.length; i += 2) if (compareRegisters(regs[i] as Register, out) > 0) out = regs[i] as Register;
   return out;
 }
 
@@ -206,24 +222,20 @@ export function stampLocalWrite(graph: GraphStore, self: string, clock: HybridCl
       for (const k of node!.labels) touched.labels.add(k);
       for (const k of node!.props.keys()) touched.props.add(k);
     }
-    const l = obj<Register>();
-    const p = obj<Register>();
-    if (rec !== undefined) {
-      Object.assign(l, rec.l);
-      Object.assign(p, rec.p);
-    }
+    const l = regMap(rec?.l);
+    const p = regMap(rec?.p);
     if (node === undefined) {
       // Deleted: its existence, every label and every property (a re-creation starts empty).
-      for (const k in l) if (l[k]![3] !== false) l[k] = reg(false);
-      for (const k in p) if (p[k]![3] !== null) p[k] = reg(null);
-      for (const k of touched.labels) l[k] = reg(false);
-      for (const k of touched.props) p[k] = reg(null);
+      for (const [k, r] of l) if (r[3] !== false) l.set(k, reg(false));
+      for (const [k, r] of p) if (r[3] !== null) p.set(k, reg(null));
+      for (const k of touched.labels) l.set(k, reg(false));
+      for (const k of touched.props) p.set(k, reg(null));
     } else {
-      for (const k of touched.labels) l[k] = reg(node.labels.has(k));
-      for (const k of touched.props) p[k] = reg(node.props.get(k) ?? null);
+      for (const k of touched.labels) l.set(k, reg(node.labels.has(k)));
+      for (const k of touched.props) p.set(k, reg(node.props.get(k) ?? null));
     }
     const x = touched.exists || rec === undefined ? reg(node !== undefined) : rec.x;
-    out.push({ op: 'setMeta', key: recordKey('n', fid), value: { k: 'n', x, l, p } satisfies NodeRecordMeta });
+    out.push({ op: 'setMeta', key: recordKey('n', fid), value: { k: 'n', x, l: flatRegs(l), p: flatRegs(p) } satisfies NodeRecordMeta });
   }
   for (const [id, touched] of edges) {
     const { fid, rec } = prevEdges.get(id)!;
@@ -231,19 +243,18 @@ export function stampLocalWrite(graph: GraphStore, self: string, clock: HybridCl
     const edge = live === undefined || live.deleted ? undefined : live;
     if (edge === undefined && rec === undefined) continue;
     if (rec === undefined) for (const k of edge!.props.keys()) touched.props.add(k);
-    const p = obj<Register>();
-    if (rec !== undefined) Object.assign(p, rec.p);
+    const p = regMap(rec?.p);
     if (edge === undefined) {
-      for (const k in p) if (p[k]![3] !== null) p[k] = reg(null);
-      for (const k of touched.props) p[k] = reg(null);
+      for (const [k, r] of p) if (r[3] !== null) p.set(k, reg(null));
+      for (const k of touched.props) p.set(k, reg(null));
     } else {
-      for (const k of touched.props) p[k] = reg(edge.props.get(k) ?? null);
+      for (const k of touched.props) p.set(k, reg(edge.props.get(k) ?? null));
     }
     const x = touched.exists || rec === undefined ? reg(edge !== undefined) : rec.x;
     const t0 = rec?.t ?? edge!.type;
     const s0 = rec?.s ?? fidOf(graph, self, 'n', edge!.src.id);
     const d0 = rec?.d ?? fidOf(graph, self, 'n', edge!.dst.id);
-    out.push({ op: 'setMeta', key: recordKey('e', fid), value: { k: 'e', x, t: t0, s: s0, d: d0, p } satisfies EdgeRecordMeta });
+    out.push({ op: 'setMeta', key: recordKey('e', fid), value: { k: 'e', x, t: t0, s: s0, d: d0, p: flatRegs(p) } satisfies EdgeRecordMeta });
   }
   return out;
 }
@@ -251,15 +262,15 @@ export function stampLocalWrite(graph: GraphStore, self: string, clock: HybridCl
 // ------------------------------------------------------------------------------------- merge
 
 /** Merges one register map into another; returns the merged map and the keys the remote won. */
-function mergeRegs(local: Registers | undefined, remote: Registers): { merged: Record<string, Register>; won: string[] } {
-  const merged = obj<Register>();
-  if (local !== undefined) Object.assign(merged, local);
+function mergeRegs(local: Registers | undefined, remote: Registers): { merged: RegMap; won: string[] } {
+  const merged = regMap(local);
   const won: string[] = [];
-  for (const k in remote) {
-    const r = remote[k]!;
-    const l = merged[k];
+  for (let i = 0; i + 1 < remote.length; i += 2) {
+    const k = remote[i] as string;
+    const r = remote[i + 1] as Register;
+    const l = merged.get(k);
     if (l === undefined || compareRegisters(r, l) > 0) {
-      merged[k] = r;
+      merged.set(k, r);
       won.push(k);
     }
   }
@@ -271,8 +282,8 @@ function isRegister(v: unknown): v is Register {
 }
 
 function isRegisters(v: unknown): v is Registers {
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) return false;
-  for (const k in v as Record<string, unknown>) if (!isRegister((v as Record<string, unknown>)[k])) return false;
+  if (!Array.isArray(v) || v.length % 2 !== 0) return false;
+  for (let i = 0; i < v.length; i += 2) if (typeof v[i] !== 'string' || !isRegister(v[i + 1])) return false;
   return true;
 }
 
@@ -313,9 +324,9 @@ export function mergeRecords(graph: GraphStore, self: string, records: readonly 
         continue;
       }
       counts.changed++;
-      const rec: NodeRecordMeta = { k: 'n', x, l: labels.merged, p: props.merged };
+      const rec: NodeRecordMeta = { k: 'n', x, l: flatRegs(labels.merged), p: flatRegs(props.merged) };
       apply({ op: 'setMeta', key, value: rec as MetaValue });
-      projectNode(graph, self, fid, rec, labels.won, props.won, apply);
+      projectNode(graph, self, fid, x, labels.merged, props.merged, labels.won, props.won, apply);
     } else {
       const l = local as EdgeRecordMeta | undefined;
       const fid = key.slice(EDGE_PREFIX.length);
@@ -326,23 +337,23 @@ export function mergeRecords(graph: GraphStore, self: string, records: readonly 
         continue;
       }
       counts.changed++;
-      const rec: EdgeRecordMeta = { k: 'e', x, t: l?.t ?? remote.t, s: l?.s ?? remote.s, d: l?.d ?? remote.d, p: props.merged };
+      const rec: EdgeRecordMeta = { k: 'e', x, t: l?.t ?? remote.t, s: l?.s ?? remote.s, d: l?.d ?? remote.d, p: flatRegs(props.merged) };
       apply({ op: 'setMeta', key, value: rec as MetaValue });
-      projectEdge(graph, self, fid, rec, props.won, apply);
+      projectEdge(graph, self, fid, rec, props.merged, props.won, apply);
     }
   }
   return counts;
 }
 
-function visibleLabels(rec: NodeRecordMeta): string[] {
+function visibleLabels(l: RegMap): string[] {
   const out: string[] = [];
-  for (const k in rec.l) if (rec.l[k]![3] === true) out.push(k);
+  for (const [k, r] of l) if (r[3] === true) out.push(k);
   return out;
 }
 
-function visibleProps(p: Registers): [string, never][] {
+function visibleProps(p: RegMap): [string, never][] {
   const out: [string, never][] = [];
-  for (const k in p) if (p[k]![3] !== null) out.push([k, p[k]![3] as never]);
+  for (const [k, r] of p) if (r[3] !== null) out.push([k, r[3] as never]);
   return out;
 }
 
@@ -358,9 +369,9 @@ function addPending(graph: GraphStore, nodeFid: string, edgeFid: string, apply: 
 }
 
 /** Brings the graph's node in line with its merged record. */
-function projectNode(graph: GraphStore, self: string, fid: string, rec: NodeRecordMeta, labelsWon: readonly string[], propsWon: readonly string[], apply: (c: GraphCommand) => void): void {
+function projectNode(graph: GraphStore, self: string, fid: string, x: Register, labels: RegMap, props: RegMap, labelsWon: readonly string[], propsWon: readonly string[], apply: (c: GraphCommand) => void): void {
   const id = localIdOf(graph, self, 'n', fid);
-  const visible = rec.x[3] === true;
+  const visible = x[3] === true;
   if (!visible) {
     if (id === undefined) return;
     const node = graph.node(id)!;
@@ -375,29 +386,29 @@ function projectNode(graph: GraphStore, self: string, fid: string, rec: NodeReco
   }
   if (id === undefined) {
     const fresh = graph.peekNextNodeId();
-    apply({ op: 'createNode', id: fresh, labels: visibleLabels(rec), props: visibleProps(rec.p) });
+    apply({ op: 'createNode', id: fresh, labels: visibleLabels(labels), props: visibleProps(props) });
     setMap('n', fid, fresh, apply);
     const pend = graph.meta(PEND_PREFIX + fid) as string[] | undefined;
     if (pend !== undefined) {
       apply({ op: 'setMeta', key: PEND_PREFIX + fid, value: null });
       for (const efid of pend) {
         const er = graph.meta(EDGE_PREFIX + efid) as EdgeRecordMeta | undefined;
-        if (er !== undefined) projectEdge(graph, self, efid, er, [], apply);
+        if (er !== undefined) projectEdge(graph, self, efid, er, regMap(er.p), [], apply);
       }
     }
     return;
   }
   const node: NodeRecord = graph.node(id)!;
   for (const k of labelsWon) {
-    const want = rec.l[k]![3] === true;
+    const want = labels.get(k)![3] === true;
     if (want && !node.labels.has(k)) apply({ op: 'addLabel', id, label: k });
     else if (!want && node.labels.has(k)) apply({ op: 'removeLabel', id, label: k });
   }
-  for (const k of propsWon) apply({ op: 'setNodeProperty', id, key: k, value: rec.p[k]![3] as never });
+  for (const k of propsWon) apply({ op: 'setNodeProperty', id, key: k, value: props.get(k)![3] as never });
 }
 
 /** Brings the graph's edge in line with its merged record (absent while an end is not visible). */
-function projectEdge(graph: GraphStore, self: string, fid: string, rec: EdgeRecordMeta, propsWon: readonly string[], apply: (c: GraphCommand) => void): void {
+function projectEdge(graph: GraphStore, self: string, fid: string, rec: EdgeRecordMeta, props: RegMap, propsWon: readonly string[], apply: (c: GraphCommand) => void): void {
   const id = localIdOf(graph, self, 'e', fid);
   if (rec.x[3] !== true) {
     if (id !== undefined) apply({ op: 'deleteEdge', id });
@@ -412,11 +423,11 @@ function projectEdge(graph: GraphStore, self: string, fid: string, rec: EdgeReco
   }
   if (id === undefined) {
     const fresh = graph.peekNextEdgeId();
-    apply({ op: 'createEdge', id: fresh, type: rec.t, src, dst, props: visibleProps(rec.p) });
+    apply({ op: 'createEdge', id: fresh, type: rec.t, src, dst, props: visibleProps(props) });
     setMap('e', fid, fresh, apply);
     return;
   }
-  for (const k of propsWon) apply({ op: 'setEdgeProperty', id, key: k, value: rec.p[k]![3] as never });
+  for (const k of propsWon) apply({ op: 'setEdgeProperty', id, key: k, value: props.get(k)![3] as never });
 }
 
 /** recordsOfCommands: the federation records an entry's commands wrote, in order. */
