@@ -3,7 +3,7 @@
  */
 import type { GeodePeer } from '../net/index.ts';
 import type { FaultMode, PeerStatus, ReplicaLag, ShardHost } from '../shard/index.ts';
-import type { FederationAgent } from '../federation/agent.ts';
+import type { FederationAgent } from '../federation/index.ts';
 
 /** The cluster side of a database opened with `openGeode({ cluster })`. */
 export interface GeodeCluster {

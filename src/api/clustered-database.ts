@@ -21,7 +21,7 @@ import { openLogStore } from './storage-drivers.ts';
 import { LiveQueries, type SubscribeOptions, type Unsubscribe } from './live-query.ts';
 import { clusterProcedures, rewriteShowCommand } from '../cluster/index.ts';
 import { openFederation, splitClusterConfig } from './federation-wiring.ts';
-import type { FederationAgent } from '../federation/agent.ts';
+import type { FederationAgent } from '../federation/index.ts';
 
 function checkReadQuorum(v: unknown): 'majority' | 1 | undefined {
   if (v === undefined || v === 'majority' || v === 1) return v;

@@ -3,8 +3,7 @@
  * (the rest goes to the shard layer) and, when `federation.enabled`, the agent started on the
  * member's host and network peer (src/federation/agent.ts).
  */
-import { FederationAgent } from '../federation/agent.ts';
-import { splitFederationConfig, validateFederationConfig, type ResolvedFederationConfig } from '../federation/config.ts';
+import { FederationAgent, splitFederationConfig, validateFederationConfig, type ResolvedFederationConfig } from '../federation/index.ts';
 import type { GeodePeer } from '../net/index.ts';
 import type { ShardHost } from '../shard/index.ts';
 
