@@ -291,7 +291,7 @@ export class FederationAgent {
       if (this.#stopped) return encode({ kind: 'error', message: 'stopping' });
       read = this.#c.host.readCommitted(0, after, max, answerBytesMax);
     }
-    if (read.snapshot !== undefined) return encode(this.#snapshotAnswer(read.snapshot.index, 0, read.snapshot.data));
+    if (read.snapshot !== undefined) return encode(this.#snapshotAnswer(read.snapshot.index, 0));
     const records: [string, EntityRecord][] = [];
     for (const e of read.entries) if (e.data.length > 0) recordsOfCommands(decodeCommands(e.data, `cluster ${this.self} log entry ${e.index}`), records);
     const last = read.entries.length > 0 ? read.entries[read.entries.length - 1]!.index : after;
@@ -313,9 +313,11 @@ export class FederationAgent {
   }
 
   /** A chunk of the records of the snapshot at `index` (the current one, when it moved on: the requester starts it over). */
-  #snapshotAnswer(index: number, offset: number, data?: Uint8Array): Answer {
-    let bytes = data;
-    if (bytes === undefined || this.#snapCache?.index !== index) {
+  #snapshotAnswer(index: number, offset: number): Answer {
+    let bytes: Uint8Array | undefined;
+    // A snapshot being sent is served from the cache to its end even when a newer one replaced it
+    // (it is a consistent state at its index); a request for one not cached starts the current one.
+    if (this.#snapCache?.index !== index) {
       const cur = this.#c.host.readCommitted(0, -1, 1, 1).snapshot;
       if (cur === undefined) return { kind: 'error', message: 'no snapshot' };
       if (cur.index !== index) offset = 0;
@@ -323,7 +325,7 @@ export class FederationAgent {
       bytes = cur.data;
     }
     if (this.#snapCache?.index !== index) {
-      const env = decodeSnapshot(bytes, `cluster ${this.self} snapshot`) as { graph?: { meta?: [string, unknown][] } };
+      const env = decodeSnapshot(bytes!, `cluster ${this.self} snapshot`) as { graph?: { meta?: [string, unknown][] } };
       const records: [string, EntityRecord][] = [];
       for (const [k, v] of env.graph?.meta ?? []) if (k.startsWith(NODE_PREFIX) || k.startsWith(EDGE_PREFIX)) records.push([k, v as EntityRecord]);
       this.#snapCache = { index, records };
