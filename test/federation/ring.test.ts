@@ -20,6 +20,8 @@ const CUT_MS = Number(process.env['FED_RING_CUT_MS'] ?? 30_000);
 const THRESHOLD_MS = 5_000;
 /** A busy machine can take long to start a process (tsx, libp2p): generous. */
 const START_TIMEOUT_MS = 120_000;
+/** Longest wait for a cluster to form or converge (a liveness bound for a machine running the whole suite). */
+const LIVENESS_MS = 180_000;
 const CLUSTERS = ['us', 'eu', 'ap'] as const;
 type ClusterName = (typeof CLUSTERS)[number];
 /** Each cluster pulls from the one before it: us → eu → ap → us. */
@@ -43,7 +45,7 @@ describe('three federated clusters in a ring (real processes)', () => {
         for (const p of peers) if ((await p.status()).isLeader) return p;
         return undefined;
       },
-      30_000,
+      LIVENESS_MS,
       'a leader',
       100,
     );
@@ -56,7 +58,7 @@ describe('three federated clusters in a ring (real processes)', () => {
         const r = await peers[0]!.query(text, params, { timeoutMs: 5_000 });
         return r.ok ? true : undefined;
       },
-      30_000,
+      LIVENESS_MS,
       `write ${text}`,
       100,
     );
@@ -103,7 +105,7 @@ describe('three federated clusters in a ring (real processes)', () => {
     }
     for (const c of CLUSTERS) {
       const founder = clusters.get(c)![0]!;
-      await until(async () => ((await founder.status()).voters === PEERS_PER_CLUSTER ? true : undefined), 60_000, `${c}: ${PEERS_PER_CLUSTER} voters`, 100);
+      await until(async () => ((await founder.status()).voters === PEERS_PER_CLUSTER ? true : undefined), LIVENESS_MS, `${c}: ${PEERS_PER_CLUSTER} voters`, 100);
     }
 
     // Before the cut: a node per cluster, two shared nodes every cluster will write, an edge.
@@ -113,7 +115,7 @@ describe('three federated clusters in a ring (real processes)', () => {
       const views = await Promise.all(CLUSTERS.map(async (c) => view(await leaderOf(clusters.get(c)!))));
       return views.every((v) => v === views[0]) ? views[0] : undefined;
     };
-    const before = await until(identical, 60_000, 'the three clusters identical before the cut', 200);
+    const before = await until(identical, LIVENESS_MS, 'the three clusters identical before the cut', 200);
     expect(before).toContain('"k":"x"');
 
     // Cut us → eu on every peer of both clusters.
@@ -155,7 +157,7 @@ describe('three federated clusters in a ring (real processes)', () => {
     // Heal; then identical graphs.
     await Promise.all([...clusters.get('eu')!.map((p) => p.request({ op: 'fedCut', cluster: 'us', cut: false })), ...clusters.get('us')!.map((p) => p.request({ op: 'fedCut', cluster: 'eu', cut: false }))]);
     const healedAt = Date.now();
-    const after = await until(identical, 60_000, 'the three clusters identical after the heal', 100);
+    const after = await until(identical, LIVENESS_MS, 'the three clusters identical after the heal', 100);
     const convergedMs = Date.now() - healedAt;
     process.stderr.write(`federation ring: ${PEERS_PER_CLUSTER} peers per cluster, cut ${CUT_MS} ms, ${n} writes per side, identical ${convergedMs} ms after the heal\n`);
     expect(after).toContain('"v":"eu-late"');
@@ -172,11 +174,11 @@ describe('three federated clusters in a ring (real processes)', () => {
         const links = (r['links'] ?? []) as { cluster: string; msBehind: number }[];
         return links.some((l) => l.cluster === 'us' && l.msBehind <= THRESHOLD_MS) ? true : undefined;
       },
-      30_000,
+      LIVENESS_MS,
       'the link from us caught up',
       200,
     );
     // Every peer of a cluster holds its cluster's graph (replicated by the cluster's Raft log).
-    for (const c of CLUSTERS) for (const p of clusters.get(c)!) await until(async () => ((await view(p)) === after ? true : undefined), 30_000, `${p.name} holds the merged graph`, 200);
-  }, 300_000);
+    for (const c of CLUSTERS) for (const p of clusters.get(c)!) await until(async () => ((await view(p)) === after ? true : undefined), LIVENESS_MS, `${p.name} holds the merged graph`, 200);
+  }, 600_000);
 });
