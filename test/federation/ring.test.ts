@@ -5,8 +5,8 @@
  * properties; then healed. Checked: during the cut eu's leader reports the link in
  * `db.cluster.replicationLag()` above `replication_lag_threshold_ms` and warns; after healing all
  * three clusters hold identical graphs, each conflict won by the later write. The time from the
- * heal to identical graphs is printed (not asserted: timing belongs in benchmarks); about 1 s
- * on the 2-core development machine. The whole test takes about 65 s (nine processes start in
+ * heal to identical graphs is printed (not asserted: timing belongs in benchmarks); 0.4–1 s
+ * on the 2-core development machine. The whole test takes 55–80 s alone (nine processes start in
  * about 12 s). `FED_RING_PEERS` and `FED_RING_CUT_MS` change the sizes for a quicker local run.
  */
 import { writeFileSync } from 'node:fs';
