@@ -139,6 +139,17 @@ describe('ShardCoordinator', () => {
     expect(coord.pushedDownQueries).toBe(3);
   });
 
+  it('EXPLAIN shows where a statement runs: pushed down to which shards, or fetched from which', async () => {
+    const map = maps['hash by key, range on posts']!;
+    const coord = new ShardCoordinator(map, new InProcessShards(shardGraph(whole, map)));
+    const plan = async (q: string): Promise<string> => (await coord.run(`EXPLAIN ${q}`)).result.plan!;
+    expect(await plan('MATCH (p:Person) RETURN count(p) AS c')).toContain('Coordinator: pushed down to 3 of 3 shards [0, 1, 2]');
+    expect(await plan('MATCH (p:Person {id: 7}) RETURN p.name AS n')).toMatch(/pushed down to 1 of 3 shards \[\d\]/);
+    const hop = await plan('MATCH (m:Post)<-[:LIKES]-(p:Person) WHERE m.created < 200 RETURN count(p) AS c');
+    expect(hop).toContain('Coordinator: fetches from 1 of 3 shards [0] where the patterns start');
+    expect(hop).toContain('m:Post pruned to 1 of 3 shards [0] (range)');
+  });
+
   it('falls back to the general path, with the statement\'s own error, when a pushed-down part fails', async () => {
     const map = maps['hash by node id']!;
     const coord = new ShardCoordinator(map, new InProcessShards(shardGraph(whole, map)));

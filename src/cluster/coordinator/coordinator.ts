@@ -113,7 +113,9 @@ export class ShardCoordinator {
         // Nodes in the rows (a path's too) are read by whoever takes the result: fetch them now.
         for (const row of result.rows) for (const cell of row) touch(cell);
         if (asked.size > 1) this.crossShardQueries++;
-        return { result, shards: [...asked].sort((a, b) => a - b), rounds: round, fetches };
+        const shards = [...asked].sort((a, b) => a - b);
+        if (result.plan !== undefined) return { result: this.#withShardLines(result, stmt, params), shards, rounds: round, fetches };
+        return { result, shards, rounds: round, fetches };
       } catch (err) {
         if (!(err instanceof NeedData)) throw err;
         need = err.need;
@@ -126,6 +128,24 @@ export class ShardCoordinator {
         throw new GeodeError('LIMIT_EXCEEDED', `the statement fetched more than ${this.#nodesMax} nodes from the shards`, { detail: 'CoordinatorNodes', source: 'coordinator' });
       }
     }
+  }
+
+  /** EXPLAIN over shards: the engine's plan, then where it runs (pushed down, or fetched from which shards). */
+  #withShardLines(result: EngineResult, stmt: Statement, params: Readonly<Record<string, Value>>): EngineResult {
+    const all = this.#allShards();
+    const pruned = pruneShards(stmt, params, this.#map);
+    const list = (shards: readonly ShardId[]): string => `${shards.length} of ${all.length} shards [${shards.join(', ')}]`;
+    const lines: string[] = [];
+    const plan = planPushdown({ ...stmt, explain: false });
+    if (plan !== undefined && pruned.touched.length > 0) {
+      lines.push(`Coordinator: pushed down to ${list(pruned.touched)}`, `  each shard runs: ${plan.shardText}`, `  merged here: ${plan.mergeText}`);
+    } else {
+      const starts = pruned.touched.length > 0 ? pruned.touched : all;
+      lines.push(`Coordinator: fetches from ${list(starts)} where the patterns start, then from the home shards of the nodes it reaches`);
+      for (const n of pruned.nodes) if (n.shards.length < n.of) lines.push(`  ${n.name}:${n.labels.join(':')} pruned to ${n.shards.length} of ${n.of} shards [${n.shards.join(', ')}] (${n.strategy})`);
+    }
+    const text = `${result.plan!}\n${lines.join('\n')}`;
+    return { ...result, plan: text, rows: text.split('\n').map((l) => [l]) };
   }
 
   /**
