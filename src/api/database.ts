@@ -1,7 +1,7 @@
 /**
  * The embedded database: one peer, no cluster. `openGeode()` is the entry point.
  */
-import { GeodeError } from '../util/errors.ts';
+import { GeodeError, isGeodeError } from '../util/errors.ts';
 import { AssertionError } from '../util/assert.ts';
 import { GraphStore, type GraphCommand, type GraphReader } from '../graph/index.ts';
 import { QueryEngine, type ProcedureDefinition } from '../query/index.ts';
@@ -237,7 +237,10 @@ class EmbeddedGeode implements Geode {
   }
 
   query(text: string, params?: QueryParams, options?: QueryOptions): Promise<QueryResult> {
-    if (this.#open !== undefined) return this.#afterTransactions().then(() => this.query(text, params, options));
+    if (this.#open !== undefined) {
+      const read = this.#readAround(this.#open.tx, text, params, options);
+      return read ?? this.#afterTransactions().then(() => this.query(text, params, options));
+    }
     if (typeof text === 'string' && isTransactionControl(text)) {
       return Promise.reject(
         new GeodeError('INPUT_INVALID', 'transaction control statements run in a session: db.session().query(\'START TRANSACTION\'), or use db.transaction(fn)', {
@@ -281,6 +284,24 @@ class EmbeddedGeode implements Geode {
     return result;
   }
 
+  /**
+   * A read while a transaction is open runs at once on the committed graph (around the
+   * transaction's writes); undefined when it must wait instead: a write, a transaction control
+   * statement, or a transaction that cannot be read around (schema changes, very large).
+   */
+  #readAround(tx: EmbeddedTransaction, text: string, params?: QueryParams, options?: QueryOptions): Promise<QueryResult> | undefined {
+    if (typeof text !== 'string' || isTransactionControl(text) || !tx.canReadAround()) return undefined;
+    let run: StatementRun;
+    try {
+      run = tx.aside(() => this.#run(text, params, { ...options, readOnly: true }));
+    } catch (err) {
+      if (isGeodeError(err, 'INPUT_INVALID') && err.detail === 'ReadOnlyTransaction') return undefined; // a write: it waits
+      return Promise.reject(err);
+    }
+    const settled = this.#replica?.settled();
+    return settled === undefined ? Promise.resolve(run.result) : settled.then(() => run.result);
+  }
+
   /** Resolves once no transaction is open (each waiter checks again: another may have begun). */
   async #afterTransactions(): Promise<void> {
     while (this.#open !== undefined) await this.#open.ended;
@@ -317,6 +338,9 @@ class EmbeddedGeode implements Geode {
         ended: () => {
           if (this.#open?.tx === tx) this.#open = undefined;
           end();
+        },
+        redo: (commands) => {
+          for (const c of commands) this.#store.apply(c);
         },
       },
       resolved,

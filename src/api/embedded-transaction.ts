@@ -1,7 +1,7 @@
 /**
  * The transactions of an embedded database. They run one at a time: while one is open, the
- * database's other statements and transactions wait for it to end (commit, rollback or its time
- * limit). So every transaction sees exactly the graph as the previous one left it plus its own
+ * database's other writes and transactions wait for it to end (commit, rollback or its time
+ * limit); reads from outside run at once on the committed graph ({@link EmbeddedTransaction.aside}). So every transaction sees exactly the graph as the previous one left it plus its own
  * writes, and the transactions are serializable whichever level they ask for. Its statements are
  * applied to the graph as they run, with their undo kept; the commit logs every write as one entry
  * (all or nothing across a crash) and the rollback undoes them, newest first.
@@ -31,7 +31,14 @@ export interface EmbeddedTransactionHost {
   committed(): void;
   /** Called once when the transaction ends, however it ends: the next waiter may go. */
   ended(): void;
+  /** Re-applies commands undone by {@link EmbeddedTransaction.aside} (the graph is as it was when they first ran). */
+  redo(commands: readonly GraphCommand[]): void;
 }
+
+/** Past this many write commands, reads outside an open transaction wait for it instead of reading around it. */
+export const READ_AROUND_COMMANDS_MAX = 10_000;
+
+const schemaOps: ReadonlySet<GraphCommand['op']> = new Set(['createIndex', 'dropIndex', 'createConstraint', 'dropConstraint']);
 
 /** An open transaction of an embedded database; made by `EmbeddedGeode` once it holds the database. */
 export class EmbeddedTransaction implements GeodeTransaction {
@@ -46,6 +53,8 @@ export class EmbeddedTransaction implements GeodeTransaction {
   /** Releases the replica's snapshot hold (a snapshot must never hold uncommitted writes). */
   readonly #releaseHold: () => void;
   #state: TransactionState = 'open';
+  /** Whether a statement changed the schema (then reads do not run around the transaction: plans may hold its indexes). */
+  #schema = false;
   /** A commit under way: statements and a second commit wait for it. */
   #committing: Promise<void> | undefined;
 
@@ -87,11 +96,38 @@ export class EmbeddedTransaction implements GeodeTransaction {
       const run = this.#host.run(text, params, { ...options, readOnly: this.readOnly });
       if (run.writes.length > 0) {
         this.#undo.push(run.rollback);
-        for (const w of run.writes) this.#writes.push(w);
+        for (const w of run.writes) {
+          this.#writes.push(w);
+          if (schemaOps.has(w.op)) this.#schema = true;
+        }
       }
       return Promise.resolve(run.result);
     } catch (err) {
       return Promise.reject(err);
+    }
+  }
+
+  /**
+   * canReadAround: whether a read from outside may run now on the graph as committed, without
+   * waiting for this transaction: it is open, not committing, changed no schema and wrote at most
+   * {@link READ_AROUND_COMMANDS_MAX} commands.
+   */
+  canReadAround(): boolean {
+    return this.#state === 'open' && this.#committing === undefined && !this.#schema && this.#writes.length <= READ_AROUND_COMMANDS_MAX;
+  }
+
+  /**
+   * aside: runs `read` (synchronous) on the graph without this transaction's writes — undone
+   * newest first, then re-applied in order — so a reader outside sees only committed data and does
+   * not wait. Nothing else runs in between (one thread), so no one sees the graph half undone.
+   */
+  aside<T>(read: () => T): T {
+    assert(this.canReadAround(), 'aside: the transaction cannot be read around now');
+    for (let i = this.#undo.length - 1; i >= 0; i--) this.#undo[i]!();
+    try {
+      return read();
+    } finally {
+      this.#host.redo(this.#writes);
     }
   }
 

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openGeode, type Geode } from '../node.ts';
+import { storeOf } from './database.ts';
 import { isGeodeError, type GeodeErrorCode } from '../util/errors.ts';
 
 const dirs: string[] = [];
@@ -39,25 +40,76 @@ for (const storage of ['memory', 'file'] as const) {
   describe(`transactions on an embedded database (${storage})`, () => {
     const open = (dir = tempDir()): Promise<Geode> => openGeode(storage === 'memory' ? { storage: 'memory' } : { storage: `file:${dir}` });
 
-    it('commits every write at once: a statement outside the transaction waits and then sees all of them', async () => {
+    it('commits every write at once: a read outside sees none of them before, a write outside waits for the commit', async () => {
       const db = await open();
-      let outside: Promise<bigint> | undefined;
-      let outsideDone = false;
+      await db.query('CREATE (:N {i: 0})');
+      let outsideWrite: Promise<unknown> | undefined;
+      let outsideWriteDone = false;
       const value = await db.transaction(async (tx) => {
         await tx.query('CREATE (:N {i: 1})');
+        await tx.query('MATCH (n:N {i: 0}) SET n.i = 10');
         await tx.query('CREATE (:N {i: 2})');
-        // The transaction sees its own writes.
-        expect((await tx.query('MATCH (n:N) RETURN count(n) AS c')).rows[0]!['c']).toBe(2n);
-        outside = count(db).then((c) => {
-          outsideDone = true;
-          return c;
-        });
+        // The transaction sees its own writes; a read outside runs at once on what is committed.
+        expect((await tx.query('MATCH (n:N) RETURN n.i AS i ORDER BY i')).rows).toEqual([{ i: 1n }, { i: 2n }, { i: 10n }]);
+        expect((await db.query('MATCH (n:N) RETURN n.i AS i ORDER BY i')).rows).toEqual([{ i: 0n }]);
+        outsideWrite = db.query('CREATE (:N {i: 3})').then(() => (outsideWriteDone = true));
         await sleep(20);
-        expect(outsideDone).toBe(false);
+        expect(outsideWriteDone).toBe(false);
+        // Reading around the transaction left its writes in place.
+        expect((await tx.query('MATCH (n:N) RETURN count(n) AS c')).rows[0]!['c']).toBe(3n);
         return 'done';
       });
       expect(value).toBe('done');
-      expect(await outside!).toBe(2n);
+      await outsideWrite;
+      expect((await db.query('MATCH (n:N) RETURN n.i AS i ORDER BY i')).rows).toEqual([{ i: 1n }, { i: 2n }, { i: 3n }, { i: 10n }]);
+      // Ids stayed unique through the reads around the transaction.
+      expect((await db.query('MATCH (n:N) RETURN count(DISTINCT id(n)) AS c')).rows[0]!['c']).toBe(4n);
+      await db.close();
+    });
+
+    it('shows reads outside only committed states while transactions create, link and delete, and keeps the store consistent', async () => {
+      const db = await open();
+      const seen: bigint[] = [];
+      let stop = false;
+      const reader = (async () => {
+        while (!stop) {
+          seen.push((await db.query('MATCH (a:A) RETURN count(a) AS c')).rows[0]!['c'] as bigint);
+          await sleep(0);
+        }
+      })();
+      for (let t = 0; t < 20; t++) {
+        await db
+          .transaction(async (tx) => {
+            // Each transaction adds three linked nodes and removes one older trio: a committed count is a multiple of 3.
+            await tx.query('CREATE (:A {t: $t})', { t: BigInt(t) });
+            await sleep(1); // a read now must not see this one node alone
+            await tx.query('MATCH (a:A {t: $t}) CREATE (a)-[:R]->(:A {t: $t})-[:R]->(:A {t: $t})', { t: BigInt(t) });
+            await sleep(1);
+            if (t % 4 === 3) await tx.query('MATCH (a:A {t: $t}) DETACH DELETE a', { t: BigInt(t - 2) });
+            await sleep(1);
+            if (t % 5 === 4) throw new Error('rolled back');
+          })
+          .catch(() => {});
+      }
+      stop = true;
+      await reader;
+      expect(seen.length).toBeGreaterThan(10);
+      for (const c of seen) expect(c % 3n).toBe(0n);
+      expect(storeOf(db).checkConsistency()).toEqual([]);
+      await db.close();
+    });
+
+    it('makes reads outside wait for a transaction that changed the schema', async () => {
+      const db = await open();
+      let readDone = false;
+      await db.transaction(async (tx) => {
+        await tx.query('CREATE INDEX FOR (n:N) ON (n.i)');
+        void db.query('MATCH (n:N) RETURN count(n) AS c').then(() => (readDone = true));
+        await sleep(20);
+        expect(readDone).toBe(false);
+      });
+      await sleep(5);
+      expect(readDone).toBe(true);
       await db.close();
     });
 
