@@ -175,7 +175,7 @@ export interface Geode {
    * becomes durable and visible at once when `fn` resolves, or none when it throws (the error is
    * rethrown). Resolves with `fn`'s value. Options: isolation, READ ONLY, time limit.
    *
-   * Embedded databases run transactions one at a time (other statements wait for the open one),
+   * Embedded databases run transactions one at a time (other writes wait for the open one; reads run at once on the committed graph),
    * so they are serializable at either level; cluster members refuse transactions for now
    * (UNSUPPORTED). See docs/transactions.md.
    *
