@@ -22,7 +22,7 @@ export interface SchemaNames {
 /** An empty schema, before the first refresh. */
 export const EMPTY_SCHEMA: SchemaNames = { labels: [], relationshipTypes: [], propertyKeys: [] };
 
-async function column(db: Geode, statement: string, name: string): Promise<string[]> {
+async function column(db: Pick<Geode, 'query'>, statement: string, name: string): Promise<string[]> {
   const { rows } = await db.query(statement);
   const out: string[] = [];
   for (const row of rows) {
@@ -34,7 +34,7 @@ async function column(db: Geode, statement: string, name: string): Promise<strin
 }
 
 /** Reads the schema names through the built-in procedures (so a clustered database answers too). */
-export async function readSchema(db: Geode): Promise<SchemaNames> {
+export async function readSchema(db: Pick<Geode, 'query'>): Promise<SchemaNames> {
   const [labels, relationshipTypes, propertyKeys] = await Promise.all([
     column(db, 'CALL db.labels() YIELD label RETURN label', 'label'),
     column(db, 'CALL db.relationshipTypes() YIELD relationshipType RETURN relationshipType', 'relationshipType'),

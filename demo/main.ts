@@ -84,6 +84,8 @@ performance.mark('geode:modules-loaded');
 const tab = await openTabDatabase(location.search, location.hash);
 performance.mark('geode:database-open');
 const db = tab.db;
+/** The console's session: BEGIN / START TRANSACTION, COMMIT and ROLLBACK work across its runs. */
+const session = db.session();
 window.geode = db;
 
 // ---- elements
@@ -137,7 +139,7 @@ let schema: SchemaNames = EMPTY_SCHEMA;
 
 async function refreshSchema(): Promise<void> {
   try {
-    schema = await readSchema(db);
+    schema = await readSchema(session); // in the session: inside an open transaction it sees its writes
   } catch {
     return; // a closed or failing database: the run's own error says so
   }
@@ -354,8 +356,9 @@ async function run(text: string): Promise<void> {
   const started = performance.now();
   try {
     const params = parseParams(paramsInput.value);
-    const result = await db.query(text, params);
+    const result = await session.query(text, params);
     showResult(result, performance.now() - started);
+    if (session.inTransaction) statusLine.textContent += ' · in a transaction (COMMIT or ROLLBACK ends it)';
     if (result.writes > 0 || /^\s*(CREATE|DROP)\s+(INDEX|CONSTRAINT)\b/i.test(text)) await refreshSchema();
   } catch (err) {
     const report = describeError(err, text);

@@ -184,6 +184,29 @@ describe('the demo query console in Chromium', () => {
     }
   });
 
+  it('runs BEGIN ... ROLLBACK and BEGIN ... COMMIT typed in the console as one session', async () => {
+    const page = await openDemo();
+    try {
+      const count = async (): Promise<string> => {
+        await typeAndRun(page, 'MATCH (t:TxNote) RETURN count(t) AS n');
+        return (await tableText(page))[1]![0]!;
+      };
+      const before = await count();
+      await typeAndRun(page, 'BEGIN');
+      await typeAndRun(page, 'CREATE (:TxNote)');
+      expect(await page.locator('#status').textContent()).toContain('in a transaction');
+      await typeAndRun(page, 'ROLLBACK');
+      expect(await count()).toBe(before);
+      await typeAndRun(page, 'START TRANSACTION');
+      await typeAndRun(page, 'CREATE (:TxNote)');
+      await typeAndRun(page, 'COMMIT');
+      expect(await page.locator('#status').textContent()).not.toContain('in a transaction');
+      expect(Number(await count())).toBe(Number(before) + 1);
+    } finally {
+      await page.close();
+    }
+  });
+
   it('round-trips integers past 2^53 exactly as bigint through window.geode', async () => {
     const page = await openDemo();
     try {

@@ -18,6 +18,8 @@ export { GeodeNode, GeodeRelationship, GeodePath } from './api/result.ts';
 export { TemporalValue, DurationValue } from './graph/temporal.ts';
 export type { ResultValue, ResultRow } from './api/result.ts';
 export type { SubscribeOptions, Unsubscribe } from './api/live-query.ts';
+export type { GeodeTransaction, GeodeSession, TransactionOptions, TransactionState } from './api/transaction.ts';
+export type { TransactionIsolation } from './gql/transaction-control.ts';
 export { GeodeError, isGeodeError } from './util/errors.ts';
 export type { GeodeErrorCode, SourcePosition } from './util/errors.ts';
 export type { ProcedureDefinition, ProcedureColumn, ProcedureContext } from './query/types.ts';

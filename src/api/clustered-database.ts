@@ -20,6 +20,7 @@ import type { Geode, GeodeOptions, QueryOptions, QueryParams, QueryResult } from
 import { openLogStore } from './storage-drivers.ts';
 import { LiveQueries, type SubscribeOptions, type Unsubscribe } from './live-query.ts';
 import { clusterProcedures, rewriteShowCommand } from '../cluster/index.ts';
+import { resolveTransactionOptions, runInTransaction, Session, TRANSACTION_TIMEOUT_MS_DEFAULT, type GeodeSession, type GeodeTransaction, type TransactionOptions } from './transaction.ts';
 import { openFederation, splitClusterConfig } from './federation-wiring.ts';
 import type { FederationAgent } from '../federation/index.ts';
 
@@ -123,6 +124,29 @@ class ClusteredGeode implements Geode {
       this.#stopApplied = host.onApplied(() => live.changed());
     }
     return this.#live.subscribe(query, params, onResult, options);
+  }
+
+  transaction<T>(fn: (tx: GeodeTransaction) => Promise<T> | T, options?: TransactionOptions): Promise<T> {
+    return runInTransaction(() => this.#begin(options), fn);
+  }
+
+  session(): GeodeSession {
+    return new Session({ query: (text, params, options) => this.query(text, params, options), begin: (options) => this.#begin(options) });
+  }
+
+  /** Transactions over Raft groups are not wired into clusters yet (docs/transactions.md): refused, saying so. */
+  #begin(options: TransactionOptions | undefined): Promise<GeodeTransaction> {
+    try {
+      resolveTransactionOptions(options, TRANSACTION_TIMEOUT_MS_DEFAULT);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    return Promise.reject(
+      new GeodeError('UNSUPPORTED', 'transactions are not available on a clustered database yet: each statement is atomic on its own (see docs/transactions.md)', {
+        source: 'transaction',
+        detail: 'ClusterTransaction',
+      }),
+    );
   }
 
   registerProcedure(definition: ProcedureDefinition): void {

@@ -1,7 +1,7 @@
 /**
  * The embedded database: one peer, no cluster. `openGeode()` is the entry point.
  */
-import { GeodeError } from '../util/errors.ts';
+import { GeodeError, isGeodeError } from '../util/errors.ts';
 import { AssertionError } from '../util/assert.ts';
 import { GraphStore, type GraphCommand, type GraphReader } from '../graph/index.ts';
 import { QueryEngine, type ProcedureDefinition } from '../query/index.ts';
@@ -11,9 +11,21 @@ import { LiveQueries, type SubscribeOptions, type Unsubscribe } from './live-que
 import type { LogStore } from '../storage/types.ts';
 import { openLogStore, type StorageSpec } from './storage-drivers.ts';
 import { toEngineParams } from './params.ts';
+import { isTransactionControl } from '../gql/index.ts';
 import type { ClusterOptions } from './cluster-options.ts';
 import type { GeodeCluster } from './cluster-handle.ts';
 import type { Staleness } from '../shard/index.ts';
+import { EmbeddedTransaction, type StatementRun } from './embedded-transaction.ts';
+import {
+  checkTransactionTimeout,
+  resolveTransactionOptions,
+  runInTransaction,
+  Session,
+  TRANSACTION_TIMEOUT_MS_DEFAULT,
+  type GeodeSession,
+  type GeodeTransaction,
+  type TransactionOptions,
+} from './transaction.ts';
 
 export { toEngineParams };
 
@@ -40,6 +52,11 @@ export interface GeodeOptions {
    * overrides it per query.
    */
   readonly queryTimeoutMs?: number;
+  /**
+   * Default time limit of a transaction in ms, from its start (default 60,000; at most a day).
+   * `db.transaction(fn, { timeoutMs })` overrides it. A transaction past it is rolled back.
+   */
+  readonly transactionTimeoutMs?: number;
   /**
    * Join (or found) a cluster: the graph becomes one shard replicated by Raft across the
    * cluster's peers, kept in `storage` on this peer. Writes go through the leader; reads are
@@ -76,7 +93,7 @@ function checkTimeout(value: unknown, key: string): number | undefined {
 }
 
 /** Every key of {@link GeodeOptions}: `openGeode` refuses any other (docs/configuration.md lists each). */
-export const geodeOptionKeys: readonly string[] = ['storage', 'onWarning', 'snapshotThreshold', 'queryTimeoutMs', 'cluster'];
+export const geodeOptionKeys: readonly string[] = ['storage', 'onWarning', 'snapshotThreshold', 'queryTimeoutMs', 'transactionTimeoutMs', 'cluster'];
 const geodeOptionKeySet: ReadonlySet<string> = new Set(geodeOptionKeys);
 
 /**
@@ -101,6 +118,7 @@ function checkGeodeOptions(options: unknown): asserts options is GeodeOptions {
   if (threshold !== undefined && (!Number.isSafeInteger(threshold) || threshold < 1)) {
     throw new GeodeError('CONFIG_INVALID', `snapshotThreshold must be a positive integer, got ${String(threshold)}`, { source: 'config', detail: 'snapshotThreshold' });
   }
+  checkTransactionTimeout(o.transactionTimeoutMs, 'transactionTimeoutMs');
 }
 
 /** What a query returns. */
@@ -152,6 +170,31 @@ export interface Geode {
    * ```
    */
   subscribe(query: string, params: QueryParams | undefined, onResult: (result: QueryResult) => void, options?: SubscribeOptions): Unsubscribe;
+  /**
+   * Runs `fn` in a transaction: its statements (`tx.query`) see its own writes, and every write
+   * becomes durable and visible at once when `fn` resolves, or none when it throws (the error is
+   * rethrown). Resolves with `fn`'s value. Options: isolation, READ ONLY, time limit.
+   *
+   * Embedded databases run transactions one at a time (other writes wait for the open one; reads run at once on the committed graph),
+   * so they are serializable at either level; cluster members refuse transactions for now
+   * (UNSUPPORTED). See docs/transactions.md.
+   *
+   * @example
+   * ```ts
+   * await db.transaction(async (tx) => {
+   *   const { rows } = await tx.query('MATCH (a:Account {id: $from}) RETURN a.balance AS b', { from: 1n });
+   *   if ((rows[0]!.b as bigint) < 10n) throw new Error('insufficient funds'); // rolls back
+   *   await tx.query('MATCH (a:Account {id: $from}), (b:Account {id: $to}) SET a.balance = a.balance - 10, b.balance = b.balance + 10', { from: 1n, to: 2n });
+   * });
+   * ```
+   */
+  transaction<T>(fn: (tx: GeodeTransaction) => Promise<T> | T, options?: TransactionOptions): Promise<T>;
+  /**
+   * A session: statements one after another, where `START TRANSACTION` (or `BEGIN`), `COMMIT`
+   * and `ROLLBACK` open and end the session's transaction, as in the CLI's prompt and the demo's
+   * console. `session.close()` rolls back a transaction left open.
+   */
+  session(): GeodeSession;
   /** Adds a procedure callable with `CALL name(...) YIELD ...`; a name already taken is refused. */
   registerProcedure(definition: ProcedureDefinition): void;
   /** Closes the database; later calls reject with code `CLOSED`. A cluster peer leaves cleanly (a leader hands off first). */
@@ -172,10 +215,14 @@ class EmbeddedGeode implements Geode {
   #closed = false;
 
   readonly #timeoutMs: number | undefined;
+  readonly #transactionTimeoutMs: number;
+  /** The open transaction: until it ends, other statements and transactions wait. */
+  #open: { readonly tx: EmbeddedTransaction; readonly ended: Promise<void> } | undefined;
 
-  constructor(store: GraphStore, timeoutMs?: number, replica?: GraphReplica) {
+  constructor(store: GraphStore, timeoutMs?: number, replica?: GraphReplica, transactionTimeoutMs?: number) {
     this.#store = store;
     this.#timeoutMs = timeoutMs;
+    this.#transactionTimeoutMs = transactionTimeoutMs ?? TRANSACTION_TIMEOUT_MS_DEFAULT;
     this.#replica = replica;
     this.#engine = new QueryEngine(store);
     storeByDatabase.set(this, store);
@@ -190,6 +237,18 @@ class EmbeddedGeode implements Geode {
   }
 
   query(text: string, params?: QueryParams, options?: QueryOptions): Promise<QueryResult> {
+    if (this.#open !== undefined) {
+      const read = this.#readAround(this.#open.tx, text, params, options);
+      return read ?? this.#afterTransactions().then(() => this.query(text, params, options));
+    }
+    if (typeof text === 'string' && isTransactionControl(text)) {
+      return Promise.reject(
+        new GeodeError('INPUT_INVALID', 'transaction control statements run in a session: db.session().query(\'START TRANSACTION\'), or use db.transaction(fn)', {
+          source: 'query',
+          detail: 'TransactionControl',
+        }),
+      );
+    }
     if (this.#replica !== undefined) return this.#queryDurable(this.#replica, text, params, options);
     try {
       const run = this.#run(text, params, options);
@@ -225,12 +284,80 @@ class EmbeddedGeode implements Geode {
     return result;
   }
 
+  /**
+   * A read while a transaction is open runs at once on the committed graph (around the
+   * transaction's writes); undefined when it must wait instead: a write, a transaction control
+   * statement, or a transaction that cannot be read around (schema changes, very large).
+   */
+  #readAround(tx: EmbeddedTransaction, text: string, params?: QueryParams, options?: QueryOptions): Promise<QueryResult> | undefined {
+    if (typeof text !== 'string' || isTransactionControl(text) || !tx.canReadAround()) return undefined;
+    let run: StatementRun;
+    try {
+      run = tx.aside(() => this.#run(text, params, { ...options, readOnly: true }));
+    } catch (err) {
+      if (isGeodeError(err, 'INPUT_INVALID') && err.detail === 'ReadOnlyTransaction') return undefined; // a write: it waits
+      return Promise.reject(err);
+    }
+    const settled = this.#replica?.settled();
+    return settled === undefined ? Promise.resolve(run.result) : settled.then(() => run.result);
+  }
+
+  /** Resolves once no transaction is open (each waiter checks again: another may have begun). */
+  async #afterTransactions(): Promise<void> {
+    while (this.#open !== undefined) await this.#open.ended;
+  }
+
+  transaction<T>(fn: (tx: GeodeTransaction) => Promise<T> | T, options?: TransactionOptions): Promise<T> {
+    return runInTransaction(() => this.#begin(options), fn);
+  }
+
+  session(): GeodeSession {
+    return new Session({ query: (text, params, options) => this.query(text, params, options), begin: (options) => this.#begin(options) });
+  }
+
+  /** Opens a transaction once the open one (if any) ended and no snapshot is being taken. */
+  async #begin(options: TransactionOptions | undefined): Promise<EmbeddedTransaction> {
+    const resolved = resolveTransactionOptions(options, this.#transactionTimeoutMs);
+    for (;;) {
+      if (this.#closed) throw new GeodeError('CLOSED', 'the database is closed');
+      await this.#afterTransactions();
+      const gate = this.#replica?.writeGate();
+      if (gate !== undefined) {
+        await gate;
+        continue;
+      }
+      if (this.#open === undefined) break;
+    }
+    let end!: () => void;
+    const ended = new Promise<void>((r) => (end = r));
+    const tx = new EmbeddedTransaction(
+      {
+        run: (text, params, runOptions) => this.#run(text, params, runOptions),
+        replica: this.#replica,
+        committed: () => this.#live.changed(),
+        ended: () => {
+          if (this.#open?.tx === tx) this.#open = undefined;
+          end();
+        },
+        redo: (commands) => {
+          for (const c of commands) this.#store.apply(c);
+        },
+      },
+      resolved,
+    );
+    this.#open = { tx, ended };
+    return tx;
+  }
+
   /** Runs a statement on the graph and detaches its rows (before anything else can change the graph). */
-  #run(text: string, params?: QueryParams, options?: QueryOptions): { result: QueryResult; writes: readonly GraphCommand[]; rollback: () => void } {
+  #run(text: string, params?: QueryParams, options?: QueryOptions & { readonly readOnly?: boolean }): StatementRun {
     if (this.#closed) throw new GeodeError('CLOSED', 'the database is closed');
     if (typeof text !== 'string') throw new GeodeError('GQL_TYPE', 'query text must be a string', { source: 'query' });
     const timeoutMs = checkTimeout(options?.timeoutMs, 'timeoutMs') ?? this.#timeoutMs;
-    const result = this.#engine.run(text, toEngineParams(params), timeoutMs === undefined ? {} : { timeoutMs, now: () => performance.now() });
+    const result = this.#engine.run(text, toEngineParams(params), {
+      ...(timeoutMs === undefined ? {} : { timeoutMs, now: () => performance.now() }),
+      ...(options?.readOnly === true ? { readOnly: true } : {}),
+    });
     const columns = result.columns;
     const rows: ResultRow[] = new Array<ResultRow>(result.rows.length);
     for (let r = 0; r < result.rows.length; r++) {
@@ -251,6 +378,8 @@ class EmbeddedGeode implements Geode {
   }
 
   async close(): Promise<void> {
+    // A transaction left open is undone: nothing of it was acknowledged.
+    await this.#open?.tx.rollback();
     this.#closed = true;
     this.#live.close();
     await this.#replica?.close();
@@ -274,7 +403,7 @@ export async function openGeode(options: GeodeOptions = {}): Promise<Geode> {
     return openClusteredGeode(options, timeoutMs);
   }
   const storage = options.storage ?? 'memory';
-  if (storage === 'memory') return new EmbeddedGeode(new GraphStore(), timeoutMs);
+  if (storage === 'memory') return new EmbeddedGeode(new GraphStore(), timeoutMs, undefined, options.transactionTimeoutMs);
   const store = await openLogStore(storage, options.onWarning === undefined ? {} : { onWarning: options.onWarning });
   return openGeodeOnLogStore(store, options);
 }
@@ -295,7 +424,7 @@ export async function openGeodeOnLogStore(store: LogStore, options: Omit<GeodeOp
     ...(threshold === undefined ? {} : { snapshotThreshold: threshold }),
     ...(options.onWarning === undefined ? {} : { onWarning: options.onWarning }),
   });
-  return new EmbeddedGeode(replica.graph, timeoutMs, replica);
+  return new EmbeddedGeode(replica.graph, timeoutMs, replica, checkTransactionTimeout(options.transactionTimeoutMs, 'transactionTimeoutMs'));
 }
 
 /**

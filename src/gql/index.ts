@@ -14,3 +14,4 @@ export { parse } from './parser.ts';
 export { tokenize, Token, type TokenKind } from './lexer.ts';
 export { gqlDepthMax, gqlLookaheadTokensMax, gqlTextCharsMax, gqlTokensMax } from './constants.ts';
 export { printExpression, printLabels, printPattern } from './printer.ts';
+export { isTransactionControl, parseTransactionControl, type TransactionControl, type TransactionIsolation } from './transaction-control.ts';

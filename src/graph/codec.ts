@@ -52,9 +52,15 @@ function tagValue(value: unknown, depth: number): unknown {
   }
   if (depth > SNAPSHOT_DEPTH_MAX) throw new GeodeError('LIMIT_EXCEEDED', `snapshot: nesting deeper than ${SNAPSHOT_DEPTH_MAX}`);
   if (Array.isArray(value)) {
-    const out = new Array<unknown>(value.length);
-    for (let i = 0; i < value.length; i++) out[i] = tagValue(value[i], depth + 1);
-    return out;
+    // Copied only from the first element that changes: most of a snapshot needs no tag.
+    let out: unknown[] | undefined;
+    for (let i = 0; i < value.length; i++) {
+      const v: unknown = value[i];
+      const t = tagValue(v, depth + 1);
+      if (out === undefined && t !== v) out = value.slice(0, i);
+      if (out !== undefined) out.push(t);
+    }
+    return out ?? value;
   }
   if (value instanceof Uint8Array) return value;
   if (value instanceof Map) {
@@ -84,18 +90,31 @@ function tagValue(value: unknown, depth: number): unknown {
     for (const key of Object.keys(obj)) flat.push(key, tagValue(obj[key], depth + 1));
     return proto === null ? { [TAG_OBJ]: flat, [TAG_NULL_PROTO]: true } : { [TAG_OBJ]: flat };
   }
-  const out: Record<string, unknown> = {};
-  for (const key of Object.keys(obj)) out[key] = tagValue(obj[key], depth + 1);
-  return out;
+  let out: Record<string, unknown> | undefined;
+  const keys = Object.keys(obj);
+  for (let i = 0; i < keys.length; i++) {
+    const key = keys[i]!;
+    const v = obj[key];
+    const t = tagValue(v, depth + 1);
+    if (out === undefined && t !== v) {
+      out = {};
+      for (let j = 0; j < i; j++) out[keys[j]!] = obj[keys[j]!];
+    }
+    if (out !== undefined) out[key] = t;
+  }
+  return out ?? obj;
 }
 
+/** Untags in place: `value` is msgpackr's fresh output, owned by the decoder. */
 function untagValue(value: unknown, depth: number): unknown {
   if (value === null || typeof value !== 'object') return value;
   if (depth > SNAPSHOT_DEPTH_MAX) throw new GeodeError('LIMIT_EXCEEDED', `snapshot: nesting deeper than ${SNAPSHOT_DEPTH_MAX}`);
   if (Array.isArray(value)) {
-    const out = new Array<unknown>(value.length);
-    for (let i = 0; i < value.length; i++) out[i] = untagValue(value[i], depth + 1);
-    return out;
+    for (let i = 0; i < value.length; i++) {
+      const v: unknown = value[i];
+      if (v !== null && typeof v === 'object') value[i] = untagValue(v, depth + 1);
+    }
+    return value;
   }
   if (value instanceof Uint8Array) return value;
   const obj = value as Record<string, unknown>;
@@ -131,9 +150,11 @@ function untagValue(value: unknown, depth: number): unknown {
     }
     return out;
   }
-  const out: Record<string, unknown> = {};
-  for (const key of Object.keys(obj)) out[key] = untagValue(obj[key], depth + 1);
-  return out;
+  for (const key of Object.keys(obj)) {
+    const v = obj[key];
+    if (v !== null && typeof v === 'object') obj[key] = untagValue(v, depth + 1);
+  }
+  return obj;
 }
 
 /** Encodes plain data (objects, arrays, Maps, Sets, bigint, number, string, boolean, null) to snapshot bytes. */

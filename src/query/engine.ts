@@ -22,6 +22,7 @@ import { PlanState, Scope } from './semantic/scope.ts';
 import type { EngineStore } from './store.ts';
 import type { EngineResult, Params, ProcedureDefinition, RunOptions } from './types.ts';
 import { checkRows, rollbackCommands, WORK_CHECK_INTERVAL } from './exec/context.ts';
+import { isReadOnlyStatement } from './read-only.ts';
 
 type Emit = (cells: Value[], ctx: ExecContext) => boolean;
 
@@ -34,6 +35,8 @@ interface CompiledQuery {
   readonly params: readonly string[];
   readonly width: () => number;
   readonly explain: string | undefined;
+  /** Whether the statement can change the graph (a write clause at any depth). */
+  readonly writes: boolean;
   running: boolean;
 }
 
@@ -86,6 +89,12 @@ export class QueryEngine {
       const lines = compiled.explain.split('\n');
       return { columns: ['plan'], rows: lines.map((l) => [l]), commands: NO_COMMANDS, rollback: noRollback, plan: compiled.explain };
     }
+    if (options.readOnly === true && (compiled.kind === 'schema' || compiled.writes)) {
+      throw new GeodeError('INPUT_INVALID', 'a READ ONLY transaction cannot run a statement that writes (start it READ WRITE)', {
+        source: 'query',
+        detail: 'ReadOnlyTransaction',
+      });
+    }
     if (compiled.kind === 'schema') return this.#runSchema(compiled.statement);
     return this.#runQuery(compiled, text, params, options);
   }
@@ -102,7 +111,8 @@ export class QueryEngine {
     const sink: { emit: Emit } = { emit: () => true };
     const heads = planned.parts.map((p) => buildPipeline(p.ops as Pipeline, new ResultPipe(p.slots, (c, x) => sink.emit(c, x))));
     const explain = stmt.explain || stmt.profile ? explainLines(planned).join('\n') : undefined;
-    return { kind: 'query', planned, heads, sink, params: [...st.params], width: () => st.slotCount, explain, running: false };
+    const writes = !isReadOnlyStatement(stmt);
+    return { kind: 'query', planned, heads, sink, params: [...st.params], width: () => st.slotCount, explain, writes, running: false };
   }
 
   #runSchema(stmt: Statement): EngineResult {

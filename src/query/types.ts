@@ -34,6 +34,11 @@ export interface RunOptions {
   readonly timeoutMs?: number;
   /** The clock, in ms; the engine reads no clock of its own. */
   readonly now?: () => number;
+  /**
+   * Refuse a statement that can write (a write clause or a schema command) before it runs:
+   * INPUT_INVALID, detail `ReadOnlyTransaction`. A READ ONLY transaction runs its statements so.
+   */
+  readonly readOnly?: boolean;
 }
 
 /** A procedure's output column. */

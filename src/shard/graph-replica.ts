@@ -76,10 +76,14 @@ export class GraphReplica {
   /** True while the startup replay runs: committed entries are applied, not matched to writes. */
   #replaying = true;
   #pumping = false;
+  /** A kick came while a drain was running: it runs again when done. */
+  #kickAgain = false;
   #failure: GeodeError | undefined;
   #closed = false;
   /** A snapshot is due: new writes wait until the pending ones are durable and it is taken. */
   #snapshotGate: { promise: Promise<void>; release: () => void } | undefined;
+  /** Open holds ({@link holdSnapshots}): writes in the graph that are not proposed yet (an open transaction's). */
+  #holds = 0;
   readonly #warn: (message: string) => void;
 
   private constructor(store: LogStore, log: MemoryStorage, node: RawNode, graph: GraphStore, warn: (m: string) => void) {
@@ -164,6 +168,24 @@ export class GraphReplica {
   }
 
   /**
+   * holdSnapshots: the graph is about to hold writes that are not proposed yet (an open
+   * transaction's, committed later as one entry or undone): no snapshot is taken until the returned
+   * release is called, since a snapshot must hold only durable writes. A snapshot due meanwhile
+   * closes the write gate and runs once every hold is released and pending writes are durable.
+   * Call release once (it is idempotent), after `commit` when the held writes are committed.
+   */
+  holdSnapshots(): () => void {
+    this.#holds++;
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      this.#holds--;
+      if (this.#holds === 0 && this.#snapshotGate !== undefined) this.#kick();
+    };
+  }
+
+  /**
    * commit: `commands` were just applied to the graph by one statement; logs them as one entry and
    * resolves once it is durable and committed. Throws at once (the caller rolls the statement back)
    * when the batch is too large or the replica failed; rejects later only when the store fails,
@@ -220,7 +242,11 @@ export class GraphReplica {
   }
 
   #kick(): void {
-    if (this.#pumping) return;
+    if (this.#pumping) {
+      // The running drain may be past its last look: it goes round once more.
+      this.#kickAgain = true;
+      return;
+    }
     this.#pumping = true;
     queueMicrotask(() => {
       this.#drain().then(
@@ -242,8 +268,14 @@ export class GraphReplica {
         this.#node.advance(rd);
         if (this.#node.shouldSnapshot()) await this.#snapshot();
       }
+      // A snapshot deferred by a hold runs once the hold is gone (no Ready may follow it).
+      if (this.#failure === undefined && this.#snapshotGate !== undefined && this.#node.shouldSnapshot()) await this.#snapshot();
     } finally {
       this.#pumping = false;
+      if (this.#kickAgain) {
+        this.#kickAgain = false;
+        if (this.#failure === undefined && !this.#closed) this.#kick();
+      }
     }
   }
 
@@ -292,7 +324,7 @@ export class GraphReplica {
    * exactly the applied entries, so new writes wait (the gate) until the pending ones commit.
    */
   async #snapshot(): Promise<void> {
-    if (this.#pending.length > 0 && !this.#replaying) {
+    if ((this.#pending.length > 0 || this.#holds > 0) && !this.#replaying) {
       // Writes beyond the applied index are in the graph: close the gate and let them commit first.
       if (this.#snapshotGate === undefined) {
         let release!: () => void;

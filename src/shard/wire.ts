@@ -155,6 +155,7 @@ const errorCodes: Record<GeodeErrorCode, true> = {
   CLOSED: true,
   IO: true,
   PROPOSAL_DROPPED: true,
+  UNSUPPORTED: true,
 };
 
 const packr = new Packr({ useRecords: false, moreTypes: false, int64AsType: 'number', mapsAsObjects: true, useToJSON: false });

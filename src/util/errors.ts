@@ -40,7 +40,9 @@ export type GeodeErrorCode =
   /** An I/O operation failed. */
   | 'IO'
   /** A Raft proposal was refused (no leader known, leadership transfer, limit); `detail` says why. */
-  | 'PROPOSAL_DROPPED';
+  | 'PROPOSAL_DROPPED'
+  /** The operation exists but not in this configuration (e.g. a transaction on a cluster member, for now). */
+  | 'UNSUPPORTED';
 
 /** Where in a source text an error was found; line and column start at 1. */
 export interface SourcePosition {

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { clusterOptionKeys, handOffMsDefault, validateClusterOptions } from '../../src/api/cluster-options.ts';
 import { geodeOptionKeys, openGeode } from '../../src/api/database.ts';
+import { TRANSACTION_TIMEOUT_MS_DEFAULT } from '../../src/api/transaction.ts';
 import {
   electionTimeoutMsDefault,
   heartbeatMsDefault,
@@ -114,7 +115,7 @@ describe('docs/configuration.md', () => {
     });
 
     it('gives the defaults the code uses', () => {
-      checkDefaults(rows, { storage: 'memory', snapshotThreshold: snapshotThresholdDefault });
+      checkDefaults(rows, { storage: 'memory', snapshotThreshold: snapshotThresholdDefault, transactionTimeoutMs: TRANSACTION_TIMEOUT_MS_DEFAULT });
     });
 
     it('openGeode refuses a key it does not know, naming it, and a snapshotThreshold below 1', async () => {

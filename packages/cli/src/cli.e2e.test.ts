@@ -120,6 +120,21 @@ describe('geode CLI end to end', () => {
     expect(r.stdout).toMatch(/two[\s\S]*│ 2 /);
   });
 
+  it('runs BEGIN ... COMMIT and ROLLBACK across piped statements, and rolls back one left open', () => {
+    const script = [
+      "BEGIN; CREATE (:Note {t: 'kept'}); COMMIT;",
+      "START TRANSACTION; CREATE (:Note {t: 'undone'}); ROLLBACK;",
+      "BEGIN; CREATE (:Note {t: 'unfinished'});",
+    ].join('\n');
+    const w = geode(['query', '--data', data], script);
+    expect(w.stdout).toContain('Transaction committed');
+    expect(w.stdout).toContain('Transaction rolled back');
+    expect(w.stderr).toContain('The open transaction was rolled back');
+    expect(w.code).toBe(1);
+    const r = geode(['query', '--data', data, '--json', '-e', 'MATCH (n:Note) RETURN n.t AS t']);
+    expect(JSON.parse(r.stdout)).toEqual({ columns: ['t'], rows: [{ t: 'kept' }] });
+  });
+
   it('exits 1 with the error code and a caret on stderr for a bad query', () => {
     const r = geode(['query', '--data', data, '-e', 'MATCH (n RETURN n']);
     expect(r.code).toBe(1);

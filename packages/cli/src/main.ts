@@ -64,7 +64,25 @@ async function openQueryTarget(opts: QueryOptions, io: CliIo): Promise<Geode> {
   });
   if (opts.readQuorum === undefined) return db;
   // --read-quorum 1: every statement reads the answering member's replica as it is.
-  return { ...db, cluster: db.cluster, graph: db.graph, registerProcedure: (d) => db.registerProcedure(d), close: () => db.close(), query: (t, p, o) => db.query(t, p, { ...o, readQuorum: 1 }) };
+  return {
+    cluster: db.cluster,
+    graph: db.graph,
+    registerProcedure: (d) => db.registerProcedure(d),
+    subscribe: (q, p, onResult, o) => db.subscribe(q, p, onResult, o),
+    transaction: (fn, o) => db.transaction(fn, o),
+    session: () => {
+      const inner = db.session();
+      return {
+        query: (t, p, o) => inner.query(t, p, { ...o, readQuorum: 1 }),
+        get inTransaction() {
+          return inner.inTransaction;
+        },
+        close: () => inner.close(),
+      };
+    },
+    close: () => db.close(),
+    query: (t, p, o) => db.query(t, p, { ...o, readQuorum: 1 }),
+  };
 }
 
 /** `--timeout <ms>`: a positive number of milliseconds. */

@@ -1,7 +1,9 @@
 /**
  * The interactive prompt of `geode query`: statements end with `;` and may span lines; `:help`
  * and `:quit`; history kept in `~/.geode_history` (or `$GEODE_HISTORY`), bounded. A failing
- * statement prints its error (code, position, caret) and the prompt goes on.
+ * statement prints its error (code, position, caret) and the prompt goes on. The prompt is one
+ * session: `BEGIN` / `START TRANSACTION`, `COMMIT` and `ROLLBACK` work across its statements, and
+ * a transaction left open at the end is rolled back (and said so).
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
@@ -102,6 +104,7 @@ export interface ReplOptions {
 /** Runs the prompt until `:quit` or end of input. Resolves with the number of failed statements. */
 export async function runRepl(options: ReplOptions): Promise<number> {
   const { db, params, json, afterWrite, output, errorOutput, interactive } = options;
+  const session = db.session();
   const histPath = historyPath();
   const history = interactive ? loadHistory(histPath) : [];
   const rl = createInterface({
@@ -119,7 +122,8 @@ export async function runRepl(options: ReplOptions): Promise<number> {
   let failures = 0;
   const prompt = (): void => {
     if (!interactive) return;
-    rl.setPrompt(buffer.trim().length > 0 ? '  ...> ' : 'geode> ');
+    const name = session.inTransaction ? 'geode(tx)' : 'geode';
+    rl.setPrompt(buffer.trim().length > 0 ? `${' '.repeat(name.length - 3)}...> ` : `${name}> `);
     rl.prompt();
   };
   rl.on('SIGINT', () => {
@@ -151,7 +155,7 @@ export async function runRepl(options: ReplOptions): Promise<number> {
     const { statements, rest } = splitStatements(buffer);
     buffer = rest;
     for (const statement of statements) {
-      const out = await runStatement(db, statement, params, json, options.terminalColumns);
+      const out = await runStatement(session, statement, params, json, options.terminalColumns);
       if (out.ok) {
         say(out.stdout);
         if (out.writes > 0) afterWrite();
@@ -164,7 +168,7 @@ export async function runRepl(options: ReplOptions): Promise<number> {
   }
   if (buffer.trim().length > 0) {
     // End of input with an unfinished statement: run it, as a piped script expects.
-    const out = await runStatement(db, buffer, params, json, options.terminalColumns);
+    const out = await runStatement(session, buffer, params, json, options.terminalColumns);
     if (out.ok) {
       say(out.stdout);
       if (out.writes > 0) afterWrite();
@@ -174,6 +178,11 @@ export async function runRepl(options: ReplOptions): Promise<number> {
     }
   }
   rl.close();
+  if (session.inTransaction) {
+    errorOutput.write('The open transaction was rolled back (end of input before COMMIT)\n');
+    failures++;
+  }
+  await session.close();
   if (interactive) saveHistory(histPath, history);
   return failures;
 }

@@ -3,6 +3,7 @@
  * as a table or JSON, and saves the data directory when the statement wrote something.
  */
 import type { Geode, QueryParams } from '../../../src/api/database.ts';
+import { parseTransactionControl } from '../../../src/gql/index.ts';
 import { cellCharsForWidth, formatError, formatFooter, formatJson, formatTable } from './format.ts';
 
 /** What one statement printed. */
@@ -28,7 +29,7 @@ export function stripStatement(text: string): string {
  * (stdout's width on a terminal) narrows wide cells so the table fits.
  */
 export async function runStatement(
-  db: Geode,
+  db: Pick<Geode, 'query'>,
   text: string,
   params: QueryParams,
   json: boolean,
@@ -39,6 +40,11 @@ export async function runStatement(
   try {
     const result = await db.query(statement, params);
     const ms = performance.now() - started;
+    const control = parseTransactionControl(statement);
+    if (control !== undefined && !json) {
+      const said = control.kind === 'StartTransaction' ? 'Transaction started' : control.kind === 'Commit' ? 'Transaction committed' : 'Transaction rolled back';
+      return { ok: true, stdout: `${said} (${ms.toFixed(1)} ms)`, stderr: '', writes: 0 };
+    }
     if (json) return { ok: true, stdout: formatJson(result.columns, result.rows), stderr: '', writes: result.writes };
     const table = formatTable(result.columns, result.rows, cellCharsForWidth(terminalColumns, result.columns.length));
     const parts: string[] = [];

@@ -66,6 +66,15 @@ const QUERIES: [string, Record<string, Value>?][] = [
   ['MATCH (p:Person) WITH p.age % 5 AS bucket, count(*) AS n RETURN bucket, n ORDER BY bucket'],
   ['CALL db.labels() YIELD label RETURN label ORDER BY label'],
   ['MATCH (p:Person {id: 99999}) RETURN p'],
+  // Shapes the shards run themselves (pushdown.ts), merged here:
+  ['MATCH (p:Person) WHERE p.age < $age RETURN p.age % 3 AS k, count(*) AS n, sum(p.id) AS s, min(p.name) AS lo, avg(p.age) AS mean ORDER BY k', { age: 40n }],
+  ['MATCH (p:Person) RETURN p.age AS age, count(p) AS n ORDER BY n DESC, age LIMIT 4'],
+  ['MATCH (p:Person) RETURN DISTINCT p.age % 7 AS r ORDER BY r DESC SKIP 2 LIMIT 3'],
+  ['MATCH (p:Person) WHERE p.id > 100 RETURN p.name ORDER BY p.id SKIP 3 LIMIT 4'],
+  ['MATCH (m:Post {title: "t3"}) RETURN count(m) AS c, max(m.created) AS newest, avg(m.nothing) AS none'],
+  ['MATCH (m:Post) WHERE m.created > 10000 RETURN count(*) AS c, sum(m.id) AS s, min(m.id) AS lo, avg(m.id) AS mean'],
+  ['MATCH (c:City) RETURN c.size * 2 AS twice, toUpper(c.name) AS name ORDER BY twice DESC'],
+  ['MATCH (p:Person) RETURN p ORDER BY p.id LIMIT 2'],
 ];
 
 function stringify(v: unknown): string {
@@ -107,6 +116,47 @@ describe('ShardCoordinator', () => {
     const scan = await coord.run('MATCH (p:Person) RETURN count(p) AS c');
     expect(scan.shards).toEqual(SHARDS);
     expect(coord.crossShardQueries).toBe(1);
+  });
+
+  it('pushes reads of one label down to the shards: one request per shard, no nodes fetched, the same answer', async () => {
+    const map = maps['hash by key, range on posts']!;
+    const shards = new InProcessShards(shardGraph(whole, map));
+    const coord = new ShardCoordinator(map, shards);
+    const count = await coord.run('MATCH (p:Person) WHERE p.age > 30 RETURN count(p) AS c, avg(p.age) AS mean');
+    expect(count.pushedDown).toBe(true);
+    expect(count.fetches).toBe(SHARDS.length);
+    expect(count.result.rows).toEqual(single.run('MATCH (p:Person) WHERE p.age > 30 RETURN count(p) AS c, avg(p.age) AS mean', {}).rows);
+    const topK = await coord.run('MATCH (p:Person) RETURN p.id AS id, p.age AS age ORDER BY age DESC, id LIMIT 3');
+    expect(topK.pushedDown).toBe(true);
+    // A range predicate on the range-sharded key still prunes.
+    const range = await coord.run('MATCH (m:Post) WHERE m.created < 200 RETURN count(m) AS c');
+    expect(range.pushedDown).toBe(true);
+    expect(range.shards).toEqual([0]);
+    // Entities in the rows, patterns and subqueries go the general way.
+    for (const q of ['MATCH (p:Person) RETURN p LIMIT 1', 'MATCH (p:Person)-[:KNOWS]->(q) RETURN count(q) AS c', 'MATCH (p:Person) WHERE EXISTS { (p)-->() } RETURN count(p) AS c']) {
+      expect((await coord.run(q)).pushedDown, q).toBeUndefined();
+    }
+    expect(coord.pushedDownQueries).toBe(3);
+  });
+
+  it('EXPLAIN shows where a statement runs: pushed down to which shards, or fetched from which', async () => {
+    const map = maps['hash by key, range on posts']!;
+    const coord = new ShardCoordinator(map, new InProcessShards(shardGraph(whole, map)));
+    const plan = async (q: string): Promise<string> => (await coord.run(`EXPLAIN ${q}`)).result.plan!;
+    expect(await plan('MATCH (p:Person) RETURN count(p) AS c')).toContain('Coordinator: pushed down to 3 of 3 shards [0, 1, 2]');
+    expect(await plan('MATCH (p:Person {id: 7}) RETURN p.name AS n')).toMatch(/pushed down to 1 of 3 shards \[\d\]/);
+    const hop = await plan('MATCH (m:Post)<-[:LIKES]-(p:Person) WHERE m.created < 200 RETURN count(p) AS c');
+    expect(hop).toContain('Coordinator: fetches from 1 of 3 shards [0] where the patterns start');
+    expect(hop).toContain('m:Post pruned to 1 of 3 shards [0] (range)');
+  });
+
+  it('falls back to the general path, with the statement\'s own error, when a pushed-down part fails', async () => {
+    const map = maps['hash by node id']!;
+    const coord = new ShardCoordinator(map, new InProcessShards(shardGraph(whole, map)));
+    await expect(coord.run('MATCH (p:Person) RETURN p.name + $missing AS x')).rejects.toSatisfy((e: unknown) => isGeodeError(e, 'GQL_PARAMETER_MISSING'));
+    await expect(coord.run('MATCH (p:Person) RETURN nosuch(p.age) AS x')).rejects.toSatisfy(
+      (e: unknown) => isGeodeError(e) && (e as Error).message.includes('nosuch') && (e as Error).message.includes('line 1, column 25'),
+    );
   });
 
   it('takes a few rounds per hop, not one per node', async () => {

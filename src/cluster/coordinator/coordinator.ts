@@ -22,7 +22,10 @@ import { EdgeRecord, NodeRecord, PathValue, type Value } from '../../graph/index
 import { QueryEngine, type EngineResult } from '../../query/index.ts';
 import { parse } from '../../gql/index.ts';
 import { isReadOnlyStatement } from '../../query/read-only.ts';
-import { GeodeError } from '../../util/errors.ts';
+import { GeodeError, isGeodeError } from '../../util/errors.ts';
+import type { Statement } from '../../gql/index.ts';
+import { pruneShards } from '../shard-pruning.ts';
+import { holdsEntity, mergePushdown, planPushdown, type ShardRows } from './pushdown.ts';
 import type { ShardId } from '../hash-ring.ts';
 import { shardOfNode, type ShardMapState } from '../shard-map.ts';
 import type { FetchAnswer, FetchRequest } from './shard-data.ts';
@@ -50,6 +53,8 @@ export interface CoordinatedResult {
   readonly rounds: number;
   /** Fetch requests sent (one per shard per round). */
   readonly fetches: number;
+  /** True when the shards ran the statement and the coordinator merged their rows (`pushdown.ts`). */
+  readonly pushedDown?: boolean;
 }
 
 const roundsMaxDefault = 256;
@@ -64,6 +69,8 @@ export class ShardCoordinator {
   crossShardQueries = 0;
   /** Statements run. */
   queries = 0;
+  /** Statements the shards ran themselves (pushed down), a subset of `queries`. */
+  pushedDownQueries = 0;
 
   constructor(map: ShardMapState, source: ShardSource, limits: CoordinatorLimits = {}) {
     this.#map = map;
@@ -93,6 +100,8 @@ export class ShardCoordinator {
       });
     }
     this.queries++;
+    const pushed = await this.#runPushedDown(stmt, params);
+    if (pushed !== undefined) return pushed;
     const view = new ShardedView(this.#shardKeys());
     const engine = new QueryEngine(view);
     const asked = new Set<ShardId>();
@@ -104,7 +113,9 @@ export class ShardCoordinator {
         // Nodes in the rows (a path's too) are read by whoever takes the result: fetch them now.
         for (const row of result.rows) for (const cell of row) touch(cell);
         if (asked.size > 1) this.crossShardQueries++;
-        return { result, shards: [...asked].sort((a, b) => a - b), rounds: round, fetches };
+        const shards = [...asked].sort((a, b) => a - b);
+        if (result.plan !== undefined) return { result: this.#withShardLines(result, stmt, params), shards, rounds: round, fetches };
+        return { result, shards, rounds: round, fetches };
       } catch (err) {
         if (!(err instanceof NeedData)) throw err;
         need = err.need;
@@ -117,6 +128,53 @@ export class ShardCoordinator {
         throw new GeodeError('LIMIT_EXCEEDED', `the statement fetched more than ${this.#nodesMax} nodes from the shards`, { detail: 'CoordinatorNodes', source: 'coordinator' });
       }
     }
+  }
+
+  /** EXPLAIN over shards: the engine's plan, then where it runs (pushed down, or fetched from which shards). */
+  #withShardLines(result: EngineResult, stmt: Statement, params: Readonly<Record<string, Value>>): EngineResult {
+    const all = this.#allShards();
+    const pruned = pruneShards(stmt, params, this.#map);
+    const list = (shards: readonly ShardId[]): string => `${shards.length} of ${all.length} shards [${shards.join(', ')}]`;
+    const lines: string[] = [];
+    const plan = planPushdown({ ...stmt, explain: false });
+    if (plan !== undefined && pruned.touched.length > 0) {
+      lines.push(`Coordinator: pushed down to ${list(pruned.touched)}`, `  each shard runs: ${plan.shardText}`, `  merged here: ${plan.mergeText}`);
+    } else {
+      const starts = pruned.touched.length > 0 ? pruned.touched : all;
+      lines.push(`Coordinator: fetches from ${list(starts)} where the patterns start, then from the home shards of the nodes it reaches`);
+      for (const n of pruned.nodes) if (n.shards.length < n.of) lines.push(`  ${n.name}:${n.labels.join(':')} pruned to ${n.shards.length} of ${n.of} shards [${n.shards.join(', ')}] (${n.strategy})`);
+    }
+    const text = `${result.plan!}\n${lines.join('\n')}`;
+    return { ...result, plan: text, rows: text.split('\n').map((l) => [l]) };
+  }
+
+  /**
+   * A read over one label's nodes runs on the shards and is merged here (`pushdown.ts`); undefined
+   * when the statement is not of that shape, or the shards' rows hold entities, or any part fails
+   * (the general path then answers, with the statement's own error if it has one).
+   */
+  async #runPushedDown(stmt: Statement, params: Readonly<Record<string, Value>>): Promise<CoordinatedResult | undefined> {
+    const plan = planPushdown(stmt);
+    if (plan === undefined) return undefined;
+    const shards = pruneShards(stmt, params, this.#map).touched;
+    if (shards.length === 0) return undefined;
+    let result: EngineResult;
+    try {
+      const req: FetchRequest = { kind: 'query', text: plan.shardText, params };
+      const answers = await Promise.all(shards.map((shard) => this.#source.fetch(shard, req)));
+      const rows: ShardRows[] = [];
+      for (const a of answers) {
+        if (a.rows === undefined || a.rows.rows.some((r) => r.some(holdsEntity))) return undefined;
+        rows.push(a.rows);
+      }
+      result = mergePushdown(plan, rows, params);
+    } catch (err) {
+      if (isGeodeError(err)) return undefined;
+      throw err;
+    }
+    this.pushedDownQueries++;
+    if (shards.length > 1) this.crossShardQueries++;
+    return { result, shards: [...shards].sort((a, b) => a - b), rounds: 0, fetches: shards.length, pushedDown: true };
   }
 
   /** Routes one need to the shards that can answer it, waits for them all, fills the view. Returns the requests sent. */
@@ -174,6 +232,7 @@ export class ShardCoordinator {
       case 'allNodes':
       case 'allEdges':
       case 'edges':
+      case 'query':
         return everywhere(need);
       case 'seek': {
         const spread = this.#map.labels.get(need.label);

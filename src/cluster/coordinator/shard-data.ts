@@ -13,6 +13,9 @@
 import type { GraphCommand, GraphReader, NodeRecord, PropertyValue, Value } from '../../graph/index.ts';
 import { valueKey } from '../../graph/index.ts';
 import { GeodeError } from '../../util/errors.ts';
+import { assert } from '../../util/assert.ts';
+import { QueryEngine, type EngineStore } from '../../query/index.ts';
+import type { ShardRows } from './pushdown.ts';
 import type { ShardId } from '../hash-ring.ts';
 
 /** The label of a ghost node (the far end of an edge owned by another shard). */
@@ -53,7 +56,9 @@ export type FetchRequest =
   /** Every owned edge (source owned here), with the endpoints' homes. */
   | { readonly kind: 'allEdges' }
   /** The edges with these ids that this shard owns. */
-  | { readonly kind: 'edges'; readonly ids: readonly number[] };
+  | { readonly kind: 'edges'; readonly ids: readonly number[] }
+  /** A pushed-down read over one label's nodes (`pushdown.ts`), run on the shard's own graph. */
+  | { readonly kind: 'query'; readonly text: string; readonly params: Readonly<Record<string, Value>> };
 
 /** Counts and schema of one shard. */
 export interface ShardCounts {
@@ -74,6 +79,22 @@ export interface FetchAnswer {
   readonly homes: readonly (readonly [number, ShardId])[];
   /** Set for `counts`. */
   readonly counts?: ShardCounts;
+  /** Set for `query`: the shard's rows. */
+  readonly rows?: ShardRows;
+}
+
+/** One engine per shard graph answering pushed-down reads (its plan cache lives as long as the graph). */
+const engines = new WeakMap<GraphReader, QueryEngine>();
+
+function engineFor(store: GraphReader): QueryEngine {
+  let engine = engines.get(store);
+  if (engine === undefined) {
+    // The shard's replica graph is a store; pushed-down statements only read (readOnly below).
+    assert(typeof (store as Partial<EngineStore>).apply === 'function', 'a shard answers pushed-down reads from its graph store');
+    engine = new QueryEngine(store as EngineStore);
+    engines.set(store, engine);
+  }
+  return engine;
 }
 
 export function isGhost(n: NodeRecord): boolean {
@@ -155,6 +176,10 @@ export function answerFetch(store: GraphReader, self: ShardId, req: FetchRequest
         if (e !== undefined && !e.deleted && !isGhost(e.src)) addEdge(e);
       }
       break;
+    case 'query': {
+      const r = engineFor(store).run(req.text, req.params as Record<string, Value>, { readOnly: true });
+      return { nodes, edges, homes: [], rows: { columns: r.columns, rows: r.rows } };
+    }
     default:
       throw new GeodeError('INPUT_INVALID', `unknown fetch request ${String((req as { kind?: unknown }).kind)}`, { source: `shard ${self}` });
   }

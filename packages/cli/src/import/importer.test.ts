@@ -26,6 +26,10 @@ function recordingDb(calls: Call[], missingEdgeEvery = 0): Geode {
     cluster: undefined,
     registerProcedure() {},
     subscribe: () => () => {},
+    transaction: () => Promise.reject(new Error('not used by the importer')),
+    session: () => {
+      throw new Error('not used by the importer');
+    },
     close: () => Promise.resolve(),
   };
 }
