@@ -3,6 +3,7 @@
  */
 import type { GeodePeer } from '../net/index.ts';
 import type { FaultMode, PeerStatus, ReplicaLag, ShardHost } from '../shard/index.ts';
+import type { ShardedCluster } from './sharded-cluster.ts';
 
 /** The cluster side of a database opened with `openGeode({ cluster })`. */
 export interface GeodeCluster {
@@ -24,6 +25,8 @@ export interface GeodeCluster {
   readonly host: ShardHost | undefined;
   /** The network peer (counters, presence). */
   readonly transport: GeodePeer;
+  /** On a member of a sharded cluster (`sharding.shards` > 1): the shard map, `shards()` rows, the bulk import. */
+  readonly sharding?: ShardedCluster;
   /**
    * stepDown: when this peer leads, hands leadership to the best other voter (healthy, a visible
    * tab or a Node peer before a hidden tab, then the most caught up) and waits for it to take

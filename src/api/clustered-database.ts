@@ -20,14 +20,23 @@ import type { Geode, GeodeOptions, QueryOptions, QueryParams, QueryResult } from
 import { openLogStore } from './storage-drivers.ts';
 import { LiveQueries, type SubscribeOptions, type Unsubscribe } from './live-query.ts';
 import { clusterProcedures, rewriteShowCommand } from '../cluster/index.ts';
+import { splitShardingConfig, validateShardingConfig } from '../cluster/sharding-config.ts';
+import { groupStore, startSharding, type ShardedCluster } from './sharded-cluster.ts';
 
 function checkReadQuorum(v: unknown): 'majority' | 1 | undefined {
   if (v === undefined || v === 'majority' || v === 1) return v;
   throw new GeodeError('CONFIG_INVALID', `readQuorum must be 'majority' or 1, got ${String(v)}`, { source: 'query', detail: 'read_quorum' });
 }
 
-function toQueryResult(r: ShardQueryResult): QueryResult {
-  return { columns: r.columns, rows: r.rows, plan: undefined, writes: r.writes, ...(r.staleness === undefined ? {} : { staleness: r.staleness }) };
+function toQueryResult(r: ShardQueryResult & { readonly shards?: readonly number[]; readonly plan?: string }): QueryResult {
+  return {
+    columns: r.columns,
+    rows: r.rows,
+    plan: r.plan,
+    writes: r.writes,
+    ...(r.staleness === undefined ? {} : { staleness: r.staleness }),
+    ...(r.shards === undefined ? {} : { shards: r.shards }),
+  };
 }
 
 class ClusteredGeode implements Geode {
@@ -43,6 +52,8 @@ class ClusteredGeode implements Geode {
   #stopApplied: (() => void) | undefined;
 
   readonly #controls: ClusterControls;
+  /** Set on a member of a sharded cluster: statements go through its router. */
+  readonly #sharded: ShardedCluster | undefined;
   readonly #clock: WorkerClock | undefined;
 
   constructor(
@@ -50,8 +61,9 @@ class ClusteredGeode implements Geode {
     transport: GeodePeer,
     opts: ResolvedClusterOptions,
     timeoutMs: number | undefined,
-    member?: { readonly faults: HostFaults; readonly clock: HostClock; readonly ticker: WorkerClock | undefined },
+    member?: { readonly faults: HostFaults; readonly clock: HostClock; readonly ticker: WorkerClock | undefined; readonly sharded?: ShardedCluster },
   ) {
+    this.#sharded = member?.sharded;
     this.#runner = runner;
     this.#transport = transport;
     this.#opts = opts;
@@ -78,6 +90,7 @@ class ClusteredGeode implements Geode {
       replicationLag: () => host?.replicationLag() ?? [],
       host,
       transport,
+      ...(member?.sharded === undefined ? {} : { sharding: member.sharded }),
     };
   }
 
@@ -98,10 +111,9 @@ class ClusteredGeode implements Geode {
       throw new GeodeError('CONFIG_INVALID', `timeoutMs must be a positive number of milliseconds, got ${String(timeoutMs)}`, { source: 'config' });
     }
     // SHOW CLUSTER STATUS is CALL db.cluster.status() (rewritten here, so a client's member runs the CALL).
-    const r = await this.#runner.query((typeof text === 'string' ? rewriteShowCommand(text) : undefined) ?? text, params, {
-      ...(readQuorum === undefined ? {} : { readQuorum }),
-      ...(timeoutMs === undefined ? {} : { timeoutMs }),
-    });
+    const opts = { ...(readQuorum === undefined ? {} : { readQuorum }), ...(timeoutMs === undefined ? {} : { timeoutMs }) };
+    const statement = (typeof text === 'string' ? rewriteShowCommand(text) : undefined) ?? text;
+    const r = this.#sharded !== undefined ? await this.#sharded.router.run(statement, params, opts) : await this.#runner.query(statement, params, opts);
     return toQueryResult(r);
   }
 
@@ -132,6 +144,7 @@ class ClusteredGeode implements Geode {
       this.#stopApplied?.();
       this.#live?.close();
       this.#controls.stop();
+      this.#sharded?.manager.stop();
       // A paused or cut-off peer cannot hand off (nothing would reach the others): it just leaves.
       if (this.#runner instanceof ShardHost && this.#opts.handOffMs > 0 && this.#controls.fault() === 'none') await this.#runner.handOffLeadership(this.#opts.handOffMs);
       await this.#runner.close(); // closes the transport too
@@ -154,7 +167,9 @@ function inBrowserPage(): boolean {
 export async function openClusteredGeode(options: GeodeOptions, timeoutMs: number | undefined): Promise<Geode> {
   const opts = validateClusterOptions(options.cluster);
   const storage = options.storage ?? 'memory';
-  let config: Record<string, unknown> = { ...opts.config };
+  // The sharding.* keys are the cluster layer's; the shard layer checks the rest.
+  const sharding = validateShardingConfig(opts.config);
+  let config: Record<string, unknown> = splitShardingConfig(opts.config).rest;
   if (options.snapshotThreshold !== undefined && config['raft.snapshot_threshold'] === undefined) {
     const raft = (config['raft'] ?? {}) as Record<string, unknown>;
     if (raft['snapshot_threshold'] === undefined) config = { ...config, raft: { ...raft, snapshot_threshold: options.snapshotThreshold } };
@@ -182,10 +197,11 @@ export async function openClusteredGeode(options: GeodeOptions, timeoutMs: numbe
         transport: faults.transport(transport),
         clock: faults.clock(ticker ?? systemClock),
         random: Math.random,
-        logStore: () => store,
+        // Group 0 in the data directory itself (as before sharding); shard groups in `groups/<id>` beside it.
+        logStore: (group) => (group === 0 ? store : groupStore(storage, group, options.onWarning)),
         ...(options.onWarning === undefined ? {} : { onWarning: options.onWarning }),
       },
-      { bootstrap: opts.bootstrap, config },
+      { bootstrap: opts.bootstrap, config, ...(sharding.shards > 1 ? { acceptGroups: (g: number) => g <= sharding.shards } : {}) },
     );
   } catch (err) {
     ticker?.stop();
@@ -194,5 +210,6 @@ export async function openClusteredGeode(options: GeodeOptions, timeoutMs: numbe
     throw err;
   }
   for (const def of clusterProcedures({ host, net: transport })) host.registerProcedure(def);
-  return new ClusteredGeode(host, transport, opts, timeoutMs, { faults, clock: faults.clock(ticker ?? systemClock), ticker });
+  const sharded = sharding.shards > 1 ? startSharding(host, sharding, options.onWarning) : undefined;
+  return new ClusteredGeode(host, transport, opts, timeoutMs, { faults, clock: faults.clock(ticker ?? systemClock), ticker, ...(sharded === undefined ? {} : { sharded }) });
 }
