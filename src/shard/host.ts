@@ -889,7 +889,14 @@ export class ShardHost {
     let data: Uint8Array | undefined;
     for (;;) {
       await this.#waitForLeader(g, deadline);
-      if (g.leaderReady()) return this.applyCommands(group, commands, { timeoutMs: Math.max(1, deadline - this.#now()) });
+      if (g.leaderReady()) {
+        try {
+          return await this.applyCommands(group, commands, { timeoutMs: Math.max(1, deadline - this.#now()) });
+        } catch (err) {
+          if (isGeodeError(err, 'PROPOSAL_DROPPED') && err.detail === 'LeaderChanged') continue; // it did not happen: again, on the new leader
+          throw err;
+        }
+      }
       const leader = g.leaderPeer();
       if (leader === undefined || leader === this.self) continue;
       data ??= encodeCommands(commands);
@@ -906,7 +913,8 @@ export class ShardHost {
       }
       if (f.result !== undefined) return;
       const err = f.error!;
-      if ((err.code === 'PROPOSAL_DROPPED' && err.detail !== undefined && retryableDetails.has(err.detail)) || err.code === 'NOT_FOUND') {
+      // Not applied (refused before the proposal, or dropped by a leader change): safe to send again.
+      if ((err.code === 'PROPOSAL_DROPPED' && err.detail !== undefined && (retryableDetails.has(err.detail) || err.detail === 'LeaderChanged')) || err.code === 'NOT_FOUND') {
         const retryAt = Math.min(deadline - 1, this.#now() + (this.config.raft.heartbeat_ms ?? 50));
         await this.#waiters.until(() => g.leaderPeer() !== leader || this.#now() >= retryAt, deadline, `a new leader of group ${g.id}`);
         continue;

@@ -5,6 +5,9 @@
  * - `{ id, op: 'query', text, params?, readQuorum?, timeoutMs? }` → `{ id, ok, rows, writes, ms }` or `{ id, ok: false, code, detail, message }`
  * - `{ id, op: 'status' }` → `{ id, ok, self, leader, isLeader, voters, learners, applied, snapshotsReceived, term, framesRejected, netRejected, addrs }`
  * - `{ id, op: 'close' }` → closes cleanly, answers, exits 0
+ * - sharded clusters: `{ id, op: 'shards' }` → `{ id, ok, rows }` (`db.cluster.sharding.shards()`);
+ *   `{ id, op: 'importLdbc', folder }` → `{ id, ok, nodes, edges, cut, ms }` (the LDBC folder read as
+ *   `geode import` does, then the bulk import split by the shard map)
  *
  * Arguments: one JSON object `{ data, relays, cluster, secret, bootstrap, config }`. Prints
  * `{ ready: true, self }` once open. Bigints travel as `{ $int: '…' }`.
@@ -35,6 +38,16 @@ const db = await openGeode({
 });
 const cluster = db.cluster!;
 send({ ready: true, self: cluster.self });
+if (process.env['PEER_DEBUG'] === '1') {
+  cluster.transport.onPeer((p, up) => process.stderr.write(`${Date.now()} peer ${p.slice(-4)} ${up ? 'up' : 'down'} ${JSON.stringify(cluster.transport.stats())}\n`));
+  cluster.transport.onRejection((r) => process.stderr.write(`${Date.now()} rejection ${JSON.stringify(r)}\n`));
+  let last = Date.now();
+  setInterval(() => {
+    const now = Date.now();
+    if (now - last > 1_000) process.stderr.write(`${now} event loop blocked ${now - last} ms\n`);
+    last = now;
+  }, 100);
+}
 
 async function handle(req: Record<string, unknown>): Promise<Record<string, unknown>> {
   switch (req['op']) {
@@ -75,6 +88,17 @@ async function handle(req: Record<string, unknown>): Promise<Record<string, unkn
     case 'close':
       await db.close();
       return { ok: true };
+    case 'shards':
+      return { ok: true, rows: cluster.sharding?.shards() ?? [] };
+    case 'importLdbc': {
+      const { importLdbcFolder } = await import('../../packages/cli/src/import/importer.ts');
+      const { storeOf } = await import('../../src/api/database.ts');
+      const local = await openGeode({ storage: 'memory' });
+      await importLdbcFolder(local, String(req['folder']), { fileStarted: () => {}, fileProgress: () => {}, fileFinished: () => {} });
+      const summary = await cluster.sharding!.importGraph(storeOf(local), { timeoutMs: 60_000 });
+      await local.close();
+      return { ok: true, ...summary };
+    }
     default:
       return { ok: false, code: 'INPUT_INVALID', message: `unknown op ${String(req['op'])}` };
   }
