@@ -59,6 +59,18 @@ describe('a sharded cluster of five peers in process', () => {
     await expect(peers[0]!.query('MATCH (p:Person) SET p.seen = true')).rejects.toMatchObject({ code: 'INPUT_INVALID', detail: 'CrossShardWrite' });
   });
 
+  it('cross_shard_queries counts statements that asked several shards, not pruned lookups', async () => {
+    const stats = peers[4]!.cluster!.sharding!.stats;
+    const before = stats().crossShardQueries;
+    await peers[4]!.query('MATCH (p:Person {id: 3}) RETURN p.name AS name');
+    expect(stats().crossShardQueries).toBe(before);
+    await peers[4]!.query('MATCH (p:Person) RETURN count(p.name) AS n');
+    expect(stats().crossShardQueries).toBe(before + 1);
+    const explain = await peers[4]!.query('EXPLAIN MATCH (p:Person {id: 3}) RETURN p');
+    expect(explain.shards?.length).toBe(1);
+    expect(explain.plan).toContain('Shards:');
+  });
+
   it('CALL db.cluster.shards() answers one row per shard', async () => {
     const r = await peers[2]!.query('CALL db.cluster.shards()');
     expect(r.rows.length).toBe(3);
