@@ -90,13 +90,21 @@ export class ShardedRouter {
 
   async #read(text: string, stmt: ReturnType<typeof parse>, params: Record<string, Value>, map: ShardMapState, timeoutMs: number): Promise<ShardedQueryResult> {
     const host = this.#host;
+    // One linearizable point per group and statement: the first fetch from a group waits for a
+    // ReadIndex; later fetches of the same statement read this replica as it is then (applied at or
+    // past that index, so no older than the statement's start). A group this peer leads is read
+    // through readGraph every time (its graph may hold speculative writes not committed yet).
+    const confirmed = new Set<number>();
     const coord = new ShardCoordinator(map, {
-      fetch: (shard, req) => {
+      fetch: async (shard, req) => {
         const group = groupOf(map, shard);
         if (!host.groups().includes(group)) {
-          return Promise.reject(new GeodeError('NOT_FOUND', `this peer holds no replica of shard ${shard} (group ${group}); every member of a sharded cluster should (async_replicas)`, { detail: 'NoReplica' }));
+          throw new GeodeError('NOT_FOUND', `this peer holds no replica of shard ${shard} (group ${group}); every member of a sharded cluster should (async_replicas)`, { detail: 'NoReplica' });
         }
-        return host.readGraph(group, (g) => answerFetch(g, shard, req), { timeoutMs });
+        if (confirmed.has(group) && host.raftStatus(group).softState.role !== 'leader') return answerFetch(host.graph(group), shard, req);
+        const answer = await host.readGraph(group, (g) => answerFetch(g, shard, req), { timeoutMs });
+        confirmed.add(group);
+        return answer;
       },
     });
     const r = await coord.run(text, params);
