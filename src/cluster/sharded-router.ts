@@ -90,24 +90,48 @@ export class ShardedRouter {
 
   async #read(text: string, stmt: ReturnType<typeof parse>, params: Record<string, Value>, map: ShardMapState, timeoutMs: number): Promise<ShardedQueryResult> {
     const host = this.#host;
-    // One linearizable point per group and statement: the first fetch from a group waits for a
-    // ReadIndex; later fetches of the same statement read this replica as it is then (applied at or
-    // past that index, so no older than the statement's start). A group this peer leads is read
-    // through readGraph every time (its graph may hold speculative writes not committed yet).
-    const confirmed = new Set<number>();
+    // One linearizable point per group and statement: a ReadIndex round (`readGraph`) started by the
+    // group's first fetch; fetches of the statement read this replica once it is confirmed (applied
+    // at or past that index, so no older than the statement's start). A group this peer leads is
+    // read through readGraph every time (its graph may hold speculative writes not committed yet).
+    // Counts (the planner's, and count(*) answers) are read at once from the replica while the
+    // confirmation runs, and checked against the confirmed replica at the end: if they changed,
+    // the statement runs again.
+    const confirms = new Map<number, Promise<void>>();
+    const confirm = (group: number): Promise<void> => {
+      let c = confirms.get(group);
+      if (c === undefined) confirms.set(group, (c = host.readGraph(group, () => undefined, { timeoutMs })));
+      return c;
+    };
+    const countsSeen = new Map<number, string>();
+    const countsOf = (group: number, shard: ShardId): string => JSON.stringify(answerFetch(host.graph(group), shard, { kind: 'counts' }).counts);
     const coord = new ShardCoordinator(map, {
       fetch: async (shard, req) => {
         const group = groupOf(map, shard);
         if (!host.groups().includes(group)) {
           throw new GeodeError('NOT_FOUND', `this peer holds no replica of shard ${shard} (group ${group}); every member of a sharded cluster should (async_replicas)`, { detail: 'NoReplica' });
         }
-        if (confirmed.has(group) && host.raftStatus(group).softState.role !== 'leader') return answerFetch(host.graph(group), shard, req);
-        const answer = await host.readGraph(group, (g) => answerFetch(g, shard, req), { timeoutMs });
-        confirmed.add(group);
-        return answer;
+        const leads = host.raftStatus(group).softState.role === 'leader';
+        if (req.kind === 'counts' && !leads) {
+          void confirm(group).catch(() => {}); // awaited below
+          const a = answerFetch(host.graph(group), shard, req);
+          countsSeen.set(shard, JSON.stringify(a.counts));
+          return a;
+        }
+        if (leads) return host.readGraph(group, (g) => answerFetch(g, shard, req), { timeoutMs });
+        await confirm(group);
+        return answerFetch(host.graph(group), shard, req);
       },
     });
-    const r = await coord.run(text, params);
+    let r = await coord.run(text, params);
+    for (let attempt = 0; ; attempt++) {
+      await Promise.all(confirms.values());
+      const changed = [...countsSeen].some(([shard, seen]) => countsOf(groupOf(map, shard), shard) !== seen);
+      if (!changed) break;
+      if (attempt >= 3) throw new GeodeError('LIMIT_EXCEEDED', 'the shards kept changing while the statement read them: run it again', { detail: 'ShardDataChanged' });
+      countsSeen.clear();
+      r = await coord.run(text, params);
+    }
     if (r.shards.length > 1) this.crossShardQueries++;
     const columns = r.result.columns;
     const rows = r.result.rows.map((cells) => {

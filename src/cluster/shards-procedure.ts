@@ -91,8 +91,6 @@ export function shardRows(map: ShardMapState, host: Pick<ShardHost, 'groups' | '
     const rows = host.status(s.group);
     const graph = host.graph(s.group);
     const counts = answerFetch(graph, s.id, { kind: 'counts' }).counts!;
-    let edges = 0;
-    for (const _ of graph.edges()) edges++;
     return {
       ...base,
       leader: rows.find((r) => r.state === 'leader')?.peer ?? rows[0]?.leader ?? null,
@@ -102,7 +100,7 @@ export function shardRows(map: ShardMapState, host: Pick<ShardHost, 'groups' | '
       commit_index: st.hardState.commit,
       nodes: counts.nodes,
       edges: counts.edges,
-      size: graph.nodeCount + edges,
+      size: graph.nodeCount + graph.edgeCount,
     };
   });
 }
