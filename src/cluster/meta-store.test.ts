@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { GraphStore } from '../graph/index.ts';
 import { QueryEngine } from '../query/index.ts';
-import { decodeChange, encodeChange, foldChanges, LEASE_IDS, MetaMapCache, PROPOSE_CHANGES } from './meta-store.ts';
+import { decodeChange, encodeChange, foldChanges, LEASE_IDS, MAP_CHANGE_LABEL, MetaMapCache, PROPOSE_CHANGES, PROPOSE_INITIAL } from './meta-store.ts';
 import type { ShardMapChange } from './shard-map.ts';
 import type { PeerId } from '../net/types.ts';
 import { initialChanges, validateShardingConfig } from './sharding-config.ts';
@@ -27,6 +27,16 @@ describe('the meta group state in a graph', () => {
     expect(map.defaultSharding.ranges).toEqual([10n]);
     expect(cache.map(g)).toBe(map); // unchanged: not refolded
     expect(foldChanges([])).toEqual(foldChanges(['junk']));
+  });
+
+  it('the initial map is appended once, however often it is proposed', () => {
+    const g = new GraphStore();
+    const e = new QueryEngine(g);
+    const changes = initialChanges(sharding).map(encodeChange);
+    e.run(PROPOSE_INITIAL, { changes });
+    e.run(PROPOSE_INITIAL, { changes });
+    expect(g.labelCount(MAP_CHANGE_LABEL)).toBe(changes.length);
+    expect(new MetaMapCache().map(g).shards.length).toBe(2);
   });
 
   it('id leases never overlap', () => {

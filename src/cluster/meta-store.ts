@@ -23,6 +23,17 @@ WITH s SET s.n = s.n + size($changes)
 WITH s UNWIND range(0, size($changes) - 1) AS i
 CREATE (:${MAP_CHANGE_LABEL} {seq: s.n - size($changes) + 1 + i, change: $changes[i]})`;
 
+/**
+ * Appends the initial map's changes only once in the log's life: a retried (or late-committing)
+ * first proposal of a new meta leader adds nothing, so no shard is ever placed twice (its first
+ * replica founds its group).
+ */
+export const PROPOSE_INITIAL = `OPTIONAL MATCH (i:${META_COUNTER_LABEL} {k: 'init'})
+WITH i WHERE i IS NULL
+CREATE (:${META_COUNTER_LABEL} {k: 'init'})
+WITH 1 AS once
+${PROPOSE_CHANGES}`;
+
 /** Leases `$n` consecutive ids (for nodes and for edges alike): returns `start`. */
 export const LEASE_IDS = `MERGE (b:${META_COUNTER_LABEL} {k: 'ids'}) ON CREATE SET b.next = 1
 WITH b SET b.next = b.next + $n

@@ -23,7 +23,7 @@ import type { ShardHost } from '../shard/index.ts';
 import { GeodeError, isGeodeError } from '../util/errors.ts';
 import { GHOST_HOME_KEY, GHOST_LABEL } from './coordinator/shard-data.ts';
 import type { ShardId } from './hash-ring.ts';
-import { encodeChange, LEASE_IDS, LEASED_IDS_END, MetaMapCache, PROPOSE_CHANGES } from './meta-store.ts';
+import { encodeChange, LEASE_IDS, LEASED_IDS_END, MetaMapCache, PROPOSE_CHANGES, PROPOSE_INITIAL } from './meta-store.ts';
 import { planPlacement, type PlacementPeer } from './placement.ts';
 import type { ShardEntry, ShardMapChange, ShardMapState } from './shard-map.ts';
 import { groupOfShard, initialChanges, type ResolvedSharding } from './sharding-config.ts';
@@ -220,7 +220,7 @@ export class ShardManager {
         shards = shards.map((s) => ({ ...s, replicas: [...s.replicas, ...moves.flatMap((m) => (m.op === 'addReplica' && m.shard === s.id ? [m.peer] : []))] }));
       }
       for (const s of shards) changes.push({ op: 'setReplicas', shard: s.id, replicas: s.replicas, learners: [] });
-      await this.proposeChanges(changes);
+      await this.host.query(PROPOSE_INITIAL, { changes: changes.map(encodeChange) }, { group: META_GROUP });
       return;
     }
     const inFlight = map.shards.filter((s) => this.#moving(s)).length;
