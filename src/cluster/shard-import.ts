@@ -11,6 +11,7 @@
  * import into an empty cluster, and again from the start after a failure.
  */
 import type { GraphCommand, GraphReader, PropertyValue } from '../graph/index.ts';
+import { isGeodeError } from '../util/errors.ts';
 import { splitGraph, type EdgeData, type NodeData } from './coordinator/shard-data.ts';
 import { GraphAwarePartitioner, refinePartition } from './graph-aware-partitioner.ts';
 import type { ShardId } from './hash-ring.ts';
@@ -70,6 +71,30 @@ export function placeGraph(map: ShardMapState, nodes: readonly NodeData[], edges
   return home;
 }
 
+/** Attempts of one batch whose outcome was unknown (the leader went away, a timeout). */
+const batchAttemptsMax = 5;
+
+/**
+ * writeBatch: one entry of commands on `group`. A batch is all or none, and creates entities no
+ * other batch creates, so when its outcome is unknown (the leader went away, a timeout) whether one
+ * of them exists at a linearizable point says whether it happened: resent only when it did not.
+ */
+async function writeBatch(manager: ShardManager, group: number, commands: readonly GraphCommand[], timeoutMs: number | undefined): Promise<void> {
+  const opts = timeoutMs === undefined ? {} : { timeoutMs };
+  const probe = commands.find((c) => c.op === 'createNode' || c.op === 'createEdge');
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await manager.host.submitCommands(group, commands, opts);
+      return;
+    } catch (err) {
+      const unknown = isGeodeError(err) && ((err.code === 'PROPOSAL_DROPPED' && err.detail === 'OutcomeUnknown') || err.code === 'LIMIT_EXCEEDED');
+      if (!unknown || probe === undefined || attempt >= batchAttemptsMax) throw err;
+      const done = await manager.host.readGraph(group, (g) => (probe.op === 'createNode' ? g.node(probe.id) : g.edge(probe.id)) !== undefined, opts);
+      if (done) return;
+    }
+  }
+}
+
 /**
  * importGraph: writes `graph` into the sharded cluster `manager` runs on (see the module comment).
  * Rejects with the first failed batch's GeodeError.
@@ -96,9 +121,7 @@ export async function importGraph(manager: ShardManager, graph: GraphReader, opt
   await Promise.all(
     map.shards.map(async (s) => {
       const commands = [...indexes, ...(parts.get(s.id) ?? [])];
-      for (let i = 0; i < commands.length; i += batch) {
-        await manager.host.submitCommands(s.group, commands.slice(i, i + batch), options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs });
-      }
+      for (let i = 0; i < commands.length; i += batch) await writeBatch(manager, s.group, commands.slice(i, i + batch), options.timeoutMs);
     }),
   );
   let crossing = 0;
