@@ -10,7 +10,8 @@ import { createRelay, openGeode, type Geode, type Relay } from '../../src/node.t
 import { until } from './in-process-helpers.ts';
 
 const cluster = { id: 'shards-in-process', secret: 'sharded' };
-const config = { sharding: { shards: 3, labels: { Person: { strategy: 'hash', key: 'id' } } }, replication: { factor: 3 } };
+// fail_after_ms: generous, so a peer slowed by a busy machine is not taken for failed (replicas would move).
+const config = { sharding: { shards: 3, labels: { Person: { strategy: 'hash', key: 'id' } }, fail_after_ms: 5_000 }, replication: { factor: 3 } };
 
 describe('a sharded cluster of five peers in process', () => {
   let relay: Relay;
@@ -26,9 +27,9 @@ describe('a sharded cluster of five peers in process', () => {
         const rows = p.cluster!.sharding!.shards();
         return rows.length === 3 && rows.every((r) => r.replicas.length === 3 && r.leader !== null);
       }),
-      60_000,
+      100_000,
     );
-  }, 90_000);
+  }, 120_000);
 
   afterAll(async () => {
     await Promise.all(peers.map((p) => p.close().catch(() => {})));
