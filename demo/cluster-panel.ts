@@ -31,6 +31,7 @@ export interface ClusterPanelActions {
 export const CLUSTER_PROCEDURES: readonly { readonly id: string; readonly label: string; readonly text: string }[] = [
   { id: 'cluster-call-status', label: 'status()', text: 'CALL db.cluster.status()' },
   { id: 'cluster-call-lag', label: 'replicationLag()', text: 'CALL db.cluster.replicationLag()' },
+  { id: 'cluster-call-shards', label: 'shards()', text: 'CALL db.cluster.shards()' },
 ];
 
 /** How often the panel reads the cluster's status, ms. */

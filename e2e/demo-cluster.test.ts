@@ -89,7 +89,7 @@ describe('the demo opened in several tabs', () => {
     expect(await data(follower, 'clusterSelf')).toBe(selfBefore);
   }, 60_000);
 
-  it('runs CALL db.cluster.status() from the dashboard button: its rows, one per peer, show in the result table', async () => {
+  it('runs CALL db.cluster.status(), replicationLag() and shards() from the dashboard buttons: their rows show in the result table', async () => {
     const tab = pages[0]!;
     const runs = Number((await data(tab, 'runs')) ?? '0');
     await tab.click('#cluster-call-status');
@@ -99,6 +99,14 @@ describe('the demo opened in several tabs', () => {
     await tab.click('#cluster-call-lag');
     await tab.waitForFunction((n) => Number(document.body.dataset['runs'] ?? '0') > n + 1, runs, { timeout: WAIT_MS });
     expect(await tab.locator('#error').isHidden()).toBe(true);
+    // shards(): the tabs' cluster is one shard, group 0, held by every tab.
+    await tab.click('#cluster-call-shards');
+    await tab.waitForFunction((n) => Number(document.body.dataset['runs'] ?? '0') > n + 2, runs, { timeout: WAIT_MS });
+    expect(await tab.locator('#error').isHidden()).toBe(true);
+    expect(await tab.locator('#result tbody tr').count()).toBe(1);
+    expect(await tab.locator('#result thead').textContent()).toContain('key_space');
+    await tab.click('#cluster-call-lag');
+    await tab.waitForFunction((n) => Number(document.body.dataset['runs'] ?? '0') > n + 3, runs, { timeout: WAIT_MS });
     // The dashboard beside the replicationLag() rows.
     await tab.evaluate(() => document.querySelector('#cluster-summary')!.scrollIntoView({ block: 'start' }));
     await tab.screenshot({ path: join(REPO, 'e2e/screenshots/demo-dashboard-1280x800.png') });

@@ -25,6 +25,7 @@ import { openFederation, splitClusterConfig } from './federation-wiring.ts';
 import type { FederationAgent } from '../federation/index.ts';
 import { splitShardingConfig, validateShardingConfig } from '../cluster/sharding-config.ts';
 import { groupStore, startSharding, type ShardedCluster } from './sharded-cluster.ts';
+import { shardsProcedure, unshardedMap } from '../cluster/shards-procedure.ts';
 
 function checkReadQuorum(v: unknown): 'majority' | 1 | undefined {
   if (v === undefined || v === 'majority' || v === 1) return v;
@@ -258,6 +259,8 @@ export async function openClusteredGeode(options: GeodeOptions, timeoutMs: numbe
   const federation = await openFederation(split.federation, host, transport, options.onWarning);
   for (const def of clusterProcedures({ host, net: transport, ...(federation === undefined ? {} : { federation }) })) host.registerProcedure(def);
   const sharded = sharding.shards > 1 ? startSharding(host, sharding, options.onWarning) : undefined;
+  // One shard: db.cluster.shards() still answers, with its one row (group 0 holds the whole graph).
+  if (sharded === undefined) host.registerProcedure(shardsProcedure(() => unshardedMap, host));
   return new ClusteredGeode(host, transport, opts, timeoutMs, {
     faults,
     clock: faults.clock(ticker ?? systemClock),

@@ -9,7 +9,7 @@ import type { ProcedureDefinition } from '../query/index.ts';
 import type { ShardHost } from '../shard/index.ts';
 import { answerFetch } from './coordinator/shard-data.ts';
 import { HashRing } from './hash-ring.ts';
-import type { LabelSharding, ShardEntry, ShardMapState } from './shard-map.ts';
+import { applyShardMapChange, emptyShardMap, type LabelSharding, type ShardEntry, type ShardMapState } from './shard-map.ts';
 import { virtualNodesDefault } from './sharding-constants.ts';
 
 /** Output columns of `db.cluster.shards()`, in order. */
@@ -76,6 +76,12 @@ function keySpace(sh: LabelSharding, shard: number): string {
   for (const [a, b] of spans) width += b - a + 1;
   return `${spans.length} arcs, ${((100 * width) / 2 ** 32).toFixed(1)}% of the ring`;
 }
+
+/** The map of a cluster that is not sharded: its one shard, 0, is the whole graph in group 0. */
+export const unshardedMap: ShardMapState = [
+  { op: 'addShard', shard: 0, group: 0 } as const,
+  { op: 'setSharding', label: undefined, sharding: { strategy: 'hash', shards: [0] } } as const,
+].reduce(applyShardMapChange, emptyShardMap());
 
 /** shardRows: the rows of `db.cluster.shards()` for `map` as `host` sees it. */
 export function shardRows(map: ShardMapState, host: Pick<ShardHost, 'groups' | 'status' | 'raftStatus' | 'graph'>): ShardRow[] {
