@@ -333,6 +333,8 @@ function showResult(result: QueryResult, ms: number): void {
     result.plan !== undefined
       ? `plan of ${plural(result.plan.split('\n').length, 'operator')} · not run · ${ms.toFixed(1)} ms`
       : `${plural(rows, 'row')} · ${plural(result.writes, 'write')} · ${ms.toFixed(1)} ms`;
+  // A sharded cluster says which shards the statement touched.
+  if (result.shards !== undefined) statusLine.textContent += ` · ${result.shards.length === 1 ? 'shard' : 'shards'} ${result.shards.join(', ')}`;
   statusLine.className = 'status ok';
   // The view follows the result: a plan for EXPLAIN, the graph if it is open and there is one to draw.
   if (result.plan !== undefined) showView('plan');
