@@ -18,17 +18,15 @@
  * total is 800, every pair is on both its groups or on neither, every acknowledged pair is on both,
  * and every group's replicas hold the same graph.
  */
-import { GraphStore } from '../graph/index.ts';
-import { SimCluster } from '../shard/sim-cluster.ts';
+import type { GraphStore } from '../graph/index.ts';
 import type { ShardHost } from '../shard/host.ts';
 import type { PeerId } from '../net/types.ts';
 import { checkListAppend, type ListOp, type ListTxn } from '../sim/elle/list-append.ts';
-import { isGeodeError } from '../util/errors.ts';
 import type { Prng } from '../sim/prng.ts';
+import { isGeodeError } from '../util/errors.ts';
 import { intents } from './intents.ts';
-import { LocalTxnTransport } from './local-transport.ts';
-import { IntentResolver } from './resolver.ts';
-import { retryableTxnError, TxnCoordinator, type CoordinatorFaults, type TxnIsolation } from './two-phase.ts';
+import { TXN_GROUPS, TXN_PEERS, TXN_RECORD, TxnSimEnv } from './testing.ts';
+import { retryableTxnError, type CoordinatorFaults, type TxnCoordinator, type TxnIsolation } from './two-phase.ts';
 
 export interface TxnSimReport {
   readonly seed: number;
@@ -51,109 +49,44 @@ export interface TxnSimOptions {
   readonly plant?: 'skipRecord' | 'noWriteCheck';
 }
 
-const GROUPS = [1, 2, 3];
-const RECORD = 4;
-const PEERS = ['p1', 'p2', 'p3', 'p4', 'p5'];
+const GROUPS = TXN_GROUPS;
+const RECORD = TXN_RECORD;
+const PEERS = TXN_PEERS;
 const ACCOUNTS = 8;
 const TOTAL = ACCOUNTS * 100;
 const TIMEOUT_MS = 1_000;
 
-function groupOfKey(key: string): number {
-  let h = 2166136261;
-  for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key.charCodeAt(i), 16777619);
-  return GROUPS[(h >>> 0) % GROUPS.length]!;
-}
-
 /** runTxnSim: one seeded run with `durationMs` of virtual time under faults. */
 export async function runTxnSim(seed: number, durationMs = 3_000, options: TxnSimOptions = {}): Promise<TxnSimReport> {
   const isolation: TxnIsolation = options.isolation ?? (seed % 2 === 1 ? 'serializable' : 'snapshot');
-  const c = new SimCluster({
-    seed,
-    groups: [...GROUPS, RECORD],
-    delayMs: [1, 4],
-    ...(seed % 2 === 0 ? { syncDelayMs: [0, 3] as const } : {}),
-    config: { raft: { tick_ms: 10, snapshot_threshold: 300 }, request_timeout_ms: 1_500, replication: { factor: 3 }, async_replicas: 2 },
-  });
-  const rnd = c.prng.fork();
+  const env = new TxnSimEnv({ seed, syncDelay: seed % 2 === 0, plantSkipWriteCheck: options.plant === 'noWriteCheck' });
+  const { c, transport, rnd, sleep, isolated } = env;
   const s = c.scheduler;
-  const sleep = (ms: number): Promise<void> => new Promise((r) => s.after(ms, r));
-  const skew = new Map(PEERS.map((p) => [p, rnd.int(-100, 100)]));
-  const hostNow = (peer: string) => () => s.now + skew.get(peer)!;
   const violations: string[] = [];
-  const isolated = new Set<string>();
   const fail = (m: string): void => void violations.push(`seed ${seed} (${isolation}): ${m}`);
-
-  const transport = new LocalTxnTransport({
-    hosts: () => c.hosts.values(),
-    context: (h) => ({ now: hostNow(h.self), maxSkewMs: 500, timeoutMs: 1_500, plantSkipWriteCheck: options.plant === 'noWriteCheck' }),
-    now: () => s.now,
-    sleep,
-    hopMs: () => rnd.int(1, 3),
-    unreachable: (h) => isolated.has(h.self),
-  });
-  const resolvers = new Map<string, IntentResolver>();
-  let recovered = 0;
-  const startHost = async (peer: string, bootstrap = false): Promise<ShardHost> => {
-    const host = await c.start(peer, bootstrap);
-    const r = new IntentResolver({
-      host,
-      groups: GROUPS,
-      recordGroup: RECORD,
-      transport,
-      now: hostNow(peer),
-      after: (ms, fn) => {
-        let live = true;
-        s.after(ms, () => live && fn());
-        return () => (live = false);
-      },
-      periodMs: 200,
-      recordRetentionMs: 5_000,
-    });
-    resolvers.get(peer)?.stop();
-    resolvers.set(peer, r);
-    r.start();
-    return host;
-  };
-  const crash = (peer: string): void => {
-    const r = resolvers.get(peer);
-    if (r !== undefined) recovered += r.stats.recovered;
-    r?.stop();
-    resolvers.delete(peer);
-    c.crash(peer);
-  };
+  const startHost = (peer: string): Promise<ShardHost> => env.startHost(peer);
 
   // A coordinator lives on a host and dies with it (or when the nemesis kills it mid-commit).
   let coordinatorKills = 0;
-  const faults = (killed: { dead: boolean }, my: Prng): CoordinatorFaults => {
+  const coordinatorOn = (peer: string, my: Prng): TxnCoordinator => {
+    const killed = { dead: false };
     const maybeKill = (): void => {
       if (!killed.dead && my.chance(0.03)) {
         killed.dead = true;
         coordinatorKills++;
       }
     };
-    return { skipRecord: options.plant === 'skipRecord', afterPrepare: maybeKill, afterDecide: maybeKill, beforeResolve: maybeKill };
-  };
-  const coordinatorOn = (peer: string, my: Prng): TxnCoordinator => {
-    const host = c.hosts.get(peer as PeerId);
-    const killed = { dead: false };
-    return new TxnCoordinator(
-      { transport, recordGroup: RECORD, groupOfKey, now: hostNow(peer), sleep, random: my.fn(), name: `${peer}-${my.int(0, 1e9)}`, alive: () => !killed.dead && c.hosts.get(peer as PeerId) === host },
-      faults(killed, my),
-    );
+    const faults: CoordinatorFaults = { skipRecord: options.plant === 'skipRecord', afterPrepare: maybeKill, afterDecide: maybeKill, beforeResolve: maybeKill };
+    return env.coordinator(peer, `${peer}-${my.int(0, 1e9)}`, my.fn(), faults, killed);
   };
 
-  await startHost('p1', true);
-  for (const p of PEERS.slice(1)) await startHost(p);
-  const formed = await c.until(
-    () => [...GROUPS, RECORD].every((g) => [...c.hosts.values()].some((h) => h.isLeader(g) && h.raftStatus(g).conf.voters.length === 3 && h.raftStatus(g).conf.learners.length === 2)),
-    30_000,
-  );
+  const formed = await env.form();
   const empty = { seed, committed: 0, aborted: 0, unknown: 0, audits: 0, pairs: 0, crashes: 0, partitions: 0, coordinatorKills: 0, recovered: 0 };
   if (!formed) return { ...empty, violations: [`seed ${seed}: the groups did not form`] };
 
   {
     // Setup: every account at 100, in one cross-shard transaction.
-    const setup = new TxnCoordinator({ transport, recordGroup: RECORD, groupOfKey, now: () => s.now, sleep, random: rnd.fn(), name: 'setup' });
+    const setup = env.coordinator('p1', 'setup', rnd.fn());
     await c.value(
       setup.run(async (tx) => {
         for (let i = 0; i < ACCOUNTS; i++) tx.write(`acct${i}`, 100);
@@ -292,18 +225,15 @@ export async function runTxnSim(seed: number, durationMs = 3_000, options: TxnSi
         const live = [...c.hosts.keys()];
         if (roll < 0.35 && live.length > 3) {
           const victim = my.pick(live);
-          crash(victim);
+          env.crash(victim);
           crashes++;
           restarting.add(victim);
           s.after(my.int(100, 500), () => void startHost(victim).then(() => restarting.delete(victim)));
         } else if (roll < 0.6) {
-          const p = my.pick(PEERS);
-          c.net.isolate(p as PeerId);
-          isolated.add(p);
+          env.isolate(my.pick(PEERS));
           partitions++;
         } else {
-          c.net.healAll();
-          isolated.clear();
+          env.healAll();
         }
       }
       await c.until(() => restarting.size === 0, 5_000);
@@ -315,30 +245,17 @@ export async function runTxnSim(seed: number, durationMs = 3_000, options: TxnSi
     if (!finished) fail('the clients did not finish');
 
     // Heal; everyone up; intents resolve within the timeout (plus resolver periods).
-    c.net.healAll();
-    isolated.clear();
+    env.healAll();
     for (const p of PEERS) if (!c.hosts.has(p as PeerId)) await startHost(p);
     await c.run(TIMEOUT_MS + 1_500);
-    const settled = await c.until(
-      () =>
-        [...GROUPS, RECORD].every((g) => {
-          const hosts = [...c.hosts.values()];
-          const l = hosts.find((h) => h.isLeader(g));
-          return l !== undefined && intents(l.graph(g)).length === 0 && hosts.every((h) => h.raftStatus(g).applied === l.raftStatus(g).lastIndex);
-        }),
-      10_000,
-    );
+    const settled = await c.until(() => env.converged() && env.heldIntents().size === 0, 10_000);
     if (!settled) {
-      for (const g of GROUPS) {
-        const l = [...c.hosts.values()].find((h) => h.isLeader(g));
-        const held = l === undefined ? [] : intents(l.graph(g));
-        if (held.length > 0) fail(`group ${g} still holds ${held.length} intent(s) ${TIMEOUT_MS + 1_500} ms after the faults stopped: ${held.map((i) => i.txn).join(', ')}`);
-      }
+      for (const [g, held] of env.heldIntents()) fail(`group ${g} still holds ${held.length} intent(s) ${TIMEOUT_MS + 1_500} ms after the faults stopped: ${held.join(', ')}`);
       fail('the groups did not converge after the faults stopped');
     }
 
     // Final state through a fresh coordinator.
-    const final = new TxnCoordinator({ transport, recordGroup: RECORD, groupOfKey, now: () => s.now, sleep, random: rnd.fn(), name: 'final' });
+    const final = env.coordinator('p1', 'final', rnd.fn());
     const r = await c.settle(
       final.run(
         async (tx) => {
@@ -363,21 +280,11 @@ export async function runTxnSim(seed: number, durationMs = 3_000, options: TxnSi
     }
 
     // Pairs: on both groups or on neither; acknowledged ones on both. Replicas equal.
-    for (const res of resolvers.values()) res.stop();
-    const converged =
-      settled &&
-      (await c.until(
-        () =>
-          [...GROUPS, RECORD].every((g) => {
-            const hosts = [...c.hosts.values()];
-            const l = hosts.find((h) => h.isLeader(g));
-            return l !== undefined && hosts.every((h) => h.raftStatus(g).applied === l.raftStatus(g).lastIndex);
-          }),
-        10_000,
-      ));
+    for (const res of env.resolvers.values()) res.stop();
+    const converged = settled && (await c.until(() => env.converged(), 10_000));
     if (settled && !converged) fail('the groups did not converge after the final read');
     if (converged) {
-      const leaderGraph = (g: number) => [...c.hosts.values()].find((h) => h.isLeader(g))!.graph(g);
+      const leaderGraph = (g: number) => env.leader(g)!.graph(g);
       const where = new Map<number, number[]>();
       for (const g of GROUPS) {
         for (const n of leaderGraph(g).nodesByLabel('Pair')) {
@@ -396,8 +303,8 @@ export async function runTxnSim(seed: number, durationMs = 3_000, options: TxnSi
         if (!states.every((x) => x === states[0])) fail(`the replicas of group ${g} differ`);
       }
     }
-    for (const res of resolvers.values()) recovered += res.stats.recovered;
-    for (const h of c.hosts.values()) await h.close();
+    const recovered = env.recovered();
+    await env.close();
     return { seed, committed, aborted: abortedN, unknown, audits, pairs: pairsAcked.size, crashes, partitions, coordinatorKills, recovered, violations };
   }
 }
