@@ -46,7 +46,7 @@ describe('two-phase commit over Raft groups', () => {
     const killed = { dead: false };
     let preparedAt = 0;
     let txn = '';
-    const coord = e.coordinator('p1', 'doomed', e.rnd.fn(), { afterPrepare: (t) => ((killed.dead = true), (preparedAt = e.c.scheduler.now), (txn = t)) }, killed);
+    const coord = e.coordinator('p1', 'doomed', e.rnd.fn(), { afterPrepare: (t) => void ((killed.dead = true), (preparedAt = e.c.scheduler.now), (txn = t)) }, killed);
     const timeoutMs = 600;
     const tx = await e.c.value(coord.begin({ timeoutMs }));
     keys.forEach((k) => tx.write(k, 'half'));
@@ -70,7 +70,7 @@ describe('two-phase commit over Raft groups', () => {
     const keys = keyPerGroup();
     const killed = { dead: false };
     let txn = '';
-    const coord = e.coordinator('p1', 'decided', e.rnd.fn(), { afterDecide: (t) => ((killed.dead = true), (txn = t)) }, killed);
+    const coord = e.coordinator('p1', 'decided', e.rnd.fn(), { afterDecide: (t) => void ((killed.dead = true), (txn = t)) }, killed);
     const tx = await e.c.value(coord.begin({ timeoutMs: 600 }));
     keys.forEach((k) => tx.write(k, 'all'));
     await e.c.settle(tx.commit());
