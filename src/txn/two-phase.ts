@@ -406,6 +406,13 @@ export class DistributedTransaction {
     }
   }
 
+  /** writtenGroups: the groups this transaction writes so far (ascending). */
+  writtenGroups(): number[] {
+    const out: number[] = [];
+    for (const [g, p] of this.#parts) if (p.kv.size > 0 || p.commands.length > 0) out.push(g);
+    return out.sort((a, b) => a - b);
+  }
+
   /** abort: drops the buffered writes (nothing was prepared before commit). */
   abort(): void {
     if (this.#state === 'open') this.#state = 'aborted';
