@@ -19,6 +19,7 @@ const req = (txn: string, over: Partial<PrepareRequest> = {}): PrepareRequest =>
   reads: [],
   commands: [],
   participants: [1],
+  deadline: 1_000,
   ...over,
 });
 const detailOf = (f: () => unknown): string | undefined => {
@@ -86,6 +87,12 @@ describe('participant state machine (intents in the group graph)', () => {
     expect(g.node(2)).toBeUndefined();
     commit(g, 'u', 5);
     expect(g.node(2)?.labels.has('B')).toBe(true);
+  });
+
+  it('a prepare that arrives after its transaction\'s deadline is refused (its record may be gone by then)', () => {
+    const g = new GraphStore();
+    expect(detailOf(() => prepareCommands(g, req('late', { deadline: 100, kv: [['x', 1]] }), 700, { maxSkewMs: 500 }))).toBe('TxnAborted');
+    expect(intents(g)).toEqual([]);
   });
 
   it('the decision is first-writer-wins: after an abort is recorded a commit returns the abort', () => {

@@ -79,6 +79,8 @@ export interface PrepareRequest {
   /** Raw graph commands for this group (no schema commands). */
   readonly commands: readonly GraphCommand[];
   readonly participants: readonly number[];
+  /** The transaction's deadline (coordinator's wall ms): a prepare arriving after it (and the skew) is refused. */
+  readonly deadline: number;
 }
 
 /** The decision of a transaction, as its record holds it. */
@@ -287,11 +289,14 @@ function dryRun(store: GraphStore, commands: readonly GraphCommand[]): void {
  * prepareCommands: the entry that prepares `req` on this group (`now`: the leader's wall clock),
  * or throws PROPOSAL_DROPPED when it conflicts (`Locked`: another prepared transaction holds a key;
  * `WriteConflict`: a key it writes got a version after its start; `ReadConflict`: under
- * serializable, a key it read did) and the commands' own error when they do not apply. A part
- * already prepared returns no commands (a repeated prepare is harmless).
+ * serializable, a key it read did; `TxnAborted`: it arrived after the transaction's deadline plus
+ * `opts.maxSkewMs`) and the commands' own error when they do not apply. A part already prepared
+ * returns no commands (a repeated prepare is harmless). `opts.skipWriteCheck`: a PLANTED BUG for
+ * the simulator (TEST-ONLY).
  */
-export function prepareCommands(graph: GraphReader, req: PrepareRequest, now: number, plant: { readonly skipWriteCheck?: boolean } = {}): Computed<'prepared'> {
+export function prepareCommands(graph: GraphReader, req: PrepareRequest, now: number, opts: { readonly maxSkewMs?: number; readonly skipWriteCheck?: boolean } = {}): Computed<'prepared'> {
   if (intentOf(graph, req.txn) !== undefined) return { commands: [], result: 'prepared' };
+  if (now > req.deadline + (opts.maxSkewMs ?? 500)) throw conflict('TxnAborted', `transaction ${req.txn} asked to prepare after its deadline (retry)`);
   const store = liveStore(graph);
   const writes = [...new Set([...req.kv.map(([k]) => registerLock(k)), ...rawLocks(req.commands)])];
   const reads = req.isolation === 'serializable' ? [...new Set(req.reads.map(registerLock))].filter((k) => !writes.includes(k)) : [];
@@ -304,7 +309,7 @@ export function prepareCommands(graph: GraphReader, req: PrepareRequest, now: nu
   }
   for (const k of reads) if (w.get<string>(`w:${k}`) !== undefined) throw conflict('Locked', `${k.slice(2)} is write-locked by another prepared transaction (retry)`);
   if (req.start !== undefined) {
-    for (const [key] of plant.skipWriteCheck === true ? [] : req.kv) {
+    for (const [key] of opts.skipWriteCheck === true ? [] : req.kv) {
       const last = latestTs(w.get<RegisterState>(`r:${key}`));
       if (last !== undefined && compareHlc(last, req.start) > 0) throw conflict('WriteConflict', `write conflict on ${key}: another transaction committed it after this one started (retry)`);
     }

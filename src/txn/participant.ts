@@ -129,7 +129,7 @@ export async function serveTxnRequest<R extends TxnRequest>(host: ShardHost, gro
   let out: unknown;
   switch (r.op) {
     case 'prepare':
-      out = await onLeader(host, group, (g) => prepareCommands(g, r.req, ctx.now(), { skipWriteCheck: ctx.plantSkipWriteCheck === true }), t);
+      out = await onLeader(host, group, (g) => prepareCommands(g, r.req, ctx.now(), { skipWriteCheck: ctx.plantSkipWriteCheck === true, ...(ctx.maxSkewMs === undefined ? {} : { maxSkewMs: ctx.maxSkewMs }) }), t);
       break;
     case 'resolve':
       out = await onLeader(host, group, (g) => resolveCommands(g, r.txn, r.decision, ctx.retentionMs), t);

@@ -205,7 +205,7 @@ export class TxnCoordinator {
     const prepared = await Promise.allSettled(
       groups.map((g) => {
         const p = parts.get(g)!;
-        const req: PrepareRequest = { txn, record, start, timeoutMs, isolation, kv: [...p.kv], reads: [...p.reads], commands: p.commands, participants: groups };
+        const req: PrepareRequest = { txn, record, start, timeoutMs, isolation, kv: [...p.kv], reads: [...p.reads], commands: p.commands, participants: groups, deadline };
         return this.#send(g, { op: 'prepare', req }, deadline);
       }),
     );
