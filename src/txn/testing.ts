@@ -174,6 +174,20 @@ export class TxnSimEnv {
     });
   }
 
+  /** describe: each group's leader and every running replica's applied / last index (for failure messages). */
+  describe(groups: readonly number[] = [...TXN_GROUPS, TXN_RECORD]): string {
+    return groups
+      .map((g) => {
+        const reps = [...this.c.hosts.values()].map((h) => {
+          const st = h.raftStatus(g);
+          return `${h.self}${h.isLeader(g) ? '*' : ''}:${st.applied}/${st.lastIndex}/${st.hardState.term}/${st.conf.voters.length}v${st.conf.learners.length}l`;
+        });
+        const prog = [...(this.leader(g)?.raftStatus(g).progress ?? new Map())].map(([id, p]) => `${id}=${p.state}:${p.match}/${p.next}${p.recentActive ? '' : '(inactive)'}`);
+        return `group ${g}: ${reps.join(' ')} [${prog.join(' ')}]`;
+      })
+      .join('; ');
+  }
+
   /** Intents the leaders of the participant groups hold, by group. */
   heldIntents(): Map<number, string[]> {
     const out = new Map<number, string[]>();

@@ -135,6 +135,10 @@ describe('transaction simulation (bank, list-append through the Elle checker, cr
     for (const seed of [1, 2, 3, 4]) expect((await runTxnSim(seed)).violations).toEqual([]);
   }, 180_000);
 
+  it('seed 822: a follower whose acknowledgement of a snapshot was lost catches up (the host reports sent snapshots)', async () => {
+    expect((await runTxnSim(822)).violations).toEqual([]);
+  }, 120_000);
+
   it('catches a planted bug: resolving as committed without recording the decision', async () => {
     expect((await runTxnSim(1, 3_000, { plant: 'skipRecord' })).violations.length).toBeGreaterThan(0);
   }, 120_000);

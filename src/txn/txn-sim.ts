@@ -251,7 +251,7 @@ export async function runTxnSim(seed: number, durationMs = 3_000, options: TxnSi
     const settled = await c.until(() => env.converged() && env.heldIntents().size === 0, 10_000);
     if (!settled) {
       for (const [g, held] of env.heldIntents()) fail(`group ${g} still holds ${held.length} intent(s) ${TIMEOUT_MS + 1_500} ms after the faults stopped: ${held.join(', ')}`);
-      fail('the groups did not converge after the faults stopped');
+      fail(`the groups did not converge after the faults stopped (${env.describe()})`);
     }
 
     // Final state through a fresh coordinator.
