@@ -75,7 +75,10 @@ export interface TxnReplies {
 
 /** What the participant side needs besides the host. */
 export interface ParticipantContext {
-  /** This peer's wall clock, ms (the simulator's may be skewed). */
+  /**
+   * This peer's wall clock, ms (the simulator's may be skewed). The record group's HybridClock of a
+   * host is made with the `now` of the first request that host serves, and kept.
+   */
   readonly now: () => number;
   /** Tolerated skew of the record group's clock against this peer's, ms (default 500). */
   readonly maxSkewMs?: number;
