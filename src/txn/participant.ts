@@ -105,19 +105,30 @@ function issue(host: ShardHost, graph: GraphReader, ctx: ParticipantContext): Hl
   return clock.now();
 }
 
+/** Rounds {@link onLeader} tries before giving up when the state keeps changing under it. */
+const onLeaderRoundsMax = 8;
+
 /**
  * onLeader: computes an entry from the group's graph on this host, its ready leader, and proposes
- * it in the same turn; resolves with the result once the entry committed (an empty entry: once
- * everything the computation saw committed). PROPOSAL_DROPPED `NotLeader` when this host does not
- * lead the group (nothing happened: ask its leader).
+ * it in the same turn; resolves with the result once the entry committed. A computation that
+ * writes nothing read the leader's graph, speculative writes included: it is computed again at a
+ * linearizable point (ReadIndex, after those writes committed — or failed with the leader change
+ * that dropped them), and that result stands only if it still writes nothing. PROPOSAL_DROPPED
+ * `NotLeader` when this host does not lead the group (nothing happened: ask its leader).
  */
 export async function onLeader<T>(host: ShardHost, group: number, compute: (graph: GraphReader) => Computed<T>, timeoutMs?: number): Promise<T> {
-  if (!host.isLeader(group)) throw new GeodeError('PROPOSAL_DROPPED', `peer ${host.self} is not the ready leader of group ${group}`, { detail: 'NotLeader' });
-  const c = compute(host.graph(group));
   const opts = timeoutMs === undefined ? {} : { timeoutMs };
-  if (c.commands.length === 0) await host.readGraph(group, () => 0, opts);
-  else await host.applyCommands(group, c.commands, opts);
-  return c.result;
+  for (let round = 0; round < onLeaderRoundsMax; round++) {
+    if (!host.isLeader(group)) throw new GeodeError('PROPOSAL_DROPPED', `peer ${host.self} is not the ready leader of group ${group}`, { detail: 'NotLeader' });
+    const c = compute(host.graph(group));
+    if (c.commands.length > 0) {
+      await host.applyCommands(group, c.commands, opts);
+      return c.result;
+    }
+    const settled = await host.readGraph(group, (g) => compute(g), opts);
+    if (settled.commands.length === 0) return settled.result;
+  }
+  throw new GeodeError('PROPOSAL_DROPPED', `the transaction state of group ${group} kept changing`, { detail: 'LeaderChanged' });
 }
 
 /**

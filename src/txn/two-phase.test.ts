@@ -135,8 +135,8 @@ describe('transaction simulation (bank, list-append through the Elle checker, cr
     for (const seed of [1, 2, 3, 4]) expect((await runTxnSim(seed)).violations).toEqual([]);
   }, 180_000);
 
-  it('seed 822: a follower whose acknowledgement of a snapshot was lost catches up (the host reports sent snapshots)', async () => {
-    expect((await runTxnSim(822)).violations).toEqual([]);
+  it('regression seeds: 822 (a follower whose acknowledgement of a snapshot was lost catches up), 1374 (a record outlives an intent its coordinator did not see)', async () => {
+    for (const seed of [822, 1374]) expect((await runTxnSim(seed)).violations).toEqual([]);
   }, 120_000);
 
   it('catches a planted bug: resolving as committed without recording the decision', async () => {

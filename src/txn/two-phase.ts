@@ -266,9 +266,11 @@ export class TxnCoordinator {
       for (let i = 0; i < 20; i++) {
         try {
           if (i === 0) this.#faults.beforeResolve?.(txn, g);
-          await this.#send(g, { op: 'resolve', txn, decision }, this.#c.now() + timeoutMs);
+          const r = await this.#send(g, { op: 'resolve', txn, decision }, this.#c.now() + timeoutMs);
           this.stats.resolutions++;
-          return true;
+          // 'absent': someone else resolved it — or its intent is not visible yet (seen in the
+          // simulation, seed 1374): keep the record then, the resolvers' collection drops it later.
+          return r === 'resolved';
         } catch {
           if (this.#c.alive?.() === false) return false;
           await this.#c.sleep(Math.min(100, 2 ** i));
