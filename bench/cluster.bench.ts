@@ -24,6 +24,7 @@
 import { readFileSync } from 'node:fs';
 import { openGeode, type Geode } from '../src/node.ts';
 import { PeerProc, RelayProc, removeDir, tempDir, until, type PeerArgs } from '../test/cluster/harness.ts';
+import { numberArg as arg, quantile } from './bench-util.ts';
 
 const WRITE = 'CREATE (:B {k: $k})';
 const CLUSTER = 'bench-cluster';
@@ -34,19 +35,6 @@ const WARMUP_MS = 1_000;
 const FAILOVER_WRITE_TIMEOUT_MS = 2_000;
 /** Longest wait for the cluster to settle between trials, ms. */
 const SETTLE_TIMEOUT_MS = 30_000;
-
-function arg(name: string, dflt: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  if (i < 0) return dflt;
-  const v = Number(process.argv[i + 1]);
-  if (!Number.isFinite(v) || v < 0) throw new Error(`--${name} must be a number ≥ 0`);
-  return v;
-}
-
-function quantile(sorted: readonly number[], q: number): number {
-  if (sorted.length === 0) return NaN;
-  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
-}
 
 const round = (x: number, d = 2): number => Math.round(x * 10 ** d) / 10 ** d;
 const log = (m: string): void => {

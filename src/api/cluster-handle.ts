@@ -3,6 +3,7 @@
  */
 import type { GeodePeer } from '../net/index.ts';
 import type { FaultMode, PeerStatus, ReplicaLag, ShardHost } from '../shard/index.ts';
+import type { FederationAgent } from '../federation/index.ts';
 
 /** The cluster side of a database opened with `openGeode({ cluster })`. */
 export interface GeodeCluster {
@@ -24,6 +25,12 @@ export interface GeodeCluster {
   readonly host: ShardHost | undefined;
   /** The network peer (counters, presence). */
   readonly transport: GeodePeer;
+  /**
+   * The federation agent when `federation.enabled` (docs/federation.md): `lag()` per federated
+   * cluster, `onLag(listener)` for lag events, `cut(cluster, true|false)` to cut a link (tests,
+   * the demo). Undefined otherwise and on a client.
+   */
+  readonly federation: FederationAgent | undefined;
   /**
    * stepDown: when this peer leads, hands leadership to the best other voter (healthy, a visible
    * tab or a Node peer before a hidden tab, then the most caught up) and waits for it to take

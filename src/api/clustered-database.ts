@@ -21,6 +21,8 @@ import { openLogStore } from './storage-drivers.ts';
 import { LiveQueries, type SubscribeOptions, type Unsubscribe } from './live-query.ts';
 import { clusterProcedures, rewriteShowCommand } from '../cluster/index.ts';
 import { resolveTransactionOptions, runInTransaction, Session, TRANSACTION_TIMEOUT_MS_DEFAULT, type GeodeSession, type GeodeTransaction, type TransactionOptions } from './transaction.ts';
+import { openFederation, splitClusterConfig } from './federation-wiring.ts';
+import type { FederationAgent } from '../federation/index.ts';
 
 function checkReadQuorum(v: unknown): 'majority' | 1 | undefined {
   if (v === undefined || v === 'majority' || v === 1) return v;
@@ -51,7 +53,7 @@ class ClusteredGeode implements Geode {
     transport: GeodePeer,
     opts: ResolvedClusterOptions,
     timeoutMs: number | undefined,
-    member?: { readonly faults: HostFaults; readonly clock: HostClock; readonly ticker: WorkerClock | undefined },
+    member?: { readonly faults: HostFaults; readonly clock: HostClock; readonly ticker: WorkerClock | undefined; readonly federation?: FederationAgent | undefined },
   ) {
     this.#runner = runner;
     this.#transport = transport;
@@ -79,8 +81,12 @@ class ClusteredGeode implements Geode {
       replicationLag: () => host?.replicationLag() ?? [],
       host,
       transport,
+      federation: member?.federation,
     };
+    this.#federation = member?.federation;
   }
+
+  readonly #federation: FederationAgent | undefined;
 
   get cluster(): GeodeCluster {
     return this.#handle;
@@ -156,6 +162,7 @@ class ClusteredGeode implements Geode {
       this.#stopApplied?.();
       this.#live?.close();
       this.#controls.stop();
+      this.#federation?.stop();
       // A paused or cut-off peer cannot hand off (nothing would reach the others): it just leaves.
       if (this.#runner instanceof ShardHost && this.#opts.handOffMs > 0 && this.#controls.fault() === 'none') await this.#runner.handOffLeadership(this.#opts.handOffMs);
       await this.#runner.close(); // closes the transport too
@@ -183,6 +190,8 @@ export async function openClusteredGeode(options: GeodeOptions, timeoutMs: numbe
     const raft = (config['raft'] ?? {}) as Record<string, unknown>;
     if (raft['snapshot_threshold'] === undefined) config = { ...config, raft: { ...raft, snapshot_threshold: options.snapshotThreshold } };
   }
+  const split = splitClusterConfig(config, opts.id);
+  config = split.shardConfig;
   if (opts.client) {
     if (storage !== 'memory') throw new GeodeError('CONFIG_INVALID', `cluster.client holds no replica: storage must be 'memory', got '${storage}'`, { source: 'config', detail: 'storage' });
     // A client uses only request_timeout_ms, but checks every key as a member would: a typo in a
@@ -217,6 +226,7 @@ export async function openClusteredGeode(options: GeodeOptions, timeoutMs: numbe
     await store.close().catch(() => {});
     throw err;
   }
-  for (const def of clusterProcedures({ host, net: transport })) host.registerProcedure(def);
-  return new ClusteredGeode(host, transport, opts, timeoutMs, { faults, clock: faults.clock(ticker ?? systemClock), ticker });
+  const federation = await openFederation(split.federation, host, transport, options.onWarning);
+  for (const def of clusterProcedures({ host, net: transport, ...(federation === undefined ? {} : { federation }) })) host.registerProcedure(def);
+  return new ClusteredGeode(host, transport, opts, timeoutMs, { faults, clock: faults.clock(ticker ?? systemClock), ticker, federation });
 }

@@ -33,10 +33,11 @@ export function registerClusterMetrics(reg: MetricsRegistry, init: ClusterViewIn
   reg.register({
     name: 'replication_lag_ms',
     type: 'gauge',
-    help: 'How long a replica has been behind the leader, ms (exposed by the leader only).',
+    help: 'How long a replica has been behind the leader, ms (exposed by the leader only); with a federation label, how long since this cluster had everything from that federated cluster.',
     collect: () => {
       const out: Sample[] = [];
       for (const g of groups) for (const r of host.replicationLag(g)) out.push({ labels: { group: String(g), peer: r.peer }, value: r.msBehind });
+      for (const l of init.federation?.lag() ?? []) out.push({ labels: { federation: l.cluster }, value: l.msBehind });
       return out;
     },
   });
@@ -47,6 +48,7 @@ export function registerClusterMetrics(reg: MetricsRegistry, init: ClusterViewIn
     collect: () => {
       const out: Sample[] = [];
       for (const g of groups) for (const r of host.replicationLag(g)) out.push({ labels: { group: String(g), peer: r.peer }, value: r.entriesBehind });
+      for (const l of init.federation?.lag() ?? []) out.push({ labels: { federation: l.cluster }, value: l.entriesBehind });
       return out;
     },
   });

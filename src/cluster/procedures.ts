@@ -25,7 +25,7 @@ import type { Value } from '../graph/index.ts';
 import type { PeerKind } from '../net/index.ts';
 import type { ProcedureDefinition } from '../query/index.ts';
 import { statusRowsMax } from './constants.ts';
-import type { ClusterHostView, ClusterNetView, ClusterViewInit } from './types.ts';
+import type { ClusterHostView, ClusterNetView, ClusterViewInit, FederationLagView } from './types.ts';
 
 /** Output columns of `db.cluster.status()`, in order. */
 export const STATUS_COLUMNS = [
@@ -70,14 +70,18 @@ export interface ClusterStatusRow {
 
 /** One row of `db.cluster.replicationLag()` as a plain object. */
 export interface ReplicationLagRow {
+  /** The replica's peer id; for a federation row, the upstream cluster's id. */
   readonly peer: string;
-  readonly role: 'voter' | 'learner' | 'none';
+  readonly role: 'voter' | 'learner' | 'none' | 'federation';
   readonly match_index: number;
   readonly entries_behind: number;
   /** null when this peer has no leader to measure against. */
   readonly ms_behind: number | null;
-  /** `leader`: from the leader's progress tracker; `self`: a non-leader's view of itself. */
-  readonly source: 'leader' | 'self';
+  /**
+   * `leader`: from the leader's progress tracker; `self`: a non-leader's view of itself;
+   * `federation`: a federated cluster this one replicates from (on the leader).
+   */
+  readonly source: 'leader' | 'self' | 'federation';
 }
 
 function kindsOf(net: ClusterNetView | undefined): Map<string, PeerKind> {
@@ -156,6 +160,17 @@ export function replicationLag(host: ClusterHostView, group?: number): Replicati
   ];
 }
 
+/**
+ * federationLag: the `db.cluster.replicationLag()` rows of federation links (source
+ * `federation`, role `federation`, peer = the upstream cluster, match_index = its log index
+ * merged up to, entries_behind = its entries not merged yet, ms_behind = ms since this cluster
+ * last had everything from it).
+ */
+export function federationLag(f: FederationLagView | undefined): ReplicationLagRow[] {
+  if (f === undefined) return [];
+  return f.lag().map((l) => ({ peer: l.cluster, role: 'federation', match_index: l.cursor, entries_behind: l.entriesBehind, ms_behind: Math.max(0, Math.round(l.msBehind)), source: 'federation' }));
+}
+
 const int = (n: number | null): Value => (n === null ? null : BigInt(n));
 
 function statusValues(r: ClusterStatusRow): Value[] {
@@ -171,7 +186,7 @@ function lagValues(r: ReplicationLagRow): Value[] {
  * `ShardHost.registerProcedure`). They report `init.groups[0]` (default: the host's first group).
  */
 export function clusterProcedures(init: ClusterViewInit | ClusterHostView): ProcedureDefinition[] {
-  const { host, net, groups } = 'host' in init ? init : { host: init, net: undefined, groups: undefined };
+  const { host, net, groups, federation } = 'host' in init ? init : { host: init, net: undefined, groups: undefined, federation: undefined };
   const group = groups?.[0];
   return [
     {
@@ -183,10 +198,10 @@ export function clusterProcedures(init: ClusterViewInit | ClusterHostView): Proc
     },
     {
       name: 'db.cluster.replicationLag',
-      description: "Per replica: match index, entries and ms behind the leader (on a non-leader: its own row, source 'self').",
+      description: "Per replica: match index, entries and ms behind the leader (on a non-leader: its own row, source 'self'); per federated cluster on the leader, source 'federation'.",
       inputs: [],
       outputs: REPLICATION_LAG_COLUMNS,
-      run: () => replicationLag(host, group).map(lagValues),
+      run: () => [...replicationLag(host, group), ...federationLag(federation)].map(lagValues),
     },
   ];
 }

@@ -25,9 +25,20 @@ export interface ClusterNetView {
   connected?(): readonly PeerId[];
 }
 
+/**
+ * The federation links of a cluster, as the federation layer reports them (src/federation's
+ * agent satisfies it): per upstream cluster, its log index merged up to, entries not merged yet,
+ * and ms since this cluster last knew it had everything. Empty on a peer that does not lead.
+ */
+export interface FederationLagView {
+  lag(): readonly { readonly cluster: string; readonly cursor: number; readonly entriesBehind: number; readonly msBehind: number }[];
+}
+
 /** What {@link clusterProcedures} and {@link registerClusterMetrics} are built from. */
 export interface ClusterViewInit {
   readonly host: ClusterHostView;
+  /** Federation links: rows of `db.cluster.replicationLag()` with source `federation`, and `replication_lag_ms{federation}` samples. */
+  readonly federation?: FederationLagView;
   readonly net?: ClusterNetView;
   /** The groups (shards) to report; default the host's first group only. */
   readonly groups?: readonly number[];

@@ -29,6 +29,7 @@ import type {
   GraphReader,
   GraphSnapshot,
   IndexInfo,
+  MetaValue,
   PropertyEntries,
   SnapshotEdge,
   SnapshotIndex,
@@ -212,6 +213,8 @@ export class GraphStore implements GraphReader {
   readonly #lookup = new Map<string, Map<string, IndexState>>();
   readonly #constraints = new Map<string, ConstraintState>();
   readonly #constraintsByLabel = new Map<string, ConstraintState[]>();
+  /** Replicated metadata (`setMeta`): invisible to queries. */
+  readonly #meta = new Map<string, MetaValue>();
 
   // ---------------------------------------------------------------- reads
 
@@ -394,6 +397,8 @@ export class GraphStore implements GraphReader {
         return this.#createConstraint(c.name, c.label, c.keys, c.kind, undo);
       case 'dropConstraint':
         return this.#dropConstraint(c.name, undo);
+      case 'setMeta':
+        return this.#setMeta(c.key, c.value, undo);
       default:
         throw inputInvalid(`unknown command op ${JSON.stringify((c as { op?: unknown }).op)}`);
     }
@@ -853,6 +858,27 @@ export class GraphStore implements GraphReader {
     return undo ? [{ op: 'createConstraint', name, label: c.label, keys: c.keys.slice(), kind: c.kind }] : NO_UNDO;
   }
 
+  // ---------------------------------------------------------------- metadata
+
+  /** meta: the metadata entry `key` (see the `setMeta` command), or undefined. Do not mutate it. */
+  meta(key: string): MetaValue | undefined {
+    return this.#meta.get(key);
+  }
+
+  /** metaKeys: the metadata keys starting with `prefix`, in insertion order. */
+  *metaKeys(prefix: string): IterableIterator<string> {
+    for (const k of this.#meta.keys()) if (k.startsWith(prefix)) yield k;
+  }
+
+  #setMeta(key: string, value: MetaValue | null, undo: boolean): GraphCommand[] {
+    if (typeof key !== 'string' || key.length === 0) throw inputInvalid('setMeta: the key must be a non-empty string');
+    if (value === undefined) throw inputInvalid(`setMeta ${key}: the value must be plain data or null`);
+    const before = this.#meta.get(key);
+    if (value === null) this.#meta.delete(key);
+    else this.#meta.set(key, value);
+    return undo ? [{ op: 'setMeta', key, value: before ?? null }] : [];
+  }
+
   // ---------------------------------------------------------------- snapshot
 
   /** The whole store as canonical plain data; see {@link GraphSnapshot}. */
@@ -875,6 +901,7 @@ export class GraphStore implements GraphReader {
       edges,
       indexes,
       constraints: this.constraints(),
+      ...(this.#meta.size === 0 ? {} : { meta: [...this.#meta].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)) }),
     };
   }
 
@@ -896,6 +923,13 @@ export class GraphStore implements GraphReader {
       for (const e of edges) s.#createEdge(e.id, e.type, e.src, e.dst, e.props, false);
       for (const ix of indexes) s.#createIndex(ix.name, ix.label, ix.keys, false);
       for (const c of constraints) s.#createConstraint(c.name, c.label, c.keys, c.kind, false);
+      if (snapshot.meta !== undefined) {
+        if (!Array.isArray(snapshot.meta)) throw inputInvalid('restore: meta must be an array of [key, value]');
+        for (const m of snapshot.meta) {
+          if (!Array.isArray(m) || m.length !== 2) throw inputInvalid('restore: a meta entry must be [key, value]');
+          s.#setMeta(m[0] as string, m[1] ?? null, false);
+        }
+      }
     } catch (err) {
       if (err instanceof GeodeError) {
         throw new GeodeError(err.code, `restore: ${err.message}`, { source: 'snapshot', cause: err, ...(err.detail === undefined ? {} : { detail: err.detail }) });

@@ -47,7 +47,16 @@ export type GraphCommand =
       readonly keys: readonly string[];
       readonly kind: 'unique';
     }
-  | { readonly op: 'dropConstraint'; readonly name: string };
+  | { readonly op: 'dropConstraint'; readonly name: string }
+  /**
+   * Set (value non-null) or remove (value null) one entry of the store's replicated metadata: a
+   * key → plain-data map that queries never see, kept in snapshots and undone like any command.
+   * The federation layer keeps its registers, id map and cursors there (src/federation).
+   */
+  | { readonly op: 'setMeta'; readonly key: string; readonly value: MetaValue | null };
+
+/** A metadata value: plain data (null, booleans, numbers, bigints, strings, arrays, plain objects). */
+export type MetaValue = unknown;
 
 export interface IndexInfo {
   readonly name: string;
@@ -143,6 +152,8 @@ export interface GraphSnapshot {
   readonly edges: readonly SnapshotEdge[];
   readonly indexes: readonly SnapshotIndex[];
   readonly constraints: readonly ConstraintInfo[];
+  /** Metadata entries (`setMeta`), sorted by key; absent when there are none. */
+  readonly meta?: readonly (readonly [string, MetaValue])[];
 }
 
 /*

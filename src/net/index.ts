@@ -4,6 +4,7 @@
  */
 export type { FrameRejection, PeerId, PeerKind, PeerTransport } from './types.ts';
 export type { GeodePeer, NetStats, PeerInit } from './transport.ts';
+export type { RequestHandler, RequestProtocolInit } from './request.ts';
 export type { PresencePatch, PresenceState } from './presence.ts';
 export { Channel, type ChannelByte } from './channels.ts';
 export { generatePeerKey, peerIdOfKey } from './keys.ts';

@@ -48,6 +48,7 @@ import { decodeList, encodeRegister, type DirectoryEntry } from './directory.ts'
 import { Presence, type PresencePatch, type PresenceState } from './presence.ts';
 import { PeerSession, type SessionHost } from './session.ts';
 import { readOneFrame, writeOneFrame } from './stream-io.ts';
+import { sendRequest, serveRequests, type RequestHandler, type RequestProtocolInit } from './request.ts';
 import type { FrameRejection, PeerId, PeerKind, PeerTransport } from './types.ts';
 
 /** Options of a peer (both runtimes); only `clusterId` and `secret` are required. */
@@ -118,6 +119,10 @@ export interface GeodePeer extends PeerTransport {
   addPeer(id: string, addrs: readonly string[], kind: PeerKind): void;
   /** refreshDirectory: registers with the relays and dials new members now. */
   refreshDirectory(): Promise<void>;
+  /** serveRequests: answers a request/response protocol (request.ts), e.g. `/geode/federation/1.0.0`. */
+  serveRequests(protocol: string, handler: RequestHandler, init: RequestProtocolInit & { readonly maxInbound: number }): Promise<void>;
+  /** sendRequest: one request to the peer at `addrs` on `protocol`, resolving with its response (request.ts). */
+  sendRequest(addrs: readonly string[], protocol: string, payload: Uint8Array, init: RequestProtocolInit): Promise<Uint8Array>;
 }
 
 /** What the transport needs from its runtime. */
@@ -322,6 +327,14 @@ export class Libp2pTransport implements GeodePeer, SessionHost {
   }
 
   // ---- GeodePeer ----
+
+  serveRequests(protocol: string, handler: RequestHandler, init: RequestProtocolInit & { readonly maxInbound: number }): Promise<void> {
+    return serveRequests(this.libp2p, protocol, handler, init);
+  }
+
+  sendRequest(addrs: readonly string[], protocol: string, payload: Uint8Array, init: RequestProtocolInit): Promise<Uint8Array> {
+    return sendRequest(this.libp2p, addrs, protocol, payload, init);
+  }
 
   addrs(): string[] {
     return this.libp2p.getMultiaddrs().map((m) => m.toString());

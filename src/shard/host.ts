@@ -22,7 +22,7 @@
 import { NO_NODE, type NodeId, type RaftLogger, type StateRole } from '../raft/index.ts';
 import type { PeerId, PeerTransport } from '../net/types.ts';
 import type { LogStore } from '../storage/types.ts';
-import { decodeCommands, type GraphCommand, type Value } from '../graph/index.ts';
+import { decodeCommands, type GraphCommand, type GraphStore, type Value } from '../graph/index.ts';
 import type { GraphReader } from '../graph/index.ts';
 import type { ProcedureDefinition } from '../query/index.ts';
 import { GeodeError, isGeodeError } from '../util/errors.ts';
@@ -30,7 +30,7 @@ import type { HostClock, TimerHandle } from './clock.ts';
 import { validateShardConfig, type ResolvedShardConfig, type ShardConfig } from './config.ts';
 import { forwardedRequestsMax, frameItemsMax, groupsPerHostMax, membershipCheckMs, waitingQueriesMax, writeTextCacheMax } from './constants.ts';
 import { FailureDetector, type PeerHealth } from './failure-detector.ts';
-import { GroupReplica, type SpecWrite } from './group.ts';
+import { GroupReplica, type Execution, type SpecWrite } from './group.ts';
 import { decideMembership } from './membership.ts';
 import { nodeIdOfPeer } from './peer-ids.ts';
 import { toEngineParams, type WireResult } from './values.ts';
@@ -608,7 +608,7 @@ export class ShardHost {
 
   /** On the ready leader: run; a write is proposed and answered at commit; a read confirms leadership and waits for what it saw. */
   async #onLeader(g: GroupReplica, text: string, params: Record<string, Value>, deadline: number): Promise<ShardQueryResult> {
-    const exec = g.execute(text, params, undefined, () => this.#now());
+    const exec = this.#withWriteHook(g, g.execute(text, params, undefined, () => this.#now()));
     if (exec.commands.length > 0) {
       this.#rememberWrite(text);
       const s = g.proposeSpeculative(exec);
@@ -779,6 +779,103 @@ export class ShardHost {
    * the leader. The cluster layer writes a shard's part of a statement this way.
    */
   async applyCommands(group: number, commands: readonly GraphCommand[], options: { readonly timeoutMs?: number } = {}): Promise<void> {
+    return this.#applyOnLeader(group, commands, options, true);
+  }
+
+  /**
+   * applyBuilt: as {@link applyCommands}, with the commands built by `build` against the leader's
+   * graph as it is now: `apply(c)` applies one command at once (so later ones see it) and records
+   * it. The write hook does not run (the builder writes its own metadata). Federation merges
+   * remote changes this way, in the order of this cluster's log.
+   */
+  async applyBuilt(group: number, build: (graph: GraphStore, apply: (c: GraphCommand) => void) => void, options: { readonly timeoutMs?: number } = {}): Promise<number> {
+    this.#checkRunning();
+    const g = this.#group(group);
+    if (!g.leaderReady()) throw new GeodeError('PROPOSAL_DROPPED', `peer ${this.self} is not the ready leader of group ${g.id}`, { detail: 'NotLeader' });
+    const commands: GraphCommand[] = [];
+    const undo: GraphCommand[][] = [];
+    const rollback = (): void => {
+      for (let i = undo.length - 1; i >= 0; i--) for (const u of undo[i]!) g.graph.apply(u);
+      g.engine.invalidatePlans();
+    };
+    try {
+      build(g.graph, (c) => {
+        undo.push(g.graph.apply(c));
+        commands.push(c);
+      });
+    } catch (err) {
+      rollback();
+      throw err;
+    }
+    if (commands.length === 0) return 0;
+    // Applied as built: proposed as they are (a speculative write, rolled back if it does not commit).
+    const s = g.proposeSpeculative({ result: { columns: [], rows: [], writes: commands.length }, commands, rollback });
+    this.#kick();
+    await this.#waitSpec(s, this.#now() + (options.timeoutMs ?? this.config.requestTimeoutMs));
+    return commands.length;
+  }
+
+  /**
+   * readCommitted: this replica's committed and applied log after index `after`: at most
+   * `maxEntries` entries (and about `maxBytes` of data) as `{ index, data }`, and `applied`. When
+   * entries after `after` were compacted away, `snapshot` instead: the snapshot's index and data
+   * (the group's snapshot envelope). Any member answers, leader or not. Federation streams a
+   * cluster's changes from here.
+   */
+  readCommitted(group: number, after: number, maxEntries: number, maxBytes: number): { readonly applied: number; readonly entries: readonly { readonly index: number; readonly data: Uint8Array }[]; readonly snapshot?: { readonly index: number; readonly data: Uint8Array } } {
+    this.#checkRunning();
+    const g = this.#group(group);
+    const applied = g.applied();
+    const first = g.log.firstIndex();
+    if (after + 1 < first) {
+      const snap = g.log.snapshot();
+      return { applied, entries: [], snapshot: { index: snap.metadata.index, data: snap.data } };
+    }
+    const hi = Math.min(applied, after + maxEntries);
+    if (hi <= after) return { applied, entries: [] };
+    const entries = g.log.entries((after + 1) as never, (hi + 1) as never, maxBytes);
+    const out: { index: number; data: Uint8Array }[] = [];
+    for (const e of entries) out.push({ index: e.index, data: e.type === 'normal' ? e.data : new Uint8Array(0) });
+    return { applied, entries: out };
+  }
+
+  /**
+   * setWriteHook: on the leader, after a statement's (or applyCommands') commands ran on the graph
+   * and before they are proposed, `hook` returns more commands to apply and propose in the same
+   * log entry (federation stamps each write with its hybrid timestamp this way). A hook that
+   * throws fails the write (rolled back). One hook; undefined removes it.
+   */
+  setWriteHook(hook: ((group: number, graph: GraphStore, commands: readonly GraphCommand[]) => readonly GraphCommand[]) | undefined): void {
+    this.#writeHook = hook;
+  }
+
+  #writeHook: ((group: number, graph: GraphStore, commands: readonly GraphCommand[]) => readonly GraphCommand[]) | undefined;
+
+  /** Runs the write hook on an executed statement: its extra commands applied and added, undone with it. */
+  #withWriteHook(g: GroupReplica, exec: Execution): Execution {
+    if (this.#writeHook === undefined || exec.commands.length === 0) return exec;
+    let extra: readonly GraphCommand[];
+    const undo: GraphCommand[][] = [];
+    try {
+      extra = this.#writeHook(g.id, g.graph, exec.commands);
+      for (const c of extra) undo.push(g.graph.apply(c));
+    } catch (err) {
+      for (let i = undo.length - 1; i >= 0; i--) for (const u of undo[i]!) g.graph.apply(u);
+      exec.rollback();
+      throw err;
+    }
+    if (extra.length === 0) return exec;
+    return {
+      result: exec.result,
+      commands: [...exec.commands, ...extra],
+      rollback: () => {
+        for (let i = undo.length - 1; i >= 0; i--) for (const u of undo[i]!) g.graph.apply(u);
+        exec.rollback();
+      },
+    };
+  }
+
+  async #applyOnLeader(group: number, commands: readonly GraphCommand[], options: { readonly timeoutMs?: number }, hook: boolean): Promise<void> {
     this.#checkRunning();
     const g = this.#group(group);
     if (!g.leaderReady()) throw new GeodeError('PROPOSAL_DROPPED', `peer ${this.self} is not the ready leader of group ${g.id}`, { detail: 'NotLeader' });
@@ -789,6 +886,9 @@ export class ShardHost {
     };
     try {
       for (const c of commands) undo.push(g.graph.apply(c));
+      const extra = hook ? (this.#writeHook?.(g.id, g.graph, commands) ?? []) : [];
+      for (const c of extra) undo.push(g.graph.apply(c));
+      if (extra.length > 0) commands = [...commands, ...extra];
     } catch (err) {
       rollback();
       throw err;

@@ -136,6 +136,8 @@ export interface PeerArgs {
   readonly secret: string;
   readonly bootstrap?: boolean;
   readonly config?: Record<string, unknown>;
+  /** Listen multiaddrs (default: loopback, free ports). */
+  readonly listen?: string[];
 }
 
 /** A peer process (peer-process.ts) driven by JSON lines. */
@@ -172,12 +174,13 @@ export class PeerProc {
     }
   }
 
-  static async start(name: string, args: PeerArgs): Promise<PeerProc> {
+  /** start: spawns the peer and waits (`timeoutMs`, default 30 s) until it printed that it is ready. */
+  static async start(name: string, args: PeerArgs, timeoutMs = startTimeoutMs): Promise<PeerProc> {
     const p = new PeerProc(name, args);
     await p.child.waitFor(() => {
       p.#drain();
       return p.self !== '' ? true : undefined;
-    }, startTimeoutMs, `${name} start`);
+    }, timeoutMs, `${name} start`);
     return p;
   }
 

@@ -5,8 +5,13 @@
  * - `{ id, op: 'query', text, params?, readQuorum?, timeoutMs? }` → `{ id, ok, rows, writes, ms }` or `{ id, ok: false, code, detail, message }`
  * - `{ id, op: 'status' }` → `{ id, ok, self, leader, isLeader, voters, learners, applied, snapshotsReceived, term, framesRejected, netRejected, addrs }`
  * - `{ id, op: 'close' }` → closes cleanly, answers, exits 0
+ * - `{ id, op: 'fedCut', cluster, cut }` → cuts (or heals) this peer's federation link with `cluster`
+ * - `{ id, op: 'fedLag' }` → `{ id, ok, links }`: the federation agent's `lag()` (empty off the leader)
+ * - `{ id, op: 'fedSamples' }` → `{ id, ok, samples }`: the agent's cross-cluster lag samples (ms), cleared
+ * - `{ id, op: 'load', rate, ms, concurrency, prefix }` → `{ id, ok, acked, elapsedMs, p50Ms, p99Ms }`:
+ *   `CREATE (:B {k})` in this process for `ms`, at most `rate` per second (0: as fast as it goes)
  *
- * Arguments: one JSON object `{ data, relays, cluster, secret, bootstrap, config }`. Prints
+ * Arguments: one JSON object `{ data, relays, cluster, secret, bootstrap, config, listen? }`. Prints
  * `{ ready: true, self }` once open. Bigints travel as `{ $int: '…' }`.
  */
 import { createInterface } from 'node:readline';
@@ -20,6 +25,7 @@ interface Args {
   readonly secret: string;
   readonly bootstrap?: boolean;
   readonly config?: Record<string, unknown>;
+  readonly listen?: string[];
 }
 
 const args = JSON.parse(process.argv[2] ?? '{}') as Args;
@@ -31,7 +37,7 @@ const send = (x: unknown): void => {
 const db = await openGeode({
   storage: `file:${args.data}`,
   onWarning: (m) => process.stderr.write(`warning: ${m}\n`),
-  cluster: { id: args.cluster, secret: args.secret, relays: args.relays, bootstrap: args.bootstrap === true, config: args.config ?? {} },
+  cluster: { id: args.cluster, secret: args.secret, relays: args.relays, bootstrap: args.bootstrap === true, config: args.config ?? {}, ...(args.listen === undefined ? {} : { listen: args.listen }) },
 });
 const cluster = db.cluster!;
 send({ ready: true, self: cluster.self });
@@ -72,12 +78,53 @@ async function handle(req: Record<string, unknown>): Promise<Record<string, unkn
         addrs: cluster.transport.addrs(),
       };
     }
+    case 'fedCut':
+      cluster.federation?.cut(String(req['cluster']), req['cut'] === true);
+      return { ok: true };
+    case 'fedLag':
+      return { ok: true, links: cluster.federation?.lag() ?? [] };
+    case 'fedSamples': {
+      const samples = cluster.federation?.lagSamplesMs.splice(0) ?? [];
+      return { ok: true, samples };
+    }
+    case 'load':
+      return load(Number(req['rate'] ?? 0), Number(req['ms'] ?? 1_000), Number(req['concurrency'] ?? 1), String(req['prefix'] ?? 'k'));
     case 'close':
       await db.close();
       return { ok: true };
     default:
       return { ok: false, code: 'INPUT_INVALID', message: `unknown op ${String(req['op'])}` };
   }
+}
+
+/** Writes from this process: `concurrency` loops for `ms`, paced to `rate` per second overall (0: unpaced). */
+async function load(rate: number, ms: number, concurrency: number, prefix: string): Promise<Record<string, unknown>> {
+  const t0 = performance.now();
+  const lat: number[] = [];
+  let sent = 0;
+  let failed = 0;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      for (;;) {
+        const due = rate > 0 ? t0 + (sent * 1000) / rate : 0;
+        const now = performance.now();
+        if (now - t0 >= ms) return;
+        if (due > now) await new Promise((r) => setTimeout(r, due - now));
+        if (performance.now() - t0 >= ms) return;
+        const k = `${prefix}${sent++}`;
+        const s = performance.now();
+        try {
+          await db.query('CREATE (:B {k: $k})', { k });
+          lat.push(performance.now() - s);
+        } catch {
+          failed++;
+        }
+      }
+    }),
+  );
+  lat.sort((a, b) => a - b);
+  const q = (x: number): number => lat[Math.min(lat.length - 1, Math.floor(x * lat.length))] ?? NaN;
+  return { ok: true, acked: lat.length, failed, elapsedMs: performance.now() - t0, p50Ms: q(0.5), p99Ms: q(0.99) };
 }
 
 const rl = createInterface({ input: process.stdin });

@@ -24,6 +24,7 @@ import { validateRaftConfig } from '../../src/raft/index.ts';
 import type { NodeId } from '../../src/raft/types.ts';
 import { shardConfigKeys, validateShardConfig } from '../../src/shard/index.ts';
 import { isGeodeError } from '../../src/util/errors.ts';
+import { batchMaxDefault, federationConfigKeys, lagThresholdMsDefault, validateFederationConfig } from '../../src/federation/config.ts';
 
 const DOC = readFileSync(join(import.meta.dirname, '../../docs/configuration.md'), 'utf8');
 
@@ -196,6 +197,46 @@ describe('docs/configuration.md', () => {
     it('a cluster client checks the keys too: a typo in a shared file fails before the network starts', async () => {
       const opening = openGeode({ cluster: { id: 'c', secret: 's', client: true, config: { request_timeout: 1_000 } } });
       await expect(opening).rejects.toMatchObject({ code: 'CONFIG_INVALID', detail: 'request_timeout' });
+    });
+  });
+
+  describe('federation keys', () => {
+    const rows = table('Federation keys');
+    const check = (key: string, value: unknown): void => {
+      validateFederationConfig({ [key.slice('federation.'.length)]: value }, 'c');
+    };
+
+    it('lists exactly the keys validateFederationConfig accepts', () => {
+      expect(rows.map((r) => r.key).sort()).toEqual([...federationConfigKeys].sort());
+    });
+
+    it('gives the defaults the code uses', () => {
+      const f = validateFederationConfig({}, 'c');
+      checkDefaults(rows, {
+        'federation.enabled': f.enabled,
+        'federation.peers': f.peers,
+        'federation.conflict_resolution': f.conflictResolution,
+        'federation.replication_lag_threshold_ms': lagThresholdMsDefault,
+        'federation.batch_max': batchMaxDefault,
+      });
+    });
+
+    it('states the ranges the code enforces, and a refusal names the key', () => {
+      expect(checkRanges(rows, check)).toBe(2);
+      expect(refusal(() => check('federation.enabled', 'yes'))).toBe('federation.enabled');
+      expect(refusal(() => check('federation.conflict_resolution', 'first-write-wins'))).toBe('federation.conflict_resolution');
+      expect(refusal(() => check('federation.replication_lag_threshold_ms', 0))).toBe('federation.replication_lag_threshold_ms');
+      expect(refusal(() => validateFederationConfig({ peers: [{ address: '/ip4/127.0.0.1/tcp/1/p2p/12D3KooX', cluster_id: 'eu', async: false }] }, 'us'))).toBe('federation.peers[0].async');
+      expect(refusal(() => validateFederationConfig({ peers: [{ address: 'eu.example.com', cluster_id: 'eu' }] }, 'us'))).toBe('federation.peers[0].address');
+      expect(refusal(() => validateFederationConfig({ peers: [{ address: '/ip4/127.0.0.1/tcp/1/p2p/12D3KooX', cluster_id: 'us' }] }, 'us'))).toBe('federation.peers[0].cluster_id');
+      expect(refusal(() => validateFederationConfig({ lag_threshold_ms: 5 }, 'us'))).toBe('federation.lag_threshold_ms');
+    });
+
+    it('openGeode takes them in cluster.config, nested or dotted, and refuses a bad one naming it', async () => {
+      const opening = openGeode({ cluster: { id: 'c', secret: 's', client: true, config: { 'federation.enabled': 1 } } });
+      await expect(opening).rejects.toMatchObject({ code: 'CONFIG_INVALID', detail: 'federation.enabled' });
+      const twice = openGeode({ cluster: { id: 'c', secret: 's', client: true, config: { federation: { enabled: true }, 'federation.enabled': true } } });
+      await expect(twice).rejects.toMatchObject({ code: 'CONFIG_INVALID', detail: 'federation.enabled' });
     });
   });
 });

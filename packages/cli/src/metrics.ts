@@ -63,7 +63,7 @@ export function clusterMetricsText(cluster: GeodeCluster): string {
   let reg = registries.get(cluster);
   if (reg === undefined) {
     reg = new MetricsRegistry();
-    if (cluster.host !== undefined) registerClusterMetrics(reg, { host: cluster.host, net: cluster.transport });
+    if (cluster.host !== undefined) registerClusterMetrics(reg, { host: cluster.host, net: cluster.transport, ...(cluster.federation === undefined ? {} : { federation: cluster.federation }) });
     registerProcessMetrics(reg);
     registries.set(cluster, reg);
   }

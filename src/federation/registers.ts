@@ -1,0 +1,439 @@
+/**
+ * Federation registers kept in a cluster's replicated graph: the last-write-wins state of every
+ * federated node and edge, stored as graph metadata (`setMeta`, invisible to queries, replicated
+ * by the cluster's Raft log and kept in its snapshots), and the graph kept equal to its visible
+ * part. Pure: reads a {@link GraphStore}, returns or emits commands.
+ *
+ * - Identity: a node or edge gets a federated id when it is created, `<cluster>/<local id>` of
+ *   the cluster that created it, and keeps it everywhere; other clusters hold it under a local id
+ *   of their own (the map is metadata too: `f/fid/n/<fid>` → local id, `f/id/n/<local id>` → fid).
+ * - A record per entity (`f/n/<fid>`, `f/e/<fid>`): a register per fact — existence, each label,
+ *   each property (edges: existence with type and ends, each property) — holding a value and the
+ *   stamp (HLC wall, logical, origin cluster) of the write that set it.
+ * - {@link stampLocalWrite}: on the leader, after a statement ran, the registers it touched get
+ *   the statement's stamp (always above their previous stamps, so a register's value is the
+ *   graph's value).
+ * - {@link mergeRecords}: a remote record merged register by register (the later stamp wins,
+ *   ties by cluster id); the graph is brought in line: nodes created, changed or deleted; an edge
+ *   is in the graph while it exists and both its ends are visible (otherwise it waits in
+ *   `f/pend/<node fid>` for that end).
+ */
+import type { GraphCommand, GraphStore, MetaValue, NodeRecord } from '../graph/index.ts';
+import { compareHlc, type HlcTimestamp, type HybridClock } from '../txn/hlc.ts';
+
+/** A register: [wall ms, logical, origin cluster, value] (value null: removed / absent). */
+export type Register = readonly [number, number, string, unknown];
+/**
+ * Registers by key, stored flat (`[key0, register0, key1, register1, ...]`): encodes as plain
+ * msgpack arrays (a null-prototype object would be tagged by the codec, which costs time and bytes).
+ */
+type Registers = readonly (string | Register)[];
+type RegMap = Map<string, Register>;
+
+/** regMap: flat registers as a map (insertion order kept). */
+function regMap(flat: Registers | undefined): RegMap {
+  const m: RegMap = new Map();
+  if (flat === undefined) return m;
+  for (let i = 0; i + 1 < flat.length; i += 2) m.set(flat[i] as string, flat[i + 1] as Register);
+  return m;
+}
+
+/** flatRegs: a map of registers, flat for storage. */
+function flatRegs(m: RegMap): (string | Register)[] {
+  const out: (string | Register)[] = [];
+  for (const [k, r] of m) out.push(k, r);
+  return out;
+}
+
+/** A node's registers. */
+export interface NodeRecordMeta {
+  readonly k: 'n';
+  readonly x: Register;
+  readonly l: Registers;
+  readonly p: Registers;
+}
+
+/** An edge's registers: existence (with its type and its ends' federated ids) and properties. */
+export interface EdgeRecordMeta {
+  readonly k: 'e';
+  readonly x: Register;
+  readonly t: string;
+  readonly s: string;
+  readonly d: string;
+  readonly p: Registers;
+}
+
+export type EntityRecord = NodeRecordMeta | EdgeRecordMeta;
+
+/** Metadata key prefixes. */
+export const NODE_PREFIX = 'f/n/';
+export const EDGE_PREFIX = 'f/e/';
+const PEND_PREFIX = 'f/pend/';
+/** A cursor: `f/cur/<upstream cluster>` → the upstream log index merged up to. */
+export const CURSOR_PREFIX = 'f/cur/';
+
+const ZERO: Register = [0, 0, '', null];
+
+/** compareRegisters: the merge order of two stamps (hybrid time, then origin cluster id). */
+export function compareRegisters(a: Register, b: Register): number {
+  if (a[0] !== b[0]) return a[0] - b[0];
+  if (a[1] !== b[1]) return a[1] - b[1];
+  return a[2] < b[2] ? -1 : a[2] > b[2] ? 1 : 0;
+}
+
+function localFid(self: string, id: number): string {
+  return `${self}/${id}`;
+}
+
+/** fidOf: the federated id of a local node or edge. */
+export function fidOf(graph: GraphStore, self: string, kind: 'n' | 'e', id: number): string {
+  const mapped = graph.meta(`f/id/${kind}/${id}`);
+  return typeof mapped === 'string' ? mapped : localFid(self, id);
+}
+
+/** localIdOf: the local id of a federated id, when this cluster holds it live in the graph. */
+export function localIdOf(graph: GraphStore, self: string, kind: 'n' | 'e', fid: string): number | undefined {
+  const mapped = graph.meta(`f/fid/${kind}/${fid}`);
+  let id: number | undefined;
+  if (typeof mapped === 'number') id = mapped;
+  else if (fid.startsWith(`${self}/`)) id = Number(fid.slice(self.length + 1));
+  if (id === undefined || !Number.isSafeInteger(id)) return undefined;
+  const rec = kind === 'n' ? graph.node(id) : graph.edge(id);
+  return rec === undefined || rec.deleted ? undefined : id;
+}
+
+function recordKey(kind: 'n' | 'e', fid: string): string {
+  return (kind === 'n' ? NODE_PREFIX : EDGE_PREFIX) + fid;
+}
+
+function maxOf(regs: Registers, m: Register): Register {
+  let out = m;
+  for (let i = 1; i < regs.length; i += 2) if (compareRegisters(regs[i] as Register, out) > 0) out = regs[i] as Register;
+  return out;
+}
+
+/**
+ * The stamp a local write gets: the clock's now, and above every register it overwrites (after a
+ * leader change the new leader's clock may be behind the old one's, or a merged stamp ahead of
+ * the clock): a register's value is then always the graph's value. Stamps of different registers
+ * need no order among them.
+ */
+function nextStamp(clock: HybridClock, floor: Register): HlcTimestamp {
+  let t = clock.now();
+  if (compareHlc(t, { wall: floor[0], logical: floor[1] }) <= 0) {
+    try {
+      t = clock.update({ wall: floor[0], logical: floor[1] }, 'this cluster');
+    } catch {
+      t = { wall: floor[0], logical: floor[1] + 1 };
+    }
+  }
+  return t;
+}
+
+interface Touched {
+  exists: boolean;
+  labels: Set<string>;
+  props: Set<string>;
+}
+
+function touch(m: Map<number, Touched>, id: number): Touched {
+  let t = m.get(id);
+  if (t === undefined) m.set(id, (t = { exists: false, labels: new Set(), props: new Set() }));
+  return t;
+}
+
+/** True when `commands` already carry federation metadata (a merge): not stamped again. */
+function isMerge(commands: readonly GraphCommand[]): boolean {
+  for (const c of commands) if (c.op === 'setMeta' && c.key.startsWith('f/')) return true;
+  return false;
+}
+
+/**
+ * stampLocalWrite: the metadata commands for a statement's `commands`, which already ran on
+ * `graph` (the leader's): every register they touched set to its new value with one stamp from
+ * `clock`. Schema commands are not federated. Returns [] for a merge (it carries its own).
+ */
+export function stampLocalWrite(graph: GraphStore, self: string, clock: HybridClock, commands: readonly GraphCommand[]): GraphCommand[] {
+  if (isMerge(commands)) return [];
+  const nodes = new Map<number, Touched>();
+  const edges = new Map<number, Touched>();
+  for (const c of commands) {
+    switch (c.op) {
+      case 'createNode': {
+        const t = touch(nodes, c.id);
+        t.exists = true;
+        for (const l of c.labels) t.labels.add(l);
+        for (const [k] of c.props) t.props.add(k);
+        break;
+      }
+      case 'deleteNode':
+        touch(nodes, c.id).exists = true;
+        break;
+      case 'setNodeProperty':
+        touch(nodes, c.id).props.add(c.key);
+        break;
+      case 'addLabel':
+      case 'removeLabel':
+        touch(nodes, c.id).labels.add(c.label);
+        break;
+      case 'createEdge': {
+        const t = touch(edges, c.id);
+        t.exists = true;
+        for (const [k] of c.props) t.props.add(k);
+        break;
+      }
+      case 'deleteEdge':
+        touch(edges, c.id).exists = true;
+        break;
+      case 'setEdgeProperty':
+        touch(edges, c.id).props.add(c.key);
+        break;
+      default:
+        break; // schema and metadata: per cluster
+    }
+  }
+  if (nodes.size === 0 && edges.size === 0) return [];
+  // Previous records, and the highest stamp among them.
+  const prevNodes = new Map<number, { fid: string; rec: NodeRecordMeta | undefined }>();
+  const prevEdges = new Map<number, { fid: string; rec: EdgeRecordMeta | undefined }>();
+  let above = ZERO;
+  for (const id of nodes.keys()) {
+    const fid = fidOf(graph, self, 'n', id);
+    const rec = graph.meta(recordKey('n', fid)) as NodeRecordMeta | undefined;
+    prevNodes.set(id, { fid, rec });
+    if (rec !== undefined) above = maxOf(rec.p, maxOf(rec.l, compareRegisters(rec.x, above) > 0 ? rec.x : above));
+  }
+  for (const id of edges.keys()) {
+    const fid = fidOf(graph, self, 'e', id);
+    const rec = graph.meta(recordKey('e', fid)) as EdgeRecordMeta | undefined;
+    prevEdges.set(id, { fid, rec });
+    if (rec !== undefined) above = maxOf(rec.p, compareRegisters(rec.x, above) > 0 ? rec.x : above);
+  }
+  const t = nextStamp(clock, above);
+  const reg = (v: unknown): Register => [t.wall, t.logical, self, v];
+  const out: GraphCommand[] = [];
+  for (const [id, touched] of nodes) {
+    const { fid, rec } = prevNodes.get(id)!;
+    const live = graph.node(id);
+    const node = live === undefined || live.deleted ? undefined : live;
+    if (node === undefined && rec === undefined) continue; // created and deleted in one statement
+    if (rec === undefined) {
+      // First write federated on a node made before federation: all of it travels.
+      for (const k of node!.labels) touched.labels.add(k);
+      for (const k of node!.props.keys()) touched.props.add(k);
+    }
+    const l = regMap(rec?.l);
+    const p = regMap(rec?.p);
+    if (node === undefined) {
+      // Deleted: its existence, every label and every property (a re-creation starts empty).
+      for (const [k, r] of l) if (r[3] !== false) l.set(k, reg(false));
+      for (const [k, r] of p) if (r[3] !== null) p.set(k, reg(null));
+      for (const k of touched.labels) l.set(k, reg(false));
+      for (const k of touched.props) p.set(k, reg(null));
+    } else {
+      for (const k of touched.labels) l.set(k, reg(node.labels.has(k)));
+      for (const k of touched.props) p.set(k, reg(node.props.get(k) ?? null));
+    }
+    const x = touched.exists || rec === undefined ? reg(node !== undefined) : rec.x;
+    out.push({ op: 'setMeta', key: recordKey('n', fid), value: { k: 'n', x, l: flatRegs(l), p: flatRegs(p) } satisfies NodeRecordMeta });
+  }
+  for (const [id, touched] of edges) {
+    const { fid, rec } = prevEdges.get(id)!;
+    const live = graph.edge(id);
+    const edge = live === undefined || live.deleted ? undefined : live;
+    if (edge === undefined && rec === undefined) continue;
+    if (rec === undefined) for (const k of edge!.props.keys()) touched.props.add(k);
+    const p = regMap(rec?.p);
+    if (edge === undefined) {
+      for (const [k, r] of p) if (r[3] !== null) p.set(k, reg(null));
+      for (const k of touched.props) p.set(k, reg(null));
+    } else {
+      for (const k of touched.props) p.set(k, reg(edge.props.get(k) ?? null));
+    }
+    const x = touched.exists || rec === undefined ? reg(edge !== undefined) : rec.x;
+    const t0 = rec?.t ?? edge!.type;
+    const s0 = rec?.s ?? fidOf(graph, self, 'n', edge!.src.id);
+    const d0 = rec?.d ?? fidOf(graph, self, 'n', edge!.dst.id);
+    out.push({ op: 'setMeta', key: recordKey('e', fid), value: { k: 'e', x, t: t0, s: s0, d: d0, p: flatRegs(p) } satisfies EdgeRecordMeta });
+  }
+  return out;
+}
+
+// ------------------------------------------------------------------------------------- merge
+
+/** Merges one register map into another; returns the merged map and the keys the remote won. */
+function mergeRegs(local: Registers | undefined, remote: Registers): { merged: RegMap; won: string[] } {
+  const merged = regMap(local);
+  const won: string[] = [];
+  for (let i = 0; i + 1 < remote.length; i += 2) {
+    const k = remote[i] as string;
+    const r = remote[i + 1] as Register;
+    const l = merged.get(k);
+    if (l === undefined || compareRegisters(r, l) > 0) {
+      merged.set(k, r);
+      won.push(k);
+    }
+  }
+  return { merged, won };
+}
+
+function isRegister(v: unknown): v is Register {
+  return Array.isArray(v) && v.length === 4 && Number.isSafeInteger(v[0]) && Number.isSafeInteger(v[1]) && typeof v[2] === 'string';
+}
+
+function isRegisters(v: unknown): v is Registers {
+  if (!Array.isArray(v) || v.length % 2 !== 0) return false;
+  for (let i = 0; i < v.length; i += 2) if (typeof v[i] !== 'string' || !isRegister(v[i + 1])) return false;
+  return true;
+}
+
+/** checkRecord: a record received from another cluster has the shape of one (else a reason). */
+export function checkRecord(key: string, v: unknown): string | undefined {
+  if (!key.startsWith(NODE_PREFIX) && !key.startsWith(EDGE_PREFIX)) return `key ${key} is not a record key`;
+  if (typeof v !== 'object' || v === null) return `record ${key} is not an object`;
+  const r = v as Record<string, unknown>;
+  if (!isRegister(r['x']) || !isRegisters(r['p'])) return `record ${key} has malformed registers`;
+  if (key.startsWith(NODE_PREFIX)) return r['k'] === 'n' && isRegisters(r['l']) ? undefined : `record ${key} is not a node record`;
+  return r['k'] === 'e' && typeof r['t'] === 'string' && typeof r['s'] === 'string' && typeof r['d'] === 'string' ? undefined : `record ${key} is not an edge record`;
+}
+
+/** What a merge did. */
+export interface MergeCounts {
+  /** Records in which some register won. */
+  changed: number;
+  /** Records that changed nothing (older, or seen already). */
+  ignored: number;
+}
+
+/**
+ * mergeRecords: merges remote records (`[key, record]`, keys `f/n/...` / `f/e/...`) into the
+ * graph through `apply` (each command applied at once), in order.
+ */
+export function mergeRecords(graph: GraphStore, self: string, records: readonly (readonly [string, EntityRecord])[], apply: (c: GraphCommand) => void): MergeCounts {
+  const counts: MergeCounts = { changed: 0, ignored: 0 };
+  for (const [key, remote] of records) {
+    const local = graph.meta(key) as EntityRecord | undefined;
+    if (remote.k === 'n') {
+      const l = local as NodeRecordMeta | undefined;
+      const fid = key.slice(NODE_PREFIX.length);
+      const x = l === undefined || compareRegisters(remote.x, l.x) > 0 ? remote.x : l.x;
+      const labels = mergeRegs(l?.l, remote.l);
+      const props = mergeRegs(l?.p, remote.p);
+      if (x === l?.x && labels.won.length === 0 && props.won.length === 0) {
+        counts.ignored++;
+        continue;
+      }
+      counts.changed++;
+      const rec: NodeRecordMeta = { k: 'n', x, l: flatRegs(labels.merged), p: flatRegs(props.merged) };
+      apply({ op: 'setMeta', key, value: rec as MetaValue });
+      projectNode(graph, self, fid, x, labels.merged, props.merged, labels.won, props.won, apply);
+    } else {
+      const l = local as EdgeRecordMeta | undefined;
+      const fid = key.slice(EDGE_PREFIX.length);
+      const x = l === undefined || compareRegisters(remote.x, l.x) > 0 ? remote.x : l.x;
+      const props = mergeRegs(l?.p, remote.p);
+      if (x === l?.x && props.won.length === 0) {
+        counts.ignored++;
+        continue;
+      }
+      counts.changed++;
+      const rec: EdgeRecordMeta = { k: 'e', x, t: l?.t ?? remote.t, s: l?.s ?? remote.s, d: l?.d ?? remote.d, p: flatRegs(props.merged) };
+      apply({ op: 'setMeta', key, value: rec as MetaValue });
+      projectEdge(graph, self, fid, rec, props.merged, props.won, apply);
+    }
+  }
+  return counts;
+}
+
+function visibleLabels(l: RegMap): string[] {
+  const out: string[] = [];
+  for (const [k, r] of l) if (r[3] === true) out.push(k);
+  return out;
+}
+
+function visibleProps(p: RegMap): [string, never][] {
+  const out: [string, never][] = [];
+  for (const [k, r] of p) if (r[3] !== null) out.push([k, r[3] as never]);
+  return out;
+}
+
+function setMap(kind: 'n' | 'e', fid: string, id: number, apply: (c: GraphCommand) => void): void {
+  apply({ op: 'setMeta', key: `f/fid/${kind}/${fid}`, value: id });
+  apply({ op: 'setMeta', key: `f/id/${kind}/${id}`, value: fid });
+}
+
+function addPending(graph: GraphStore, nodeFid: string, edgeFid: string, apply: (c: GraphCommand) => void): void {
+  const list = (graph.meta(PEND_PREFIX + nodeFid) as string[] | undefined) ?? [];
+  if (list.includes(edgeFid)) return;
+  apply({ op: 'setMeta', key: PEND_PREFIX + nodeFid, value: [...list, edgeFid] });
+}
+
+/** Brings the graph's node in line with its merged record. */
+function projectNode(graph: GraphStore, self: string, fid: string, x: Register, labels: RegMap, props: RegMap, labelsWon: readonly string[], propsWon: readonly string[], apply: (c: GraphCommand) => void): void {
+  const id = localIdOf(graph, self, 'n', fid);
+  const visible = x[3] === true;
+  if (!visible) {
+    if (id === undefined) return;
+    const node = graph.node(id)!;
+    for (const e of [...node.out, ...node.in]) {
+      if (e.deleted) continue;
+      const efid = fidOf(graph, self, 'e', e.id);
+      apply({ op: 'deleteEdge', id: e.id });
+      addPending(graph, fid, efid, apply);
+    }
+    apply({ op: 'deleteNode', id });
+    return;
+  }
+  if (id === undefined) {
+    const fresh = graph.peekNextNodeId();
+    apply({ op: 'createNode', id: fresh, labels: visibleLabels(labels), props: visibleProps(props) });
+    setMap('n', fid, fresh, apply);
+    const pend = graph.meta(PEND_PREFIX + fid) as string[] | undefined;
+    if (pend !== undefined) {
+      apply({ op: 'setMeta', key: PEND_PREFIX + fid, value: null });
+      for (const efid of pend) {
+        const er = graph.meta(EDGE_PREFIX + efid) as EdgeRecordMeta | undefined;
+        if (er !== undefined) projectEdge(graph, self, efid, er, regMap(er.p), [], apply);
+      }
+    }
+    return;
+  }
+  const node: NodeRecord = graph.node(id)!;
+  for (const k of labelsWon) {
+    const want = labels.get(k)![3] === true;
+    if (want && !node.labels.has(k)) apply({ op: 'addLabel', id, label: k });
+    else if (!want && node.labels.has(k)) apply({ op: 'removeLabel', id, label: k });
+  }
+  for (const k of propsWon) apply({ op: 'setNodeProperty', id, key: k, value: props.get(k)![3] as never });
+}
+
+/** Brings the graph's edge in line with its merged record (absent while an end is not visible). */
+function projectEdge(graph: GraphStore, self: string, fid: string, rec: EdgeRecordMeta, props: RegMap, propsWon: readonly string[], apply: (c: GraphCommand) => void): void {
+  const id = localIdOf(graph, self, 'e', fid);
+  if (rec.x[3] !== true) {
+    if (id !== undefined) apply({ op: 'deleteEdge', id });
+    return;
+  }
+  const src = localIdOf(graph, self, 'n', rec.s);
+  const dst = localIdOf(graph, self, 'n', rec.d);
+  if (src === undefined || dst === undefined) {
+    if (id !== undefined) apply({ op: 'deleteEdge', id });
+    addPending(graph, src === undefined ? rec.s : rec.d, fid, apply);
+    return;
+  }
+  if (id === undefined) {
+    const fresh = graph.peekNextEdgeId();
+    apply({ op: 'createEdge', id: fresh, type: rec.t, src, dst, props: visibleProps(props) });
+    setMap('e', fid, fresh, apply);
+    return;
+  }
+  for (const k of propsWon) apply({ op: 'setEdgeProperty', id, key: k, value: props.get(k)![3] as never });
+}
+
+/** recordsOfCommands: the federation records an entry's commands wrote, in order. */
+export function recordsOfCommands(commands: readonly GraphCommand[], out: [string, EntityRecord][]): void {
+  for (const c of commands) {
+    if (c.op !== 'setMeta' || c.value === null) continue;
+    if (c.key.startsWith(NODE_PREFIX) || c.key.startsWith(EDGE_PREFIX)) out.push([c.key, c.value as EntityRecord]);
+  }
+}
