@@ -4,6 +4,7 @@
 import type { GeodePeer } from '../net/index.ts';
 import type { FaultMode, PeerStatus, ReplicaLag, ShardHost } from '../shard/index.ts';
 import type { FederationAgent } from '../federation/index.ts';
+import type { ShardedCluster } from './sharded-cluster.ts';
 
 /** The cluster side of a database opened with `openGeode({ cluster })`. */
 export interface GeodeCluster {
@@ -25,6 +26,8 @@ export interface GeodeCluster {
   readonly host: ShardHost | undefined;
   /** The network peer (counters, presence). */
   readonly transport: GeodePeer;
+  /** On a member of a sharded cluster (`sharding.shards` > 1): the shard map, `shards()` rows, the bulk import. */
+  readonly sharding?: ShardedCluster;
   /**
    * The federation agent when `federation.enabled` (docs/federation.md): `lag()` per federated
    * cluster, `onLag(listener)` for lag events, `cut(cluster, true|false)` to cut a link (tests,

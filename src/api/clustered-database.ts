@@ -23,14 +23,23 @@ import { clusterProcedures, rewriteShowCommand } from '../cluster/index.ts';
 import { resolveTransactionOptions, runInTransaction, Session, TRANSACTION_TIMEOUT_MS_DEFAULT, type GeodeSession, type GeodeTransaction, type TransactionOptions } from './transaction.ts';
 import { openFederation, splitClusterConfig } from './federation-wiring.ts';
 import type { FederationAgent } from '../federation/index.ts';
+import { splitShardingConfig, validateShardingConfig } from '../cluster/sharding-config.ts';
+import { groupStore, startSharding, type ShardedCluster } from './sharded-cluster.ts';
 
 function checkReadQuorum(v: unknown): 'majority' | 1 | undefined {
   if (v === undefined || v === 'majority' || v === 1) return v;
   throw new GeodeError('CONFIG_INVALID', `readQuorum must be 'majority' or 1, got ${String(v)}`, { source: 'query', detail: 'read_quorum' });
 }
 
-function toQueryResult(r: ShardQueryResult): QueryResult {
-  return { columns: r.columns, rows: r.rows, plan: undefined, writes: r.writes, ...(r.staleness === undefined ? {} : { staleness: r.staleness }) };
+function toQueryResult(r: ShardQueryResult & { readonly shards?: readonly number[]; readonly plan?: string }): QueryResult {
+  return {
+    columns: r.columns,
+    rows: r.rows,
+    plan: r.plan,
+    writes: r.writes,
+    ...(r.staleness === undefined ? {} : { staleness: r.staleness }),
+    ...(r.shards === undefined ? {} : { shards: r.shards }),
+  };
 }
 
 class ClusteredGeode implements Geode {
@@ -46,6 +55,8 @@ class ClusteredGeode implements Geode {
   #stopApplied: (() => void) | undefined;
 
   readonly #controls: ClusterControls;
+  /** Set on a member of a sharded cluster: statements go through its router. */
+  readonly #sharded: ShardedCluster | undefined;
   readonly #clock: WorkerClock | undefined;
 
   constructor(
@@ -53,8 +64,15 @@ class ClusteredGeode implements Geode {
     transport: GeodePeer,
     opts: ResolvedClusterOptions,
     timeoutMs: number | undefined,
-    member?: { readonly faults: HostFaults; readonly clock: HostClock; readonly ticker: WorkerClock | undefined; readonly federation?: FederationAgent | undefined },
+    member?: {
+      readonly faults: HostFaults;
+      readonly clock: HostClock;
+      readonly ticker: WorkerClock | undefined;
+      readonly federation?: FederationAgent | undefined;
+      readonly sharded?: ShardedCluster;
+    },
   ) {
+    this.#sharded = member?.sharded;
     this.#runner = runner;
     this.#transport = transport;
     this.#opts = opts;
@@ -82,6 +100,7 @@ class ClusteredGeode implements Geode {
       host,
       transport,
       federation: member?.federation,
+      ...(member?.sharded === undefined ? {} : { sharding: member.sharded }),
     };
     this.#federation = member?.federation;
   }
@@ -105,10 +124,9 @@ class ClusteredGeode implements Geode {
       throw new GeodeError('CONFIG_INVALID', `timeoutMs must be a positive number of milliseconds, got ${String(timeoutMs)}`, { source: 'config' });
     }
     // SHOW CLUSTER STATUS is CALL db.cluster.status() (rewritten here, so a client's member runs the CALL).
-    const r = await this.#runner.query((typeof text === 'string' ? rewriteShowCommand(text) : undefined) ?? text, params, {
-      ...(readQuorum === undefined ? {} : { readQuorum }),
-      ...(timeoutMs === undefined ? {} : { timeoutMs }),
-    });
+    const opts = { ...(readQuorum === undefined ? {} : { readQuorum }), ...(timeoutMs === undefined ? {} : { timeoutMs }) };
+    const statement = (typeof text === 'string' ? rewriteShowCommand(text) : undefined) ?? text;
+    const r = this.#sharded !== undefined ? await this.#sharded.router.run(statement, params, opts) : await this.#runner.query(statement, params, opts);
     return toQueryResult(r);
   }
 
@@ -163,6 +181,7 @@ class ClusteredGeode implements Geode {
       this.#live?.close();
       this.#controls.stop();
       this.#federation?.stop();
+      this.#sharded?.manager.stop();
       // A paused or cut-off peer cannot hand off (nothing would reach the others): it just leaves.
       if (this.#runner instanceof ShardHost && this.#opts.handOffMs > 0 && this.#controls.fault() === 'none') await this.#runner.handOffLeadership(this.#opts.handOffMs);
       await this.#runner.close(); // closes the transport too
@@ -185,13 +204,22 @@ function inBrowserPage(): boolean {
 export async function openClusteredGeode(options: GeodeOptions, timeoutMs: number | undefined): Promise<Geode> {
   const opts = validateClusterOptions(options.cluster);
   const storage = options.storage ?? 'memory';
-  let config: Record<string, unknown> = { ...opts.config };
+  // The sharding.* keys are the cluster layer's; the shard layer checks the rest.
+  const sharding = validateShardingConfig(opts.config);
+  let config: Record<string, unknown> = splitShardingConfig(opts.config).rest;
   if (options.snapshotThreshold !== undefined && config['raft.snapshot_threshold'] === undefined) {
     const raft = (config['raft'] ?? {}) as Record<string, unknown>;
     if (raft['snapshot_threshold'] === undefined) config = { ...config, raft: { ...raft, snapshot_threshold: options.snapshotThreshold } };
   }
   const split = splitClusterConfig(config, opts.id);
   config = split.shardConfig;
+  if (split.federation.enabled && sharding.shards > 1) {
+    // Federation streams group 0's log, which in a sharded cluster is the meta group's.
+    throw new GeodeError('CONFIG_INVALID', 'federation.enabled with sharding.shards > 1 is not supported yet: federate one-shard clusters', {
+      source: 'config',
+      detail: 'federation.enabled',
+    });
+  }
   if (opts.client) {
     if (storage !== 'memory') throw new GeodeError('CONFIG_INVALID', `cluster.client holds no replica: storage must be 'memory', got '${storage}'`, { source: 'config', detail: 'storage' });
     // A client uses only request_timeout_ms, but checks every key as a member would: a typo in a
@@ -215,10 +243,11 @@ export async function openClusteredGeode(options: GeodeOptions, timeoutMs: numbe
         transport: faults.transport(transport),
         clock: faults.clock(ticker ?? systemClock),
         random: Math.random,
-        logStore: () => store,
+        // Group 0 in the data directory itself (as before sharding); shard groups in `groups/<id>` beside it.
+        logStore: (group) => (group === 0 ? store : groupStore(storage, group, options.onWarning)),
         ...(options.onWarning === undefined ? {} : { onWarning: options.onWarning }),
       },
-      { bootstrap: opts.bootstrap, config },
+      { bootstrap: opts.bootstrap, config, ...(sharding.shards > 1 ? { acceptGroups: (g: number) => g <= sharding.shards } : {}) },
     );
   } catch (err) {
     ticker?.stop();
@@ -228,5 +257,12 @@ export async function openClusteredGeode(options: GeodeOptions, timeoutMs: numbe
   }
   const federation = await openFederation(split.federation, host, transport, options.onWarning);
   for (const def of clusterProcedures({ host, net: transport, ...(federation === undefined ? {} : { federation }) })) host.registerProcedure(def);
-  return new ClusteredGeode(host, transport, opts, timeoutMs, { faults, clock: faults.clock(ticker ?? systemClock), ticker, federation });
+  const sharded = sharding.shards > 1 ? startSharding(host, sharding, options.onWarning) : undefined;
+  return new ClusteredGeode(host, transport, opts, timeoutMs, {
+    faults,
+    clock: faults.clock(ticker ?? systemClock),
+    ticker,
+    federation,
+    ...(sharded === undefined ? {} : { sharded }),
+  });
 }

@@ -133,6 +133,8 @@ export interface QueryResult {
   readonly writes: number;
   /** Clustered `readQuorum: 1` reads: how far behind the answering replica may be. */
   readonly staleness?: Staleness;
+  /** Sharded clusters: the shards the statement read from or wrote to (EXPLAIN: where its patterns start). */
+  readonly shards?: readonly number[];
 }
 
 /** Query parameters: `$name` in the query reads `params.name`. Integers as bigint, floats as number. */

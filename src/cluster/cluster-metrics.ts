@@ -19,6 +19,11 @@ export function registerClusterMetrics(reg: MetricsRegistry, init: ClusterViewIn
     return () => groups.map((g) => ({ labels: { group: String(g) }, value: read(g) }));
   };
 
+  const sharding = init.sharding;
+  if (sharding !== undefined) {
+    reg.register({ name: 'cross_shard_queries', type: 'counter', help: 'Statements through this peer that read from or wrote to more than one shard.', collect: () => sharding.stats().crossShardQueries });
+    reg.register({ name: 'sharded_queries_total', type: 'counter', help: 'Statements this peer ran through the shard router.', collect: () => sharding.stats().queries });
+  }
   reg.register({
     name: 'cluster_nodes_total',
     type: 'gauge',

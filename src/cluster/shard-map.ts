@@ -179,6 +179,8 @@ export function shardingOf(state: ShardMapState, labels: readonly string[]): Lab
   return state.defaultSharding;
 }
 
+const placers = new WeakMap<LabelSharding, HashRing | RangePartitioner>();
+
 /**
  * shardOfNode: the shard a new node goes to under a hash or range spread; undefined under
  * graph-aware (its {@link GraphAwarePartitioner} decides from the neighbours). Hash: the ring
@@ -188,8 +190,11 @@ export function shardingOf(state: ShardMapState, labels: readonly string[]): Lab
 export function shardOfNode(sh: LabelSharding, id: bigint | number, props: ReadonlyMap<string, Value>): ShardId | undefined {
   if (sh.strategy === 'graph-aware') return undefined;
   const v = sh.key === undefined ? undefined : props.get(sh.key);
-  if (sh.strategy === 'range') return RangePartitioner.of(sh.shards, sh.ranges ?? []).shardOf(v);
-  const ring = HashRing.of(sh.shards, sh.virtualNodes ?? virtualNodesDefault);
+  // Spreads are immutable values of the map: each one's ring or ranges are built once.
+  let placer = placers.get(sh);
+  if (placer === undefined) placers.set(sh, (placer = sh.strategy === 'range' ? RangePartitioner.of(sh.shards, sh.ranges ?? []) : HashRing.of(sh.shards, sh.virtualNodes ?? virtualNodesDefault)));
+  if (placer instanceof RangePartitioner) return placer.shardOf(v);
+  const ring = placer;
   if (typeof v === 'bigint' || typeof v === 'string' || (typeof v === 'number' && Number.isSafeInteger(v))) return ring.shardOf(v);
   return ring.shardOf(id);
 }

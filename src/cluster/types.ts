@@ -42,4 +42,6 @@ export interface ClusterViewInit {
   readonly net?: ClusterNetView;
   /** The groups (shards) to report; default the host's first group only. */
   readonly groups?: readonly number[];
+  /** A sharded cluster's router counters (the `cross_shard_queries` family); absent: not sharded. */
+  readonly sharding?: { stats(): { readonly queries: number; readonly crossShardQueries: number } };
 }

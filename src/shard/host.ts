@@ -22,7 +22,7 @@
 import { NO_NODE, type NodeId, type RaftLogger, type StateRole } from '../raft/index.ts';
 import type { PeerId, PeerTransport } from '../net/types.ts';
 import type { LogStore } from '../storage/types.ts';
-import { decodeCommands, type GraphCommand, type GraphStore, type Value } from '../graph/index.ts';
+import { decodeCommands, encodeCommands, type GraphCommand, type GraphStore, type Value } from '../graph/index.ts';
 import type { GraphReader } from '../graph/index.ts';
 import type { ProcedureDefinition } from '../query/index.ts';
 import { GeodeError, isGeodeError } from '../util/errors.ts';
@@ -35,7 +35,7 @@ import { decideMembership } from './membership.ts';
 import { nodeIdOfPeer } from './peer-ids.ts';
 import { toEngineParams, type WireResult } from './values.ts';
 import { Waiters } from './waiters.ts';
-import { decodeFrame, encodeFrame, groupId, type ClientQueryItem, type FrameItem, type GroupId, type LeaderItem, type PeerMode, type QueryItem, type RaftItem } from './wire.ts';
+import { decodeFrame, encodeFrame, groupId, type ApplyItem, type ClientQueryItem, type FrameItem, type GroupId, type LeaderItem, type PeerMode, type QueryItem, type RaftItem } from './wire.ts';
 
 /** What a host is built from (injected, so tests and the simulator supply their own). */
 export interface ShardHostComponents {
@@ -56,8 +56,15 @@ export interface ShardHostInit {
   readonly config?: ShardConfig | Record<string, unknown>;
   /** Found each group with this peer as its first voter when its store is empty. Default false (wait to be added). */
   readonly bootstrap?: boolean;
-  /** The groups (shards) this host runs. Default [0]. */
+  /** The groups (shards) this host runs. Default [0]. More can be added later ({@link ShardHost.addGroup}). */
   readonly groups?: readonly number[];
+  /**
+   * Groups this host does not run (yet) whose frames are still accepted: their Raft messages are
+   * dropped and statements for them answered NOT_FOUND, instead of refusing the frame (and the
+   * connection). A sharded cluster passes its possible shard groups: a group's leader may add this
+   * peer before it created the group. Default: none.
+   */
+  readonly acceptGroups?: (group: number) => boolean;
 }
 
 /** Per-query options. */
@@ -157,6 +164,9 @@ export class ShardHost {
   readonly #peerModes = new Map<PeerId, PeerMode>();
   /** Per group, the leader (and term) last told to clients (kind 6 items), as `peer|term`. */
   readonly #announcedLeader = new Map<GroupId, string>();
+  /** Per group, the voters placement wants (set by the cluster layer's shard manager); unset: any member. */
+  readonly #placement = new Map<GroupId, ReadonlySet<PeerId>>();
+  #acceptGroups: (group: number) => boolean = () => false;
   #nextRequest = 1;
   #nextRead = 1;
   #tick: TimerHandle | undefined;
@@ -183,25 +193,8 @@ export class ShardHost {
       throw new GeodeError('CONFIG_INVALID', `groups: 1..${groupsPerHostMax} distinct group ids`, { source: 'config', detail: 'groups' });
     }
     const host = new ShardHost(components, config);
-    const self = components.transport.self;
-    for (const id of ids) {
-      const g = await GroupReplica.open(
-        {
-          id,
-          self,
-          selfNode: nodeIdOfPeer(self),
-          store: components.logStore(id),
-          config,
-          random: components.random,
-          logger: components.logger,
-          now: () => components.clock.now(),
-          procedures: host.#procedures,
-        },
-        init.bootstrap === true,
-      );
-      host.#groups.set(id, g);
-      host.#order.push(g);
-    }
+    if (init.acceptGroups !== undefined) host.#acceptGroups = init.acceptGroups;
+    for (const id of ids) await host.#openGroup(id, init.bootstrap === true);
     components.transport.onFrame((from, frame) => host.#onFrame(from, frame));
     components.transport.onPeer((peer, up) => {
       if (up) {
@@ -222,6 +215,79 @@ export class ShardHost {
 
   #now(): number {
     return this.#c.clock.now();
+  }
+
+  async #openGroup(id: GroupId, bootstrap: boolean): Promise<void> {
+    const c = this.#c;
+    const g = await GroupReplica.open(
+      {
+        id,
+        self: this.self,
+        selfNode: nodeIdOfPeer(this.self),
+        store: c.logStore(id),
+        config: this.config,
+        random: c.random,
+        logger: c.logger,
+        now: () => c.clock.now(),
+        procedures: this.#procedures,
+      },
+      bootstrap,
+    );
+    this.#groups.set(id, g);
+    this.#order.push(g);
+  }
+
+  /**
+   * addGroup: starts running group `id` on this host (its store from `logStore(id)`). With
+   * `bootstrap` and an empty store this peer founds the group as its only voter; otherwise it waits
+   * to be added by the group's leader. No-op when the group runs already. CONFIG_INVALID for a bad
+   * id or past the groups-per-host limit.
+   */
+  async addGroup(id: number, options: { readonly bootstrap?: boolean } = {}): Promise<void> {
+    this.#checkRunning();
+    const gid = groupId(id);
+    if (this.#groups.has(gid) || this.#opening.has(gid)) return this.#opening.get(gid);
+    if (this.#groups.size >= groupsPerHostMax) throw new GeodeError('CONFIG_INVALID', `a host runs at most ${groupsPerHostMax} groups`, { source: 'config', detail: 'groups' });
+    const p = this.#openGroup(gid, options.bootstrap === true).finally(() => this.#opening.delete(gid));
+    this.#opening.set(gid, p);
+    await p;
+    this.#kick();
+  }
+
+  readonly #opening = new Map<GroupId, Promise<void>>();
+
+  /** groups: the ids of the groups this host runs, in the order they were added. */
+  groups(): number[] {
+    return this.#order.map((g) => g.id);
+  }
+
+  /**
+   * setPlacement: the peers that should be `group`'s voters (the cluster layer's placement). The
+   * group's leader then adds them as learners first, promotes only them, and demotes voters not in
+   * the list once a placed learner took their place (never below the factor's live voters).
+   * Other connected members still join as learners up to `async_replicas`. `undefined`: any member.
+   */
+  setPlacement(group: number, voters: readonly PeerId[] | undefined): void {
+    const gid = groupId(group);
+    if (voters === undefined) this.#placement.delete(gid);
+    else this.#placement.set(gid, new Set(voters));
+  }
+
+  /**
+   * serveClientsWith: clients' statements for group 0 run through `runner` instead of this host's
+   * own `query` (a sharded cluster's router: group 0 is then its meta group). undefined: `query`.
+   */
+  serveClientsWith(runner: ((text: string, params: Readonly<Record<string, unknown>>, options: ShardQueryOptions) => Promise<ShardQueryResult>) | undefined): void {
+    this.#clientRunner = runner;
+  }
+
+  #clientRunner: ((text: string, params: Readonly<Record<string, unknown>>, options: ShardQueryOptions) => Promise<ShardQueryResult>) | undefined;
+
+  /** memberPeers: connected peers that announced themselves as members (hello), sorted. */
+  memberPeers(): PeerId[] {
+    const out: PeerId[] = [];
+    for (const p of this.#c.transport.connected()) if (this.#peerModes.get(p) === 'member') out.push(p);
+    return out.sort();
   }
 
   #group(id: number | undefined): GroupReplica {
@@ -480,7 +546,7 @@ export class ShardHost {
     if (this.#stopped !== undefined) return;
     let items: FrameItem[];
     try {
-      items = decodeFrame(frame, { peer: from, maxFrameBytes: this.#c.transport.maxFrameBytes, knownGroup: (id) => this.#groups.has(id) });
+      items = decodeFrame(frame, { peer: from, maxFrameBytes: this.#c.transport.maxFrameBytes, knownGroup: (id) => this.#groups.has(id) || this.#acceptGroups(id) });
       const claimed = nodeIdOfPeer(from);
       for (const it of items) {
         if (it.kind !== 'raft') continue;
@@ -497,6 +563,13 @@ export class ShardHost {
     const now = this.#now();
     this.#fd.heard(from, now);
     for (const it of items) {
+      if (it.kind !== 'hello' && it.kind !== 'result' && it.kind !== 'error' && !this.#groups.has(it.group)) {
+        // An accepted group this host does not run (yet): Raft traffic waits for the group; a request is answered.
+        if (it.kind === 'query' || it.kind === 'clientQuery' || it.kind === 'apply') {
+          this.#queue(from, { kind: 'error', group: it.group, requestId: it.requestId, code: 'NOT_FOUND', message: `peer ${this.self} does not run group ${it.group}`, detail: 'NotLeader' });
+        }
+        continue;
+      }
       switch (it.kind) {
         case 'raft':
           this.#stepAll(from, it, now);
@@ -517,6 +590,9 @@ export class ShardHost {
           break; // meant for clients; a member learns its leader from Raft
         case 'clientQuery':
           void this.#serveClient(from, it);
+          break;
+        case 'apply':
+          void this.#serveApply(from, it);
           break;
         case 'result':
         case 'error': {
@@ -900,6 +976,77 @@ export class ShardHost {
   }
 
   /**
+   * submitCommands: applies graph commands as one log entry of `group`, all or none, from any
+   * member: on the ready leader as {@link applyCommands}, elsewhere forwarded to the leader (wire
+   * item 7) and retried while the leadership moves, until the deadline. Rejects as applyCommands,
+   * or LIMIT_EXCEEDED `RequestTimeout` (the outcome is then unknown), or PROPOSAL_DROPPED
+   * `OutcomeUnknown` when the leader went away before answering.
+   */
+  async submitCommands(group: number, commands: readonly GraphCommand[], options: { readonly timeoutMs?: number } = {}): Promise<void> {
+    this.#checkRunning();
+    const g = this.#group(group);
+    const deadline = this.#now() + (options.timeoutMs ?? this.config.requestTimeoutMs);
+    let data: Uint8Array | undefined;
+    for (;;) {
+      await this.#waitForLeader(g, deadline);
+      if (g.leaderReady()) {
+        try {
+          return await this.applyCommands(group, commands, { timeoutMs: Math.max(1, deadline - this.#now()) });
+        } catch (err) {
+          if (isGeodeError(err, 'PROPOSAL_DROPPED') && err.detail === 'LeaderChanged') continue; // it did not happen: again, on the new leader
+          throw err;
+        }
+      }
+      const leader = g.leaderPeer();
+      if (leader === undefined || leader === this.self) continue;
+      data ??= encodeCommands(commands);
+      if (this.#forwards.size >= forwardedRequestsMax) throw new GeodeError('LIMIT_EXCEEDED', `more than ${forwardedRequestsMax} statements wait on the leader`, { detail: 'TooManyPending' });
+      const requestId = this.#nextRequest++;
+      const f: Forward = { peer: leader, done: false, result: undefined, error: undefined };
+      this.#forwards.set(requestId, f);
+      this.#queue(leader, { kind: 'apply', group: g.id, requestId, commands: data });
+      this.#kick();
+      try {
+        await this.#waiters.until(() => f.done, deadline, `the leader ${leader} to apply`);
+      } finally {
+        this.#forwards.delete(requestId);
+      }
+      if (f.result !== undefined) return;
+      const err = f.error!;
+      // Not applied (refused before the proposal, or dropped by a leader change): safe to send again.
+      if ((err.code === 'PROPOSAL_DROPPED' && err.detail !== undefined && (retryableDetails.has(err.detail) || err.detail === 'LeaderChanged')) || err.code === 'NOT_FOUND') {
+        const retryAt = Math.min(deadline - 1, this.#now() + (this.config.raft.heartbeat_ms ?? 50));
+        await this.#waiters.until(() => g.leaderPeer() !== leader || this.#now() >= retryAt, deadline, `a new leader of group ${g.id}`);
+        continue;
+      }
+      throw err;
+    }
+  }
+
+  /** The leader's side of forwarded commands (wire item 7). */
+  #serveApply(from: PeerId, item: ApplyItem): Promise<void> {
+    return this.#answer(from, item.group, item.requestId, 'the leader', async () => {
+      const commands = decodeCommands(item.commands, `commands from peer ${from}`);
+      await this.applyCommands(item.group, commands);
+      return { columns: [], rows: [], writes: commands.length };
+    });
+  }
+
+  /** Runs a request of `from` and queues its answer: the result, or the GeodeError (`who` failed, for anything else). */
+  async #answer(from: PeerId, group: GroupId, requestId: number, who: string, run: () => Promise<WireResult>): Promise<void> {
+    let reply: FrameItem;
+    try {
+      reply = { kind: 'result', group, requestId, result: await run() };
+    } catch (err) {
+      const e = isGeodeError(err) ? err : new GeodeError('IO', `${who} failed: ${err instanceof Error ? err.message : String(err)}`);
+      reply = { kind: 'error', group, requestId, code: e.code, message: e.message, detail: e.detail ?? '' };
+    }
+    if (this.#stopped !== undefined) return;
+    this.#queue(from, reply);
+    this.#kick();
+  }
+
+  /**
    * registerProcedure: adds a procedure callable with `CALL name(...)` on every group this host
    * runs, kept across the engine rebuilds of snapshot restores. A taken name is refused
    * (GeodeError from the engine) and then nothing is registered anywhere.
@@ -914,7 +1061,8 @@ export class ShardHost {
   async #serveClient(from: PeerId, item: ClientQueryItem): Promise<void> {
     let reply: FrameItem;
     try {
-      const r = await this.query(item.text, item.params, { group: item.group, readQuorum: item.readQuorum });
+      const runner = this.#clientRunner;
+      const r = runner !== undefined && item.group === 0 ? await runner(item.text, item.params, { readQuorum: item.readQuorum }) : await this.query(item.text, item.params, { group: item.group, readQuorum: item.readQuorum });
       reply = { kind: 'result', group: item.group, requestId: item.requestId, result: { columns: r.columns, rows: r.rows, writes: r.writes } };
     } catch (err) {
       const e = isGeodeError(err) ? err : new GeodeError('IO', `the member failed: ${err instanceof Error ? err.message : String(err)}`);
@@ -936,7 +1084,11 @@ export class ShardHost {
       if (p !== undefined && id !== g.selfNode) this.#fd.watch(p, now);
     }
     const candidates: { node: NodeId; peer: PeerId }[] = [];
-    for (const peer of [...this.#c.transport.connected()].sort()) {
+    const placed = this.#placement.get(g.id);
+    // Placed peers join first (they are to become voters).
+    const connected = [...this.#c.transport.connected()].sort();
+    if (placed !== undefined) connected.sort((a, b) => Number(placed.has(b)) - Number(placed.has(a)));
+    for (const peer of connected) {
       const node = nodeIdOfPeer(peer);
       // A connected non-member is silent until added (it has no group to talk in): connected and
       // announced as a member (hello) is enough. A client (hello mode 1) is never added.
@@ -958,6 +1110,7 @@ export class ShardHost {
       candidates,
       factor: this.config.replicationFactor,
       asyncReplicas: this.config.asyncReplicas,
+      ...(placed === undefined ? {} : { placed: (peer: PeerId) => placed.has(peer) }),
     });
     if (action === undefined) return;
     try {

@@ -25,6 +25,7 @@ export type { HostClock, TimerHandle, VirtualScheduler } from './clock.ts';
 export { encodeFrame, decodeFrame, groupId } from './wire.ts';
 export type { FrameItem, FrameContext, GroupId } from './wire.ts';
 export { nodeIdOfPeer } from './peer-ids.ts';
+export { toEngineParams } from './values.ts';
 export type { PeerHealth } from './failure-detector.ts';
 export { GraphReplica, COMMAND_BATCH_BYTES_MAX } from './graph-replica.ts';
 export type { GraphReplicaOptions, GraphReplicaStatus } from './graph-replica.ts';

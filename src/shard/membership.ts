@@ -26,6 +26,12 @@ export interface MembershipView {
   readonly candidates: readonly { readonly node: NodeId; readonly peer: PeerId }[];
   readonly factor: number;
   readonly asyncReplicas: number;
+  /**
+   * The peers placement wants as voters (a sharded cluster's shard manager); undefined: any
+   * member. Only placed learners are promoted, and a voter not placed is replaced by a placed
+   * learner (promote first, then demote it), except the leader itself (it hands over first).
+   */
+  readonly placed?: (peer: PeerId) => boolean;
 }
 
 /** MembershipAction: one conf change to propose (its context is the peer's id). */
@@ -44,8 +50,10 @@ function caughtUp(v: MembershipView, id: NodeId): boolean {
 /** decideMembership: the next change the leader should propose, or undefined. */
 export function decideMembership(v: MembershipView): MembershipAction | undefined {
   if (v.joint) return undefined;
-  const ready = v.learners.filter((id) => v.health(id) === 'healthy' && caughtUp(v, id) && v.peerOf(id) !== undefined);
-  const failedVoters = v.voters.filter((id) => id !== v.self && v.health(id) === 'failed' && v.peerOf(id) !== undefined);
+  const placed = (id: NodeId): boolean => v.placed === undefined || v.placed(v.peerOf(id)!);
+  const ready = v.learners.filter((id) => v.health(id) === 'healthy' && caughtUp(v, id) && v.peerOf(id) !== undefined && placed(id));
+  // Failed voters, and (under placement) voters placement moved elsewhere: replaced, then demoted.
+  const failedVoters = v.voters.filter((id) => id !== v.self && v.peerOf(id) !== undefined && (v.health(id) === 'failed' || !placed(id)));
   const promote = ready[0];
   if (promote !== undefined && v.voters.length < v.factor) return { type: 'addNode', node: promote, peer: v.peerOf(promote)!, reason: 'promote' };
   if (promote !== undefined && failedVoters.length > 0 && v.voters.length <= v.factor) {

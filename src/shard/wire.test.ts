@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { encodeConfChange, type Entry, type LogIndex, type Message, type NodeId, type Term } from '../raft/index.ts';
-import { buildDuration } from '../graph/index.ts';
+import { buildDuration, encodeCommands } from '../graph/index.ts';
 import { GeodeNode, GeodePath, GeodeRelationship } from '../api/result.ts';
 import type { PeerId } from '../net/types.ts';
 import { isGeodeError } from '../util/errors.ts';
@@ -60,6 +60,7 @@ const everyItem: FrameItem[] = [
   { kind: 'error', group: G, requestId: 43, code: 'PROPOSAL_DROPPED', message: 'the leader changed', detail: 'LeaderChanged' },
   { kind: 'leader', group: G, leader: 'peerB' as PeerId, term: 9 },
   { kind: 'leader', group: G, leader: undefined, term: 10 },
+  { kind: 'apply', group: 7 as GroupId, requestId: 44, commands: encodeCommands([{ op: 'createNode', id: 9, labels: ['A'], props: [['k', 1n]] }]) },
 ];
 
 function rejected(bytes: Uint8Array): boolean {
@@ -101,6 +102,7 @@ describe('the shard wire codec', () => {
     for (const items of bad) expect(rejected(encodeFrame(items))).toBe(true);
     // A leader hint whose peer id is too long.
     expect(rejected(encodeFrame([{ kind: 'leader', group: G, leader: 'p'.repeat(200) as PeerId, term: 1 }]))).toBe(true);
+    expect(rejected(encodeFrame([{ kind: 'apply', group: G, requestId: 1, commands: Uint8Array.of(1, 2, 3) }]))).toBe(true);
   });
 
   it('never crashes on random bytes: every one is decoded or refused with INPUT_INVALID', () => {

@@ -12,6 +12,7 @@
  * | 3 | `[3, group, requestId, code, message, detail]` | its failure (a GeodeError's code, message and detail) |
  * | 4 | `[4, 0, mode]` | hello: the sender's mode, 0 member (may be added to groups), 1 client (never a member); sent when a peer connects |
  * | 5 | `[5, group, requestId, text, params, readQuorum]` | a client's statement, run by the receiving member as its own query (`readQuorum` 0 majority, 1 local); answered by kinds 2 / 3 |
+ * | 7 | `[7, group, requestId, commands]` | graph commands (the graph command codec's bytes) forwarded to the group's leader, applied there as one log entry (`ShardHost.submitCommands`); answered by kinds 2 / 3 |
 | 6 | `[6, group, leader, term]` | member → client: who leads the group as the member sees it (`leader` a peer id, `""` none), sent on the client's hello and on every change, so a client sends statements to the leader without a member's extra hop |
  *
  * Raft messages are arrays `[type, from, to, term, ...fields]` (see `encodeMessage`), entries are
@@ -25,7 +26,7 @@
  */
 import { Packr } from 'msgpackr';
 import { decodeConfChange, type ConfState, type Entry, type LogIndex, type Message, type MessageType, type NodeId, type Snapshot, type Term } from '../raft/index.ts';
-import type { Value } from '../graph/index.ts';
+import { decodeCommands, type Value } from '../graph/index.ts';
 import type { PeerId } from '../net/types.ts';
 import { GeodeError, type GeodeErrorCode } from '../util/errors.ts';
 import { assert, unreachable } from '../util/assert.ts';
@@ -108,8 +109,16 @@ export interface LeaderItem {
   readonly leader: PeerId | undefined;
   readonly term: number;
 }
+/** ApplyItem: graph commands forwarded to the group's leader, applied there as one log entry (all or none). */
+export interface ApplyItem {
+  readonly kind: 'apply';
+  readonly group: GroupId;
+  readonly requestId: number;
+  /** The commands in the graph command codec (checked to decode when the frame is decoded). */
+  readonly commands: Uint8Array;
+}
 /** FrameItem: one thing a frame carries. */
-export type FrameItem = RaftItem | QueryItem | ResultItem | ErrorItem | HelloItem | ClientQueryItem | LeaderItem;
+export type FrameItem = RaftItem | QueryItem | ResultItem | ErrorItem | HelloItem | ClientQueryItem | LeaderItem | ApplyItem;
 
 const KIND_RAFT = 0;
 const KIND_QUERY = 1;
@@ -118,6 +127,7 @@ const KIND_ERROR = 3;
 const KIND_HELLO = 4;
 const KIND_CLIENT_QUERY = 5;
 const KIND_LEADER = 6;
+const KIND_APPLY = 7;
 
 const messageTypes: readonly MessageType[] = [
   'MsgProp',
@@ -227,6 +237,8 @@ function encodeItem(item: FrameItem): unknown[] {
       return [KIND_CLIENT_QUERY, item.group, item.requestId, item.text, encodeParams(item.params), item.readQuorum === 1 ? 1 : 0];
     case 'leader':
       return [KIND_LEADER, item.group, item.leader ?? '', item.term];
+    case 'apply':
+      return [KIND_APPLY, item.group, item.requestId, item.commands];
     default:
       return unreachable(item, 'encodeItem');
   }
@@ -500,6 +512,13 @@ function decodeItem(x: unknown, what: string, ctx: FrameContext): FrameItem {
       const leader = str(a[2], `${what} leader`, peerIdCharsMax);
       const term = uint(a[3], `${what} term`);
       return { kind: 'leader', group, leader: leader === '' ? undefined : (leader as PeerId), term };
+    }
+    case KIND_APPLY: {
+      if (a.length !== 4) fail(`${what} (apply) must have 4 fields`);
+      const requestId = uint(a[2], `${what} request id`);
+      const commands = bytes(a[3], `${what} commands`, ctx.maxFrameBytes);
+      decodeInner(() => decodeCommands(commands, source));
+      return { kind: 'apply', group, requestId, commands };
     }
     default:
       return fail(`${what} has unknown kind ${kind}`);

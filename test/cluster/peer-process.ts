@@ -10,12 +10,17 @@
  * - `{ id, op: 'fedSamples' }` → `{ id, ok, samples }`: the agent's cross-cluster lag samples (ms), cleared
  * - `{ id, op: 'load', rate, ms, concurrency, prefix }` → `{ id, ok, acked, elapsedMs, p50Ms, p99Ms }`:
  *   `CREATE (:B {k})` in this process for `ms`, at most `rate` per second (0: as fast as it goes)
+ * - sharded clusters: `{ id, op: 'shards' }` → `{ id, ok, rows }` (`db.cluster.sharding.shards()`);
+ *   `{ id, op: 'importLdbc', folder }` → `{ id, ok, nodes, edges, cut, ms }` (the LDBC folder read as
+ *   `geode import` does, then the bulk import split by the shard map; unsharded: `geode import`'s
+ *   statements through the cluster)
  *
  * Arguments: one JSON object `{ data, relays, cluster, secret, bootstrap, config, listen? }`. Prints
  * `{ ready: true, self }` once open. Bigints travel as `{ $int: '…' }`.
  */
 import { createInterface } from 'node:readline';
 import { openGeode } from '../../src/node.ts';
+import type { GraphCommand } from '../../src/graph/index.ts';
 import { decodeJsonValue, encodeJsonValue } from './json-values.ts';
 
 interface Args {
@@ -41,6 +46,16 @@ const db = await openGeode({
 });
 const cluster = db.cluster!;
 send({ ready: true, self: cluster.self });
+if (process.env['PEER_DEBUG'] === '1') {
+  cluster.transport.onPeer((p, up) => process.stderr.write(`${Date.now()} peer ${p.slice(-4)} ${up ? 'up' : 'down'} ${JSON.stringify(cluster.transport.stats())}\n`));
+  cluster.transport.onRejection((r) => process.stderr.write(`${Date.now()} rejection ${JSON.stringify(r)}\n`));
+  let last = Date.now();
+  setInterval(() => {
+    const now = Date.now();
+    if (now - last > 1_000) process.stderr.write(`${now} event loop blocked ${now - last} ms\n`);
+    last = now;
+  }, 100);
+}
 
 async function handle(req: Record<string, unknown>): Promise<Record<string, unknown>> {
   switch (req['op']) {
@@ -92,6 +107,29 @@ async function handle(req: Record<string, unknown>): Promise<Record<string, unkn
     case 'close':
       await db.close();
       return { ok: true };
+    case 'shards':
+      return { ok: true, rows: cluster.sharding?.shards() ?? [] };
+    case 'importLdbc': {
+      const { importLdbcFolder } = await import('../../packages/cli/src/import/importer.ts');
+      const { storeOf } = await import('../../src/api/database.ts');
+      const quiet = { fileStarted: () => {}, fileProgress: () => {}, fileFinished: () => {} };
+      const local = await openGeode({ storage: 'memory' });
+      await importLdbcFolder(local, String(req['folder']), quiet);
+      if (cluster.sharding === undefined) {
+        // One shard: the same graph's commands into group 0 in batches of 2,000 (as the bulk import does per shard).
+        const t0 = Date.now();
+        const g = storeOf(local);
+        const commands: GraphCommand[] = g.indexes().filter((ix) => !ix.unique).map((ix): GraphCommand => ({ op: 'createIndex', name: ix.name, label: ix.label, keys: ix.keys }));
+        for (const x of g.nodes()) commands.push({ op: 'createNode', id: x.id, labels: [...x.labels], props: [...x.props] as never });
+        for (const e of g.edges()) commands.push({ op: 'createEdge', id: e.id, type: e.type, src: e.src.id, dst: e.dst.id, props: [...e.props] as never });
+        for (let i = 0; i < commands.length; i += 2_000) await cluster.host!.submitCommands(0, commands.slice(i, i + 2_000), { timeoutMs: 60_000 });
+        await local.close();
+        return { ok: true, nodes: g.nodeCount, edges: g.edgeCount, cut: 0, ms: Date.now() - t0 };
+      }
+      const summary = await cluster.sharding.importGraph(storeOf(local), { timeoutMs: 60_000 });
+      await local.close();
+      return { ok: true, ...summary };
+    }
     default:
       return { ok: false, code: 'INPUT_INVALID', message: `unknown op ${String(req['op'])}` };
   }

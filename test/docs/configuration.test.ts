@@ -25,6 +25,8 @@ import type { NodeId } from '../../src/raft/types.ts';
 import { shardConfigKeys, validateShardConfig } from '../../src/shard/index.ts';
 import { isGeodeError } from '../../src/util/errors.ts';
 import { batchMaxDefault, federationConfigKeys, lagThresholdMsDefault, validateFederationConfig } from '../../src/federation/config.ts';
+import { failAfterMsDefault, shardingConfigKeys, shardsDefault, validateShardingConfig } from '../../src/cluster/sharding-config.ts';
+import { concurrentMovesDefault, virtualNodesDefault } from '../../src/cluster/sharding-constants.ts';
 
 const DOC = readFileSync(join(import.meta.dirname, '../../docs/configuration.md'), 'utf8');
 
@@ -237,6 +239,41 @@ describe('docs/configuration.md', () => {
       await expect(opening).rejects.toMatchObject({ code: 'CONFIG_INVALID', detail: 'federation.enabled' });
       const twice = openGeode({ cluster: { id: 'c', secret: 's', client: true, config: { federation: { enabled: true }, 'federation.enabled': true } } });
       await expect(twice).rejects.toMatchObject({ code: 'CONFIG_INVALID', detail: 'federation.enabled' });
+    });
+  });
+
+  describe('sharding keys', () => {
+    const rows = table('Sharding keys');
+
+    it('lists exactly the keys validateShardingConfig accepts', () => {
+      expect(rows.map((r) => r.key).sort()).toEqual([...shardingConfigKeys].sort());
+    });
+
+    it('gives the defaults the code uses', () => {
+      const r = validateShardingConfig({});
+      checkDefaults(rows, {
+        'sharding.shards': shardsDefault,
+        'sharding.strategy': r.defaultSpread.strategy,
+        'sharding.virtual_nodes': virtualNodesDefault,
+        'sharding.labels': {},
+        'sharding.max_moves': concurrentMovesDefault,
+        'sharding.fail_after_ms': failAfterMsDefault,
+      });
+      expect(r.shards).toBe(1);
+      expect(r.maxMoves).toBe(concurrentMovesDefault);
+    });
+
+    it('states the ranges the code enforces, and a refusal names the key', () => {
+      expect(checkRanges(rows, (key, value) => validateShardingConfig({ [key]: value }))).toBe(4);
+      expect(refusal(() => validateShardingConfig({ sharding: { shards: 3, strategy: 'range', key: 'at' } }))).toBe('sharding.ranges');
+      expect(refusal(() => validateShardingConfig({ sharding: { shards: 3, labels: { Post: { strategy: 'range', key: 'at', ranges: [1, 2, 3] } } } }))).toBe('sharding.labels.Post.ranges');
+      expect(refusal(() => validateShardingConfig({ 'sharding.shard': 3 }))).toBe('sharding.shard');
+      expect(refusal(() => validateShardingConfig({ sharding: { strategy: 'round-robin' } }))).toBe('sharding.strategy');
+      expect(refusal(() => validateShardingConfig({ sharding: { shards: 2, ranges: [5] } }))).toBe('sharding.ranges');
+    });
+
+    it('openGeode refuses a bad sharding key before the network starts, naming it', async () => {
+      await expect(openGeode({ cluster: { id: 'c', secret: 's', config: { sharding: { shards: 0 } } } })).rejects.toMatchObject({ code: 'CONFIG_INVALID', detail: 'sharding.shards' });
     });
   });
 });

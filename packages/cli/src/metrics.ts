@@ -63,7 +63,14 @@ export function clusterMetricsText(cluster: GeodeCluster): string {
   let reg = registries.get(cluster);
   if (reg === undefined) {
     reg = new MetricsRegistry();
-    if (cluster.host !== undefined) registerClusterMetrics(reg, { host: cluster.host, net: cluster.transport, ...(cluster.federation === undefined ? {} : { federation: cluster.federation }) });
+    if (cluster.host !== undefined) {
+      registerClusterMetrics(reg, {
+        host: cluster.host,
+        net: cluster.transport,
+        ...(cluster.federation === undefined ? {} : { federation: cluster.federation }),
+        ...(cluster.sharding === undefined ? {} : { sharding: cluster.sharding, groups: [0, ...cluster.sharding.map().shards.map((s) => s.group)] }),
+      });
+    }
     registerProcessMetrics(reg);
     registries.set(cluster, reg);
   }

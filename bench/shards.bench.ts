@@ -1,0 +1,169 @@
+/**
+ * Sharding benchmark: the LDBC sample (../shared/ldbc-snb-sf-tiny) on three peer processes
+ * (test/cluster/peer-process.ts, file storage) twice: as 3 shards × 3 replicas (`sharding.shards`
+ * 3, Person hashed by `id`, the rest by node id) and as one shard of 3 replicas. A client in this
+ * process (`openGeode({ cluster: { client: true } })`) runs, one at a time, `--n` times each (default
+ * 200, after 20 warm-up runs):
+ *
+ * - `lookup`: a pruned point lookup, `MATCH (p:Person {id: $id}) RETURN p.firstName`;
+ * - `count`: a scatter-gather count, `MATCH (p:Person) RETURN count(p.firstName)`;
+ * - `two_hop`: a 2-hop traversal across shards from a person;
+ * - `topk`: `MATCH (p:Person) RETURN p.id ORDER BY p.creationDate DESC LIMIT 10`;
+ *
+ * then `--c` loops (default 64) of `CREATE (:Item {k: $k})` for `--ms` (default 3,000) after a
+ * warm-up: committed writes per second (the sharded cluster places Items by hash of their id).
+ * Finally the cut (share of LDBC edges between shards) under hash placement and under the
+ * graph-aware strategy with refinement, as the bulk import computes it.
+ *
+ * Progress on stderr; the LAST stdout line is one JSON object (latencies in ms).
+ *
+ *   npm run bench:shards
+ *   npx tsx bench/shards.bench.ts --n 100 --ms 2000
+ */
+import { resolve } from 'node:path';
+import { openGeode, type Geode } from '../src/node.ts';
+import { storeOf } from '../src/api/database.ts';
+import { importLdbcFolder } from '../packages/cli/src/import/importer.ts';
+import { placeGraph } from '../src/cluster/shard-import.ts';
+import { initialShardMap, validateShardingConfig } from '../src/cluster/sharding-config.ts';
+import type { EdgeData, NodeData } from '../src/cluster/coordinator/shard-data.ts';
+import { PeerProc, RelayProc, removeDir, tempDir, until } from '../test/cluster/harness.ts';
+
+const LDBC = resolve(import.meta.dirname, '..', '..', 'shared', 'ldbc-snb-sf-tiny');
+const SECRET = 'bench-shards-secret';
+
+function arg(name: string, dflt: number): number {
+  const i = process.argv.indexOf(`--${name}`);
+  if (i < 0) return dflt;
+  const v = Number(process.argv[i + 1]);
+  if (!Number.isFinite(v) || v <= 0) throw new Error(`--${name} must be a positive number`);
+  return v;
+}
+const n = arg('n', 200);
+const concurrency = arg('c', 64);
+const writeMs = arg('ms', 3_000);
+const round = (x: number, d = 2): number => Math.round(x * 10 ** d) / 10 ** d;
+const log = (m: string): void => void process.stderr.write(`${m}\n`);
+const q = (sorted: readonly number[], p: number): number => sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]!;
+
+interface Figures {
+  readonly [k: string]: number;
+}
+
+/** p50 / p99 of `n` sequential runs of a query (after a warm-up), with fresh parameters per run. */
+async function latency(db: Geode, text: string, params: () => Record<string, unknown>): Promise<{ p50: number; p99: number }> {
+  for (let i = 0; i < 20; i++) await db.query(text, params());
+  const lat: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const t = performance.now();
+    await db.query(text, params());
+    lat.push(performance.now() - t);
+  }
+  lat.sort((a, b) => a - b);
+  return { p50: round(q(lat, 0.5)), p99: round(q(lat, 0.99)) };
+}
+
+async function writes(db: Geode): Promise<number> {
+  let k = 0;
+  const run = async (ms: number): Promise<number> => {
+    const end = performance.now() + ms;
+    let done = 0;
+    await Promise.all(
+      Array.from({ length: concurrency }, async () => {
+        while (performance.now() < end) {
+          try {
+            await db.query('CREATE (:Item {k: $k})', { k: BigInt(k++) });
+            done++;
+          } catch {
+            // a leader change: not counted
+          }
+        }
+      }),
+    );
+    return done;
+  };
+  await run(1_000);
+  const t0 = performance.now();
+  const done = await run(writeMs);
+  return round((done / (performance.now() - t0)) * 1000, 0);
+}
+
+async function measure(name: string, config: Record<string, unknown>, personIds: readonly bigint[]): Promise<Figures> {
+  const cluster = `bench-shards-${name}`;
+  const relay = await RelayProc.start();
+  const dirs: string[] = [];
+  const start = (i: number): Promise<PeerProc> => {
+    const data = tempDir(`geode-bench-shards-${i}-`);
+    dirs.push(data);
+    return PeerProc.start(`${name}${i}`, { data, relays: [relay.tcp()], cluster, secret: SECRET, bootstrap: i === 0, config });
+  };
+  const peers = [await start(0)];
+  peers.push(...(await Promise.all([1, 2].map(start))));
+  let db: Geode | undefined;
+  try {
+    await until(async () => ((await peers[0]!.status()).voters === 3 ? true : undefined), 60_000, 'three voters', 200);
+    const imported = await peers[1]!.request({ op: 'importLdbc', folder: LDBC });
+    if (imported['ok'] !== true) throw new Error(`import: ${String(imported['message'])}`);
+    log(`${name}: imported ${String(imported['nodes'])} nodes, ${String(imported['edges'])} edges in ${String(imported['ms'])} ms`);
+    db = await openGeode({ cluster: { id: cluster, secret: SECRET, relays: [relay.tcp()], client: true } });
+    await until(async () => (db!.cluster!.transport.connected().length === 3 ? true : undefined), 30_000, 'the client to reach the peers');
+    await until(async () => ((await db!.query('MATCH (p:Person) RETURN count(p) AS n').catch(() => undefined))?.rows[0]?.['n'] === BigInt(personIds.length) ? true : undefined), 30_000, 'the data');
+    let i = 0;
+    const person = (): Record<string, unknown> => ({ id: personIds[i++ % personIds.length]! });
+    const lookup = await latency(db, 'MATCH (p:Person {id: $id}) RETURN p.firstName AS f', person);
+    const count = await latency(db, 'MATCH (p:Person) RETURN count(p.firstName) AS n', () => ({}));
+    const twoHop = await latency(db, 'MATCH (a:Person {id: $id})-[:KNOWS]-(b:Person)-[:KNOWS]-(c:Person) RETURN count(DISTINCT c) AS n', person);
+    const topk = await latency(db, 'MATCH (p:Person) RETURN p.id AS id ORDER BY p.creationDate DESC LIMIT 10', () => ({}));
+    log(`${name}: lookup ${JSON.stringify(lookup)} count ${JSON.stringify(count)} two_hop ${JSON.stringify(twoHop)} topk ${JSON.stringify(topk)}`);
+    const wps = await writes(db);
+    log(`${name}: ${wps} writes/s at concurrency ${concurrency}`);
+    return {
+      lookup_p50_ms: lookup.p50,
+      lookup_p99_ms: lookup.p99,
+      count_p50_ms: count.p50,
+      count_p99_ms: count.p99,
+      two_hop_p50_ms: twoHop.p50,
+      two_hop_p99_ms: twoHop.p99,
+      topk_p50_ms: topk.p50,
+      topk_p99_ms: topk.p99,
+      writes_per_s: wps,
+    };
+  } finally {
+    await db?.close().catch(() => {});
+    await Promise.all(peers.map((p) => p.stop()));
+    relay.child.kill('SIGKILL');
+    for (const d of dirs) removeDir(d);
+  }
+}
+
+/** The cut of the LDBC edges under a spread (the bulk import's placement). */
+function cut(nodes: readonly NodeData[], edges: readonly EdgeData[], sharding: Record<string, unknown>): number {
+  const home = placeGraph(initialShardMap(validateShardingConfig({ sharding })), nodes, edges);
+  let crossing = 0;
+  for (const e of edges) if (home.get(e.src) !== home.get(e.dst)) crossing++;
+  return round(crossing / edges.length, 4);
+}
+
+const local = await openGeode({ storage: 'memory' });
+await importLdbcFolder(local, LDBC, { fileStarted: () => {}, fileProgress: () => {}, fileFinished: () => {} });
+const store = storeOf(local);
+const personIds = [...store.nodesByLabel('Person')].map((p) => p.props.get('id') as bigint);
+const nodes: NodeData[] = [...store.nodes()].map((x) => ({ id: x.id, labels: [...x.labels], props: [...x.props] as never }));
+const edges: EdgeData[] = [...store.edges()].map((e) => ({ id: e.id, type: e.type, src: e.src.id, dst: e.dst.id, props: [] }));
+const hashCut = cut(nodes, edges, { shards: 3 });
+const awareCut = cut(nodes, edges, { shards: 3, strategy: 'graph-aware' });
+await local.close();
+log(`LDBC: ${nodes.length} nodes, ${edges.length} edges; cut hash ${hashCut}, graph-aware ${awareCut}`);
+
+const sharded = await measure('sharded', { sharding: { shards: 3, labels: { Person: { strategy: 'hash', key: 'id' } } }, replication: { factor: 3 } }, personIds);
+const single = await measure('single', { replication: { factor: 3 } }, personIds);
+const out: Record<string, number> = {};
+for (const [k, v] of Object.entries(sharded)) out[`sharded_${k}`] = v;
+for (const [k, v] of Object.entries(single)) out[`single_${k}`] = v;
+out['lookup_p50_ratio'] = round(sharded['lookup_p50_ms']! / single['lookup_p50_ms']!);
+out['writes_ratio'] = round(sharded['writes_per_s']! / single['writes_per_s']!);
+out['hash_cut'] = hashCut;
+out['graph_aware_cut'] = awareCut;
+out['cut_reduction'] = round(1 - awareCut / hashCut, 4);
+process.stdout.write(`${JSON.stringify({ shards: 3, replicas: 3, processes: 3, n, concurrency, ...out })}\n`);
+process.exit(0);

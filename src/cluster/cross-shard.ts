@@ -1,0 +1,44 @@
+/**
+ * Cross-shard commits: the seam between the sharded write path and atomic multi-shard commits.
+ * A statement whose commands land on several shards hands them, per shard group, to a
+ * {@link CrossShardCommitter}; two-phase commit (src/txn, issue 8) implements it. Until that
+ * lands, {@link refusingCommitter} refuses such writes before anything is written.
+ */
+import type { GraphCommand } from '../graph/index.ts';
+import { GeodeError } from '../util/errors.ts';
+
+/** One shard's part of a cross-shard write. */
+export interface ShardPart {
+  /** The shard's Raft group. */
+  readonly group: number;
+  /** Its commands, applied there as one log entry on commit. */
+  readonly commands: readonly GraphCommand[];
+}
+
+/**
+ * CrossShardCommitter: commits the parts of one write on all their groups or on none. Resolves once
+ * the outcome is decided and committed; rejects with a GeodeError when it did not commit (nothing
+ * is visible on any shard), or with PROPOSAL_DROPPED `OutcomeUnknown` when that cannot be known.
+ */
+export interface CrossShardCommitter {
+  commit(parts: readonly ShardPart[], options: { readonly timeoutMs: number }): Promise<void>;
+}
+
+/** The detail of the refusal of a write that needs an atomic commit across shards. */
+export const CROSS_SHARD_WRITE = 'CrossShardWrite';
+
+/** crossShardRefusal: the error for a write spanning shards when no committer is installed. */
+export function crossShardRefusal(why: string): GeodeError {
+  return new GeodeError(
+    'INPUT_INVALID',
+    `${why}: atomic writes across shards (two-phase commit) are not available yet; write each shard's part in its own statement, or load data with the bulk import`,
+    { detail: CROSS_SHARD_WRITE, source: 'coordinator' },
+  );
+}
+
+/** refusingCommitter: refuses every cross-shard write (nothing is written). */
+export const refusingCommitter: CrossShardCommitter = {
+  commit(parts) {
+    return Promise.reject(crossShardRefusal(`the write touches ${parts.length} shards (groups ${parts.map((p) => p.group).join(', ')})`));
+  },
+};

@@ -1,0 +1,229 @@
+/**
+ * ShardedRouter: how `db.query` runs on a member of a sharded cluster.
+ *
+ * - `CALL db.cluster.*` runs on the meta group (group 0) as in a one-shard cluster;
+ * - a read runs through the {@link ShardCoordinator} over the shard map, each fetch read from this
+ *   peer's replica of the shard's group at a linearizable point (`readGraph`: ReadIndex through the
+ *   group's leader); the result names the shards asked (`shards`), EXPLAIN too;
+ * - a write takes the path {@link planWrite} gives it: an insert runs on a scratch graph with
+ *   leased ids, its nodes placed by their spreads, and lands as one log entry on its one shard
+ *   (several shards: the {@link CrossShardCommitter}); a single-shard update runs on its shard's
+ *   leader; anything else is refused (`CrossShardWrite`).
+ *
+ * Metrics: `queries`, `crossShardQueries` (statements that asked more than one shard).
+ */
+import { GraphStore, type PropertyValue, type Value } from '../graph/index.ts';
+import { parse } from '../gql/index.ts';
+import { QueryEngine } from '../query/index.ts';
+import { isReadOnlyStatement } from '../query/read-only.ts';
+import { toResultValue, type ResultRow } from '../api/result.ts';
+import { toEngineParams, type ShardQueryOptions, type ShardQueryResult } from '../shard/index.ts';
+import { GeodeError } from '../util/errors.ts';
+import { ShardCoordinator } from './coordinator/coordinator.ts';
+import { answerFetch, splitGraph, type EdgeData, type NodeData } from './coordinator/shard-data.ts';
+import { refusingCommitter, crossShardRefusal, type CrossShardCommitter } from './cross-shard.ts';
+import { GraphAwarePartitioner } from './graph-aware-partitioner.ts';
+import type { ShardId } from './hash-ring.ts';
+import { shardingOf, shardOfNode, type ShardMapState } from './shard-map.ts';
+import { pruneShards } from './shard-pruning.ts';
+import { idBase, META_GROUP, type ShardManager } from './shard-manager.ts';
+import { planWrite } from './shard-writes.ts';
+
+/** A sharded statement's answer: the host's, with the shards it touched. */
+export interface ShardedQueryResult extends ShardQueryResult {
+  /** The shards the statement read from or wrote to, ascending. */
+  readonly shards: readonly ShardId[];
+  /** For EXPLAIN: the plan as text, with the shards each pattern starts on. */
+  readonly plan?: string;
+}
+
+/** How long a statement waits for the shard map and the groups by default, ms. */
+const readyWaitMsDefault = 10_000;
+
+export class ShardedRouter {
+  readonly manager: ShardManager;
+  committer: CrossShardCommitter = refusingCommitter;
+  /** Statements run, and those that asked more than one shard (`cross_shard_queries`). */
+  queries = 0;
+  crossShardQueries = 0;
+  readonly #placer = new Map<string, GraphAwarePartitioner>();
+
+  constructor(manager: ShardManager) {
+    this.manager = manager;
+  }
+
+  get #host(): ShardManager['host'] {
+    return this.manager.host;
+  }
+
+  async run(text: string, params: Readonly<Record<string, unknown>> | undefined, options: ShardQueryOptions = {}): Promise<ShardedQueryResult> {
+    const stmt = parse(text);
+    const body = stmt.body;
+    const first = body.kind === 'Query' && body.parts.length === 1 ? body.parts[0]!.clauses[0] : undefined;
+    if (first?.kind === 'Call' && first.procedure.toLowerCase().startsWith('db.cluster.')) {
+      return { ...(await this.#host.query(text, params, { ...options, group: META_GROUP })), shards: [] };
+    }
+    const timeoutMs = options.timeoutMs ?? this.#host.config.requestTimeoutMs;
+    const map = await this.manager.ready(Math.max(timeoutMs, readyWaitMsDefault));
+    const engineParams = toEngineParams(params);
+    this.queries++;
+    if (isReadOnlyStatement(stmt)) return this.#read(text, stmt, engineParams, map, timeoutMs);
+    const plan = planWrite(stmt, engineParams, map);
+    if (plan.kind === 'refuse') throw crossShardRefusal(`this statement is ${plan.why}`);
+    if (plan.kind === 'shard') {
+      const group = groupOf(map, plan.shard);
+      // The shard allocates ids for what the statement creates from its own base: wait until it is written.
+      await this.#until(() => this.#host.graph(group).node(idBase(plan.shard)) !== undefined, timeoutMs, `shard ${plan.shard}'s id base`);
+      const r = await this.#host.query(text, params, { ...options, group, readQuorum: 'majority' });
+      return { ...r, shards: [plan.shard] };
+    }
+    return this.#insert(text, engineParams, map, timeoutMs);
+  }
+
+  async #until(cond: () => boolean, timeoutMs: number, what: string): Promise<void> {
+    const end = Date.now() + timeoutMs;
+    while (!cond()) {
+      if (Date.now() >= end) throw new GeodeError('LIMIT_EXCEEDED', `timed out waiting for ${what}`, { detail: 'RequestTimeout' });
+      await new Promise((ok) => setTimeout(ok, 10));
+    }
+  }
+
+  async #read(text: string, stmt: ReturnType<typeof parse>, params: Record<string, Value>, map: ShardMapState, timeoutMs: number): Promise<ShardedQueryResult> {
+    const host = this.#host;
+    // One linearizable point per group and statement: a ReadIndex round (`readGraph`) started by the
+    // group's first fetch; fetches of the statement read this replica once it is confirmed (applied
+    // at or past that index, so no older than the statement's start). A group this peer leads is
+    // read through readGraph every time (its graph may hold speculative writes not committed yet).
+    // Counts (the planner's, and count(*) answers) are read at once from the replica while the
+    // confirmation runs, and checked against the confirmed replica at the end: if they changed,
+    // the statement runs again.
+    const confirms = new Map<number, Promise<void>>();
+    const confirm = (group: number): Promise<void> => {
+      let c = confirms.get(group);
+      if (c === undefined) confirms.set(group, (c = host.readGraph(group, () => undefined, { timeoutMs })));
+      return c;
+    };
+    const countsSeen = new Map<number, string>();
+    const countsOf = (group: number, shard: ShardId): string => JSON.stringify(answerFetch(host.graph(group), shard, { kind: 'counts' }).counts);
+    const coord = new ShardCoordinator(map, {
+      fetch: async (shard, req) => {
+        const group = groupOf(map, shard);
+        if (!host.groups().includes(group)) {
+          throw new GeodeError('NOT_FOUND', `this peer holds no replica of shard ${shard} (group ${group}); every member of a sharded cluster should (async_replicas)`, { detail: 'NoReplica' });
+        }
+        const leads = host.raftStatus(group).softState.role === 'leader';
+        if (req.kind === 'counts' && !leads) {
+          void confirm(group).catch(() => {}); // awaited below
+          const a = answerFetch(host.graph(group), shard, req);
+          countsSeen.set(shard, JSON.stringify(a.counts));
+          return a;
+        }
+        if (leads) return host.readGraph(group, (g) => answerFetch(g, shard, req), { timeoutMs });
+        await confirm(group);
+        return answerFetch(host.graph(group), shard, req);
+      },
+    });
+    let r = await coord.run(text, params);
+    for (let attempt = 0; ; attempt++) {
+      await Promise.all(confirms.values());
+      const changed = [...countsSeen].some(([shard, seen]) => countsOf(groupOf(map, shard), shard) !== seen);
+      if (!changed) break;
+      if (attempt >= 3) throw new GeodeError('LIMIT_EXCEEDED', 'the shards kept changing while the statement read them: run it again', { detail: 'ShardDataChanged' });
+      countsSeen.clear();
+      r = await coord.run(text, params);
+    }
+    if (r.shards.length > 1) this.crossShardQueries++;
+    const columns = r.result.columns;
+    const rows = r.result.rows.map((cells) => {
+      const row: ResultRow = {};
+      for (let c = 0; c < columns.length; c++) row[columns[c]!] = toResultValue(cells[c] ?? null);
+      return row;
+    });
+    if (stmt.explain) {
+      const starts = pruneShards(stmt, params, map);
+      const plan = `${r.result.plan ?? ''}\nShards: ${starts.touched.length === 0 ? 'all' : starts.touched.join(', ')} of ${map.shards.length} (pattern starts: ${starts.starts.map((s) => `[${s.join(', ')}]`).join(' ') || 'none'})`;
+      return { columns, rows, writes: 0, shards: [...starts.touched], plan };
+    }
+    return { columns, rows, writes: 0, shards: r.shards };
+  }
+
+  /** An insert: scratch run with leased ids, placement, split, one entry on one shard. */
+  async #insert(text: string, params: Record<string, Value>, map: ShardMapState, timeoutMs: number): Promise<ShardedQueryResult> {
+    let need = 1;
+    for (let attempt = 0; ; attempt++) {
+      const lease = await this.manager.leaseIds(need);
+      const scratch = new GraphStore();
+      // Ids from the lease: a deleted placeholder just below it moves the allocators there.
+      if (lease.start > 1) {
+        scratch.apply({ op: 'createNode', id: lease.start - 1, labels: [], props: [] });
+        scratch.apply({ op: 'createEdge', id: lease.start - 1, type: '_', src: lease.start - 1, dst: lease.start - 1, props: [] });
+        scratch.apply({ op: 'deleteEdge', id: lease.start - 1 });
+        scratch.apply({ op: 'deleteNode', id: lease.start - 1 });
+      }
+      const r = new QueryEngine(scratch).run(text, params);
+      let maxId = lease.start - 1;
+      for (const c of r.commands) if (c.op === 'createNode' || c.op === 'createEdge') maxId = Math.max(maxId, c.id);
+      if (maxId >= lease.end) {
+        // The lease was too small: take one as large as this statement needs (the first stays unused).
+        need = maxId - lease.start + 1;
+        if (attempt > 2) throw new GeodeError('LIMIT_EXCEEDED', 'the statement keeps needing more ids than leased', { detail: 'IdSpace' });
+        continue;
+      }
+      const nodes: NodeData[] = [];
+      const edges: EdgeData[] = [];
+      for (const c of r.commands) {
+        if (c.op === 'createNode') nodes.push({ id: c.id, labels: c.labels, props: c.props as [string, PropertyValue][] });
+        else if (c.op === 'createEdge') edges.push({ id: c.id, type: c.type, src: c.src, dst: c.dst, props: c.props as [string, PropertyValue][] });
+        else throw new GeodeError('INPUT_INVALID', `an insert produced a ${c.op} command`, { detail: 'ShardedWrite' });
+      }
+      const home = this.place(map, nodes, edges);
+      const parts = splitGraph(nodes, edges, (id) => home.get(id)!);
+      const shards = [...parts.keys()].sort((a, b) => a - b);
+      const columns = r.columns;
+      const rows = r.rows.map((cells) => {
+        const row: ResultRow = {};
+        for (let c = 0; c < columns.length; c++) row[columns[c]!] = toResultValue(cells[c] ?? null);
+        return row;
+      });
+      const writes = r.commands.length;
+      if (shards.length === 1) {
+        await this.#host.submitCommands(groupOf(map, shards[0]!), parts.get(shards[0]!)!, { timeoutMs });
+      } else if (shards.length > 1) {
+        this.crossShardQueries++;
+        await this.committer.commit(
+          shards.map((s) => ({ group: groupOf(map, s), commands: parts.get(s)! })),
+          { timeoutMs },
+        );
+      }
+      return { columns, rows, writes, shards };
+    }
+  }
+
+  /** place: the shard of each new node: its spread's rule; graph-aware by its neighbours in the same write. */
+  place(map: ShardMapState, nodes: readonly NodeData[], edges: readonly EdgeData[]): Map<number, ShardId> {
+    const home = new Map<number, ShardId>();
+    const near = new Map<number, number[]>();
+    for (const e of edges) {
+      near.set(e.src, [...(near.get(e.src) ?? []), e.dst]);
+      near.set(e.dst, [...(near.get(e.dst) ?? []), e.src]);
+    }
+    for (const n of nodes) {
+      const spread = shardingOf(map, n.labels);
+      let s = shardOfNode(spread, n.id, new Map(n.props));
+      if (s === undefined) {
+        const key = spread.shards.join(',');
+        let p = this.#placer.get(key);
+        if (p === undefined) this.#placer.set(key, (p = new GraphAwarePartitioner(spread.shards)));
+        s = p.place((near.get(n.id) ?? []).flatMap((o) => (home.has(o) ? [home.get(o)!] : [])));
+      }
+      home.set(n.id, s);
+    }
+    return home;
+  }
+}
+
+function groupOf(map: ShardMapState, shard: ShardId): number {
+  const s = map.shards.find((x) => x.id === shard);
+  if (s === undefined) throw new GeodeError('NOT_FOUND', `shard ${shard} is not in the shard map`);
+  return s.group;
+}

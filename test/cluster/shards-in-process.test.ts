@@ -1,0 +1,80 @@
+/**
+ * A sharded cluster in this process: a relay and five peers (memory storage) with three shards of
+ * three replicas each. The shard map forms from the configuration, placement puts each shard's
+ * voters on distinct peers with the leaders spread, reads go through the coordinator (a key lookup
+ * asks one shard, a scan all three), inserts land on their key's shard, single-shard updates run
+ * there, and writes that span shards are refused with CrossShardWrite.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createRelay, openGeode, type Geode, type Relay } from '../../src/node.ts';
+import { until } from './in-process-helpers.ts';
+
+const cluster = { id: 'shards-in-process', secret: 'sharded' };
+const config = { sharding: { shards: 3, labels: { Person: { strategy: 'hash', key: 'id' } } }, replication: { factor: 3 } };
+
+describe('a sharded cluster of five peers in process', () => {
+  let relay: Relay;
+  const peers: Geode[] = [];
+
+  beforeAll(async () => {
+    relay = await createRelay();
+    const relays = [relay.addrs()[0]!];
+    peers.push(await openGeode({ cluster: { ...cluster, relays, bootstrap: true, config } }));
+    for (let i = 0; i < 4; i++) peers.push(await openGeode({ cluster: { ...cluster, relays, config } }));
+    await until('every peer sees three shards with three voters and a leader', () =>
+      peers.every((p) => {
+        const rows = p.cluster!.sharding!.shards();
+        return rows.length === 3 && rows.every((r) => r.replicas.length === 3 && r.leader !== null);
+      }),
+      60_000,
+    );
+  }, 90_000);
+
+  afterAll(async () => {
+    await Promise.all(peers.map((p) => p.close().catch(() => {})));
+    await relay?.close();
+  });
+
+  it('places each shard on three distinct peers and spreads the leaders', () => {
+    const rows = peers[0]!.cluster!.sharding!.shards();
+    for (const r of rows) expect(new Set(r.replicas).size).toBe(3);
+    expect(new Set(rows.map((r) => r.leader)).size).toBeGreaterThan(1);
+  });
+
+  it('inserts land on their shard and reads through any peer see them all', async () => {
+    for (let i = 1; i <= 30; i++) await peers[i % 5]!.query('CREATE (:Person {id: $id, name: $name})', { id: BigInt(i), name: `p${i}` });
+    const count = await peers[2]!.query('MATCH (p:Person) RETURN count(p) AS n');
+    expect(count.rows[0]!['n']).toBe(30n);
+    expect(count.shards).toEqual([0, 1, 2]);
+    const one = await peers[3]!.query('MATCH (p:Person {id: 7}) RETURN p.name AS name');
+    expect(one.rows).toEqual([{ name: 'p7' }]);
+    expect(one.shards?.length).toBe(1);
+  });
+
+  it('a single-shard update runs on its shard; a write spanning shards is refused', async () => {
+    const r = await peers[1]!.query('MATCH (p:Person {id: 7}) SET p.age = 40');
+    expect(r.shards?.length).toBe(1);
+    const got = await peers[4]!.query('MATCH (p:Person {id: 7}) RETURN p.age AS age');
+    expect(got.rows).toEqual([{ age: 40n }]);
+    await expect(peers[0]!.query('MATCH (p:Person) SET p.seen = true')).rejects.toMatchObject({ code: 'INPUT_INVALID', detail: 'CrossShardWrite' });
+  });
+
+  it('cross_shard_queries counts statements that asked several shards, not pruned lookups', async () => {
+    const stats = peers[4]!.cluster!.sharding!.stats;
+    const before = stats().crossShardQueries;
+    await peers[4]!.query('MATCH (p:Person {id: 3}) RETURN p.name AS name');
+    expect(stats().crossShardQueries).toBe(before);
+    await peers[4]!.query('MATCH (p:Person) RETURN count(p.name) AS n');
+    expect(stats().crossShardQueries).toBe(before + 1);
+    const explain = await peers[4]!.query('EXPLAIN MATCH (p:Person {id: 3}) RETURN p');
+    expect(explain.shards?.length).toBe(1);
+    expect(explain.plan).toContain('Shards:');
+  });
+
+  it('CALL db.cluster.shards() answers one row per shard', async () => {
+    const r = await peers[2]!.query('CALL db.cluster.shards()');
+    expect(r.rows.length).toBe(3);
+    const total = r.rows.reduce((a, row) => a + Number(row['nodes']), 0);
+    expect(total).toBe(30);
+  });
+});
