@@ -367,3 +367,21 @@ describe('flow control', () => {
     expect(apps.length).toBe(2);
   });
 });
+
+describe('flow control (etcd raft: Inflights)', () => {
+  it('a heartbeat response from a follower whose in-flight window is full sends an empty append, not more entries, and the follower catches up', () => {
+    const net = new TestNetwork([1, 2, 3], { max_inflight_msgs: 2 }, 5);
+    net.campaign(1);
+    net.cutLink(1, 2);
+    // Each proposal sends node 2 an append that is lost: its window fills.
+    for (let i = 0; i < 4; i++) net.propose(1, `e${i}`);
+    net.recover();
+    const term = net.node(1).status().hardState.term;
+    // Before the fix this threw "cannot add into a full inflights" (seen in the transaction simulation).
+    expect(() => net.node(1).step({ type: 'MsgHeartbeatResp', from: 2 as NodeId, to: 1 as NodeId, term, context: '' })).not.toThrow();
+    net.stabilize();
+    net.tick(30);
+    net.stabilize();
+    expect(net.node(2).status().lastIndex).toBe(net.node(1).status().lastIndex);
+  });
+});

@@ -152,7 +152,10 @@ export class Raft {
     if (pr === undefined || pr.isPaused()) return false;
     const prevIndex = (pr.next - 1) as LogIndex;
     const prevTerm = this.log.term(prevIndex);
-    const ents = prevTerm === undefined ? undefined : this.log.entriesFrom(pr.next, this.cfg.maxEntriesPerMsg, this.cfg.maxBytesPerMsg);
+    // A throttled follower (replicate, window full) gets only an empty MsgApp, as in etcd raft: if
+    // every message that filled the window was lost, its ack or reject still clears the window.
+    const throttled = pr.state === 'replicate' && pr.inflights.full();
+    const ents = prevTerm === undefined ? undefined : throttled ? [] : this.log.entriesFrom(pr.next, this.cfg.maxEntriesPerMsg, this.cfg.maxBytesPerMsg);
     if (prevTerm === undefined || ents === undefined) return this.maybeSendSnapshot(to, pr);
     if (ents.length === 0 && !sendIfEmpty) return false;
     const bytes = ents.length === 0 ? 0 : entriesBytes(ents);

@@ -478,6 +478,7 @@ export class ShardHost {
     const frame = encodeFrame(items);
     if (frame.length <= t.maxFrameBytes) {
       if (!t.send(peer, frame)) this.#unreachable(peer, items);
+      else this.#snapshotsSent(items);
       return;
     }
     if (items.length > 1) {
@@ -496,6 +497,22 @@ export class ShardHost {
     // One message larger than a frame: today only a big snapshot (chunking is future work).
     this.#warn(`a ${only.kind} item of ${frame.length} bytes for ${peer} is larger than a frame (${t.maxFrameBytes}); not sent`);
     this.#unreachable(peer, items);
+  }
+
+  /**
+   * A snapshot handed to the transport is reported finished (as etcd's transport reports
+   * SnapshotFinish): the follower's progress leaves `snapshot` for `probe`. Were it never
+   * reported, a follower whose acknowledgement of the snapshot was lost (it crashed right after
+   * installing it, say) would stay paused forever; if the snapshot itself was lost, the probe is
+   * rejected and a new snapshot goes out.
+   */
+  #snapshotsSent(items: readonly FrameItem[]): void {
+    for (const it of items) {
+      if (it.kind !== 'raft') continue;
+      const g = this.#groups.get(it.group);
+      if (g === undefined) continue;
+      for (const m of it.messages) if (m.type === 'MsgSnap') g.node.reportSnapshot(m.to, true);
+    }
   }
 
   #unreachable(peer: PeerId, items: readonly FrameItem[]): void {
