@@ -85,6 +85,20 @@ describe('atomic cross-shard writes between members', () => {
     expect(n.rows).toEqual([{ n: 12n }]);
   });
 
+  it('a member that does not lead the group refuses a txn write with NotLeader, and a malformed one with INPUT_INVALID', async () => {
+    await until(`a leader of group ${ga}`, () => peers.some((p) => hostOf(p).isLeader(ga)));
+    const leader = peers.find((p) => hostOf(p).isLeader(ga))!;
+    const other = peers.find((p) => p !== leader)!;
+    const caller = peers.find((p) => p !== leader && p !== other)!;
+    const h = hostOf(caller);
+    const call = (to: Geode, body: unknown): Promise<Uint8Array> => h.call(hostOf(to).self, ga, 'txn', new TextEncoder().encode(JSON.stringify(body)), h.now() + 10_000);
+    await expect(call(other, { op: 'forget', txn: 'nobody' })).rejects.toMatchObject({ code: 'PROPOSAL_DROPPED', detail: 'NotLeader' });
+    await expect(call(leader, { op: 'forget', txn: 12 })).rejects.toMatchObject({ code: 'INPUT_INVALID', detail: 'BadTxnMessage' });
+    // The leader answers a well-formed one; the connection survived the refusals.
+    const ok = await call(leader, { op: 'forget', txn: 'nobody' });
+    expect(JSON.parse(new TextDecoder().decode(ok))).toEqual({ r: false });
+  });
+
   it('a participant that refuses its part leaves nothing on any shard', async () => {
     const coord = peers[2]!.cluster!.sharding!.txn.coordinator;
     const id = 900_001;
