@@ -182,7 +182,7 @@ class ClusteredGeode implements Geode {
       this.#live?.close();
       this.#controls.stop();
       this.#federation?.stop();
-      this.#sharded?.manager.stop();
+      this.#sharded?.stop();
       // A paused or cut-off peer cannot hand off (nothing would reach the others): it just leaves.
       if (this.#runner instanceof ShardHost && this.#opts.handOffMs > 0 && this.#controls.fault() === 'none') await this.#runner.handOffLeadership(this.#opts.handOffMs);
       await this.#runner.close(); // closes the transport too

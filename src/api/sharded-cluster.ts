@@ -12,6 +12,7 @@ import { shardRows, shardsProcedure, type ShardRow } from '../cluster/shards-pro
 import type { ResolvedSharding } from '../cluster/sharding-config.ts';
 import type { ShardMapState } from '../cluster/shard-map.ts';
 import type { CrossShardCommitter } from '../cluster/cross-shard.ts';
+import { startClusterTxn, type ClusterTxn } from '../txn/shard-committer.ts';
 import type { Snapshot } from '../raft/index.ts';
 import { MemoryLogStore } from '../storage/memory.ts';
 import type { DurableMark, DurableState, LogStore, StagedWrites } from '../storage/types.ts';
@@ -28,18 +29,25 @@ export interface ShardedCluster {
   ready(timeoutMs: number): Promise<ShardMapState>;
   /** Bulk import of a whole graph, split by the map (docs/sharding.md, "Loading"). */
   importGraph(graph: GraphReader, options?: { readonly batch?: number; readonly timeoutMs?: number }): Promise<ShardImportSummary>;
-  /** Installs the committer of writes that span shards (default: refuse them, `CrossShardWrite`). */
+  /** Installs the committer of writes that span shards (default: two-phase commit over the members, `txn.committer`). */
   setCommitter(committer: CrossShardCommitter): void;
   /** Statements run through the router, and those that asked more than one shard (`cross_shard_queries`). */
   stats(): { readonly queries: number; readonly crossShardQueries: number };
   readonly router: ShardedRouter;
   readonly manager: ShardManager;
+  /** The member's transaction side: coordinator, transport, intent resolver (docs/transactions.md, "In a sharded cluster"). */
+  readonly txn: ClusterTxn;
+  /** Stops the manager, the resolver and serving transaction calls. */
+  stop(): void;
 }
 
 /** startSharding: the manager and router on `host`, `db.cluster.shards()` registered, clients served by the router. */
 export function startSharding(host: ShardHost, sharding: ResolvedSharding, onWarning: ((m: string) => void) | undefined): ShardedCluster {
   const manager = new ShardManager(host, sharding, onWarning === undefined ? {} : { onWarning });
   const router = new ShardedRouter(manager);
+  // Writes spanning shards commit by two-phase commit between the members (src/txn/shard-committer.ts).
+  const txn = startClusterTxn(host);
+  router.committer = txn.committer;
   host.registerProcedure(shardsProcedure(() => manager.map(), host));
   host.serveClientsWith((text, params, options) => router.run(text, params, options));
   manager.start();
@@ -54,6 +62,11 @@ export function startSharding(host: ShardHost, sharding: ResolvedSharding, onWar
     stats: () => ({ queries: router.queries, crossShardQueries: router.crossShardQueries }),
     router,
     manager,
+    txn,
+    stop: () => {
+      manager.stop();
+      txn.stop();
+    },
   };
 }
 

@@ -1,8 +1,9 @@
 /**
  * Cross-shard commits: the seam between the sharded write path and atomic multi-shard commits.
  * A statement whose commands land on several shards hands them, per shard group, to a
- * {@link CrossShardCommitter}; two-phase commit (src/txn, issue 8) implements it. Until that
- * lands, {@link refusingCommitter} refuses such writes before anything is written.
+ * {@link CrossShardCommitter}; running clusters install two-phase commit between their members
+ * (src/txn/shard-committer.ts). {@link refusingCommitter} refuses such writes before anything is
+ * written (tests, and the fallback for tools that run a router without members).
  */
 import type { GraphCommand } from '../graph/index.ts';
 import { GeodeError } from '../util/errors.ts';
@@ -27,11 +28,11 @@ export interface CrossShardCommitter {
 /** The detail of the refusal of a write that needs an atomic commit across shards. */
 export const CROSS_SHARD_WRITE = 'CrossShardWrite';
 
-/** crossShardRefusal: the error for a write spanning shards when no committer is installed. */
+/** crossShardRefusal: the error for a write spanning shards the router cannot run (or with the refusing committer). */
 export function crossShardRefusal(why: string): GeodeError {
   return new GeodeError(
     'INPUT_INVALID',
-    `${why}: atomic writes across shards (two-phase commit) are not available yet; write each shard's part in its own statement, or load data with the bulk import`,
+    `${why}: over several shards a sharded cluster runs inserts (CREATE, UNWIND, WITH, RETURN) and single-shard updates; write each shard's part in its own statement, or load data with the bulk import`,
     { detail: CROSS_SHARD_WRITE, source: 'coordinator' },
   );
 }

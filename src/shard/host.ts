@@ -35,7 +35,7 @@ import { decideMembership } from './membership.ts';
 import { nodeIdOfPeer } from './peer-ids.ts';
 import { toEngineParams, type WireResult } from './values.ts';
 import { Waiters } from './waiters.ts';
-import { decodeFrame, encodeFrame, groupId, type ApplyItem, type ClientQueryItem, type FrameItem, type GroupId, type LeaderItem, type PeerMode, type QueryItem, type RaftItem } from './wire.ts';
+import { decodeFrame, encodeFrame, groupId, type ApplyItem, type CallItem, type ClientQueryItem, type FrameItem, type GroupId, type LeaderItem, type PeerMode, type QueryItem, type RaftItem } from './wire.ts';
 
 /** What a host is built from (injected, so tests and the simulator supply their own). */
 export interface ShardHostComponents {
@@ -141,7 +141,12 @@ interface Forward {
   done: boolean;
   result: WireResult | undefined;
   error: GeodeError | undefined;
+  /** A call's reply bytes (kind 9). */
+  reply?: Uint8Array;
 }
+
+/** What serves a service's calls: the caller, the group, the request bytes → the reply bytes (or a GeodeError). */
+export type CallHandler = (from: PeerId, group: number, payload: Uint8Array) => Promise<Uint8Array>;
 
 const retryableDetails = new Set(['NotLeader', 'NoLeader', 'LeaderTransfer']);
 
@@ -167,6 +172,9 @@ export class ShardHost {
   /** Per group, the voters placement wants (set by the cluster layer's shard manager); unset: any member. */
   readonly #placement = new Map<GroupId, ReadonlySet<PeerId>>();
   #acceptGroups: (group: number) => boolean = () => false;
+  /** Services answering call items (kind 8), by name; and the calls being served now. */
+  readonly #services = new Map<string, CallHandler>();
+  #serving = 0;
   #nextRequest = 1;
   #nextRead = 1;
   #tick: TimerHandle | undefined;
@@ -517,7 +525,7 @@ export class ShardHost {
 
   #unreachable(peer: PeerId, items: readonly FrameItem[]): void {
     for (const it of items) {
-      if (it.kind === 'query') {
+      if (it.kind === 'query' || it.kind === 'call') {
         // Never sent: it surely did not run; the asker waits for a leader and tries again.
         this.#settleForward(it.requestId, new GeodeError('PROPOSAL_DROPPED', `the leader ${peer} is not reachable now`, { detail: 'NotLeader' }));
         continue;
@@ -582,7 +590,7 @@ export class ShardHost {
     for (const it of items) {
       if (it.kind !== 'hello' && it.kind !== 'result' && it.kind !== 'error' && !this.#groups.has(it.group)) {
         // An accepted group this host does not run (yet): Raft traffic waits for the group; a request is answered.
-        if (it.kind === 'query' || it.kind === 'clientQuery' || it.kind === 'apply') {
+        if (it.kind === 'query' || it.kind === 'clientQuery' || it.kind === 'apply' || it.kind === 'call') {
           this.#queue(from, { kind: 'error', group: it.group, requestId: it.requestId, code: 'NOT_FOUND', message: `peer ${this.self} does not run group ${it.group}`, detail: 'NotLeader' });
         }
         continue;
@@ -611,13 +619,18 @@ export class ShardHost {
         case 'apply':
           void this.#serveApply(from, it);
           break;
+        case 'call':
+          void this.#serveCall(from, it);
+          break;
         case 'result':
+        case 'reply':
         case 'error': {
           const f = this.#forwards.get(it.requestId);
           if (f === undefined || f.peer !== from) break; // timed out already, or a stray (or forged) answer
           this.#forwards.delete(it.requestId);
           f.done = true;
           if (it.kind === 'result') f.result = it.result;
+          else if (it.kind === 'reply') f.reply = it.payload;
           else f.error = new GeodeError(it.code, it.message, { ...(it.detail === '' ? {} : { detail: it.detail }), source: from });
           break;
         }
@@ -1047,6 +1060,77 @@ export class ShardHost {
       await this.applyCommands(item.group, commands);
       return { columns: [], rows: [], writes: commands.length };
     });
+  }
+
+  /**
+   * serveCalls: `handler` answers the call items (wire kind 8) of `service` that peers send for a
+   * group this host runs (undefined: stop answering; calls are then refused UNSUPPORTED). The
+   * handler validates the payload itself; what it throws goes back as the call's error.
+   */
+  serveCalls(service: string, handler: CallHandler | undefined): void {
+    if (handler === undefined) this.#services.delete(service);
+    else this.#services.set(service, handler);
+  }
+
+  /**
+   * call: sends `payload` to `service` on `peer` for `group` (a group this host runs) and resolves
+   * with the reply bytes. Rejects with the service's GeodeError; PROPOSAL_DROPPED `NotLeader` when
+   * the call could not be sent (it surely did not run); PROPOSAL_DROPPED `OutcomeUnknown` when the
+   * peer went away before answering; LIMIT_EXCEEDED `RequestTimeout` at `deadline` (host clock),
+   * `TooManyPending` past the limit of requests waiting, `CallTooLarge` for a payload that cannot
+   * fit in a frame.
+   */
+  async call(peer: PeerId, group: number, service: string, payload: Uint8Array, deadline: number): Promise<Uint8Array> {
+    this.#checkRunning();
+    const g = this.#group(group);
+    if (payload.length > this.#c.transport.maxFrameBytes - 1_024) {
+      throw new GeodeError('LIMIT_EXCEEDED', `a ${service} call of ${payload.length} bytes does not fit in a frame (${this.#c.transport.maxFrameBytes} bytes)`, { detail: 'CallTooLarge' });
+    }
+    if (this.#forwards.size >= forwardedRequestsMax) throw new GeodeError('LIMIT_EXCEEDED', `more than ${forwardedRequestsMax} requests wait on other peers`, { detail: 'TooManyPending' });
+    const requestId = this.#nextRequest++;
+    const f: Forward = { peer, done: false, result: undefined, error: undefined };
+    this.#forwards.set(requestId, f);
+    this.#queue(peer, { kind: 'call', group: g.id, requestId, service, payload });
+    this.#kick();
+    try {
+      await this.#waiters.until(() => f.done, deadline, `${peer} to answer a ${service} call`);
+    } finally {
+      this.#forwards.delete(requestId);
+    }
+    if (f.reply !== undefined) return f.reply;
+    throw f.error ?? new GeodeError('INPUT_INVALID', `${peer} answered a ${service} call with a statement result`, { source: peer });
+  }
+
+  /** The callee's side of a call (wire kind 8): at most forwardedRequestsMax served at once. */
+  async #serveCall(from: PeerId, item: CallItem): Promise<void> {
+    let reply: FrameItem;
+    const handler = this.#services.get(item.service);
+    try {
+      if (handler === undefined) throw new GeodeError('UNSUPPORTED', `peer ${this.self} serves no ${item.service} calls`, { detail: 'NoService' });
+      if (this.#serving >= forwardedRequestsMax) throw new GeodeError('LIMIT_EXCEEDED', `peer ${this.self} serves ${forwardedRequestsMax} calls already`, { detail: 'TooManyPending' });
+      this.#serving++;
+      try {
+        reply = { kind: 'reply', group: item.group, requestId: item.requestId, payload: await handler(from, item.group, item.payload) };
+      } finally {
+        this.#serving--;
+      }
+    } catch (err) {
+      const e = isGeodeError(err) ? err : new GeodeError('IO', `the ${item.service} service failed: ${err instanceof Error ? err.message : String(err)}`);
+      reply = { kind: 'error', group: item.group, requestId: item.requestId, code: e.code, message: e.message, detail: e.detail ?? '' };
+    }
+    if (this.#stopped !== undefined) return;
+    this.#queue(from, reply);
+    this.#kick();
+  }
+
+  /** now: the host's clock, ms (the deadline of {@link call} is on it; not comparable across processes). */
+  now(): number {
+    return this.#now();
+  }
+
+  /** leaderOf: the peer this host's replica of `group` takes for its leader (undefined: none known). NOT_FOUND when it does not run the group. */
+  leaderOf(group: number): PeerId | undefined {
+    return this.#group(group).leaderPeer();
   }
 
   /** Runs a request of `from` and queues its answer: the result, or the GeodeError (`who` failed, for anything else). */

@@ -61,6 +61,8 @@ const everyItem: FrameItem[] = [
   { kind: 'leader', group: G, leader: 'peerB' as PeerId, term: 9 },
   { kind: 'leader', group: G, leader: undefined, term: 10 },
   { kind: 'apply', group: 7 as GroupId, requestId: 44, commands: encodeCommands([{ op: 'createNode', id: 9, labels: ['A'], props: [['k', 1n]] }]) },
+  { kind: 'call', group: 7 as GroupId, requestId: 45, service: 'txn', payload: new TextEncoder().encode('{"op":"timestamp"}') },
+  { kind: 'reply', group: 7 as GroupId, requestId: 45, payload: new Uint8Array([1, 2, 3]) },
 ];
 
 function rejected(bytes: Uint8Array): boolean {
@@ -103,6 +105,9 @@ describe('the shard wire codec', () => {
     // A leader hint whose peer id is too long.
     expect(rejected(encodeFrame([{ kind: 'leader', group: G, leader: 'p'.repeat(200) as PeerId, term: 1 }]))).toBe(true);
     expect(rejected(encodeFrame([{ kind: 'apply', group: G, requestId: 1, commands: Uint8Array.of(1, 2, 3) }]))).toBe(true);
+    // A call whose service name is too long, or to a group this host does not know.
+    expect(rejected(encodeFrame([{ kind: 'call', group: G, requestId: 1, service: 's'.repeat(33), payload: Uint8Array.of(1) }]))).toBe(true);
+    expect(rejected(encodeFrame([{ kind: 'call', group: 5 as GroupId, requestId: 1, service: 'txn', payload: Uint8Array.of(1) }]))).toBe(true);
   });
 
   it('never crashes on random bytes: every one is decoded or refused with INPUT_INVALID', () => {

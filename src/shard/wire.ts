@@ -13,6 +13,8 @@
  * | 4 | `[4, 0, mode]` | hello: the sender's mode, 0 member (may be added to groups), 1 client (never a member); sent when a peer connects |
  * | 5 | `[5, group, requestId, text, params, readQuorum]` | a client's statement, run by the receiving member as its own query (`readQuorum` 0 majority, 1 local); answered by kinds 2 / 3 |
  * | 7 | `[7, group, requestId, commands]` | graph commands (the graph command codec's bytes) forwarded to the group's leader, applied there as one log entry (`ShardHost.submitCommands`); answered by kinds 2 / 3 |
+| 8 | `[8, group, requestId, service, payload]` | a call of another layer's service (`service` a name of at most 32 characters, `payload` bytes the service decodes and validates) to a peer running the group, e.g. `"txn"`: a transaction request to the group's leader (src/txn/net-transport.ts); answered by kind 9 or 3 (`ShardHost.call` / `serveCalls`) |
+ * | 9 | `[9, group, requestId, payload]` | the answer to a call: the service's reply bytes |
 | 6 | `[6, group, leader, term]` | member → client: who leads the group as the member sees it (`leader` a peer id, `""` none), sent on the client's hello and on every change, so a client sends statements to the leader without a member's extra hop |
  *
  * Raft messages are arrays `[type, from, to, term, ...fields]` (see `encodeMessage`), entries are
@@ -117,8 +119,28 @@ export interface ApplyItem {
   /** The commands in the graph command codec (checked to decode when the frame is decoded). */
   readonly commands: Uint8Array;
 }
+/** CallItem: a request to another layer's service on a peer running the group (answered by a {@link ReplyItem} or an {@link ErrorItem}). */
+export interface CallItem {
+  readonly kind: 'call';
+  readonly group: GroupId;
+  readonly requestId: number;
+  /** The service's name (at most {@link serviceCharsMax} characters). */
+  readonly service: string;
+  /** The request, in the service's own encoding (validated by the service). */
+  readonly payload: Uint8Array;
+}
+/** ReplyItem: a service's answer to a call. */
+export interface ReplyItem {
+  readonly kind: 'reply';
+  readonly group: GroupId;
+  readonly requestId: number;
+  readonly payload: Uint8Array;
+}
 /** FrameItem: one thing a frame carries. */
-export type FrameItem = RaftItem | QueryItem | ResultItem | ErrorItem | HelloItem | ClientQueryItem | LeaderItem | ApplyItem;
+export type FrameItem = RaftItem | QueryItem | ResultItem | ErrorItem | HelloItem | ClientQueryItem | LeaderItem | ApplyItem | CallItem | ReplyItem;
+
+/** Longest service name of a call item. */
+export const serviceCharsMax = 32;
 
 const KIND_RAFT = 0;
 const KIND_QUERY = 1;
@@ -128,6 +150,8 @@ const KIND_HELLO = 4;
 const KIND_CLIENT_QUERY = 5;
 const KIND_LEADER = 6;
 const KIND_APPLY = 7;
+const KIND_CALL = 8;
+const KIND_REPLY = 9;
 
 const messageTypes: readonly MessageType[] = [
   'MsgProp',
@@ -239,6 +263,10 @@ function encodeItem(item: FrameItem): unknown[] {
       return [KIND_LEADER, item.group, item.leader ?? '', item.term];
     case 'apply':
       return [KIND_APPLY, item.group, item.requestId, item.commands];
+    case 'call':
+      return [KIND_CALL, item.group, item.requestId, item.service, item.payload];
+    case 'reply':
+      return [KIND_REPLY, item.group, item.requestId, item.payload];
     default:
       return unreachable(item, 'encodeItem');
   }
@@ -519,6 +547,19 @@ function decodeItem(x: unknown, what: string, ctx: FrameContext): FrameItem {
       const commands = bytes(a[3], `${what} commands`, ctx.maxFrameBytes);
       decodeInner(() => decodeCommands(commands, source));
       return { kind: 'apply', group, requestId, commands };
+    }
+    case KIND_CALL: {
+      if (a.length !== 5) fail(`${what} (call) must have 5 fields`);
+      const requestId = uint(a[2], `${what} request id`);
+      const service = str(a[3], `${what} service`, serviceCharsMax);
+      const payload = bytes(a[4], `${what} payload`, ctx.maxFrameBytes);
+      return { kind: 'call', group, requestId, service, payload };
+    }
+    case KIND_REPLY: {
+      if (a.length !== 4) fail(`${what} (reply) must have 4 fields`);
+      const requestId = uint(a[2], `${what} request id`);
+      const payload = bytes(a[3], `${what} payload`, ctx.maxFrameBytes);
+      return { kind: 'reply', group, requestId, payload };
     }
     default:
       return fail(`${what} has unknown kind ${kind}`);

@@ -20,5 +20,7 @@ export {
 export { leaderMoved, onLeader, serveTxnRequest, type ParticipantContext, type TxnReplies, type TxnRequest } from './participant.ts';
 export { IntentResolver, type IntentResolverOptions } from './resolver.ts';
 export { LocalTxnTransport, type LocalTxnTransportOptions } from './local-transport.ts';
+export { ShardTxnTransport, serveTxnCalls, TXN_SERVICE, type ShardTxnTransportOptions } from './net-transport.ts';
+export { startClusterTxn, txnCommitter, TXN_RECORD_GROUP, type ClusterTxn } from './shard-committer.ts';
 export { runSaga, type SagaOptions, type SagaOutcome, type SagaStep } from './saga.ts';
 export { TXN_LABEL, TXN_NODE_ID, type Decision, type TxnValue } from './intents.ts';

@@ -22,8 +22,8 @@ export const recoveriesPerPassMax = 256;
 
 export interface IntentResolverOptions {
   readonly host: ShardHost;
-  /** The groups this peer runs whose intents it recovers. */
-  readonly groups: readonly number[];
+  /** The groups this peer runs whose intents it recovers (a function: asked each pass, as groups come and go). */
+  readonly groups: readonly number[] | (() => readonly number[]);
   readonly recordGroup: number;
   readonly transport: TxnTransport;
   readonly now: () => number;
@@ -76,8 +76,9 @@ export class IntentResolver {
   async pass(): Promise<void> {
     const { host, transport, recordGroup } = this.#o;
     const requestMs = this.#o.requestMs ?? 2_000;
-    for (const g of this.#o.groups) {
-      if (this.#stopped || !host.isLeader(g)) continue;
+    const groups = typeof this.#o.groups === 'function' ? this.#o.groups() : this.#o.groups;
+    for (const g of groups) {
+      if (this.#stopped || !host.groups().includes(g) || !host.isLeader(g)) continue;
       const now = this.#o.now();
       const due = intents(host.graph(g))
         .filter((i) => i.deadline < now)

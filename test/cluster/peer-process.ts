@@ -65,7 +65,7 @@ async function handle(req: Record<string, unknown>): Promise<Record<string, unkn
         ...(req['readQuorum'] === 1 ? { readQuorum: 1 as const } : {}),
         ...(typeof req['timeoutMs'] === 'number' ? { timeoutMs: req['timeoutMs'] } : {}),
       });
-      return { ok: true, rows: r.rows, writes: r.writes, ms: performance.now() - t0 };
+      return { ok: true, rows: r.rows, writes: r.writes, ...(r.shards === undefined ? {} : { shards: r.shards }), ms: performance.now() - t0 };
     }
     case 'status': {
       const host = cluster.host!;

@@ -3,7 +3,8 @@
  * cluster configured with three shards of three replicas each. The LDBC sample is loaded through
  * the bulk import, split by the shard map; queries through several peers (a pruned lookup, a
  * scatter-gather count, a two-hop traversal across shards, a top-k ORDER BY LIMIT) answer what one
- * embedded database holding the same data answers. Then the peer leading the most shards is
+ * embedded database holding the same data answers; a write spanning shards, sent through a peer
+ * that leads none of them, commits on all of them (two-phase commit between the processes). Then the peer leading the most shards is
  * SIGKILLed: the queries keep answering correctly through the others (the time to the first correct
  * answer after the kill is printed), and placement re-creates the dead peer's replicas on the
  * peers that held none, so every shard has three voters again, none of them the dead peer.
@@ -88,6 +89,20 @@ describe.skipIf(!existsSync(LDBC))('a sharded cluster of five processes with the
 
   it('answers as one database does, through any peer', async () => {
     for (const p of peers.slice(1, 4)) await check(p);
+  }, 60_000);
+
+  it('commits a write spanning shards on all of them, sent through a peer that leads no shard', async () => {
+    const rows = (await peers[0]!.request({ op: 'shards' }))['rows'] as ShardRowAnswer[];
+    const leaders = new Set(rows.map((r) => r.leader));
+    const via = peers.find((p) => !leaders.has(p.self))!;
+    // 16 new nodes hashed by their ids over three shards, edges between them: a statement on several shards.
+    const w = await via.query('UNWIND range(1, 8) AS i CREATE (:Probe {k: i})-[:LINK]->(:Probe {k: i + 100})', {}, { timeoutMs: 20_000 });
+    expect(w.ok, w.ok ? '' : w.message).toBe(true);
+    expect((w as unknown as { shards: number[] }).shards.length).toBeGreaterThan(1);
+    for (const p of [peers[0]!, via]) {
+      const r = await p.query('MATCH (a:Probe)-[:LINK]->(b:Probe) RETURN count(*) AS n, sum(b.k - a.k) AS d', {}, { timeoutMs: 10_000 });
+      expect(r.ok && json(r.rows), p.name).toBe(json([{ n: 8n, d: 800n }]));
+    }
   }, 60_000);
 
   it('keeps answering when the peer leading the most shards is SIGKILLed, and re-creates its replicas elsewhere', async () => {

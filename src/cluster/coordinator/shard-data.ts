@@ -101,6 +101,18 @@ export function isGhost(n: NodeRecord): boolean {
   return n.labels.has(GHOST_LABEL);
 }
 
+/**
+ * Labels of a shard graph's bookkeeping nodes start with this: ghosts, and the transaction state
+ * node (`__geode_txn`, src/txn/intents.ts). Such nodes, their labels and their properties never
+ * leave a shard as data.
+ */
+export const INTERNAL_LABEL_PREFIX = '__geode_';
+
+function isInternal(n: NodeRecord): boolean {
+  for (const l of n.labels) if (l.startsWith(INTERNAL_LABEL_PREFIX)) return true;
+  return false;
+}
+
 function nodeData(n: NodeRecord): NodeData {
   return { id: n.id, labels: [...n.labels], props: [...n.props] as [string, PropertyValue][] };
 }
@@ -115,7 +127,7 @@ export function answerFetch(store: GraphReader, self: ShardId, req: FetchRequest
   const homes = new Map<number, ShardId>();
   const home = (n: NodeRecord): ShardId => (isGhost(n) ? Number(n.props.get(GHOST_HOME_KEY) as bigint) : self);
   const addNode = (n: NodeRecord | undefined): void => {
-    if (n === undefined || n.deleted || isGhost(n)) return;
+    if (n === undefined || n.deleted || isInternal(n)) return;
     nodes.push(nodeData(n));
     homes.set(n.id, self);
   };
@@ -127,23 +139,30 @@ export function answerFetch(store: GraphReader, self: ShardId, req: FetchRequest
   switch (req.kind) {
     case 'counts': {
       const labels: [string, number][] = [];
-      for (const l of store.labels()) if (l !== GHOST_LABEL) labels.push([l, store.labelCount(l)]);
-      const ghosts = store.labelCount(GHOST_LABEL);
+      let hidden = 0;
+      const hiddenKeys = new Set<string>([GHOST_HOME_KEY]);
+      for (const l of store.labels()) {
+        if (!l.startsWith(INTERNAL_LABEL_PREFIX)) labels.push([l, store.labelCount(l)]);
+        else {
+          hidden += store.labelCount(l);
+          if (l !== GHOST_LABEL) for (const n of store.nodesByLabel(l)) for (const k of n.props.keys()) hiddenKeys.add(k);
+        }
+      }
       // Owned edges: all but the reverse entries, which are the edges out of ghosts (asked every statement: O(ghosts), not O(edges)).
       let owned = store.edgeCount;
       for (const g of store.nodesByLabel(GHOST_LABEL)) for (const _ of g.out) owned--;
       const counts: ShardCounts = {
-        nodes: store.nodeCount - ghosts,
+        nodes: store.nodeCount - hidden,
         edges: owned,
         labels,
         relationshipTypes: store.relationshipTypes(),
-        propertyKeys: store.propertyKeys().filter((k) => k !== GHOST_HOME_KEY),
+        propertyKeys: store.propertyKeys().filter((k) => !hiddenKeys.has(k)),
         indexes: store.indexes().flatMap((ix) => (ix.keys.length === 1 ? [[ix.label, ix.keys[0]!] as const] : [])),
       };
       return { nodes, edges, homes: [], counts };
     }
     case 'label':
-      if (req.label !== GHOST_LABEL) for (const n of store.nodesByLabel(req.label)) addNode(n);
+      if (!req.label.startsWith(INTERNAL_LABEL_PREFIX)) for (const n of store.nodesByLabel(req.label)) addNode(n);
       break;
     case 'seek': {
       const want = valueKey(req.value);
