@@ -61,16 +61,20 @@ describe.skipIf(!existsSync(LDBC) || process.env['GEODE_SHARDS_E2E'] !== '1')('a
     };
     // One at a time: five processes starting at once on a busy machine can take longer than the harness waits.
     for (let i = 0; i < 5; i++) peers.push(await start(i));
+    let last = '';
     await until(
       async () => {
         const a = await peers[0]!.request({ op: 'shards' });
         const rows = a['rows'] as ShardRowAnswer[];
+        last = json(rows);
         return rows.length === 3 && rows.every((r) => r.replicas.length === 3 && r.leader !== null) ? true : undefined;
       },
       90_000,
       'three shards with three voters and a leader each',
       200,
-    );
+    ).catch((err: unknown) => {
+      throw new Error(`${String(err)}; last shards(): ${last}`);
+    });
     const imported = await peers[1]!.request({ op: 'importLdbc', folder: LDBC });
     expect(imported['ok'], String(imported['message'])).toBe(true);
     expect(imported['nodes']).toBeGreaterThan(30_000);
@@ -137,15 +141,20 @@ describe.skipIf(!existsSync(LDBC) || process.env['GEODE_SHARDS_E2E'] !== '1')('a
 
     // Placement: every shard back to three voters on live peers.
     const ids = new Set(survivors.map((p) => p.self));
+    let lastRows = '';
     const after = await until(
       async () => {
         const r = (await survivors[1]!.request({ op: 'shards' }))['rows'] as ShardRowAnswer[];
+        lastRows = json(r);
         return r.length === 3 && r.every((s) => s.replicas.length === 3 && s.replicas.every((x) => ids.has(x)) && s.leader !== null && ids.has(s.leader)) ? r : undefined;
       },
       60_000,
       "the dead peer's replicas re-created elsewhere",
       200,
-    );
+    ).catch((err: unknown) => {
+      const logs = survivors.map((p) => `${p.name} (${p.self}):\n${p.child.stderr.slice(-15).join('\n')}`).join('\n');
+      throw new Error(`${String(err)}; victim ${victimId}; last shards(): ${lastRows}\n${logs}`);
+    });
     for (const s of held) expect(after.find((r) => r.shard === s)!.replicas).not.toContain(victimId);
     for (const p of survivors.slice(0, 3)) await check(p);
   }, 120_000);
