@@ -28,6 +28,7 @@ import { shardingOf, shardOfNode, type ShardMapState } from './shard-map.ts';
 import { pruneShards } from './shard-pruning.ts';
 import { idBase, META_GROUP, type ShardManager } from './shard-manager.ts';
 import { planWrite } from './shard-writes.ts';
+import { runInView, type GroupView } from './txn-view.ts';
 
 /** A sharded statement's answer: the host's, with the shards it touched. */
 export interface ShardedQueryResult extends ShardQueryResult {
@@ -56,7 +57,11 @@ export class ShardedRouter {
     return this.manager.host;
   }
 
-  async run(text: string, params: Readonly<Record<string, unknown>> | undefined, options: ShardQueryOptions = {}): Promise<ShardedQueryResult> {
+  /**
+   * run: one statement. With `tx`, inside that transaction: reads see its view of each shard,
+   * writes join its writes (committed with it); a write a READ ONLY one refuses.
+   */
+  async run(text: string, params: Readonly<Record<string, unknown>> | undefined, options: ShardQueryOptions = {}, tx?: GroupView): Promise<ShardedQueryResult> {
     const stmt = parse(text);
     const body = stmt.body;
     const first = body.kind === 'Query' && body.parts.length === 1 ? body.parts[0]!.clauses[0] : undefined;
@@ -67,17 +72,21 @@ export class ShardedRouter {
     const map = await this.manager.ready(Math.max(timeoutMs, readyWaitMsDefault));
     const engineParams = toEngineParams(params);
     this.queries++;
-    if (isReadOnlyStatement(stmt)) return this.#read(text, stmt, engineParams, map, timeoutMs);
+    if (isReadOnlyStatement(stmt)) return this.#read(text, stmt, engineParams, map, timeoutMs, tx);
+    if (tx?.readOnly === true) {
+      throw new GeodeError('INPUT_INVALID', 'a READ ONLY transaction cannot run a statement that writes (start it READ WRITE)', { source: 'query', detail: 'ReadOnlyTransaction' });
+    }
     const plan = planWrite(stmt, engineParams, map);
     if (plan.kind === 'refuse') throw crossShardRefusal(`this statement is ${plan.why}`);
     if (plan.kind === 'shard') {
       const group = groupOf(map, plan.shard);
       // The shard allocates ids for what the statement creates from its own base: wait until it is written.
       await this.#until(() => this.#host.graph(group).node(idBase(plan.shard)) !== undefined, timeoutMs, `shard ${plan.shard}'s id base`);
+      if (tx !== undefined) return { ...(await runInView(tx, group, text, engineParams)), shards: [plan.shard] };
       const r = await this.#host.query(text, params, { ...options, group, readQuorum: 'majority' });
       return { ...r, shards: [plan.shard] };
     }
-    return this.#insert(text, engineParams, map, timeoutMs);
+    return this.#insert(text, engineParams, map, timeoutMs, tx);
   }
 
   async #until(cond: () => boolean, timeoutMs: number, what: string): Promise<void> {
@@ -88,7 +97,7 @@ export class ShardedRouter {
     }
   }
 
-  async #read(text: string, stmt: ReturnType<typeof parse>, params: Record<string, Value>, map: ShardMapState, timeoutMs: number): Promise<ShardedQueryResult> {
+  async #read(text: string, stmt: ReturnType<typeof parse>, params: Record<string, Value>, map: ShardMapState, timeoutMs: number, tx: GroupView | undefined): Promise<ShardedQueryResult> {
     const host = this.#host;
     // One linearizable point per group and statement: a ReadIndex round (`readGraph`) started by the
     // group's first fetch; fetches of the statement read this replica once it is confirmed (applied
@@ -111,6 +120,8 @@ export class ShardedRouter {
         if (!host.groups().includes(group)) {
           throw new GeodeError('NOT_FOUND', `this peer holds no replica of shard ${shard} (group ${group}); every member of a sharded cluster should (async_replicas)`, { detail: 'NoReplica' });
         }
+        // In a transaction: its view (one snapshot per group, its own writes).
+        if (tx !== undefined) return tx.view(group, (g) => answerFetch(g, shard, req));
         const leads = host.raftStatus(group).softState.role === 'leader';
         if (req.kind === 'counts' && !leads) {
           void confirm(group).catch(() => {}); // awaited below
@@ -148,7 +159,7 @@ export class ShardedRouter {
   }
 
   /** An insert: scratch run with leased ids, placement, split, one entry on one shard. */
-  async #insert(text: string, params: Record<string, Value>, map: ShardMapState, timeoutMs: number): Promise<ShardedQueryResult> {
+  async #insert(text: string, params: Record<string, Value>, map: ShardMapState, timeoutMs: number, tx: GroupView | undefined): Promise<ShardedQueryResult> {
     let need = 1;
     for (let attempt = 0; ; attempt++) {
       const lease = await this.manager.leaseIds(need);
@@ -186,7 +197,9 @@ export class ShardedRouter {
         return row;
       });
       const writes = r.commands.length;
-      if (shards.length === 1) {
+      if (tx !== undefined) {
+        for (const sh of shards) await tx.writeFresh(groupOf(map, sh), parts.get(sh)!);
+      } else if (shards.length === 1) {
         await this.#host.submitCommands(groupOf(map, shards[0]!), parts.get(shards[0]!)!, { timeoutMs });
       } else if (shards.length > 1) {
         this.crossShardQueries++;

@@ -879,6 +879,18 @@ export class ShardHost {
   }
 
   /**
+   * graphIndex: the log index this replica's graph of `group` stands at (its applied index), or
+   * undefined while it holds speculative writes not committed yet (a leader's). Two replicas whose
+   * graphs stand at the same index hold the same committed graph; a write to the group moves it.
+   * Graph transactions check with it that a shard did not change since they read it
+   * (src/txn/graph-transaction.ts).
+   */
+  graphIndex(group: number): number | undefined {
+    const g = this.#group(group);
+    return g.spec.length > 0 ? undefined : g.applied();
+  }
+
+  /**
    * applyCommands: on the group's ready leader, applies graph commands as one log entry (all or
    * none: a refused command rolls back the ones before it and rejects with its GeodeError) and
    * resolves once committed. Elsewhere PROPOSAL_DROPPED `NotLeader` (nothing applied): send it to

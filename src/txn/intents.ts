@@ -81,6 +81,12 @@ export interface PrepareRequest {
   readonly participants: readonly number[];
   /** The transaction's deadline (coordinator's wall ms): a prepare arriving after it (and the skew) is refused. */
   readonly deadline: number;
+  /**
+   * A graph transaction's snapshot check: the log index this group's graph stood at when the
+   * transaction read it (`ShardHost.graphIndex`). The prepare is refused (`WriteConflict`) unless
+   * the leader's graph still stands there: nothing was written to the group since.
+   */
+  readonly expect?: number;
 }
 
 /** The decision of a transaction, as its record holds it. */
@@ -294,9 +300,17 @@ function dryRun(store: GraphStore, commands: readonly GraphCommand[]): void {
  * returns no commands (a repeated prepare is harmless). `opts.skipWriteCheck`: a PLANTED BUG for
  * the simulator (TEST-ONLY).
  */
-export function prepareCommands(graph: GraphReader, req: PrepareRequest, now: number, opts: { readonly maxSkewMs?: number; readonly skipWriteCheck?: boolean } = {}): Computed<'prepared'> {
+export function prepareCommands(
+  graph: GraphReader,
+  req: PrepareRequest,
+  now: number,
+  opts: { readonly maxSkewMs?: number; readonly skipWriteCheck?: boolean; readonly graphIndex?: number } = {},
+): Computed<'prepared'> {
   if (intentOf(graph, req.txn) !== undefined) return { commands: [], result: 'prepared' };
   if (now > req.deadline + (opts.maxSkewMs ?? 500)) throw conflict('TxnAborted', `transaction ${req.txn} asked to prepare after its deadline (retry)`);
+  if (req.expect !== undefined && opts.graphIndex !== req.expect) {
+    throw conflict('WriteConflict', `write conflict: the shard changed after the transaction read it (log index ${String(opts.graphIndex)}, read at ${req.expect}; retry)`);
+  }
   const store = liveStore(graph);
   const writes = [...new Set([...req.kv.map(([k]) => registerLock(k)), ...rawLocks(req.commands)])];
   const reads = req.isolation === 'serializable' ? [...new Set(req.reads.map(registerLock))].filter((k) => !writes.includes(k)) : [];
@@ -338,6 +352,21 @@ export function prepareCommands(graph: GraphReader, req: PrepareRequest, now: nu
   for (const k of writes) w.put(`w:${k}`, req.txn);
   for (const k of reads) w.put(`s:${k}`, [...(w.get<string[]>(`s:${k}`) ?? []), req.txn]);
   return { commands: w.commands, result: 'prepared' };
+}
+
+/**
+ * applyIfCommands: the entry of a one-group graph transaction's commit: its `commands`, when the
+ * group's graph (standing at log index `graphIndex` on the leader; undefined while it holds
+ * speculative writes) still stands at `expect`, the index the transaction read it at, and holds
+ * no intent; PROPOSAL_DROPPED `WriteConflict` or `Locked` otherwise. Empty commands are refused
+ * (a read-only transaction does not commit through here).
+ */
+export function applyIfCommands(graph: GraphReader, commands: readonly GraphCommand[], expect: number, graphIndex: number | undefined): Computed<'applied'> {
+  if (commands.length === 0) throw new GeodeError('INPUT_INVALID', 'an apply carries at least one command', { source: 'transaction', detail: 'BadTxnMessage' });
+  rawLocks(commands); // no schema commands, not the state node
+  if (graphIndex !== expect) throw conflict('WriteConflict', `write conflict: the shard changed after the transaction read it (log index ${String(graphIndex)}, read at ${expect}; retry)`);
+  if (intents(graph).length > 0) throw conflict('Locked', 'the shard holds a prepared transaction (retry)');
+  return { commands, result: 'applied' };
 }
 
 // ------------------------------------------------------------------ participant: resolve

@@ -18,6 +18,7 @@ import { GeodeError, isGeodeError } from '../util/errors.ts';
 import { ShardTxnTransport, serveTxnCalls } from './net-transport.ts';
 import type { ParticipantContext } from './participant.ts';
 import { IntentResolver } from './resolver.ts';
+import { resolvedOrAfter } from './graph-transaction.ts';
 import { retryableTxnError, TxnCoordinator } from './two-phase.ts';
 
 /** The record group of a sharded cluster's transactions: the meta group. */
@@ -43,9 +44,7 @@ export function txnCommitter(coord: TxnCoordinator): CrossShardCommitter {
         try {
           const c = await coord.commitAcrossShards(byGroup, { timeoutMs: options.timeoutMs });
           // Read-your-writes: wait (bounded) until every participant applied it.
-          let timer: ReturnType<typeof setTimeout> | undefined;
-          await Promise.race([c.resolved, new Promise<void>((ok) => (timer = setTimeout(ok, Math.max(0, end - Date.now()))))]);
-          clearTimeout(timer);
+          await resolvedOrAfter(c.resolved, Math.max(0, end - Date.now()));
           return;
         } catch (err) {
           if (isGeodeError(err, 'IO') && err.detail === 'TxnOutcomeUnknown') {

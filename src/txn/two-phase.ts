@@ -121,6 +121,8 @@ interface Part {
   kv: Map<string, TxnValue>;
   reads: Set<string>;
   commands: GraphCommand[];
+  /** The group's graph index the prepare expects ({@link PrepareRequest.expect}). */
+  expect?: number;
 }
 
 export class TxnCoordinator {
@@ -187,11 +189,22 @@ export class TxnCoordinator {
    * `TxnAborted`: nothing happened, retry), with the commands' own error when they do not apply on
    * their group (nothing happened), or IO `TxnOutcomeUnknown` when the decision could not be
    * recorded or read back in time (the record, which participants consult, decides it).
+   * `options.expect`: per group, the graph index it must still stand at (a graph transaction's
+   * snapshot check: PROPOSAL_DROPPED `WriteConflict` otherwise); a group there with no commands
+   * takes part too (it was read).
    */
-  async commitAcrossShards(parts: ReadonlyMap<number, readonly GraphCommand[]>, options: { readonly timeoutMs?: number } = {}): Promise<TxnCommit> {
+  async commitAcrossShards(
+    parts: ReadonlyMap<number, readonly GraphCommand[]>,
+    options: { readonly timeoutMs?: number; readonly expect?: ReadonlyMap<number, number> } = {},
+  ): Promise<TxnCommit> {
     const timeoutMs = options.timeoutMs ?? txnTimeoutMsDefault;
     const ps = new Map<number, Part>();
     for (const [g, commands] of parts) ps.set(g, { kv: new Map(), reads: new Set(), commands: [...commands] });
+    for (const [g, expect] of options.expect ?? []) {
+      const p = ps.get(g);
+      if (p === undefined) ps.set(g, { kv: new Map(), reads: new Set(), commands: [], expect });
+      else p.expect = expect;
+    }
     return this.commitParts(ps, undefined, 'snapshot', this.#c.now() + timeoutMs, timeoutMs);
   }
 
@@ -205,7 +218,19 @@ export class TxnCoordinator {
     const prepared = await Promise.allSettled(
       groups.map((g) => {
         const p = parts.get(g)!;
-        const req: PrepareRequest = { txn, record, start, timeoutMs, isolation, kv: [...p.kv], reads: [...p.reads], commands: p.commands, participants: groups, deadline };
+        const req: PrepareRequest = {
+          txn,
+          record,
+          start,
+          timeoutMs,
+          isolation,
+          kv: [...p.kv],
+          reads: [...p.reads],
+          commands: p.commands,
+          participants: groups,
+          deadline,
+          ...(p.expect === undefined ? {} : { expect: p.expect }),
+        };
         return this.#send(g, { op: 'prepare', req }, deadline);
       }),
     );
