@@ -23,7 +23,7 @@ import { clusterProcedures, rewriteShowCommand } from '../cluster/index.ts';
 import { resolveTransactionOptions, runInTransaction, Session, TRANSACTION_TIMEOUT_MS_DEFAULT, type GeodeSession, type GeodeTransaction, type TransactionOptions } from './transaction.ts';
 import { ClusterTransaction, type ClusterStatementRunner } from './cluster-transaction.ts';
 import { GraphTransaction } from '../txn/graph-transaction.ts';
-import { startClusterTxn, type ClusterTxn } from '../txn/shard-committer.ts';
+import { graphTxnComponents, startClusterTxn, type ClusterTxn } from '../txn/shard-committer.ts';
 import { runInView } from '../cluster/txn-view.ts';
 import { openFederation, splitClusterConfig } from './federation-wiring.ts';
 import type { FederationAgent } from '../federation/index.ts';
@@ -188,10 +188,7 @@ class ClusteredGeode implements Geode {
     }
     const sharded = this.#sharded;
     if (sharded !== undefined) await sharded.manager.ready(Math.min(resolved.timeoutMs, 10_000));
-    const tx = new GraphTransaction(
-      { host, coordinator: txn.coordinator, transport: txn.transport, now: Date.now, sleep: (ms) => new Promise((ok) => setTimeout(ok, ms)) },
-      { isolation: resolved.isolation, readOnly: resolved.readOnly, deadline: Date.now() + resolved.timeoutMs },
-    );
+    const tx = new GraphTransaction(graphTxnComponents(host, txn), { isolation: resolved.isolation, readOnly: resolved.readOnly, deadline: Date.now() + resolved.timeoutMs });
     const run: ClusterStatementRunner = async (text, params, opts, gtx) => {
       if (this.#closing !== undefined) throw new GeodeError('CLOSED', 'the database is closed');
       const statement = (typeof text === 'string' ? rewriteShowCommand(text) : undefined) ?? text;

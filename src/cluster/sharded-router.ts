@@ -21,7 +21,8 @@ import { toEngineParams, type ShardQueryOptions, type ShardQueryResult } from '.
 import { GeodeError } from '../util/errors.ts';
 import { ShardCoordinator } from './coordinator/coordinator.ts';
 import { answerFetch, splitGraph, type EdgeData, type NodeData } from './coordinator/shard-data.ts';
-import { refusingCommitter, crossShardRefusal, type CrossShardCommitter } from './cross-shard.ts';
+import { refusingCommitter, crossShardRefusal, type CrossShardCommitter, type StatementTransactions } from './cross-shard.ts';
+import { copyShards, splitStatement } from './cross-shard-statement.ts';
 import { GraphAwarePartitioner } from './graph-aware-partitioner.ts';
 import type { ShardId } from './hash-ring.ts';
 import { shardingOf, shardOfNode, type ShardMapState } from './shard-map.ts';
@@ -44,6 +45,8 @@ const readyWaitMsDefault = 10_000;
 export class ShardedRouter {
   readonly manager: ShardManager;
   committer: CrossShardCommitter = refusingCommitter;
+  /** Runs writes spanning shards other than inserts in a transaction of their own; undefined: refused (`CrossShardWrite`). */
+  transactions: StatementTransactions | undefined;
   /** Statements run, and those that asked more than one shard (`cross_shard_queries`). */
   queries = 0;
   crossShardQueries = 0;
@@ -77,7 +80,13 @@ export class ShardedRouter {
       throw new GeodeError('INPUT_INVALID', 'a READ ONLY transaction cannot run a statement that writes (start it READ WRITE)', { source: 'query', detail: 'ReadOnlyTransaction' });
     }
     const plan = planWrite(stmt, engineParams, map);
-    if (plan.kind === 'refuse') throw crossShardRefusal(`this statement is ${plan.why}`);
+    if (plan.kind === 'refuse') {
+      // A schema command, or no transactions to run it in: refused as before.
+      if (stmt.body.kind !== 'Query' || (tx === undefined && this.transactions === undefined)) throw crossShardRefusal(`this statement is ${plan.why}`);
+      this.crossShardQueries++;
+      const across = (t: GroupView): Promise<ShardedQueryResult> => this.#acrossShards(text, engineParams, map, t);
+      return tx !== undefined ? across(tx) : this.transactions!.run(across, { timeoutMs });
+    }
     if (plan.kind === 'shard') {
       const group = groupOf(map, plan.shard);
       // The shard allocates ids for what the statement creates from its own base: wait until it is written.
@@ -156,6 +165,16 @@ export class ShardedRouter {
       return { columns, rows, writes: 0, shards: [...starts.touched], plan };
     }
     return { columns, rows, writes: 0, shards: r.shards };
+  }
+
+  /** A write the per-shard paths refuse, inside `tx`: on a copy of every shard, split back (cross-shard-statement.ts). */
+  async #acrossShards(text: string, params: Record<string, Value>, map: ShardMapState, tx: GroupView): Promise<ShardedQueryResult> {
+    const copies = await copyShards(tx, map);
+    const r = await splitStatement(copies, map, text, params, (n) => this.manager.leaseIds(n), (nodes, edges) => this.place(map, nodes, edges));
+    const groups = [...r.parts.keys()];
+    for (const [g, commands] of r.parts) tx.write(g, commands);
+    const shards = map.shards.filter((s) => groups.includes(s.group)).map((s) => s.id).sort((a, b) => a - b);
+    return { columns: r.columns, rows: r.rows, writes: r.writes, shards };
   }
 
   /** An insert: scratch run with leased ids, placement, split, one entry on one shard. */

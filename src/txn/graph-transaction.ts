@@ -34,10 +34,11 @@
 import { GraphStore, type GraphCommand } from '../graph/index.ts';
 import { QueryEngine } from '../query/index.ts';
 import type { GroupView } from '../cluster/txn-view.ts';
+import type { StatementTransactions } from '../cluster/cross-shard.ts';
 import type { ShardHost } from '../shard/host.ts';
 import { GeodeError } from '../util/errors.ts';
 import { intents } from './intents.ts';
-import { txnTimeoutMsDefault, type TxnCoordinator, type TxnIsolation, type TxnTransport } from './two-phase.ts';
+import { retryableTxnError, txnRetriesDefault, txnTimeoutMsDefault, type TxnCoordinator, type TxnIsolation, type TxnTransport } from './two-phase.ts';
 
 /** Most write commands one graph transaction buffers (beyond: LIMIT_EXCEEDED `TooManyWrites`). */
 export const graphTxnCommandsMax = 100_000;
@@ -224,4 +225,29 @@ export async function resolvedOrAfter(resolved: Promise<void>, ms: number): Prom
   } finally {
     clearTimeout(timer);
   }
+}
+
+/**
+ * statementTransactions: the router's way to run one write statement spanning shards as its own
+ * transaction (snapshot isolation, the statement's time limit): the body runs in a fresh
+ * {@link GraphTransaction} that then commits; a conflict (nothing happened) runs it again after a
+ * backoff, up to {@link txnRetriesDefault} times.
+ */
+export function statementTransactions(components: GraphTxnComponents): StatementTransactions {
+  return {
+    async run<T>(body: (tx: GroupView) => Promise<T>, options: { readonly timeoutMs: number }): Promise<T> {
+      const deadline = components.now() + options.timeoutMs;
+      for (let attempt = 0; ; attempt++) {
+        const tx = new GraphTransaction(components, { isolation: 'snapshot', readOnly: false, deadline });
+        try {
+          const out = await body(tx);
+          await tx.commit();
+          return out;
+        } catch (err) {
+          if (!retryableTxnError(err) || attempt >= txnRetriesDefault || components.now() >= deadline) throw err;
+          await components.sleep(2 * 2 ** Math.min(attempt, 6) * (0.5 + Math.random()));
+        }
+      }
+    },
+  };
 }

@@ -18,7 +18,7 @@ import { GeodeError, isGeodeError } from '../util/errors.ts';
 import { ShardTxnTransport, serveTxnCalls } from './net-transport.ts';
 import type { ParticipantContext } from './participant.ts';
 import { IntentResolver } from './resolver.ts';
-import { resolvedOrAfter } from './graph-transaction.ts';
+import { resolvedOrAfter, type GraphTxnComponents } from './graph-transaction.ts';
 import { retryableTxnError, TxnCoordinator } from './two-phase.ts';
 
 /** The record group of a sharded cluster's transactions: the meta group. */
@@ -97,4 +97,9 @@ export function startClusterTxn(host: ShardHost, options: { readonly resolverPer
       stopServing();
     },
   };
+}
+
+/** graphTxnComponents: what a member's graph transactions run on (its host, coordinator and transport). */
+export function graphTxnComponents(host: ShardHost, txn: ClusterTxn): GraphTxnComponents {
+  return { host, coordinator: txn.coordinator, transport: txn.transport, now: Date.now, sleep };
 }

@@ -183,6 +183,59 @@ describe('transactions on a sharded cluster', () => {
 
   transactionProperties(() => ({ peers, a, b, spare: 5_000 }));
 
+  it('updates spanning shards commit on all of them: SET, MERGE of an edge between shards (once), DELETE of it, DETACH DELETE', async () => {
+    const [x, y] = [7_000, 7_001];
+    await write(peers[0]!, 'CREATE (:Person {id: $x, balance: 0}), (:Person {id: $y, balance: 0})', { x: BigInt(x), y: BigInt(y) });
+    const set = await peers[1]!.query('MATCH (p:Person) SET p.audited = true RETURN count(p) AS n');
+    expect(set.shards!.length).toBeGreaterThan(1);
+    for (const p of peers) {
+      const r = await p.query('MATCH (p:Person) RETURN count(p) AS n, count(p.audited) AS a');
+      expect(r.rows[0]!['a']).toBe(r.rows[0]!['n']);
+    }
+    // An edge between the two accounts on two shards, by MERGE: created once, seen from both ends.
+    const merge = 'MATCH (s:Person {id: $a}), (t:Person {id: $b}) MERGE (s)-[k:TRUSTS]->(t) RETURN k.since AS since';
+    await peers[2]!.query(merge, { a: BigInt(a), b: BigInt(b) });
+    await peers[3]!.query(merge, { a: BigInt(a), b: BigInt(b) });
+    const from = 'MATCH (s:Person {id: $a})-[:TRUSTS]->(t) RETURN t.id AS t';
+    const to = 'MATCH (t:Person {id: $b})<-[:TRUSTS]-(s) RETURN s.id AS s';
+    for (const p of peers) {
+      expect((await p.query(from, { a: BigInt(a) })).rows).toEqual([{ t: BigInt(b) }]);
+      expect((await p.query(to, { b: BigInt(b) })).rows).toEqual([{ s: BigInt(a) }]);
+    }
+    await peers[0]!.query('MATCH (s:Person {id: $a})-[k:TRUSTS]->(t) SET k.since = 2024', { a: BigInt(a) });
+    expect((await peers[1]!.query('MATCH (t:Person {id: $b})<-[k:TRUSTS]-() RETURN k.since AS since', { b: BigInt(b) })).rows).toEqual([{ since: 2024n }]);
+    await peers[1]!.query('MATCH (:Person {id: $a})-[k:TRUSTS]->() DELETE k', { a: BigInt(a) });
+    for (const p of peers) {
+      expect((await p.query(from, { a: BigInt(a) })).rows).toEqual([]);
+      expect((await p.query(to, { b: BigInt(b) })).rows).toEqual([]);
+    }
+    // DETACH DELETE of a node with an edge to another shard: the node, the edge and its reverse entry go.
+    await peers[0]!.query('MATCH (s:Person {id: $x}), (t:Person {id: $b}) MERGE (s)-[:TRUSTS]->(t)', { x: BigInt(x), b: BigInt(b) });
+    await peers[0]!.query('MATCH (s:Person {id: $y}), (t:Person {id: $a}) MERGE (s)-[:TRUSTS]->(t)', { y: BigInt(y), a: BigInt(a) });
+    // The nodes' ids, and the ghosts the edges gave them on the other shards.
+    const h0 = peers[0]!.cluster!.sharding!.manager.host;
+    const shardGroups = peers[0]!.cluster!.sharding!.map().shards.map((sh) => sh.group);
+    const doomed = shardGroups.flatMap((g) => [...h0.graph(g).nodes()].filter((n) => n.props.get('id') === BigInt(x) || n.props.get('id') === BigInt(y)).map((n) => n.id));
+    expect(doomed.length).toBe(2);
+    expect(shardGroups.some((g) => doomed.some((id) => h0.graph(g).node(id)?.labels.has('__geode_ghost') === true))).toBe(true);
+    await peers[2]!.query('MATCH (p:Person) WHERE p.id IN [$x, $y] DETACH DELETE p', { x: BigInt(x), y: BigInt(y) });
+    for (const p of peers) {
+      expect((await p.query('MATCH (p:Person) WHERE p.id IN [$x, $y] RETURN p', { x: BigInt(x), y: BigInt(y) })).rows).toEqual([]);
+      expect((await p.query('MATCH (:Person)-[k:TRUSTS]-() RETURN count(k) AS n')).rows).toEqual([{ n: 0n }]);
+      // Their ghosts (the far ends of the edges on the other shard) went with them.
+      const host = p.cluster!.sharding!.manager.host;
+      for (const g of shardGroups) await until('the delete on every replica', () => doomed.every((id) => host.graph(g).node(id) === undefined));
+    }
+    // Inside a transaction too, with its other writes: all or none.
+    await expect(
+      peers[3]!.transaction(async (tx) => {
+        await tx.query('MATCH (p:Person) SET p.audited = false');
+        throw new Error('no');
+      }),
+    ).rejects.toThrow('no');
+    expect((await peers[0]!.query('MATCH (p:Person) WHERE p.audited = false RETURN count(p) AS n')).rows).toEqual([{ n: 0n }]);
+  });
+
   it('leaves no intent on either shard once done', async () => {
     const held = (db: Geode, g: number): string[] => [...(db.cluster!.sharding!.manager.host.graph(g).node(TXN_NODE_ID)?.props.keys() ?? [])].filter((k) => k.startsWith('i:'));
     await until('no intent', () => peers.every((p) => held(p, four!.ga).length === 0 && held(p, four!.gb).length === 0));
