@@ -714,7 +714,15 @@ export class ShardHost {
 
   /** On the ready leader: run; a write is proposed and answered at commit; a read confirms leadership and waits for what it saw. */
   async #onLeader(g: GroupReplica, text: string, params: Record<string, Value>, deadline: number): Promise<ShardQueryResult> {
-    const exec = this.#withWriteHook(g, g.execute(text, params, undefined, () => this.#now()));
+    let exec = this.#withWriteHook(g, g.execute(text, params, undefined, () => this.#now()));
+    // A write touching what a prepared transaction locks waits for its resolution (run again then).
+    while (exec.commands.length > 0 && this.#writeGuard?.(g.id, g.graph, exec.commands) === false) {
+      exec.rollback();
+      if (this.#now() >= deadline) throw new GeodeError('LIMIT_EXCEEDED', `timed out waiting for a transaction holding what the statement writes on group ${g.id}`, { detail: 'RequestTimeout' });
+      await new Promise((ok) => setTimeout(ok, 5));
+      if (!g.leaderReady()) throw new GeodeError('PROPOSAL_DROPPED', `peer ${this.self} is not the ready leader of group ${g.id}`, { detail: 'NotLeader' });
+      exec = this.#withWriteHook(g, g.execute(text, params, undefined, () => this.#now()));
+    }
     if (exec.commands.length > 0) {
       this.#rememberWrite(text);
       const s = g.proposeSpeculative(exec);
@@ -968,6 +976,18 @@ export class ShardHost {
   }
 
   #writeHook: ((group: number, graph: GraphStore, commands: readonly GraphCommand[]) => readonly GraphCommand[]) | undefined;
+
+  /**
+   * setWriteGuard: on the leader, a statement's commands (run, not yet proposed) go ahead only
+   * when `guard` returns true; on false the statement is rolled back and run again a few ms later,
+   * until the guard lets it or its deadline passes. Transactions hold writes outside them off what
+   * their prepared intents lock this way (src/txn/shard-committer.ts). Undefined removes it.
+   */
+  setWriteGuard(guard: ((group: number, graph: GraphReader, commands: readonly GraphCommand[]) => boolean) | undefined): void {
+    this.#writeGuard = guard;
+  }
+
+  #writeGuard: ((group: number, graph: GraphReader, commands: readonly GraphCommand[]) => boolean) | undefined;
 
   /** Runs the write hook on an executed statement: its extra commands applied and added, undone with it. */
   #withWriteHook(g: GroupReplica, exec: Execution): Execution {

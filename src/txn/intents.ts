@@ -250,20 +250,47 @@ export function rawLocks(commands: readonly GraphCommand[]): string[] {
   const keys = new Set<string>();
   for (const c of commands) {
     if (schemaOps.has(c.op)) throw new GeodeError('INPUT_INVALID', `a transaction cannot carry schema command ${c.op}`, { source: 'transaction', detail: 'SchemaInTransaction' });
-    switch (c.op) {
-      case 'createEdge':
-        keys.add(`e:${c.id}`).add(`n:${c.src}`).add(`n:${c.dst}`);
-        break;
-      case 'deleteEdge':
-      case 'setEdgeProperty':
-        keys.add(`e:${c.id}`);
-        break;
-      default:
-        keys.add(`n:${(c as { id: number }).id}`);
-    }
+    entityKeys(c, keys);
   }
   if (keys.has(`n:${TXN_NODE_ID}`)) throw new GeodeError('INPUT_INVALID', `node id ${TXN_NODE_ID} is reserved for transaction state`, { source: 'transaction', detail: 'ReservedId' });
   return [...keys];
+}
+
+/** entityKeys: adds the lock keys of one data command to `keys`. */
+function entityKeys(c: GraphCommand, keys: Set<string>): void {
+  switch (c.op) {
+    case 'createEdge':
+      keys.add(`e:${c.id}`).add(`n:${c.src}`).add(`n:${c.dst}`);
+      break;
+    case 'deleteEdge':
+    case 'setEdgeProperty':
+      keys.add(`e:${c.id}`);
+      break;
+    default:
+      if ('id' in c) keys.add(`n:${c.id}`);
+  }
+}
+
+/**
+ * blockedByIntent: whether a write outside transactions (`commands`, just run on the group's
+ * leader) touches a node or edge that a prepared transaction write-locks on this group: it must
+ * wait for that transaction's resolution, or the resolution would overwrite it (a lost update).
+ */
+export function blockedByIntent(graph: GraphReader, commands: readonly GraphCommand[]): boolean {
+  const state = graph.node(TXN_NODE_ID);
+  if (state === undefined) return false;
+  let locks = false;
+  for (const k of state.props.keys()) {
+    if (k.startsWith('w:')) {
+      locks = true;
+      break;
+    }
+  }
+  if (!locks) return false;
+  const keys = new Set<string>();
+  for (const c of commands) if (!schemaOps.has(c.op)) entityKeys(c, keys);
+  for (const k of keys) if (state.props.has(`w:${k}`)) return true;
+  return false;
 }
 
 // ------------------------------------------------------------------ participant: prepare

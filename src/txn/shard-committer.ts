@@ -19,6 +19,7 @@ import { ShardTxnTransport, serveTxnCalls } from './net-transport.ts';
 import type { ParticipantContext } from './participant.ts';
 import { IntentResolver } from './resolver.ts';
 import { resolvedOrAfter, type GraphTxnComponents } from './graph-transaction.ts';
+import { blockedByIntent } from './intents.ts';
 import { retryableTxnError, TxnCoordinator } from './two-phase.ts';
 
 /** The record group of a sharded cluster's transactions: the meta group. */
@@ -87,6 +88,8 @@ export function startClusterTxn(host: ShardHost, options: { readonly resolverPer
     ...(options.resolverPeriodMs === undefined ? {} : { periodMs: options.resolverPeriodMs }),
   });
   resolver.start();
+  // Writes outside transactions wait for the prepared transactions that lock what they write.
+  host.setWriteGuard((_group, graph, commands) => !blockedByIntent(graph, commands));
   return {
     coordinator,
     transport,
@@ -94,6 +97,7 @@ export function startClusterTxn(host: ShardHost, options: { readonly resolverPer
     committer: txnCommitter(coordinator),
     stop: () => {
       resolver.stop();
+      host.setWriteGuard(undefined);
       stopServing();
     },
   };

@@ -132,4 +132,28 @@ describe('atomic cross-shard writes between members', () => {
     expect(both.rows).toEqual([{ n: 2n }]);
     await until('no shard holds an intent', () => peers.every((p) => intentsOn(p, ga).length === 0 && intentsOn(p, gb).length === 0));
   });
+
+  it('a write outside transactions waits for a prepared transaction locking what it writes (no lost update)', async () => {
+    const node = [...hostOf(peers[0]!).graph(ga).nodes()].find((n) => n.props.get('id') === BigInt(a))!.id;
+    let plain: Promise<unknown> | undefined;
+    const coord = new TxnCoordinator(
+      { transport: peers[2]!.cluster!.sharding!.txn.transport, recordGroup: TXN_RECORD_GROUP, groupOfKey: () => TXN_RECORD_GROUP, now: Date.now, sleep: (ms) => new Promise((ok) => setTimeout(ok, ms)), random: Math.random, name: 'gated' },
+      {
+        afterPrepare: async () => {
+          // While the intent locks the node: a plain write of it, given time to (wrongly) land first.
+          plain = peers[1]!.query('MATCH (p:Person {id: $a}) SET p.x = 1', { a: BigInt(a) });
+          await new Promise((ok) => setTimeout(ok, 300));
+        },
+      },
+    );
+    const parts = new Map([
+      [ga, [{ op: 'setNodeProperty' as const, id: node, key: 'x', value: 10n }]],
+      [gb, [{ op: 'createNode' as const, id: 900_200, labels: ['Mark'], props: [] }]],
+    ]);
+    const c = await coord.commitAcrossShards(parts, { timeoutMs: 5_000 });
+    await c.resolved;
+    await plain;
+    // The plain write ran after the transaction's resolution: its value stands.
+    for (const p of peers) await until('the plain write everywhere', async () => (await p.query('MATCH (p:Person {id: $a}) RETURN p.x AS x', { a: BigInt(a) })).rows[0]?.['x'] === 1n);
+  });
 });
