@@ -293,8 +293,9 @@ export class TxnCoordinator {
           if (i === 0) this.#faults.beforeResolve?.(txn, g);
           const r = await this.#send(g, { op: 'resolve', txn, decision }, this.#c.now() + timeoutMs);
           this.stats.resolutions++;
-          // 'absent': someone else resolved it — or its intent is not visible yet (seen in the
-          // simulation, seed 1374): keep the record then, the resolvers' collection drops it later.
+          // 'absent': someone else resolved it — or (seen in the simulation, seed 1374, before
+          // ShardHost.readGraph refused reads a deposed leader had made) its intent was not visible:
+          // keep the record then, the resolvers' collection drops it later.
           return r === 'resolved';
         } catch {
           if (this.#c.alive?.() === false) return false;
