@@ -20,7 +20,7 @@ import type { Geode, GeodeOptions, QueryOptions, QueryParams, QueryResult } from
 import { openLogStore } from './storage-drivers.ts';
 import { LiveQueries, type SubscribeOptions, type Unsubscribe } from './live-query.ts';
 import { clusterProcedures, rewriteShowCommand } from '../cluster/index.ts';
-import { resolveTransactionOptions, runInTransaction, Session, TRANSACTION_TIMEOUT_MS_DEFAULT, type GeodeSession, type GeodeTransaction, type TransactionOptions } from './transaction.ts';
+import { resolveTransactionOptions, runInTransaction, Session, TRANSACTION_TIMEOUT_MS_DEFAULT, type GeodeSession, type GeodeTransaction, type ResolvedTransactionOptions, type TransactionOptions } from './transaction.ts';
 import { ClusterTransaction, type ClusterStatementRunner } from './cluster-transaction.ts';
 import { GraphTransaction } from '../txn/graph-transaction.ts';
 import { graphTxnComponents, startClusterTxn, type ClusterTxn } from '../txn/shard-committer.ts';
@@ -158,13 +158,13 @@ class ClusteredGeode implements Geode {
   }
 
   transaction<T>(fn: (tx: GeodeTransaction) => Promise<T> | T, options?: TransactionOptions): Promise<T> {
-    let resolved;
+    let retry: ResolvedTransactionOptions;
     try {
-      resolved = resolveTransactionOptions(options, this.#transactionTimeoutMs);
+      retry = resolveTransactionOptions(options, this.#transactionTimeoutMs);
     } catch (err) {
       return Promise.reject(err);
     }
-    return runInTransaction(() => this.#begin(options), fn, resolved);
+    return runInTransaction(() => this.#begin(options), fn, retry);
   }
 
   session(): GeodeSession {
