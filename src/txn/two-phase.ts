@@ -285,7 +285,7 @@ export class TxnCoordinator {
     });
   }
 
-  /** Resolves every participant (each retried until it answers), then forgets the record. */
+  /** Resolves every participant (each retried until it answers), then forgets the record (settling before the forget). */
   async #resolveAll(txn: string, decision: Decision, groups: readonly number[], timeoutMs: number): Promise<void> {
     const one = async (g: number): Promise<boolean> => {
       for (let i = 0; i < 20; i++) {
@@ -306,7 +306,8 @@ export class TxnCoordinator {
     };
     const done = await Promise.all(groups.map(one));
     if (this.#faults.skipRecord === true || !done.every(Boolean)) return;
-    await this.#send(this.#c.recordGroup, { op: 'forget', txn }, this.#c.now() + timeoutMs).catch(() => {});
+    // Forgetting the record is bookkeeping: `resolved` does not wait for it.
+    void this.#send(this.#c.recordGroup, { op: 'forget', txn }, this.#c.now() + timeoutMs).catch(() => {});
   }
 
   /**
