@@ -27,7 +27,8 @@ import { importLdbcFolder } from '../packages/cli/src/import/importer.ts';
 import { placeGraph } from '../src/cluster/shard-import.ts';
 import { initialShardMap, validateShardingConfig } from '../src/cluster/sharding-config.ts';
 import type { EdgeData, NodeData } from '../src/cluster/coordinator/shard-data.ts';
-import { PeerProc, RelayProc, removeDir, tempDir, until } from '../test/cluster/harness.ts';
+import { until } from '../test/cluster/harness.ts';
+import { startPeerProcs } from './peer-procs.ts';
 
 const LDBC = resolve(import.meta.dirname, '..', '..', 'shared', 'ldbc-snb-sf-tiny');
 const SECRET = 'bench-shards-secret';
@@ -90,18 +91,9 @@ async function writes(db: Geode): Promise<number> {
 
 async function measure(name: string, config: Record<string, unknown>, personIds: readonly bigint[]): Promise<Figures> {
   const cluster = `bench-shards-${name}`;
-  const relay = await RelayProc.start();
-  const dirs: string[] = [];
-  const start = (i: number): Promise<PeerProc> => {
-    const data = tempDir(`geode-bench-shards-${i}-`);
-    dirs.push(data);
-    return PeerProc.start(`${name}${i}`, { data, relays: [relay.tcp()], cluster, secret: SECRET, bootstrap: i === 0, config });
-  };
-  const peers = [await start(0)];
-  peers.push(...(await Promise.all([1, 2].map(start))));
+  const { relay, peers, close } = await startPeerProcs({ name, cluster, secret: SECRET, config });
   let db: Geode | undefined;
   try {
-    await until(async () => ((await peers[0]!.status()).voters === 3 ? true : undefined), 60_000, 'three voters', 200);
     const imported = await peers[1]!.request({ op: 'importLdbc', folder: LDBC });
     if (imported['ok'] !== true) throw new Error(`import: ${String(imported['message'])}`);
     log(`${name}: imported ${String(imported['nodes'])} nodes, ${String(imported['edges'])} edges in ${String(imported['ms'])} ms`);
@@ -130,9 +122,7 @@ async function measure(name: string, config: Record<string, unknown>, personIds:
     };
   } finally {
     await db?.close().catch(() => {});
-    await Promise.all(peers.map((p) => p.stop()));
-    relay.child.kill('SIGKILL');
-    for (const d of dirs) removeDir(d);
+    await close();
   }
 }
 

@@ -8,7 +8,7 @@
 import { GraphStore, type GraphReader } from '../graph/index.ts';
 import type { GeodePeer } from '../net/index.ts';
 import type { ProcedureDefinition } from '../query/index.ts';
-import { HostFaults, ShardClient, ShardHost, systemClock, validateShardConfig, workerClock, type HostClock, type ShardQueryResult, type WorkerClock } from '../shard/index.ts';
+import { HostFaults, ShardClient, ShardHost, systemClock, toEngineParams, validateShardConfig, workerClock, type HostClock, type ShardQueryResult, type WorkerClock } from '../shard/index.ts';
 import { clientControls, memberControls, type ClusterControls } from './cluster-controls.ts';
 import { MemoryLogStore } from '../storage/memory.ts';
 import type { LogStore } from '../storage/types.ts';
@@ -20,7 +20,11 @@ import type { Geode, GeodeOptions, QueryOptions, QueryParams, QueryResult } from
 import { openLogStore } from './storage-drivers.ts';
 import { LiveQueries, type SubscribeOptions, type Unsubscribe } from './live-query.ts';
 import { clusterProcedures, rewriteShowCommand } from '../cluster/index.ts';
-import { resolveTransactionOptions, runInTransaction, Session, TRANSACTION_TIMEOUT_MS_DEFAULT, type GeodeSession, type GeodeTransaction, type TransactionOptions } from './transaction.ts';
+import { resolveTransactionOptions, runInTransaction, Session, TRANSACTION_TIMEOUT_MS_DEFAULT, type GeodeSession, type GeodeTransaction, type ResolvedTransactionOptions, type TransactionOptions } from './transaction.ts';
+import { ClusterTransaction, type ClusterStatementRunner } from './cluster-transaction.ts';
+import { GraphTransaction } from '../txn/graph-transaction.ts';
+import { graphTxnComponents, startClusterTxn, type ClusterTxn } from '../txn/shard-committer.ts';
+import { runInView } from '../cluster/txn-view.ts';
 import { openFederation, splitClusterConfig } from './federation-wiring.ts';
 import type { FederationAgent } from '../federation/index.ts';
 import { splitShardingConfig, validateShardingConfig } from '../cluster/sharding-config.ts';
@@ -56,6 +60,9 @@ class ClusteredGeode implements Geode {
   #stopApplied: (() => void) | undefined;
 
   readonly #controls: ClusterControls;
+  /** A member's transaction side (coordinator, transport, resolver); undefined on a client. */
+  readonly #txn: ClusterTxn | undefined;
+  readonly #transactionTimeoutMs: number;
   /** Set on a member of a sharded cluster: statements go through its router. */
   readonly #sharded: ShardedCluster | undefined;
   readonly #clock: WorkerClock | undefined;
@@ -71,9 +78,14 @@ class ClusteredGeode implements Geode {
       readonly ticker: WorkerClock | undefined;
       readonly federation?: FederationAgent | undefined;
       readonly sharded?: ShardedCluster;
+      /** An unsharded member's transaction side (a sharded one's is `sharded.txn`). */
+      readonly txn?: ClusterTxn;
     },
+    transactionTimeoutMs: number = TRANSACTION_TIMEOUT_MS_DEFAULT,
   ) {
     this.#sharded = member?.sharded;
+    this.#txn = member?.sharded?.txn ?? member?.txn;
+    this.#transactionTimeoutMs = transactionTimeoutMs;
     this.#runner = runner;
     this.#transport = transport;
     this.#opts = opts;
@@ -146,26 +158,45 @@ class ClusteredGeode implements Geode {
   }
 
   transaction<T>(fn: (tx: GeodeTransaction) => Promise<T> | T, options?: TransactionOptions): Promise<T> {
-    return runInTransaction(() => this.#begin(options), fn);
+    let retry: ResolvedTransactionOptions;
+    try {
+      retry = resolveTransactionOptions(options, this.#transactionTimeoutMs);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    return runInTransaction(() => this.#begin(options), fn, retry);
   }
 
   session(): GeodeSession {
     return new Session({ query: (text, params, options) => this.query(text, params, options), begin: (options) => this.#begin(options) });
   }
 
-  /** Transactions over Raft groups are not wired into clusters yet (docs/transactions.md): refused, saying so. */
-  #begin(options: TransactionOptions | undefined): Promise<GeodeTransaction> {
-    try {
-      resolveTransactionOptions(options, TRANSACTION_TIMEOUT_MS_DEFAULT);
-    } catch (err) {
-      return Promise.reject(err);
-    }
-    return Promise.reject(
-      new GeodeError('UNSUPPORTED', 'transactions are not available on a clustered database yet: each statement is atomic on its own (see docs/transactions.md)', {
+  /**
+   * A transaction over this member's shard groups (docs/transactions.md, "On a clustered
+   * database"); a cluster client holds no replica and refuses (UNSUPPORTED `ClusterTransaction`).
+   */
+  async #begin(options: TransactionOptions | undefined): Promise<GeodeTransaction> {
+    const resolved = resolveTransactionOptions(options, this.#transactionTimeoutMs);
+    if (this.#closing !== undefined) throw new GeodeError('CLOSED', 'the database is closed');
+    const host = this.#runner;
+    const txn = this.#txn;
+    if (!(host instanceof ShardHost) || txn === undefined) {
+      throw new GeodeError('UNSUPPORTED', 'a cluster client holds no replica: run transactions on a member (open without cluster.client)', {
         source: 'transaction',
         detail: 'ClusterTransaction',
-      }),
-    );
+      });
+    }
+    const sharded = this.#sharded;
+    if (sharded !== undefined) await sharded.manager.ready(Math.min(resolved.timeoutMs, 10_000));
+    const tx = new GraphTransaction(graphTxnComponents(host, txn), { isolation: resolved.isolation, readOnly: resolved.readOnly, deadline: Date.now() + resolved.timeoutMs });
+    const run: ClusterStatementRunner = async (text, params, opts, gtx) => {
+      if (this.#closing !== undefined) throw new GeodeError('CLOSED', 'the database is closed');
+      const statement = (typeof text === 'string' ? rewriteShowCommand(text) : undefined) ?? text;
+      const timeoutMs = opts?.timeoutMs ?? this.#timeoutMs;
+      const r = sharded !== undefined ? await sharded.router.run(statement, params, timeoutMs === undefined ? {} : { timeoutMs }, gtx) : await runInView(gtx, 0, statement, toEngineParams(params));
+      return toQueryResult(r);
+    };
+    return new ClusterTransaction(tx, run, resolved);
   }
 
   registerProcedure(definition: ProcedureDefinition): void {
@@ -183,6 +214,7 @@ class ClusteredGeode implements Geode {
       this.#controls.stop();
       this.#federation?.stop();
       this.#sharded?.stop();
+      if (this.#sharded === undefined) this.#txn?.stop();
       // A paused or cut-off peer cannot hand off (nothing would reach the others): it just leaves.
       if (this.#runner instanceof ShardHost && this.#opts.handOffMs > 0 && this.#controls.fault() === 'none') await this.#runner.handOffLeadership(this.#opts.handOffMs);
       await this.#runner.close(); // closes the transport too
@@ -228,7 +260,7 @@ export async function openClusteredGeode(options: GeodeOptions, timeoutMs: numbe
     const { requestTimeoutMs } = validateShardConfig(config);
     const transport = await openClusterTransport({ cluster: opts, storage });
     const client = ShardClient.start({ transport, clock: systemClock, ...(options.onWarning === undefined ? {} : { onWarning: options.onWarning }) }, { requestTimeoutMs });
-    return new ClusteredGeode(client, transport, opts, timeoutMs);
+    return new ClusteredGeode(client, transport, opts, timeoutMs, undefined, options.transactionTimeoutMs);
   }
   // The store first: a bad storage spec or a locked directory fails before the network starts.
   const store: LogStore = storage === 'memory' ? new MemoryLogStore() : await openLogStore(storage, options.onWarning === undefined ? {} : { onWarning: options.onWarning });
@@ -261,11 +293,21 @@ export async function openClusteredGeode(options: GeodeOptions, timeoutMs: numbe
   const sharded = sharding.shards > 1 ? startSharding(host, sharding, options.onWarning) : undefined;
   // One shard: db.cluster.shards() still answers, with its one row (group 0 holds the whole graph).
   if (sharded === undefined) host.registerProcedure(shardsProcedure(() => unshardedMap, host));
-  return new ClusteredGeode(host, transport, opts, timeoutMs, {
-    faults,
-    clock: faults.clock(ticker ?? systemClock),
-    ticker,
-    federation,
-    ...(sharded === undefined ? {} : { sharded }),
-  });
+  // Transactions: a sharded member's come with its sharding; an unsharded one commits on group 0.
+  const txn = sharded === undefined ? startClusterTxn(host) : undefined;
+  return new ClusteredGeode(
+    host,
+    transport,
+    opts,
+    timeoutMs,
+    {
+      faults,
+      clock: faults.clock(ticker ?? systemClock),
+      ticker,
+      federation,
+      ...(sharded === undefined ? {} : { sharded }),
+      ...(txn === undefined ? {} : { txn }),
+    },
+    options.transactionTimeoutMs,
+  );
 }

@@ -11,8 +11,8 @@ import type { GraphReplica } from '../shard/graph-replica.ts';
 import { assert } from '../util/assert.ts';
 import { GeodeError } from '../util/errors.ts';
 import type { QueryOptions, QueryParams, QueryResult } from './database.ts';
-import { isTransactionControl, type TransactionIsolation } from '../gql/index.ts';
-import { transactionTimedOut, type GeodeTransaction, type ResolvedTransactionOptions, type TransactionState } from './transaction.ts';
+import type { TransactionIsolation } from '../gql/index.ts';
+import { controlRefusal, transactionNotOpen, type GeodeTransaction, type ResolvedTransactionOptions, type TransactionState } from './transaction.ts';
 
 /** One statement run on the graph: its detached result, its writes and how to undo them. */
 export interface StatementRun {
@@ -75,23 +75,13 @@ export class EmbeddedTransaction implements GeodeTransaction {
 
   /** The error for a call on a transaction that is no longer open. */
   #notOpen(): GeodeError {
-    if (this.#state === 'timedOut') return transactionTimedOut(this.#timeoutMs);
-    return new GeodeError('INPUT_INVALID', `the transaction is ${this.#state === 'committed' ? 'committed' : 'rolled back'}: open a new one`, {
-      source: 'transaction',
-      detail: 'TransactionEnded',
-    });
+    return transactionNotOpen(this.#state === 'open' ? 'rolledBack' : this.#state, this.#timeoutMs);
   }
 
   query(text: string, params?: QueryParams, options?: Omit<QueryOptions, 'readQuorum'>): Promise<QueryResult> {
     if (this.#state !== 'open' || this.#committing !== undefined) return Promise.reject(this.#notOpen());
-    if (typeof text === 'string' && isTransactionControl(text)) {
-      return Promise.reject(
-        new GeodeError('INPUT_INVALID', 'transaction control statements do not run inside db.transaction: call tx.commit() or tx.rollback() (or use db.session())', {
-          source: 'query',
-          detail: 'TransactionControl',
-        }),
-      );
-    }
+    const refused = controlRefusal(text);
+    if (refused !== undefined) return Promise.reject(refused);
     try {
       const run = this.#host.run(text, params, { ...options, readOnly: this.readOnly });
       if (run.writes.length > 0) {

@@ -12,7 +12,8 @@ import { shardRows, shardsProcedure, type ShardRow } from '../cluster/shards-pro
 import type { ResolvedSharding } from '../cluster/sharding-config.ts';
 import type { ShardMapState } from '../cluster/shard-map.ts';
 import type { CrossShardCommitter } from '../cluster/cross-shard.ts';
-import { startClusterTxn, type ClusterTxn } from '../txn/shard-committer.ts';
+import { graphTxnComponents, startClusterTxn, type ClusterTxn } from '../txn/shard-committer.ts';
+import { statementTransactions } from '../txn/graph-transaction.ts';
 import type { Snapshot } from '../raft/index.ts';
 import { MemoryLogStore } from '../storage/memory.ts';
 import type { DurableMark, DurableState, LogStore, StagedWrites } from '../storage/types.ts';
@@ -48,6 +49,8 @@ export function startSharding(host: ShardHost, sharding: ResolvedSharding, onWar
   // Writes spanning shards commit by two-phase commit between the members (src/txn/shard-committer.ts).
   const txn = startClusterTxn(host);
   router.committer = txn.committer;
+  // Other writes spanning shards (SET, DELETE, MERGE, ...) run as transactions of their own.
+  router.transactions = statementTransactions(graphTxnComponents(host, txn));
   host.registerProcedure(shardsProcedure(() => manager.map(), host));
   host.serveClientsWith((text, params, options) => router.run(text, params, options));
   manager.start();

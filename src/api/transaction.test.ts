@@ -10,7 +10,8 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openGeode, type Geode } from '../node.ts';
 import { storeOf } from './database.ts';
-import { isGeodeError, type GeodeErrorCode } from '../util/errors.ts';
+import { GeodeError, isGeodeError, type GeodeErrorCode } from '../util/errors.ts';
+import { runInTransaction, type GeodeTransaction, type TransactionState } from './transaction.ts';
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -247,6 +248,8 @@ for (const storage of ['memory', 'file'] as const) {
       await rejectsWith(db.transaction(async () => {}, { isolation: 'read committed' as never }), 'CONFIG_INVALID', 'isolation');
       await rejectsWith(db.transaction(async () => {}, { timeoutMs: -1 }), 'CONFIG_INVALID', 'timeoutMs');
       await rejectsWith(db.transaction(async () => {}, { retry: 3 } as never), 'CONFIG_INVALID', 'retry');
+      await rejectsWith(db.transaction(async () => {}, { retries: -1 }), 'CONFIG_INVALID', 'retries');
+      await rejectsWith(db.transaction(async () => {}, { backoffMs: 1.5 }), 'CONFIG_INVALID', 'backoffMs');
       // None of these left a transaction open.
       await db.query('CREATE (:N)');
       expect(await count(db)).toBe(1n);
@@ -302,3 +305,52 @@ describe('transactions on durable storage', () => {
     await rejectsWith(openGeode({ transactionTimeoutMs: 'soon' as never }), 'CONFIG_INVALID', 'transactionTimeoutMs');
   });
 });
+
+describe('db.transaction retries conflicts', () => {
+  /** A transaction whose commit fails with `err` the first `fails` times. */
+  const flaky = (fails: number, err: unknown): { begin: () => Promise<GeodeTransaction>; begun: () => number } => {
+    let begun = 0;
+    return {
+      begun: () => begun,
+      begin: () => {
+        const n = begun++;
+        let state: TransactionState = 'open';
+        return Promise.resolve({
+          isolation: 'snapshot',
+          readOnly: false,
+          get state() {
+            return state;
+          },
+          query: () => Promise.resolve({ columns: [], rows: [], plan: undefined, writes: 0 }),
+          commit: () => {
+            state = n < fails ? 'rolledBack' : 'committed';
+            return n < fails ? Promise.reject(err) : Promise.resolve();
+          },
+          rollback: () => {
+            state = 'rolledBack';
+            return Promise.resolve();
+          },
+        });
+      },
+    };
+  };
+  const conflict = new GeodeError('PROPOSAL_DROPPED', 'write conflict', { detail: 'WriteConflict' });
+
+  it('runs fn again in a new transaction after a conflict, up to `retries` times, then rethrows the conflict', async () => {
+    const ok = flaky(2, conflict);
+    let runs = 0;
+    expect(await runInTransaction(ok.begin, () => ++runs, { retries: 2, backoffMs: 1 })).toBe(3);
+    expect(ok.begun()).toBe(3);
+    const gives = flaky(5, conflict);
+    await expect(runInTransaction(gives.begin, () => undefined, { retries: 2, backoffMs: 1 })).rejects.toBe(conflict);
+    expect(gives.begun()).toBe(3);
+  });
+
+  it('does not retry an error that is not a conflict (it may have happened, or fails again)', async () => {
+    const unknown = new GeodeError('IO', 'outcome unknown', { detail: 'TxnOutcomeUnknown' });
+    const t = flaky(1, unknown);
+    await expect(runInTransaction(t.begin, () => undefined, { retries: 5, backoffMs: 1 })).rejects.toBe(unknown);
+    expect(t.begun()).toBe(1);
+  });
+});
+

@@ -3,7 +3,8 @@
  * {@link GeodeSession} (`db.session()`: statements one after another, with `START TRANSACTION` /
  * `BEGIN`, `COMMIT` and `ROLLBACK`), and the checks of {@link TransactionOptions}.
  */
-import { parseTransactionControl, type TransactionIsolation } from '../gql/index.ts';
+import { isTransactionControl, parseTransactionControl, type TransactionIsolation } from '../gql/index.ts';
+import { retryableTxnError } from '../txn/two-phase.ts';
 import { GeodeError } from '../util/errors.ts';
 import type { QueryOptions, QueryParams, QueryResult } from './database.ts';
 
@@ -23,6 +24,15 @@ export interface TransactionOptions {
    * later statements and its commit fail with LIMIT_EXCEEDED (detail `TransactionTimeout`).
    */
   readonly timeoutMs?: number;
+  /**
+   * `db.transaction` only: how many times more `fn` runs, in a new transaction, after one that
+   * aborted on a conflict (PROPOSAL_DROPPED `WriteConflict`, `Locked`, ...: it did not happen).
+   * Default 5 (`transactions.retry_count`); 0 never retries. An embedded database's transactions
+   * never conflict.
+   */
+  readonly retries?: number;
+  /** The first wait before a retry, ms, doubled each time (at most 64×) with jitter. Default 5. */
+  readonly backoffMs?: number;
 }
 
 /** The transaction options once checked, defaults filled in. */
@@ -30,14 +40,31 @@ export interface ResolvedTransactionOptions {
   readonly isolation: TransactionIsolation;
   readonly readOnly: boolean;
   readonly timeoutMs: number;
+  readonly retries: number;
+  readonly backoffMs: number;
 }
+
+/** Default retries of `db.transaction` after a conflict. */
+export const TRANSACTION_RETRIES_DEFAULT = 5;
+/** Most retries one `db.transaction` may ask for. */
+export const TRANSACTION_RETRIES_MAX = 1_000;
+/** Default first backoff before a retry, ms. */
+export const TRANSACTION_BACKOFF_MS_DEFAULT = 5;
 
 /** The default time limit of a transaction. */
 export const TRANSACTION_TIMEOUT_MS_DEFAULT = 60_000;
 /** The longest time limit a transaction may ask for (a day: past it the timer is not a timer). */
 export const TRANSACTION_TIMEOUT_MS_MAX = 86_400_000;
 
-const transactionOptionKeys: ReadonlySet<string> = new Set(['isolation', 'readOnly', 'timeoutMs']);
+const transactionOptionKeys: ReadonlySet<string> = new Set(['isolation', 'readOnly', 'timeoutMs', 'retries', 'backoffMs']);
+
+function checkCount(value: unknown, key: string, max: number): number | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0 || value > max) {
+    throw new GeodeError('CONFIG_INVALID', `${key} must be an integer in [0, ${max}], got ${String(value)}`, { source: 'config', detail: key });
+  }
+  return value;
+}
 
 /** checkTransactionTimeout: a transaction time limit in (0, a day] ms; CONFIG_INVALID naming `key` otherwise. */
 export function checkTransactionTimeout(value: unknown, key: string): number | undefined {
@@ -57,7 +84,8 @@ export function checkTransactionTimeout(value: unknown, key: string): number | u
  * naming the key otherwise.
  */
 export function resolveTransactionOptions(options: unknown, defaultTimeoutMs: number): ResolvedTransactionOptions {
-  if (options === undefined) return { isolation: 'snapshot', readOnly: false, timeoutMs: defaultTimeoutMs };
+  const defaults = { retries: TRANSACTION_RETRIES_DEFAULT, backoffMs: TRANSACTION_BACKOFF_MS_DEFAULT };
+  if (options === undefined) return { isolation: 'snapshot', readOnly: false, timeoutMs: defaultTimeoutMs, ...defaults };
   if (options === null || typeof options !== 'object' || Array.isArray(options)) {
     throw new GeodeError('CONFIG_INVALID', 'transaction options must be an object such as { isolation: \'serializable\' }', { source: 'config' });
   }
@@ -77,6 +105,8 @@ export function resolveTransactionOptions(options: unknown, defaultTimeoutMs: nu
     isolation: o.isolation ?? 'snapshot',
     readOnly: o.readOnly ?? false,
     timeoutMs: checkTransactionTimeout(o.timeoutMs, 'timeoutMs') ?? defaultTimeoutMs,
+    retries: checkCount(o.retries, 'retries', TRANSACTION_RETRIES_MAX) ?? defaults.retries,
+    backoffMs: checkCount(o.backoffMs, 'backoffMs', 60_000) ?? defaults.backoffMs,
   };
 }
 
@@ -106,6 +136,24 @@ export function transactionTimedOut(timeoutMs: number): GeodeError {
   return new GeodeError('LIMIT_EXCEEDED', `the transaction passed its time limit of ${timeoutMs} ms and was rolled back (start a new one)`, {
     source: 'transaction',
     detail: 'TransactionTimeout',
+  });
+}
+
+/** The error for a call on a transaction that is no longer open. */
+export function transactionNotOpen(state: Exclude<TransactionState, 'open'>, timeoutMs: number): GeodeError {
+  if (state === 'timedOut') return transactionTimedOut(timeoutMs);
+  return new GeodeError('INPUT_INVALID', `the transaction is ${state === 'committed' ? 'committed' : 'rolled back'}: open a new one`, {
+    source: 'transaction',
+    detail: 'TransactionEnded',
+  });
+}
+
+/** The refusal of COMMIT, ROLLBACK or START TRANSACTION given to `tx.query`; undefined for any other statement. */
+export function controlRefusal(text: unknown): GeodeError | undefined {
+  if (typeof text !== 'string' || !isTransactionControl(text)) return undefined;
+  return new GeodeError('INPUT_INVALID', 'transaction control statements do not run inside db.transaction: call tx.commit() or tx.rollback() (or use db.session())', {
+    source: 'query',
+    detail: 'TransactionControl',
   });
 }
 
@@ -201,19 +249,32 @@ export class Session implements GeodeSession {
 /**
  * runInTransaction: `db.transaction(fn)`: opens a transaction, runs `fn` with it, commits when
  * `fn` resolves (unless `fn` already committed or rolled back) and rolls back when it throws,
- * rethrowing. Resolves with what `fn` resolved with.
+ * rethrowing. A conflict (a statement or the commit rejecting PROPOSAL_DROPPED `WriteConflict`,
+ * `Locked`, ...: the transaction did not happen) runs `fn` again in a new transaction after a
+ * backoff, up to `retry.retries` times. Resolves with what `fn` resolved with.
  */
-export async function runInTransaction<T>(begin: () => Promise<GeodeTransaction>, fn: (tx: GeodeTransaction) => Promise<T> | T): Promise<T> {
+export async function runInTransaction<T>(
+  begin: () => Promise<GeodeTransaction>,
+  fn: (tx: GeodeTransaction) => Promise<T> | T,
+  retry: { readonly retries: number; readonly backoffMs: number } = { retries: 0, backoffMs: 0 },
+): Promise<T> {
   if (typeof fn !== 'function') throw new GeodeError('CONFIG_INVALID', 'db.transaction needs a function: db.transaction(async (tx) => { ... })', { source: 'config' });
-  const tx = await begin();
-  let value: T;
-  try {
-    value = await fn(tx);
-  } catch (err) {
-    await tx.rollback();
-    throw err;
+  for (let attempt = 0; ; attempt++) {
+    const tx = await begin();
+    try {
+      let value: T;
+      try {
+        value = await fn(tx);
+      } catch (err) {
+        await tx.rollback();
+        throw err;
+      }
+      // fn may have committed or rolled back itself; past the time limit, commit rejects saying so.
+      if (tx.state === 'open' || tx.state === 'timedOut') await tx.commit();
+      return value;
+    } catch (err) {
+      if (!retryableTxnError(err) || attempt >= retry.retries) throw err;
+      await new Promise((ok) => setTimeout(ok, retry.backoffMs * 2 ** Math.min(attempt, 6) * (0.5 + Math.random())));
+    }
   }
-  // fn may have committed or rolled back itself; past the time limit, commit rejects saying so.
-  if (tx.state === 'open' || tx.state === 'timedOut') await tx.commit();
-  return value;
 }

@@ -7,6 +7,7 @@
  */
 import type { GraphCommand } from '../graph/index.ts';
 import { GeodeError } from '../util/errors.ts';
+import type { GroupView } from './txn-view.ts';
 
 /** One shard's part of a cross-shard write. */
 export interface ShardPart {
@@ -43,3 +44,12 @@ export const refusingCommitter: CrossShardCommitter = {
     return Promise.reject(crossShardRefusal(`the write touches ${parts.length} shards (groups ${parts.map((p) => p.group).join(', ')})`));
   },
 };
+
+/**
+ * StatementTransactions: runs a statement's body in a transaction of its own (a write spanning
+ * shards outside `db.transaction`): committed when the body resolves, all or none; run again on a
+ * conflict. Installed by running clusters (src/txn/graph-transaction.ts `statementTransactions`).
+ */
+export interface StatementTransactions {
+  run<T>(body: (tx: GroupView) => Promise<T>, options: { readonly timeoutMs: number }): Promise<T>;
+}

@@ -21,13 +21,15 @@ import { toEngineParams, type ShardQueryOptions, type ShardQueryResult } from '.
 import { GeodeError } from '../util/errors.ts';
 import { ShardCoordinator } from './coordinator/coordinator.ts';
 import { answerFetch, splitGraph, type EdgeData, type NodeData } from './coordinator/shard-data.ts';
-import { refusingCommitter, crossShardRefusal, type CrossShardCommitter } from './cross-shard.ts';
+import { refusingCommitter, crossShardRefusal, type CrossShardCommitter, type StatementTransactions } from './cross-shard.ts';
+import { copyShards, splitStatement } from './cross-shard-statement.ts';
 import { GraphAwarePartitioner } from './graph-aware-partitioner.ts';
 import type { ShardId } from './hash-ring.ts';
 import { shardingOf, shardOfNode, type ShardMapState } from './shard-map.ts';
 import { pruneShards } from './shard-pruning.ts';
 import { idBase, META_GROUP, type ShardManager } from './shard-manager.ts';
 import { planWrite } from './shard-writes.ts';
+import { runInView, type GroupView } from './txn-view.ts';
 
 /** A sharded statement's answer: the host's, with the shards it touched. */
 export interface ShardedQueryResult extends ShardQueryResult {
@@ -43,6 +45,8 @@ const readyWaitMsDefault = 10_000;
 export class ShardedRouter {
   readonly manager: ShardManager;
   committer: CrossShardCommitter = refusingCommitter;
+  /** Runs writes spanning shards other than inserts in a transaction of their own; undefined: refused (`CrossShardWrite`). */
+  transactions: StatementTransactions | undefined;
   /** Statements run, and those that asked more than one shard (`cross_shard_queries`). */
   queries = 0;
   crossShardQueries = 0;
@@ -56,7 +60,11 @@ export class ShardedRouter {
     return this.manager.host;
   }
 
-  async run(text: string, params: Readonly<Record<string, unknown>> | undefined, options: ShardQueryOptions = {}): Promise<ShardedQueryResult> {
+  /**
+   * run: one statement. With `tx`, inside that transaction: reads see its view of each shard,
+   * writes join its writes (committed with it); a write a READ ONLY one refuses.
+   */
+  async run(text: string, params: Readonly<Record<string, unknown>> | undefined, options: ShardQueryOptions = {}, tx?: GroupView): Promise<ShardedQueryResult> {
     const stmt = parse(text);
     const body = stmt.body;
     const first = body.kind === 'Query' && body.parts.length === 1 ? body.parts[0]!.clauses[0] : undefined;
@@ -67,17 +75,27 @@ export class ShardedRouter {
     const map = await this.manager.ready(Math.max(timeoutMs, readyWaitMsDefault));
     const engineParams = toEngineParams(params);
     this.queries++;
-    if (isReadOnlyStatement(stmt)) return this.#read(text, stmt, engineParams, map, timeoutMs);
+    if (isReadOnlyStatement(stmt)) return this.#read(text, stmt, engineParams, map, timeoutMs, tx);
+    if (tx?.readOnly === true) {
+      throw new GeodeError('INPUT_INVALID', 'a READ ONLY transaction cannot run a statement that writes (start it READ WRITE)', { source: 'query', detail: 'ReadOnlyTransaction' });
+    }
     const plan = planWrite(stmt, engineParams, map);
-    if (plan.kind === 'refuse') throw crossShardRefusal(`this statement is ${plan.why}`);
+    if (plan.kind === 'refuse') {
+      // A schema command, or no transactions to run it in: refused as before.
+      if (stmt.body.kind !== 'Query' || (tx === undefined && this.transactions === undefined)) throw crossShardRefusal(`this statement is ${plan.why}`);
+      this.crossShardQueries++;
+      const across = (t: GroupView): Promise<ShardedQueryResult> => this.#acrossShards(text, engineParams, map, t);
+      return tx !== undefined ? across(tx) : this.transactions!.run(across, { timeoutMs });
+    }
     if (plan.kind === 'shard') {
       const group = groupOf(map, plan.shard);
       // The shard allocates ids for what the statement creates from its own base: wait until it is written.
       await this.#until(() => this.#host.graph(group).node(idBase(plan.shard)) !== undefined, timeoutMs, `shard ${plan.shard}'s id base`);
+      if (tx !== undefined) return { ...(await runInView(tx, group, text, engineParams)), shards: [plan.shard] };
       const r = await this.#host.query(text, params, { ...options, group, readQuorum: 'majority' });
       return { ...r, shards: [plan.shard] };
     }
-    return this.#insert(text, engineParams, map, timeoutMs);
+    return this.#insert(text, engineParams, map, timeoutMs, tx);
   }
 
   async #until(cond: () => boolean, timeoutMs: number, what: string): Promise<void> {
@@ -88,7 +106,7 @@ export class ShardedRouter {
     }
   }
 
-  async #read(text: string, stmt: ReturnType<typeof parse>, params: Record<string, Value>, map: ShardMapState, timeoutMs: number): Promise<ShardedQueryResult> {
+  async #read(text: string, stmt: ReturnType<typeof parse>, params: Record<string, Value>, map: ShardMapState, timeoutMs: number, tx: GroupView | undefined): Promise<ShardedQueryResult> {
     const host = this.#host;
     // One linearizable point per group and statement: a ReadIndex round (`readGraph`) started by the
     // group's first fetch; fetches of the statement read this replica once it is confirmed (applied
@@ -111,6 +129,8 @@ export class ShardedRouter {
         if (!host.groups().includes(group)) {
           throw new GeodeError('NOT_FOUND', `this peer holds no replica of shard ${shard} (group ${group}); every member of a sharded cluster should (async_replicas)`, { detail: 'NoReplica' });
         }
+        // In a transaction: its view (one snapshot per group, its own writes).
+        if (tx !== undefined) return tx.view(group, (g) => answerFetch(g, shard, req));
         const leads = host.raftStatus(group).softState.role === 'leader';
         if (req.kind === 'counts' && !leads) {
           void confirm(group).catch(() => {}); // awaited below
@@ -147,8 +167,18 @@ export class ShardedRouter {
     return { columns, rows, writes: 0, shards: r.shards };
   }
 
+  /** A write the per-shard paths refuse, inside `tx`: on a copy of every shard, split back (cross-shard-statement.ts). */
+  async #acrossShards(text: string, params: Record<string, Value>, map: ShardMapState, tx: GroupView): Promise<ShardedQueryResult> {
+    const copies = await copyShards(tx, map);
+    const r = await splitStatement(copies, map, text, params, (n) => this.manager.leaseIds(n), (nodes, edges) => this.place(map, nodes, edges));
+    const groups = [...r.parts.keys()];
+    for (const [g, commands] of r.parts) tx.write(g, commands);
+    const shards = map.shards.filter((s) => groups.includes(s.group)).map((s) => s.id).sort((a, b) => a - b);
+    return { columns: r.columns, rows: r.rows, writes: r.writes, shards };
+  }
+
   /** An insert: scratch run with leased ids, placement, split, one entry on one shard. */
-  async #insert(text: string, params: Record<string, Value>, map: ShardMapState, timeoutMs: number): Promise<ShardedQueryResult> {
+  async #insert(text: string, params: Record<string, Value>, map: ShardMapState, timeoutMs: number, tx: GroupView | undefined): Promise<ShardedQueryResult> {
     let need = 1;
     for (let attempt = 0; ; attempt++) {
       const lease = await this.manager.leaseIds(need);
@@ -186,7 +216,9 @@ export class ShardedRouter {
         return row;
       });
       const writes = r.commands.length;
-      if (shards.length === 1) {
+      if (tx !== undefined) {
+        for (const sh of shards) await tx.writeFresh(groupOf(map, sh), parts.get(sh)!);
+      } else if (shards.length === 1) {
         await this.#host.submitCommands(groupOf(map, shards[0]!), parts.get(shards[0]!)!, { timeoutMs });
       } else if (shards.length > 1) {
         this.crossShardQueries++;

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { GraphStore } from '../graph/index.ts';
 import { isGeodeError } from '../util/errors.ts';
 import type { HlcTimestamp } from './hlc.ts';
-import { decideCommands, intents, prepareCommands, readRegister, resolveCommands, type Computed, type PrepareRequest } from './intents.ts';
+import { applyIfCommands, blockedByIntent, decideCommands, intents, prepareCommands, readRegister, resolveCommands, type Computed, type PrepareRequest } from './intents.ts';
 
 const ts = (wall: number): HlcTimestamp => ({ wall, logical: 0 });
 const apply = <T>(g: GraphStore, c: Computed<T>): T => {
@@ -101,5 +101,30 @@ describe('participant state machine (intents in the group graph)', () => {
     const late = decideCommands(g, 't', { decision: 'committed', ts: ts(5) }, [1, 2], 0);
     expect(late.commands).toEqual([]);
     expect(late.result).toEqual({ decision: 'aborted' });
+  });
+
+  it('a graph transaction commits only on a group still at the log index it read: prepare and apply refuse otherwise', () => {
+    const g = new GraphStore();
+    const set = [{ op: 'createNode' as const, id: 5, labels: [], props: [] }];
+    expect(detailOf(() => prepareCommands(g, req('t1', { commands: set, expect: 7 }), 0, { graphIndex: 8 }))).toBe('WriteConflict');
+    expect(detailOf(() => prepareCommands(g, req('t1', { commands: set, expect: 7 }), 0, { graphIndex: undefined }))).toBe('WriteConflict');
+    expect(detailOf(() => applyIfCommands(g, set, 7, 8))).toBe('WriteConflict');
+    expect(applyIfCommands(g, set, 7, 7)).toEqual({ commands: set, result: 'applied' });
+    apply(g, prepareCommands(g, req('t1', { commands: set, expect: 7 }), 0, { graphIndex: 7 }));
+    // A group holding a prepared transaction takes no one-entry commit (its writes are not visible yet).
+    expect(detailOf(() => applyIfCommands(g, [{ op: 'createNode', id: 6, labels: [], props: [] }], 9, 9))).toBe('Locked');
+  });
+
+  it('a write outside transactions is held off what a prepared transaction write-locks, not off anything else', () => {
+    const g = new GraphStore();
+    g.apply({ op: 'createNode', id: 5, labels: [], props: [] });
+    g.apply({ op: 'createNode', id: 6, labels: [], props: [] });
+    expect(blockedByIntent(g, [{ op: 'setNodeProperty', id: 5, key: 'x', value: 1n }])).toBe(false);
+    apply(g, prepareCommands(g, req('t1', { commands: [{ op: 'setNodeProperty', id: 5, key: 'x', value: 2n }] }), 0));
+    expect(blockedByIntent(g, [{ op: 'setNodeProperty', id: 5, key: 'x', value: 1n }])).toBe(true);
+    expect(blockedByIntent(g, [{ op: 'createEdge', id: 9, type: 'T', src: 6, dst: 5, props: [] }])).toBe(true);
+    expect(blockedByIntent(g, [{ op: 'setNodeProperty', id: 6, key: 'x', value: 1n }])).toBe(false);
+    commit(g, 't1', 20);
+    expect(blockedByIntent(g, [{ op: 'setNodeProperty', id: 5, key: 'x', value: 1n }])).toBe(false);
   });
 });

@@ -81,6 +81,12 @@ export interface PrepareRequest {
   readonly participants: readonly number[];
   /** The transaction's deadline (coordinator's wall ms): a prepare arriving after it (and the skew) is refused. */
   readonly deadline: number;
+  /**
+   * A graph transaction's snapshot check: the log index this group's graph stood at when the
+   * transaction read it (`ShardHost.graphIndex`). The prepare is refused (`WriteConflict`) unless
+   * the leader's graph still stands there: nothing was written to the group since.
+   */
+  readonly expect?: number;
 }
 
 /** The decision of a transaction, as its record holds it. */
@@ -244,20 +250,47 @@ export function rawLocks(commands: readonly GraphCommand[]): string[] {
   const keys = new Set<string>();
   for (const c of commands) {
     if (schemaOps.has(c.op)) throw new GeodeError('INPUT_INVALID', `a transaction cannot carry schema command ${c.op}`, { source: 'transaction', detail: 'SchemaInTransaction' });
-    switch (c.op) {
-      case 'createEdge':
-        keys.add(`e:${c.id}`).add(`n:${c.src}`).add(`n:${c.dst}`);
-        break;
-      case 'deleteEdge':
-      case 'setEdgeProperty':
-        keys.add(`e:${c.id}`);
-        break;
-      default:
-        keys.add(`n:${(c as { id: number }).id}`);
-    }
+    entityKeys(c, keys);
   }
   if (keys.has(`n:${TXN_NODE_ID}`)) throw new GeodeError('INPUT_INVALID', `node id ${TXN_NODE_ID} is reserved for transaction state`, { source: 'transaction', detail: 'ReservedId' });
   return [...keys];
+}
+
+/** entityKeys: adds the lock keys of one data command to `keys`. */
+function entityKeys(c: GraphCommand, keys: Set<string>): void {
+  switch (c.op) {
+    case 'createEdge':
+      keys.add(`e:${c.id}`).add(`n:${c.src}`).add(`n:${c.dst}`);
+      break;
+    case 'deleteEdge':
+    case 'setEdgeProperty':
+      keys.add(`e:${c.id}`);
+      break;
+    default:
+      if ('id' in c) keys.add(`n:${c.id}`);
+  }
+}
+
+/**
+ * blockedByIntent: whether a write outside transactions (`commands`, just run on the group's
+ * leader) touches a node or edge that a prepared transaction write-locks on this group: it must
+ * wait for that transaction's resolution, or the resolution would overwrite it (a lost update).
+ */
+export function blockedByIntent(graph: GraphReader, commands: readonly GraphCommand[]): boolean {
+  const state = graph.node(TXN_NODE_ID);
+  if (state === undefined) return false;
+  let locks = false;
+  for (const k of state.props.keys()) {
+    if (k.startsWith('w:')) {
+      locks = true;
+      break;
+    }
+  }
+  if (!locks) return false;
+  const keys = new Set<string>();
+  for (const c of commands) if (!schemaOps.has(c.op)) entityKeys(c, keys);
+  for (const k of keys) if (state.props.has(`w:${k}`)) return true;
+  return false;
 }
 
 // ------------------------------------------------------------------ participant: prepare
@@ -294,9 +327,17 @@ function dryRun(store: GraphStore, commands: readonly GraphCommand[]): void {
  * returns no commands (a repeated prepare is harmless). `opts.skipWriteCheck`: a PLANTED BUG for
  * the simulator (TEST-ONLY).
  */
-export function prepareCommands(graph: GraphReader, req: PrepareRequest, now: number, opts: { readonly maxSkewMs?: number; readonly skipWriteCheck?: boolean } = {}): Computed<'prepared'> {
+export function prepareCommands(
+  graph: GraphReader,
+  req: PrepareRequest,
+  now: number,
+  opts: { readonly maxSkewMs?: number; readonly skipWriteCheck?: boolean; readonly graphIndex?: number } = {},
+): Computed<'prepared'> {
   if (intentOf(graph, req.txn) !== undefined) return { commands: [], result: 'prepared' };
   if (now > req.deadline + (opts.maxSkewMs ?? 500)) throw conflict('TxnAborted', `transaction ${req.txn} asked to prepare after its deadline (retry)`);
+  if (req.expect !== undefined && opts.graphIndex !== req.expect) {
+    throw conflict('WriteConflict', `write conflict: the shard changed after the transaction read it (log index ${String(opts.graphIndex)}, read at ${req.expect}; retry)`);
+  }
   const store = liveStore(graph);
   const writes = [...new Set([...req.kv.map(([k]) => registerLock(k)), ...rawLocks(req.commands)])];
   const reads = req.isolation === 'serializable' ? [...new Set(req.reads.map(registerLock))].filter((k) => !writes.includes(k)) : [];
@@ -338,6 +379,21 @@ export function prepareCommands(graph: GraphReader, req: PrepareRequest, now: nu
   for (const k of writes) w.put(`w:${k}`, req.txn);
   for (const k of reads) w.put(`s:${k}`, [...(w.get<string[]>(`s:${k}`) ?? []), req.txn]);
   return { commands: w.commands, result: 'prepared' };
+}
+
+/**
+ * applyIfCommands: the entry of a one-group graph transaction's commit: its `commands`, when the
+ * group's graph (standing at log index `graphIndex` on the leader; undefined while it holds
+ * speculative writes) still stands at `expect`, the index the transaction read it at, and holds
+ * no intent; PROPOSAL_DROPPED `WriteConflict` or `Locked` otherwise. Empty commands are refused
+ * (a read-only transaction does not commit through here).
+ */
+export function applyIfCommands(graph: GraphReader, commands: readonly GraphCommand[], expect: number, graphIndex: number | undefined): Computed<'applied'> {
+  if (commands.length === 0) throw new GeodeError('INPUT_INVALID', 'an apply carries at least one command', { source: 'transaction', detail: 'BadTxnMessage' });
+  rawLocks(commands); // no schema commands, not the state node
+  if (graphIndex !== expect) throw conflict('WriteConflict', `write conflict: the shard changed after the transaction read it (log index ${String(graphIndex)}, read at ${expect}; retry)`);
+  if (intents(graph).length > 0) throw conflict('Locked', 'the shard holds a prepared transaction (retry)');
+  return { commands, result: 'applied' };
 }
 
 // ------------------------------------------------------------------ participant: resolve

@@ -87,6 +87,14 @@ export class ShardTxnTransport implements TxnTransport {
         }
       } catch (err) {
         if (!tryAgain(err)) throw err;
+        if (request.op === 'apply' && !leaderMoved(err) && !isGeodeError(err, 'NOT_FOUND')) {
+          // An apply is not sent twice: this attempt may have been logged.
+          throw new GeodeError('IO', `the commit on group ${group} may or may not have happened: ${err instanceof Error ? err.message : String(err)}`, {
+            detail: 'TxnOutcomeUnknown',
+            source: 'transaction',
+            cause: err,
+          });
+        }
         last = err;
         this.stats.retries++;
       }

@@ -25,6 +25,7 @@ import type { ShardHost } from '../shard/host.ts';
 import { GeodeError, isGeodeError } from '../util/errors.ts';
 import { HybridClock, type HlcTimestamp } from './hlc.ts';
 import {
+  applyIfCommands,
   clockCommands,
   lastIssued,
   decideCommands,
@@ -43,12 +44,18 @@ import {
   type RecordState,
   type RegisterRead,
 } from './intents.ts';
-import type { GraphReader } from '../graph/index.ts';
+import type { GraphCommand, GraphReader } from '../graph/index.ts';
 
 /** A request to a group's leader (plain data: it can cross a wire). */
 export type TxnRequest =
   | { readonly op: 'prepare'; readonly req: PrepareRequest }
   | { readonly op: 'resolve'; readonly txn: string; readonly decision: Decision }
+  /**
+   * A one-group graph transaction's commit: `commands` as one entry, if the group's graph still
+   * stands at log index `expect` and holds no intent (PROPOSAL_DROPPED `WriteConflict` / `Locked`
+   * otherwise). Not idempotent: the transport does not send it twice.
+   */
+  | { readonly op: 'apply'; readonly commands: readonly GraphCommand[]; readonly expect: number }
   | { readonly op: 'timestamp' }
   /** `deadline`: wall ms after which a commit is refused and recorded as an abort. */
   | { readonly op: 'decide'; readonly txn: string; readonly want: 'commit' | 'abort'; readonly participants: readonly number[]; readonly deadline: number }
@@ -63,6 +70,7 @@ export type TxnRequest =
 export interface TxnReplies {
   prepare: 'prepared';
   resolve: 'resolved' | 'absent';
+  apply: 'applied';
   timestamp: HlcTimestamp;
   decide: Decision;
   forget: boolean;
@@ -143,10 +151,18 @@ export async function serveTxnRequest<R extends TxnRequest>(host: ShardHost, gro
   let out: unknown;
   switch (r.op) {
     case 'prepare':
-      out = await onLeader(host, group, (g) => prepareCommands(g, r.req, ctx.now(), { skipWriteCheck: ctx.plantSkipWriteCheck === true, ...(ctx.maxSkewMs === undefined ? {} : { maxSkewMs: ctx.maxSkewMs }) }), t);
+      out = await onLeader(host, group, (g) =>
+          prepareCommands(g, r.req, ctx.now(), {
+            skipWriteCheck: ctx.plantSkipWriteCheck === true,
+            graphIndex: host.graphIndex(group),
+            ...(ctx.maxSkewMs === undefined ? {} : { maxSkewMs: ctx.maxSkewMs }),
+          }), t);
       break;
     case 'resolve':
       out = await onLeader(host, group, (g) => resolveCommands(g, r.txn, r.decision, ctx.retentionMs), t);
+      break;
+    case 'apply':
+      out = await onLeader(host, group, (g) => applyIfCommands(g, r.commands, r.expect, host.graphIndex(group)), t);
       break;
     case 'timestamp':
       out = await onLeader(

@@ -18,6 +18,8 @@ import { GeodeError, isGeodeError } from '../util/errors.ts';
 import { ShardTxnTransport, serveTxnCalls } from './net-transport.ts';
 import type { ParticipantContext } from './participant.ts';
 import { IntentResolver } from './resolver.ts';
+import { resolvedOrAfter, type GraphTxnComponents } from './graph-transaction.ts';
+import { blockedByIntent } from './intents.ts';
 import { retryableTxnError, TxnCoordinator } from './two-phase.ts';
 
 /** The record group of a sharded cluster's transactions: the meta group. */
@@ -43,9 +45,7 @@ export function txnCommitter(coord: TxnCoordinator): CrossShardCommitter {
         try {
           const c = await coord.commitAcrossShards(byGroup, { timeoutMs: options.timeoutMs });
           // Read-your-writes: wait (bounded) until every participant applied it.
-          let timer: ReturnType<typeof setTimeout> | undefined;
-          await Promise.race([c.resolved, new Promise<void>((ok) => (timer = setTimeout(ok, Math.max(0, end - Date.now()))))]);
-          clearTimeout(timer);
+          await resolvedOrAfter(c.resolved, Math.max(0, end - Date.now()));
           return;
         } catch (err) {
           if (isGeodeError(err, 'IO') && err.detail === 'TxnOutcomeUnknown') {
@@ -88,6 +88,8 @@ export function startClusterTxn(host: ShardHost, options: { readonly resolverPer
     ...(options.resolverPeriodMs === undefined ? {} : { periodMs: options.resolverPeriodMs }),
   });
   resolver.start();
+  // Writes outside transactions wait for the prepared transactions that lock what they write.
+  host.setWriteGuard((_group, graph, commands) => !blockedByIntent(graph, commands));
   return {
     coordinator,
     transport,
@@ -95,7 +97,13 @@ export function startClusterTxn(host: ShardHost, options: { readonly resolverPer
     committer: txnCommitter(coordinator),
     stop: () => {
       resolver.stop();
+      host.setWriteGuard(undefined);
       stopServing();
     },
   };
+}
+
+/** graphTxnComponents: what a member's graph transactions run on (its host, coordinator and transport). */
+export function graphTxnComponents(host: ShardHost, txn: ClusterTxn): GraphTxnComponents {
+  return { host, coordinator: txn.coordinator, transport: txn.transport, now: Date.now, sleep };
 }

@@ -121,6 +121,8 @@ interface Part {
   kv: Map<string, TxnValue>;
   reads: Set<string>;
   commands: GraphCommand[];
+  /** The group's graph index the prepare expects ({@link PrepareRequest.expect}). */
+  expect?: number;
 }
 
 export class TxnCoordinator {
@@ -187,11 +189,22 @@ export class TxnCoordinator {
    * `TxnAborted`: nothing happened, retry), with the commands' own error when they do not apply on
    * their group (nothing happened), or IO `TxnOutcomeUnknown` when the decision could not be
    * recorded or read back in time (the record, which participants consult, decides it).
+   * `options.expect`: per group, the graph index it must still stand at (a graph transaction's
+   * snapshot check: PROPOSAL_DROPPED `WriteConflict` otherwise); a group there with no commands
+   * takes part too (it was read).
    */
-  async commitAcrossShards(parts: ReadonlyMap<number, readonly GraphCommand[]>, options: { readonly timeoutMs?: number } = {}): Promise<TxnCommit> {
+  async commitAcrossShards(
+    parts: ReadonlyMap<number, readonly GraphCommand[]>,
+    options: { readonly timeoutMs?: number; readonly expect?: ReadonlyMap<number, number> } = {},
+  ): Promise<TxnCommit> {
     const timeoutMs = options.timeoutMs ?? txnTimeoutMsDefault;
     const ps = new Map<number, Part>();
     for (const [g, commands] of parts) ps.set(g, { kv: new Map(), reads: new Set(), commands: [...commands] });
+    for (const [g, expect] of options.expect ?? []) {
+      const p = ps.get(g);
+      if (p === undefined) ps.set(g, { kv: new Map(), reads: new Set(), commands: [], expect });
+      else p.expect = expect;
+    }
     return this.commitParts(ps, undefined, 'snapshot', this.#c.now() + timeoutMs, timeoutMs);
   }
 
@@ -205,7 +218,19 @@ export class TxnCoordinator {
     const prepared = await Promise.allSettled(
       groups.map((g) => {
         const p = parts.get(g)!;
-        const req: PrepareRequest = { txn, record, start, timeoutMs, isolation, kv: [...p.kv], reads: [...p.reads], commands: p.commands, participants: groups, deadline };
+        const req: PrepareRequest = {
+          txn,
+          record,
+          start,
+          timeoutMs,
+          isolation,
+          kv: [...p.kv],
+          reads: [...p.reads],
+          commands: p.commands,
+          participants: groups,
+          deadline,
+          ...(p.expect === undefined ? {} : { expect: p.expect }),
+        };
         return this.#send(g, { op: 'prepare', req }, deadline);
       }),
     );
@@ -260,7 +285,7 @@ export class TxnCoordinator {
     });
   }
 
-  /** Resolves every participant (each retried until it answers), then forgets the record. */
+  /** Resolves every participant (each retried until it answers), then forgets the record (settling before the forget). */
   async #resolveAll(txn: string, decision: Decision, groups: readonly number[], timeoutMs: number): Promise<void> {
     const one = async (g: number): Promise<boolean> => {
       for (let i = 0; i < 20; i++) {
@@ -268,8 +293,9 @@ export class TxnCoordinator {
           if (i === 0) this.#faults.beforeResolve?.(txn, g);
           const r = await this.#send(g, { op: 'resolve', txn, decision }, this.#c.now() + timeoutMs);
           this.stats.resolutions++;
-          // 'absent': someone else resolved it — or its intent is not visible yet (seen in the
-          // simulation, seed 1374): keep the record then, the resolvers' collection drops it later.
+          // 'absent': someone else resolved it — or (seen in the simulation, seed 1374, before
+          // ShardHost.readGraph refused reads a deposed leader had made) its intent was not visible:
+          // keep the record then, the resolvers' collection drops it later.
           return r === 'resolved';
         } catch {
           if (this.#c.alive?.() === false) return false;
@@ -280,7 +306,8 @@ export class TxnCoordinator {
     };
     const done = await Promise.all(groups.map(one));
     if (this.#faults.skipRecord === true || !done.every(Boolean)) return;
-    await this.#send(this.#c.recordGroup, { op: 'forget', txn }, this.#c.now() + timeoutMs).catch(() => {});
+    // Forgetting the record is bookkeeping: `resolved` does not wait for it.
+    void this.#send(this.#c.recordGroup, { op: 'forget', txn }, this.#c.now() + timeoutMs).catch(() => {});
   }
 
   /**

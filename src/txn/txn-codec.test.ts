@@ -22,6 +22,11 @@ describe('transaction messages between processes', () => {
           deadline: 1_700_000_000_000,
         },
       },
+      {
+        op: 'prepare',
+        req: { txn: 'g/2/y', record: 0, start: undefined, timeoutMs: 5_000, isolation: 'serializable', kv: [], reads: [], commands: [], participants: [1, 2], deadline: 9, expect: 41 },
+      },
+      { op: 'apply', commands: [{ op: 'setNodeProperty', id: 5, key: 'balance', value: 90n }], expect: 17 },
       { op: 'resolve', txn: 't', decision: { decision: 'committed', ts: { wall: 5, logical: 1 } } },
       { op: 'timestamp' },
       { op: 'decide', txn: 't', want: 'abort', participants: [1, 3], deadline: 9 },
@@ -46,12 +51,16 @@ describe('transaction messages between processes', () => {
       enc({ op: 'forget', txn: 'x'.repeat(5_000) }),
       enc({ op: 'prepare', req: { txn: 't', record: 0, start: null, timeoutMs: 1, isolation: 'snapshot', kv: [], reads: [], commands: 'not base64 commands!', participants: [1], deadline: 1 } }),
       enc({ op: 'resolve', txn: 't', decision: { decision: 'committed' } }),
+      enc({ op: 'apply', commands: '', expect: -1 }),
+      enc({ op: 'apply', commands: 'not base64 commands!', expect: 1 }),
     ];
     for (const b of bad) expect(() => decodeTxnRequest(b)).toThrow(expect.objectContaining({ code: 'INPUT_INVALID' }));
   });
 
   it('replies round trip per kind and a reply of the wrong shape is refused', () => {
     expect(decodeTxnReply('prepare', encodeTxnReply('prepared'))).toBe('prepared');
+    expect(decodeTxnReply('apply', encodeTxnReply('applied'))).toBe('applied');
+    expect(() => decodeTxnReply('apply', encodeTxnReply('prepared'))).toThrow(expect.objectContaining({ code: 'INPUT_INVALID' }));
     expect(decodeTxnReply('record', encodeTxnReply(undefined))).toBeUndefined();
     const rec = { txn: 't', decision: { decision: 'aborted' }, participants: [1, 2], at: 3 };
     expect(decodeTxnReply('records', encodeTxnReply([rec]))).toEqual([rec]);

@@ -126,6 +126,7 @@ function parse(bytes: Uint8Array, what: string): unknown {
 
 /** encodeTxnRequest: a request's bytes. */
 export function encodeTxnRequest(request: TxnRequest): Uint8Array {
+  if (request.op === 'apply') return encoder.encode(JSON.stringify({ ...request, commands: encodeRawCommands(request.commands) }));
   if (request.op !== 'prepare') return encoder.encode(JSON.stringify(request));
   const { commands, start, ...rest } = request.req;
   return encoder.encode(JSON.stringify({ op: 'prepare', req: { ...rest, start: start ?? null, commands: encodeRawCommands(commands) } }));
@@ -151,11 +152,14 @@ export function decodeTxnRequest(bytes: Uint8Array): TxnRequest {
         commands: commandsOf(str(r['commands'], 'req.commands', Number.MAX_SAFE_INTEGER)),
         participants: groups(r['participants'], 'req.participants'),
         deadline: int(r['deadline'], 'req.deadline'),
+        ...(r['expect'] === undefined ? {} : { expect: int(r['expect'], 'req.expect') }),
       };
       return { op, req };
     }
     case 'resolve':
       return { op, txn: str(o['txn'], 'txn'), decision: decision(o['decision'], 'decision') };
+    case 'apply':
+      return { op, commands: commandsOf(str(o['commands'], 'commands', Number.MAX_SAFE_INTEGER)), expect: int(o['expect'], 'expect') };
     case 'timestamp':
     case 'intents':
     case 'records':
@@ -188,6 +192,10 @@ export function decodeTxnReply<R extends TxnRequest>(op: R['op'], bytes: Uint8Ar
   switch (op as TxnRequest['op']) {
     case 'prepare':
       if (x !== 'prepared') bad('the reply to prepare', 'must be "prepared"');
+      out = x;
+      break;
+    case 'apply':
+      if (x !== 'applied') bad('the reply to apply', 'must be "applied"');
       out = x;
       break;
     case 'resolve':

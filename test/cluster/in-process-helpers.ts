@@ -3,6 +3,7 @@
  * loopback): waiting for a condition, and an idempotent write retried across leader changes.
  */
 import { createRelay, openGeode, type Geode, type Relay } from '../../src/node.ts';
+import { shardingOf, shardOfNode } from '../../src/cluster/shard-map.ts';
 
 /** Longest wait for a cluster to reach a state (a liveness bound: generous on a busy machine). */
 export const WAIT_MS = 20_000;
@@ -58,4 +59,46 @@ export async function startThreePeers(cluster: { readonly id: string; readonly s
       await relay.close();
     },
   };
+}
+
+/** Four peers of a sharded cluster (three shards of three replicas, Person hash-sharded by id) and two Person ids on two shards. */
+export interface FourShardedPeers {
+  readonly relay: Relay;
+  readonly peers: Geode[];
+  /** Person ids `a` and `b` on different shards, in groups `ga` and `gb`. */
+  readonly a: number;
+  readonly b: number;
+  readonly ga: number;
+  readonly gb: number;
+  close(): Promise<void>;
+}
+
+/** startFourShardedPeers: the relay, four members (the first founds the cluster), waited until every shard has three voters and a leader. */
+export async function startFourShardedPeers(cluster: { readonly id: string; readonly secret: string }): Promise<FourShardedPeers> {
+  const config = { sharding: { shards: 3, labels: { Person: { strategy: 'hash', key: 'id' } } }, replication: { factor: 3 } };
+  const relay = await createRelay();
+  const relays = [relay.addrs()[0]!];
+  const peers: Geode[] = [await openGeode({ cluster: { ...cluster, relays, bootstrap: true, config } })];
+  for (let i = 0; i < 3; i++) peers.push(await openGeode({ cluster: { ...cluster, relays, config } }));
+  const close = async (): Promise<void> => {
+    await Promise.all(peers.map((p) => p.close().catch(() => {})));
+    await relay.close();
+  };
+  await until(
+    'every peer sees three shards with three voters and a leader',
+    () =>
+      peers.every((p) => {
+        const rows = p.cluster!.sharding!.shards();
+        return rows.length === 3 && rows.every((r) => r.replicas.length === 3 && r.leader !== null);
+      }),
+    60_000,
+  );
+  const map = peers[0]!.cluster!.sharding!.map();
+  const spread = shardingOf(map, ['Person']);
+  const shardOf = (id: number): number => shardOfNode(spread, BigInt(id), new Map([['id', BigInt(id)]]))!;
+  const a = 1_000;
+  let b = a + 1;
+  while (shardOf(b) === shardOf(a)) b++;
+  const groupOf = (id: number): number => map.shards.find((s) => s.id === shardOf(id))!.group;
+  return { relay, peers, a, b, ga: groupOf(a), gb: groupOf(b), close };
 }

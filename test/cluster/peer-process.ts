@@ -15,11 +15,16 @@
  *   `geode import` does, then the bulk import split by the shard map; unsharded: `geode import`'s
  *   statements through the cluster)
  *
+ * - `{ id, op: 'txnLoad', kind, ms, concurrency, a, b, retries }` → `{ id, ok, committed, attempts, aborted, p50Ms, p99Ms }`:
+ *   `db.transaction`s from this process for `ms` (`kind` `single`: worker w reads account `a[w]` and
+ *   adds 1; `two`: reads `a[w]` and `b[w]` and adds 1 to each; `contended`: moves 1 between two of
+ *   `a[0..1]`, `b[0..1]`), each with `retries` retries; latencies of the committed ones
+ *
  * Arguments: one JSON object `{ data, relays, cluster, secret, bootstrap, config, listen? }`. Prints
  * `{ ready: true, self }` once open. Bigints travel as `{ $int: '…' }`.
  */
 import { createInterface } from 'node:readline';
-import { openGeode } from '../../src/node.ts';
+import { openGeode, type GeodeTransaction } from '../../src/node.ts';
 import type { GraphCommand } from '../../src/graph/index.ts';
 import { decodeJsonValue, encodeJsonValue } from './json-values.ts';
 
@@ -104,6 +109,15 @@ async function handle(req: Record<string, unknown>): Promise<Record<string, unkn
     }
     case 'load':
       return load(Number(req['rate'] ?? 0), Number(req['ms'] ?? 1_000), Number(req['concurrency'] ?? 1), String(req['prefix'] ?? 'k'));
+    case 'txnLoad':
+      return txnLoad(
+        String(req['kind']) as 'single' | 'two' | 'contended',
+        Number(req['ms'] ?? 1_000),
+        Number(req['concurrency'] ?? 1),
+        req['a'] as bigint[],
+        req['b'] as bigint[],
+        Number(req['retries'] ?? 0),
+      );
     case 'close':
       await db.close();
       return { ok: true };
@@ -163,6 +177,55 @@ async function load(rate: number, ms: number, concurrency: number, prefix: strin
   lat.sort((a, b) => a - b);
   const q = (x: number): number => lat[Math.min(lat.length - 1, Math.floor(x * lat.length))] ?? NaN;
   return { ok: true, acked: lat.length, failed, elapsedMs: performance.now() - t0, p50Ms: q(0.5), p99Ms: q(0.99) };
+}
+
+/** Transactions from this process (the `txnLoad` op): `concurrency` loops for `ms`. */
+async function txnLoad(kind: 'single' | 'two' | 'contended', ms: number, concurrency: number, a: readonly bigint[], b: readonly bigint[], retries: number): Promise<Record<string, unknown>> {
+  const read = 'MATCH (p:Acct {id: $id}) RETURN p.balance AS b';
+  const add = 'MATCH (p:Acct {id: $id}) SET p.balance = $b';
+  const move = async (tx: GeodeTransaction, id: bigint, by: bigint): Promise<void> => {
+    const cur = (await tx.query(read, { id })).rows[0]!['b'] as bigint;
+    await tx.query(add, { id, b: cur + by });
+  };
+  const hot = [a[0]!, a[1]!, b[0]!, b[1]!];
+  const lat: number[] = [];
+  let attempts = 0;
+  let aborted = 0;
+  const end = performance.now() + ms;
+  await Promise.all(
+    Array.from({ length: concurrency }, async (_, w) => {
+      while (performance.now() < end) {
+        const t0 = performance.now();
+        try {
+          await db.transaction(
+            async (tx) => {
+              attempts++;
+              if (kind === 'single') await move(tx, a[w]!, 1n);
+              else if (kind === 'two') {
+                await move(tx, a[w]!, 1n);
+                await move(tx, b[w]!, 1n);
+              } else {
+                const i = Math.floor(Math.random() * 4);
+                const j = (i + 1 + Math.floor(Math.random() * 3)) % 4;
+                await move(tx, hot[i]!, -1n);
+                await move(tx, hot[j]!, 1n);
+              }
+            },
+            { retries, backoffMs: 2 },
+          );
+          lat.push(performance.now() - t0);
+        } catch (err) {
+          const e = err as { code?: string };
+          if (e.code !== 'PROPOSAL_DROPPED') throw err;
+          aborted++;
+          await new Promise((r) => setTimeout(r, Math.random() * 4));
+        }
+      }
+    }),
+  );
+  lat.sort((x, y) => x - y);
+  const q = (x: number): number => lat[Math.min(lat.length - 1, Math.floor(x * lat.length))] ?? NaN;
+  return { ok: true, committed: lat.length, attempts, aborted: attempts - lat.length, p50Ms: q(0.5), p99Ms: q(0.99), failed: aborted };
 }
 
 const rl = createInterface({ input: process.stdin });

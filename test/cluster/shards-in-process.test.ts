@@ -3,7 +3,8 @@
  * three replicas each. The shard map forms from the configuration, placement puts each shard's
  * voters on distinct peers with the leaders spread, reads go through the coordinator (a key lookup
  * asks one shard, a scan all three), inserts land on their key's shard, single-shard updates run
- * there, and writes that span shards are refused with CrossShardWrite.
+ * there, and an update spanning shards commits on all of them (a transaction of its own), while a
+ * schema command is refused with CrossShardWrite.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRelay, openGeode, type Geode, type Relay } from '../../src/node.ts';
@@ -52,12 +53,16 @@ describe('a sharded cluster of five peers in process', () => {
     expect(one.shards?.length).toBe(1);
   });
 
-  it('a single-shard update runs on its shard; a write spanning shards is refused', async () => {
+  it('a single-shard update runs on its shard; an update spanning shards lands on every shard; a schema command is refused', async () => {
     const r = await peers[1]!.query('MATCH (p:Person {id: 7}) SET p.age = 40');
     expect(r.shards?.length).toBe(1);
     const got = await peers[4]!.query('MATCH (p:Person {id: 7}) RETURN p.age AS age');
     expect(got.rows).toEqual([{ age: 40n }]);
-    await expect(peers[0]!.query('MATCH (p:Person) SET p.seen = true')).rejects.toMatchObject({ code: 'INPUT_INVALID', detail: 'CrossShardWrite' });
+    const all = await peers[0]!.query('MATCH (p:Person) SET p.seen = true');
+    expect(all.shards!.length).toBeGreaterThan(1);
+    const seen = await peers[2]!.query('MATCH (p:Person) RETURN count(p) AS n, count(p.seen) AS s');
+    expect(seen.rows[0]!['s']).toBe(seen.rows[0]!['n']);
+    await expect(peers[0]!.query('CREATE INDEX ON :Person(name)')).rejects.toMatchObject({ code: 'INPUT_INVALID', detail: 'CrossShardWrite' });
   });
 
   it('cross_shard_queries counts statements that asked several shards, not pruned lookups', async () => {

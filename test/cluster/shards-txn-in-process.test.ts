@@ -7,14 +7,12 @@
  * a coordinator that dies after the decision is finished by the members' resolvers.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createRelay, openGeode, type Geode, type Relay } from '../../src/node.ts';
-import { shardingOf, shardOfNode } from '../../src/cluster/shard-map.ts';
+import type { Geode } from '../../src/node.ts';
 import { TxnCoordinator, TXN_NODE_ID, TXN_RECORD_GROUP } from '../../src/txn/index.ts';
 import type { ShardHost } from '../../src/shard/index.ts';
-import { until } from './in-process-helpers.ts';
+import { startFourShardedPeers, until, type FourShardedPeers } from './in-process-helpers.ts';
 
 const cluster = { id: 'shards-txn-in-process', secret: 'sharded-txn' };
-const config = { sharding: { shards: 3, labels: { Person: { strategy: 'hash', key: 'id' } } }, replication: { factor: 3 } };
 
 const hostOf = (db: Geode): ShardHost => db.cluster!.sharding!.manager.host;
 
@@ -25,7 +23,7 @@ function intentsOn(db: Geode, group: number): string[] {
 }
 
 describe('atomic cross-shard writes between members', () => {
-  let relay: Relay;
+  let four: FourShardedPeers | undefined;
   const peers: Geode[] = [];
   /** Person ids: `a` and `b` on different shards (groups ga, gb). */
   let a = 0;
@@ -34,30 +32,13 @@ describe('atomic cross-shard writes between members', () => {
   let gb = 0;
 
   beforeAll(async () => {
-    relay = await createRelay();
-    const relays = [relay.addrs()[0]!];
-    peers.push(await openGeode({ cluster: { ...cluster, relays, bootstrap: true, config } }));
-    for (let i = 0; i < 3; i++) peers.push(await openGeode({ cluster: { ...cluster, relays, config } }));
-    await until('every peer sees three shards with three voters and a leader', () =>
-      peers.every((p) => {
-        const rows = p.cluster!.sharding!.shards();
-        return rows.length === 3 && rows.every((r) => r.replicas.length === 3 && r.leader !== null);
-      }),
-      60_000,
-    );
-    const map = peers[0]!.cluster!.sharding!.map();
-    const spread = shardingOf(map, ['Person']);
-    const shardOf = (id: number): number => shardOfNode(spread, BigInt(id), new Map([['id', BigInt(id)]]))!;
-    a = 1_000;
-    b = a + 1;
-    while (shardOf(b) === shardOf(a)) b++;
-    ga = map.shards.find((s) => s.id === shardOf(a))!.group;
-    gb = map.shards.find((s) => s.id === shardOf(b))!.group;
+    four = await startFourShardedPeers(cluster);
+    peers.push(...four.peers);
+    ({ a, b, ga, gb } = four);
   }, 90_000);
 
   afterAll(async () => {
-    await Promise.all(peers.map((p) => p.close().catch(() => {})));
-    await relay?.close();
+    await four?.close();
   });
 
   it('a CREATE of an edge between nodes on two shards lands on both, and reads through every peer return it', async () => {
@@ -150,5 +131,29 @@ describe('atomic cross-shard writes between members', () => {
     const both = await peers[2]!.query('MATCH (p:Person) WHERE p.id >= 900020 RETURN count(p) AS n');
     expect(both.rows).toEqual([{ n: 2n }]);
     await until('no shard holds an intent', () => peers.every((p) => intentsOn(p, ga).length === 0 && intentsOn(p, gb).length === 0));
+  });
+
+  it('a write outside transactions waits for a prepared transaction locking what it writes (no lost update)', async () => {
+    const node = [...hostOf(peers[0]!).graph(ga).nodes()].find((n) => n.props.get('id') === BigInt(a))!.id;
+    let plain: Promise<unknown> | undefined;
+    const coord = new TxnCoordinator(
+      { transport: peers[2]!.cluster!.sharding!.txn.transport, recordGroup: TXN_RECORD_GROUP, groupOfKey: () => TXN_RECORD_GROUP, now: Date.now, sleep: (ms) => new Promise((ok) => setTimeout(ok, ms)), random: Math.random, name: 'gated' },
+      {
+        afterPrepare: async () => {
+          // While the intent locks the node: a plain write of it, given time to (wrongly) land first.
+          plain = peers[1]!.query('MATCH (p:Person {id: $a}) SET p.x = 1', { a: BigInt(a) });
+          await new Promise((ok) => setTimeout(ok, 300));
+        },
+      },
+    );
+    const parts = new Map([
+      [ga, [{ op: 'setNodeProperty' as const, id: node, key: 'x', value: 10n }]],
+      [gb, [{ op: 'createNode' as const, id: 900_200, labels: ['Mark'], props: [] }]],
+    ]);
+    const c = await coord.commitAcrossShards(parts, { timeoutMs: 5_000 });
+    await c.resolved;
+    await plain;
+    // The plain write ran after the transaction's resolution: its value stands.
+    for (const p of peers) await until('the plain write everywhere', async () => (await p.query('MATCH (p:Person {id: $a}) RETURN p.x AS x', { a: BigInt(a) })).rows[0]?.['x'] === 1n);
   });
 });

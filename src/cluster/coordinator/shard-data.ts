@@ -108,7 +108,7 @@ export function isGhost(n: NodeRecord): boolean {
  */
 export const INTERNAL_LABEL_PREFIX = '__geode_';
 
-function isInternal(n: NodeRecord): boolean {
+export function isInternal(n: NodeRecord): boolean {
   for (const l of n.labels) if (l.startsWith(INTERNAL_LABEL_PREFIX)) return true;
   return false;
 }
