@@ -19,6 +19,7 @@
 import type { Geode, GeodeCluster, PeerStatus } from '../src/index.ts';
 import { ElectionCounter } from './election-counter.ts';
 import { LagHistory, renderLagChart, type LagSample } from './lag-chart.ts';
+import { startShardView, type ShardView } from './shard-view.ts';
 import { shareLink, type TabCluster } from './tab-cluster.ts';
 
 /** What the panel asks of the console. */
@@ -111,9 +112,11 @@ function faultControls(panel: HTMLElement, handle: GeodeCluster, onChange: () =>
 
 /**
  * Renders the panel for `cluster` into `panel` and keeps it fresh; `onTick` runs after each
- * refresh; the procedure buttons run their statements through `actions.run`.
+ * refresh; the procedure buttons run their statements through `actions.run`. In a sharded
+ * cluster the panel ends with the shard view (shard-view.ts), returned for the console to mark
+ * the shards each statement touched.
  */
-export function startClusterPanel(panel: HTMLElement, badge: HTMLElement, cluster: TabCluster, onTick: () => void, actions: ClusterPanelActions): void {
+export function startClusterPanel(panel: HTMLElement, badge: HTMLElement, cluster: TabCluster, onTick: () => void, actions: ClusterPanelActions): ShardView | undefined {
   const db: Geode = cluster.db;
   const handle = db.cluster!;
   const facts = panel.querySelector('dl.facts');
@@ -135,7 +138,7 @@ export function startClusterPanel(panel: HTMLElement, badge: HTMLElement, cluste
   share.className = 'secondary';
   share.textContent = 'Copy share link';
   share.addEventListener('click', () => {
-    const link = shareLink(location.href, cluster.clusterId);
+    const link = shareLink(location.href, cluster.clusterId, cluster.shards);
     void navigator.clipboard?.writeText(link).then(
       () => (share.textContent = 'Link copied'),
       () => (share.textContent = link),
@@ -167,6 +170,7 @@ export function startClusterPanel(panel: HTMLElement, badge: HTMLElement, cluste
 
   const elections = new ElectionCounter();
   const refreshFaults = faultControls(panel, handle, () => render());
+  const shardView = startShardView(panel, handle);
 
   document.body.dataset['clusterId'] = cluster.clusterId;
   document.body.dataset['clusterSelf'] = handle.self;
@@ -243,4 +247,5 @@ export function startClusterPanel(panel: HTMLElement, badge: HTMLElement, cluste
   };
   render();
   setInterval(render, CLUSTER_PANEL_REFRESH_MS);
+  return shardView;
 }

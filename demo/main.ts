@@ -32,6 +32,7 @@ import { loadLdbcSample } from './sample-loader.ts';
 import { openTabDatabase } from './tab-database.ts';
 import { followVisibility } from './tab-cluster.ts';
 import { startClusterPanel } from './cluster-panel.ts';
+import type { ShardView } from './shard-view.ts';
 
 declare global {
   interface Window {
@@ -251,6 +252,8 @@ const tabs: Record<ViewName, { button: HTMLButtonElement; panel: HTMLElement }> 
 };
 let currentView: ViewName = 'table';
 let lastGraph: GraphData | undefined;
+/** The cluster panel's shard view (a sharded cluster only): marks the shards each statement touched. */
+let shardView: ShardView | undefined;
 let drawnGraph: GraphData | undefined;
 const graphView = new GraphView(graphBox, $('#graph-inspector'), $('#graph-note'));
 
@@ -335,6 +338,7 @@ function showResult(result: QueryResult, ms: number): void {
       : `${plural(rows, 'row')} · ${plural(result.writes, 'write')} · ${ms.toFixed(1)} ms`;
   // A sharded cluster says which shards the statement touched.
   if (result.shards !== undefined) statusLine.textContent += ` · ${result.shards.length === 1 ? 'shard' : 'shards'} ${result.shards.join(', ')}`;
+  shardView?.touched(result.shards);
   statusLine.className = 'status ok';
   // The view follows the result: a plan for EXPLAIN, the graph if it is open and there is one to draw.
   if (result.plan !== undefined) showView('plan');
@@ -549,7 +553,7 @@ statusLine.textContent = db.graph.nodeCount === 0 ? 'ready · the graph is empty
 if (sampleLoaded()) sampleStatus.textContent = 'The sample is in this tab’s database.';
 if (tab.cluster !== undefined) {
   // Writes from other tabs arrive by replication: keep the counts fresh with the panel.
-  startClusterPanel($<HTMLElement>('#cluster-panel'), $<HTMLElement>('#cluster-badge'), tab.cluster, updateCounts, {
+  shardView = startClusterPanel($<HTMLElement>('#cluster-panel'), $<HTMLElement>('#cluster-badge'), tab.cluster, updateCounts, {
     run: (text) => {
       stopLive();
       editor.setText(text);

@@ -36,10 +36,23 @@ export function clusterIdFromHash(hash: string): string | undefined {
   return id === null || id.length === 0 ? DEFAULT_CLUSTER : id.slice(0, 256);
 }
 
+/** Most shards a demo cluster may ask for in its URL. */
+export const DEMO_SHARDS_MAX = 8;
+
+/**
+ * The shard count of a URL fragment (`#cluster=<id>&shards=<n>`): 1 (not sharded) unless `n` is
+ * an integer in 2..{@link DEMO_SHARDS_MAX}. Every tab of a cluster must open it with the same
+ * count (the founder's map decides; the others' config must agree).
+ */
+export function shardsFromHash(hash: string): number {
+  const n = Number(new URLSearchParams(hash.replace(/^#/, '')).get('shards'));
+  return Number.isInteger(n) && n >= 2 && n <= DEMO_SHARDS_MAX ? n : 1;
+}
+
 /** A link that opens the demo in the same cluster (the share button's). */
-export function shareLink(href: string, clusterId: string): string {
+export function shareLink(href: string, clusterId: string, shards = 1): string {
   const u = new URL(href);
-  u.hash = `cluster=${encodeURIComponent(clusterId)}`;
+  u.hash = `cluster=${encodeURIComponent(clusterId)}${shards > 1 ? `&shards=${shards}` : ''}`;
   return u.toString();
 }
 
@@ -81,18 +94,30 @@ export interface TabCluster {
   readonly dbName: string;
   readonly founder: boolean;
   readonly relays: readonly string[];
+  /** Shards of the cluster (1: not sharded). */
+  readonly shards: number;
 }
 
-/** Joins `clusterId` through the relay of `info` with this tab's own IndexedDB database. */
-export async function joinTabCluster(clusterId: string, info: RelayInfo): Promise<TabCluster> {
+/**
+ * Joins `clusterId` through the relay of `info` with this tab's own IndexedDB database; with
+ * `shards` > 1 the cluster is sharded (`sharding.shards`, three replicas each; `Person` nodes hashed
+ * by their `id` property, other nodes by node id).
+ */
+export async function joinTabCluster(clusterId: string, info: RelayInfo, shards = 1): Promise<TabCluster> {
   const { tabPeerDatabaseName } = await import('../src/storage/indexeddb/index.ts');
   const dbName = await tabPeerDatabaseName(`geode-demo-${clusterId}`);
   const key = await tabPeerKey(dbName);
   const db = await openGeode({
     storage: `indexeddb:${dbName}`,
-    cluster: { id: clusterId, secret: DEMO_SECRET, relays: [...info.relays], bootstrap: info.founder, key, config: { request_timeout_ms: 5_000, raft: { ...DEMO_RAFT, election_timeout_ms: [...DEMO_RAFT.election_timeout_ms] } } },
+    cluster: { id: clusterId, secret: DEMO_SECRET, relays: [...info.relays], bootstrap: info.founder, key, config: {
+        request_timeout_ms: 5_000,
+        raft: { ...DEMO_RAFT, election_timeout_ms: [...DEMO_RAFT.election_timeout_ms] },
+        // Persons (the LDBC sample's) hashed by their `id` property, so a lookup by id asks one shard; the rest by node id.
+        ...(shards > 1 ? { sharding: { shards, labels: { Person: { strategy: 'hash', key: 'id' } } } } : {}),
+      },
+    },
   });
-  return { db, clusterId, dbName, founder: info.founder, relays: info.relays };
+  return { db, clusterId, dbName, founder: info.founder, relays: info.relays, shards };
 }
 
 /**

@@ -6,7 +6,7 @@
  * `?storage=memory` in the URL asks for memory outright.
  */
 import { openGeode, type Geode } from '../src/index.ts';
-import { clusterIdFromHash, fetchRelayInfo, joinTabCluster, type TabCluster } from './tab-cluster.ts';
+import { clusterIdFromHash, fetchRelayInfo, joinTabCluster, shardsFromHash, type TabCluster } from './tab-cluster.ts';
 
 /** Where the tab's database lives, for the cluster panel and the header. */
 export interface TabDatabase {
@@ -29,7 +29,7 @@ export async function openTabDatabase(search: string, hash = ''): Promise<TabDat
   const info = clusterId === undefined ? undefined : await fetchRelayInfo(clusterId);
   if (clusterId !== undefined && info !== undefined) {
     try {
-      const cluster = await joinTabCluster(clusterId, info);
+      const cluster = await joinTabCluster(clusterId, info, shardsFromHash(hash));
       return { db: cluster.db, kind: 'indexeddb', name: cluster.dbName, fallbackReason: undefined, cluster };
     } catch (err) {
       clusterFailure = `could not join cluster ${clusterId}: ${err instanceof Error ? err.message : String(err)}`;

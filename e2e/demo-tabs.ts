@@ -17,11 +17,11 @@ export class DemoTabs {
   /** The link every tab opens: the dev server's URL with `#cluster=<name>-<time>`. */
   link = '';
 
-  /** start: the dev server and the browser; tabs open on a fresh cluster named after `name`. */
-  async start(name: string): Promise<void> {
+  /** start: the dev server and the browser; tabs open on a fresh cluster named after `name` (`fragment`: more of the URL fragment, e.g. `&shards=3`). */
+  async start(name: string, fragment = ''): Promise<void> {
     this.#server = await createServer({ configFile: join(REPO, 'vite.config.ts'), logLevel: 'silent', server: { port: 0, strictPort: false } });
     await this.#server.listen();
-    this.link = `${this.#server.resolvedUrls!.local[0]!}#cluster=${name}-${Date.now().toString(36)}`;
+    this.link = `${this.#server.resolvedUrls!.local[0]!}#cluster=${name}-${Date.now().toString(36)}${fragment}`;
     this.#browser = await launchChromium();
   }
 

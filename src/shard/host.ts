@@ -286,6 +286,12 @@ export class ShardHost {
     else this.#placement.set(gid, new Set(voters));
   }
 
+  /** placement: the voters placement wants for `group` (as last set), or undefined (any member). */
+  placement(group: number): PeerId[] | undefined {
+    const placed = this.#placement.get(groupId(group));
+    return placed === undefined ? undefined : [...placed];
+  }
+
   /**
    * serveClientsWith: clients' statements for group 0 run through `runner` instead of this host's
    * own `query` (a sharded cluster's router: group 0 is then its meta group). undefined: `query`.

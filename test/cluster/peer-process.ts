@@ -123,6 +123,17 @@ async function handle(req: Record<string, unknown>): Promise<Record<string, unkn
       return { ok: true };
     case 'shards':
       return { ok: true, rows: cluster.sharding?.shards() ?? [] };
+    case 'shardDebug': {
+      // What this member's shard manager and host see: the map it holds, its check loop, and per group the conf and placement.
+      const sh = cluster.sharding;
+      const host = cluster.host!;
+      if (sh === undefined) return { ok: false, message: 'not sharded' };
+      const groups = host.groups().map((g) => {
+        const st = host.raftStatus(g);
+        return { group: g, role: st.softState.role, lead: String(st.softState.lead), term: st.hardState.term, commit: st.hardState.commit, applied: st.applied, voters: st.conf.voters.map(String), learners: st.conf.learners.map(String), placement: host.placement(g) ?? null };
+      });
+      return { ok: true, now: Date.now(), self: cluster.self, members: host.memberPeers(), checks: sh.manager.checks, map: sh.map().shards.map((s) => ({ shard: s.id, replicas: s.replicas, learners: s.learners, leader: s.leader ?? null, term: s.term })), groups };
+    }
     case 'importLdbc': {
       const { importLdbcFolder } = await import('../../packages/cli/src/import/importer.ts');
       const { storeOf } = await import('../../src/api/database.ts');

@@ -4,7 +4,9 @@
  * voters on distinct peers with the leaders spread, reads go through the coordinator (a key lookup
  * asks one shard, a scan all three), inserts land on their key's shard, single-shard updates run
  * there, and an update spanning shards commits on all of them (a transaction of its own), while a
- * schema command is refused with CrossShardWrite.
+ * schema command is refused with CrossShardWrite. Last, the peer holding the most replicas goes:
+ * placement re-creates every one of them on the others, one move at a time (`max_moves: 1`), and
+ * the map ends with no replica on it.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRelay, openGeode, type Geode, type Relay } from '../../src/node.ts';
@@ -12,7 +14,8 @@ import { until } from './in-process-helpers.ts';
 
 const cluster = { id: 'shards-in-process', secret: 'sharded' };
 // fail_after_ms: generous, so a peer slowed by a busy machine is not taken for failed (replicas would move).
-const config = { sharding: { shards: 3, labels: { Person: { strategy: 'hash', key: 'id' } }, fail_after_ms: 5_000 }, replication: { factor: 3 } };
+// max_moves 1: the re-creation of a gone peer's replicas runs one move at a time (the last test).
+const config = { sharding: { shards: 3, labels: { Person: { strategy: 'hash', key: 'id' } }, fail_after_ms: 5_000, max_moves: 1 }, replication: { factor: 3 } };
 
 describe('a sharded cluster of five peers in process', () => {
   let relay: Relay;
@@ -83,4 +86,26 @@ describe('a sharded cluster of five peers in process', () => {
     const total = r.rows.reduce((a, row) => a + Number(row['nodes']), 0);
     expect(total).toBe(30);
   });
+
+  it("re-creates a gone peer's replicas on the others, one move at a time, until the map lists none on it", async () => {
+    const map = peers[0]!.cluster!.sharding!.map();
+    const held = (p: Geode): number => map.shards.filter((s) => s.replicas.some((r) => r === p.cluster!.self)).length;
+    const victim = [...peers].sort((a, b) => held(b) - held(a))[0]!;
+    expect(held(victim)).toBeGreaterThan(1); // 9 replicas on 5 peers: some peer holds two or more
+    const gone = victim.cluster!.self;
+    const survivors = peers.filter((p) => p !== victim);
+    await victim.close();
+    await until(
+      "every shard back to three voters on live peers, in the map and in the groups",
+      () =>
+        survivors.every((p) => {
+          const m = p.cluster!.sharding!.map();
+          const rows = p.cluster!.sharding!.shards();
+          return m.shards.every((s) => s.replicas.length === 3 && !s.replicas.some((r) => r === gone)) && rows.every((r) => r.replicas.length === 3 && !r.replicas.includes(gone) && r.leader !== null && r.leader !== gone);
+        }),
+      60_000,
+    );
+    const r = await survivors[0]!.query('MATCH (p:Person) RETURN count(p) AS n');
+    expect(r.rows[0]!['n']).toBeGreaterThan(0n);
+  }, 90_000);
 });

@@ -151,8 +151,10 @@ describe.skipIf(!existsSync(LDBC) || process.env['GEODE_SHARDS_E2E'] !== '1')('a
       60_000,
       "the dead peer's replicas re-created elsewhere",
       200,
-    ).catch((err: unknown) => {
+    ).catch(async (err: unknown) => {
       const logs = survivors.map((p) => `${p.name} (${p.self}):\n${p.child.stderr.slice(-15).join('\n')}`).join('\n');
+      const debug = await Promise.all(survivors.map((p) => p.request({ op: 'shardDebug' }).then(json, (e: unknown) => String(e))));
+      process.stderr.write(`shards.test: shardDebug of the survivors:\n${debug.join('\n')}\n`);
       throw new Error(`${String(err)}; victim ${victimId}; last shards(): ${lastRows}\n${logs}`);
     });
     for (const s of held) expect(after.find((r) => r.shard === s)!.replicas).not.toContain(victimId);

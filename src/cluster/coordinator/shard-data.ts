@@ -155,7 +155,7 @@ export function answerFetch(store: GraphReader, self: ShardId, req: FetchRequest
         nodes: store.nodeCount - hidden,
         edges: owned,
         labels,
-        relationshipTypes: store.relationshipTypes(),
+        relationshipTypes: store.relationshipTypes().filter((t) => !t.startsWith(INTERNAL_LABEL_PREFIX)),
         propertyKeys: store.propertyKeys().filter((k) => !hiddenKeys.has(k)),
         indexes: store.indexes().flatMap((ix) => (ix.keys.length === 1 ? [[ix.label, ix.keys[0]!] as const] : [])),
       };
