@@ -153,4 +153,19 @@ describe('ShardHost.stepDown', () => {
     expect(await c.until(() => leader.status().find((r) => r.peer === a)?.health !== 'healthy', 10_000)).toBe(true);
     expect(await c.value(leader.stepDown({ preferred: (p) => p === a }))).toBe(b);
   });
+
+  it('commands submitted on the leader while it hands over are applied once, by the next leader (not refused)', async () => {
+    const c = new SimCluster({ seed: 35, config: fast });
+    await c.form(3);
+    const leader = c.leader()!;
+    const handing = leader.stepDown();
+    // The transfer is under way: a proposal now is dropped by Raft, and the host tries again on the new leader.
+    expect(leader.raftStatus().softState.role).toBe('leader');
+    const submitted = leader.submitCommands(0, [{ op: 'createNode', id: 900, labels: ['N'], props: [['k', 900n]] }]);
+    await c.value(submitted);
+    const to = await c.value(handing);
+    expect(to).toBeDefined();
+    expect(await c.until(() => allApplied(c), 5_000)).toBe(true);
+    for (const peer of c.hosts.keys()) expect(keys(c, peer)).toEqual([900]);
+  });
 });

@@ -1084,6 +1084,12 @@ export class ShardHost {
           return await this.applyCommands(group, commands, { timeoutMs: Math.max(1, deadline - this.#now()) });
         } catch (err) {
           if (isGeodeError(err, 'PROPOSAL_DROPPED') && err.detail === 'LeaderChanged') continue; // it did not happen: again, on the new leader
+          // Refused before the proposal (a leadership transfer under way, no leader): nothing happened; again after a heartbeat.
+          if (isGeodeError(err, 'PROPOSAL_DROPPED') && err.detail !== undefined && retryableDetails.has(err.detail) && this.#now() < deadline - 1) {
+            const retryAt = Math.min(deadline - 1, this.#now() + (this.config.raft.heartbeat_ms ?? 50));
+            await this.#waiters.until(() => this.#now() >= retryAt, deadline, `group ${g.id} to take proposals`);
+            continue;
+          }
           throw err;
         }
       }
