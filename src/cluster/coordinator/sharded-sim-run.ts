@@ -9,4 +9,4 @@ import { txnWriteSide } from '../../txn/sharded-sim-txn.ts';
 import { runShardedSim } from './sharded-sim.ts';
 
 const writes = txnWriteSide({ resolverPeriodMs: 200 });
-await runSeedsCli('sim:shards', { seeds: 100, ms: 2_000 }, (seed, ms) => runShardedSim(seed, ms, { writes }));
+await runSeedsCli('sim:shards', { seeds: 100, ms: 1_000 }, (seed, ms) => runShardedSim(seed, ms, { writes }));
