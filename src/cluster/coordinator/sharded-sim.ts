@@ -2,16 +2,39 @@
  * A seeded simulation of a sharded cluster: five shard hosts in virtual time over the memory
  * transport, three shards each its own Raft group (3 voters, 2 learners), a graph drawn from the
  * seed and spread by a sharding map drawn from the seed (hash by node id; hash by key with
- * range-sharded posts; graph-aware), loaded through the groups' leaders. Then readers run queries
- * that cross shards through the coordinator on random hosts while hosts crash (losing unsynced
- * writes) and restart, and get cut off and healed. Checks:
+ * range-sharded posts; graph-aware), loaded through the groups' leaders. Then, while hosts crash
+ * (losing unsynced writes; the first fault of a run is always a crash) and restart, and get cut off
+ * and healed:
  *
- * - every answer equals the same query's answer on one database holding the whole graph;
- * - a failed query fails with a retryable error (time limit, leader change, closed), never another;
- * - after the faults stop, every query answers through every host, and every group's replicas hold
- *   the same shard graph.
+ * - two readers run queries that cross shards through the coordinator on random hosts;
+ * - with a write side ({@link ShardedSimOptions.writes}; `npm run sim:shards` always has one), two
+ *   writers insert through random members as a member does (sharded-sim-writes.ts): a single-shard
+ *   write is one entry through the member (`submitCommands`, behind the write guard); a write over
+ *   two or three shards (an edge between nodes on two shards, a chain over three) goes to the
+ *   member's committer: `txnCommitter` — two-phase commit over the shard wire, the decision in the
+ *   record group (group 0, run by every host), intent resolvers on every host. A coordinator lives
+ *   in its host: it dies with it, and its host may crash at the coordinator's fault points (after
+ *   the prepares, after the decision, before a resolution). Each write's outcome is recorded:
+ *   acknowledged, failed (nothing written), unknown.
  *
- * Writes during the faults come with cross-shard writes (not built yet).
+ * Checked during the faults (on every answer):
+ * - an answer of a query the writes do not change equals one database holding the drawn graph;
+ * - an answer of a query the writes change (WRITE_QUERIES) is checked once every write's outcome is
+ *   known, against what any state could show: reads take no snapshot across shards, so a
+ *   cross-shard write being resolved may show on some of its shards only (docs/sharding.md); the
+ *   answer shows no failed write, no write issued after it ended, no more of a write than it has,
+ *   every single-shard write acknowledged before it started in full, and an edge count within
+ *   those bounds (checkWriteAnswer);
+ * - a failed query or write fails with an error faults explain (time limit, leader change, closed,
+ *   shards changed between rounds; for writes `classifyWriteError`), never another.
+ *
+ * Checked after the faults (healed, every host up, every write settled):
+ * - no group holds an intent (no lock outlives its coordinator);
+ * - every group's replicas (the record group's too) hold the same graph;
+ * - every write is on all its shards or on none, each shard's part whole or absent; acknowledged
+ *   ones on all, failed ones on none; unknown ones either way;
+ * - every query answers through two hosts (every host answers some) as one database holding the
+ *   drawn graph and the writes found applied.
  */
 import { GraphStore, type GraphCommand, type GraphReader, type PropertyValue, type Value } from '../../graph/index.ts';
 import { QueryEngine } from '../../query/index.ts';
