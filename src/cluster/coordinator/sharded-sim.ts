@@ -29,6 +29,7 @@
  *   shards changed between rounds; for writes `classifyWriteError`), never another.
  *
  * Checked after the faults (healed, every host up, every write settled):
+ * - a write over the three shards commits (liveness; up to three attempts);
  * - no group holds an intent (no lock outlives its coordinator);
  * - every group's replicas (the record group's too) hold the same graph;
  * - every write is on all its shards or on none, each shard's part whole or absent; acknowledged
