@@ -217,14 +217,23 @@ export class GraphTransaction implements GroupView {
   }
 }
 
-/** resolvedOrAfter: waits for `resolved`, at most `ms` (a slow participant's resolver finishes it). */
-export async function resolvedOrAfter(resolved: Promise<void>, ms: number): Promise<void> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
+/**
+ * resolvedOrAfter: waits for `resolved`, at most `ms` (a slow participant's resolver finishes it).
+ * `after` schedules the time limit (default a wall-clock timer; the simulator passes its own).
+ */
+export async function resolvedOrAfter(resolved: Promise<void>, ms: number, after: (ms: number, fn: () => void) => () => void = wallTimer): Promise<void> {
+  let cancel: (() => void) | undefined;
   try {
-    await Promise.race([resolved.catch(() => {}), new Promise<void>((ok) => (timer = setTimeout(ok, ms)))]);
+    await Promise.race([resolved.catch(() => {}), new Promise<void>((ok) => (cancel = after(ms, ok)))]);
   } finally {
-    clearTimeout(timer);
+    cancel?.();
   }
+}
+
+/** wallTimer: `fn` after `ms` wall-clock ms; returns what cancels it. */
+export function wallTimer(ms: number, fn: () => void): () => void {
+  const t = setTimeout(fn, ms);
+  return () => clearTimeout(t);
 }
 
 /**

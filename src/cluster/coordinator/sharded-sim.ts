@@ -2,21 +2,46 @@
  * A seeded simulation of a sharded cluster: five shard hosts in virtual time over the memory
  * transport, three shards each its own Raft group (3 voters, 2 learners), a graph drawn from the
  * seed and spread by a sharding map drawn from the seed (hash by node id; hash by key with
- * range-sharded posts; graph-aware), loaded through the groups' leaders. Then readers run queries
- * that cross shards through the coordinator on random hosts while hosts crash (losing unsynced
- * writes) and restart, and get cut off and healed. Checks:
+ * range-sharded posts; graph-aware), loaded through the groups' leaders. Then, while hosts crash
+ * (losing unsynced writes; the first fault of a run is always a crash) and restart, and get cut off
+ * and healed:
  *
- * - every answer equals the same query's answer on one database holding the whole graph;
- * - a failed query fails with a retryable error (time limit, leader change, closed), never another;
- * - after the faults stop, every query answers through every host, and every group's replicas hold
- *   the same shard graph.
+ * - two readers run queries that cross shards through the coordinator on random hosts;
+ * - with a write side ({@link ShardedSimOptions.writes}; `npm run sim:shards` always has one), two
+ *   writers insert through random members as a member does (sharded-sim-writes.ts): a single-shard
+ *   write is one entry through the member (`submitCommands`, behind the write guard); a write over
+ *   two or three shards (an edge between nodes on two shards, a chain over three) goes to the
+ *   member's committer: `txnCommitter` — two-phase commit over the shard wire, the decision in the
+ *   record group (group 0, run by every host), intent resolvers on every host. A coordinator lives
+ *   in its host: it dies with it, and its host may crash at the coordinator's fault points (after
+ *   the prepares, after the decision, before a resolution). Each write's outcome is recorded:
+ *   acknowledged, failed (nothing written), unknown.
  *
- * Writes during the faults come with cross-shard writes (not built yet).
+ * Checked during the faults (on every answer):
+ * - an answer of a query the writes do not change equals one database holding the drawn graph;
+ * - an answer of a query the writes change (WRITE_QUERIES) is checked once every write's outcome is
+ *   known, against what any state could show: reads take no snapshot across shards, so a
+ *   cross-shard write being resolved may show on some of its shards only (docs/sharding.md); the
+ *   answer shows no failed write, no write issued after it ended, no more of a write than it has,
+ *   every single-shard write acknowledged before it started in full, and an edge count within
+ *   those bounds (checkWriteAnswer);
+ * - a failed query or write fails with an error faults explain (time limit, leader change, closed,
+ *   shards changed between rounds; for writes `classifyWriteError`), never another.
+ *
+ * Checked after the faults (healed, every host up, every write settled):
+ * - a write over the three shards commits (liveness; up to three attempts);
+ * - no group holds an intent (no lock outlives its coordinator);
+ * - every group's replicas (the record group's too) hold the same graph;
+ * - every write is on all its shards or on none, each shard's part whole or absent; acknowledged
+ *   ones on all, failed ones on none; unknown ones either way;
+ * - every query answers through two hosts (every host answers some) as one database holding the
+ *   drawn graph and the writes found applied.
  */
-import { GraphStore, type GraphCommand, type PropertyValue, type Value } from '../../graph/index.ts';
+import { GraphStore, type GraphCommand, type GraphReader, type PropertyValue, type Value } from '../../graph/index.ts';
 import { QueryEngine } from '../../query/index.ts';
 import { toResultValue } from '../../api/result.ts';
 import { SimCluster } from '../../shard/sim-cluster.ts';
+import type { ShardHost } from '../../shard/host.ts';
 import { isGeodeError } from '../../util/errors.ts';
 import type { Prng } from '../../sim/prng.ts';
 import type { ShardId } from '../hash-ring.ts';
@@ -24,6 +49,8 @@ import { GraphAwarePartitioner } from '../graph-aware-partitioner.ts';
 import { applyShardMapChange, emptyShardMap, shardOfNode, shardingOf, type ShardMapChange, type ShardMapState } from '../shard-map.ts';
 import { ShardCoordinator } from './coordinator.ts';
 import { answerFetch, splitGraph, type EdgeData, type NodeData } from './shard-data.ts';
+import type { CrossShardCommitter } from '../cross-shard.ts';
+import { buildWrite, checkWriteAnswer, classifyWriteError, itemSharding, partState, referenceGraph, WRITE_QUERIES, writeIds, type SimWrite, type WriteAnswer } from './sharded-sim-writes.ts';
 
 /** What one seed's run did and found. */
 export interface ShardedSimReport {
@@ -34,6 +61,21 @@ export interface ShardedSimReport {
   readonly crossShard: number;
   readonly crashes: number;
   readonly partitions: number;
+  /** Writes issued (during the faults, and the one after them that must commit), and how they ended (all 0 without writes). */
+  readonly writes: number;
+  readonly acked: number;
+  readonly failedWrites: number;
+  readonly unknownWrites: number;
+  /** Writes over two or three shards (two-phase commit). */
+  readonly crossShardWrites: number;
+  /** Cross-shard writes issued during the faults and acknowledged. */
+  readonly ackedCrossShard: number;
+  /** 1 when the run had a crash and (with writes) an acknowledged cross-shard write: summed, the seeds that did. */
+  readonly covered: number;
+  /** Crashes of a coordinator's host at one of its fault points (counted in `crashes` too). */
+  readonly midCommitCrashes: number;
+  /** Answers to the writes' queries checked against the writes' outcomes. */
+  readonly writeAnswers: number;
   /** Empty when the run is correct. */
   readonly violations: readonly string[];
 }
@@ -51,13 +93,7 @@ const QUERIES: readonly string[] = [
   'MATCH (m:Post) WHERE m.created >= 100 AND m.created < 200 RETURN m.id AS id ORDER BY id',
   'MATCH (p:Person)-[:LIKES]->(m:Post) RETURN m.id AS m, count(p) AS n ORDER BY n DESC, m LIMIT 5',
   'MATCH (a:Person {id: 11})-[:KNOWS*1..3]->(b:Person) RETURN count(DISTINCT b) AS reach',
-  'MATCH ()-[r]->() RETURN count(r) AS edges',
 ];
-
-/** Errors a read may end with under faults: it did not answer, and asking again is right. */
-function retryable(err: unknown): boolean {
-  return isGeodeError(err) && (err.code === 'LIMIT_EXCEEDED' || err.code === 'PROPOSAL_DROPPED' || err.code === 'CLOSED' || err.code === 'NOT_FOUND');
-}
 
 function drawMap(rnd: Prng): { name: string; map: ShardMapState } {
   const base: ShardMapChange[] = SHARDS.map((i) => ({ op: 'addShard', shard: i, group: GROUPS[i]! }));
@@ -72,7 +108,8 @@ function drawMap(rnd: Prng): { name: string; map: ShardMapState } {
             { op: 'setSharding', label: 'Post', sharding: { strategy: 'range', shards: SHARDS, key: 'created', ranges: [100n, 200n] } },
           ]
         : [{ op: 'setSharding', label: undefined, sharding: { strategy: 'graph-aware', shards: SHARDS } }];
-  return { name: ['hash by id', 'hash by key + range', 'graph-aware'][kind]!, map: [...base, ...extra].reduce(applyShardMapChange, emptyShardMap()) };
+  // The writes' Items: range-sharded by their key under every map, so a write picks its shards.
+  return { name: ['hash by id', 'hash by key + range', 'graph-aware'][kind]!, map: [...base, ...extra, itemSharding(SHARDS)].reduce(applyShardMapChange, emptyShardMap()) };
 }
 
 function drawGraph(rnd: Prng): GraphStore {
@@ -136,6 +173,39 @@ function rowsOf(rows: readonly (readonly Value[])[]): string {
   );
 }
 
+/** The clock, timers and randomness of a member's transaction side in the simulation (virtual time, the host's skew). */
+export interface SimTxnEnv {
+  readonly now: () => number;
+  readonly sleep: (ms: number) => Promise<void>;
+  readonly random: () => number;
+  readonly after: (ms: number, fn: () => void) => () => void;
+}
+
+/** A member's transaction side as the simulation uses it. */
+export interface ShardedSimMember {
+  /** Commits a write's parts on all their shard groups or on none (the member's committer). */
+  readonly committer: CrossShardCommitter;
+  /** Stops it (its resolver, serving txn calls): the host crashed. */
+  stop(): void;
+}
+
+/**
+ * ShardedSimWriteSide: the two-phase commit the members run, handed to the simulation from the txn
+ * layer (src/txn/sharded-sim-txn.ts; the cluster layer does not import it).
+ */
+export interface ShardedSimWriteSide {
+  /** The transaction-record group, run by every host beside the shard groups. */
+  readonly recordGroup: number;
+  /**
+   * member: starts `host`'s transaction side on `env` (coordinator, answering txn calls, intent
+   * resolver, write guard). `midCommit` is called at the coordinator's fault points (after the
+   * prepares, after the decision, before each resolution): the simulation may crash the host there.
+   */
+  member(host: ShardHost, env: SimTxnEnv, midCommit: () => void): ShardedSimMember;
+  /** The transactions holding intents in a group's graph. */
+  held(graph: GraphReader): readonly string[];
+}
+
 /** Options of a run. */
 export interface ShardedSimOptions {
   /**
@@ -143,82 +213,204 @@ export interface ShardedSimOptions {
    * without ReadIndex, so a replica that has not caught up answers: the checks must notice.
    */
   readonly localReads?: boolean;
+  /** Writers during the faults, committing through this (absent: reads only). */
+  readonly writes?: ShardedSimWriteSide;
 }
+
+/** Time limit of a simulated write, ms (the statement's; also its intents' deadline). */
+const writeTimeoutMs = 1_500;
+/** Largest clock skew of a host, ms (each draws one in ±this). */
+const skewMsMax = 50;
+/** Chance that a coordinator's host crashes at one of its fault points. */
+const midCommitCrashChance = 0.02;
+/** The members' wall clocks start here (transaction messages carry whole, non-negative ms). */
+const clockBaseMs = 1_000_000;
+/** The first id of the writes' nodes and edges (far above the drawn graph's). */
+const writeIdBase = 1_000_000;
 
 /** runShardedSim: one seeded run with `durationMs` of virtual time under faults. */
 export async function runShardedSim(seed: number, durationMs = 3_000, options: ShardedSimOptions = {}): Promise<ShardedSimReport> {
-  const c = new SimCluster({ seed, groups: GROUPS, delayMs: [1, 4], config: { raft: { tick_ms: 10, snapshot_threshold: 200 }, request_timeout_ms: 1_500, replication: { factor: 3 }, async_replicas: 2 } });
+  const side = options.writes;
+  const groups = side === undefined ? GROUPS : [side.recordGroup, ...GROUPS];
+  const c = new SimCluster({ seed, groups, delayMs: [1, 4], config: { raft: { tick_ms: 10, snapshot_threshold: 200 }, request_timeout_ms: 1_500, replication: { factor: 3 }, async_replicas: 2 } });
   const rnd = c.prng.fork();
   const { name, map } = drawMap(rnd);
   const whole = drawGraph(rnd);
+  const baseEdges = [...whole.edges()].length;
   const single = new QueryEngine(whole);
-  const want = new Map(QUERIES.map((q) => [q, rowsOf(single.run(q, {}).rows)]));
+  // The writes change only what WRITE_QUERIES ask: the other queries' answers stay the drawn graph's.
+  const writeQueries: string[] = side === undefined ? [] : Object.values(WRITE_QUERIES);
+  const allQueries = side === undefined ? [...QUERIES, WRITE_QUERIES.edges] : [...QUERIES, ...writeQueries];
+  const want = new Map(allQueries.filter((q) => !writeQueries.includes(q)).map((q) => [q, rowsOf(single.run(q, {}).rows)]));
   const violations: string[] = [];
+  const fail = (m: string): void => void violations.push(`seed ${seed} (${name}): ${m}`);
   const groupOf = (shard: ShardId): number => map.shards.find((s) => s.id === shard)!.group;
-  const sleep = (ms: number): Promise<void> => new Promise((r) => c.scheduler.after(ms, r));
+  const s = c.scheduler;
+  const sleep = (ms: number): Promise<void> => new Promise((r) => s.after(ms, r));
+  const stats = { queries: 0, answered: 0, crossShard: 0, crashes: 0, partitions: 0, writes: 0, acked: 0, failedWrites: 0, unknownWrites: 0, crossShardWrites: 0, ackedCrossShard: 0, midCommitCrashes: 0, writeAnswers: 0 };
+  const report = (): ShardedSimReport => ({ seed, map: name, ...stats, covered: stats.crashes > 0 && (side === undefined || stats.ackedCrossShard > 0) ? 1 : 0, violations });
 
-  await c.start('p1', true);
-  for (const p of PEERS.slice(1)) await c.start(p);
-  const formed = await c.until(() => GROUPS.every((g) => [...c.hosts.values()].some((h) => h.isLeader(g) && h.raftStatus(g).conf.voters.length === 3 && h.raftStatus(g).conf.learners.length === 2)), 30_000);
-  if (!formed) return { seed, map: name, queries: 0, answered: 0, crossShard: 0, crashes: 0, partitions: 0, violations: [`seed ${seed}: the groups did not form`] };
+  // Hosts, each with its member's transaction side when there are writes; a crash stops it.
+  const members = new Map<string, { host: ShardHost; member: ShardedSimMember }>();
+  const skews = new Map(PEERS.map((p) => [p, rnd.int(-skewMsMax, skewMsMax)]));
+  const crashRnd = c.prng.fork();
+  let restarting = new Set<string>();
+  /** False once the faults stopped (no more crashes at the coordinators' fault points). */
+  let faulty = true;
+  const crash = (peer: string): void => {
+    members.get(peer)?.member.stop();
+    members.delete(peer);
+    c.crash(peer);
+    stats.crashes++;
+  };
+  const restartLater = (peer: string, ms: number): void => {
+    restarting.add(peer);
+    s.after(ms, () => void start(peer).then(() => restarting.delete(peer)));
+  };
+  async function start(peer: string, bootstrap = false): Promise<ShardHost> {
+    const host = await c.start(peer, bootstrap);
+    if (side !== undefined) {
+      const skew = skews.get(peer)!;
+      const random = c.prng.fork().fn();
+      const env: SimTxnEnv = {
+        now: () => clockBaseMs + Math.floor(s.now) + skew,
+        sleep,
+        random,
+        after: (ms, fn) => {
+          let live = true;
+          s.after(ms, () => live && fn());
+          return () => (live = false);
+        },
+      };
+      // The coordinator lives in its host's process: it may die there mid-commit.
+      const midCommit = (): void => {
+        if (!faulty || c.hosts.get(peer as never) !== host || c.hosts.size <= 3 || !crashRnd.chance(midCommitCrashChance)) return;
+        crash(peer);
+        stats.midCommitCrashes++;
+        restartLater(peer, crashRnd.int(100, 600));
+      };
+      members.set(peer, { host, member: side.member(host, env, midCommit) });
+    }
+    return host;
+  }
+
+  await start('p1', true);
+  for (const p of PEERS.slice(1)) await start(p);
+  const formed = await c.until(() => groups.every((g) => [...c.hosts.values()].some((h) => h.isLeader(g) && h.raftStatus(g).conf.voters.length === 3 && h.raftStatus(g).conf.learners.length === 2)), 30_000);
+  if (!formed) return { ...report(), violations: [`seed ${seed}: the groups did not form`] };
 
   await loadShards(c, map, whole);
 
-  let queries = 0;
-  let answered = 0;
-  let crossShard = 0;
-  let crashes = 0;
-  let partitions = 0;
-  const end = c.scheduler.now + durationMs;
-  const restarting = new Set<string>();
+  const end = s.now + durationMs;
+  const writes = new Map<number, SimWrite>();
+  const answers: WriteAnswer[] = [];
 
-  const ask = async (peer: string, q: string): Promise<boolean> => {
+  /** Errors a read may end with under faults: it did not answer, and asking again is right. */
+  const retryable = (err: unknown): boolean =>
+    isGeodeError(err) &&
+    (err.code === 'LIMIT_EXCEEDED' || err.code === 'PROPOSAL_DROPPED' || err.code === 'CLOSED' || err.code === 'NOT_FOUND' || (side !== undefined && err.code === 'IO' && err.detail === 'ShardDataChanged'));
+
+  /** ask: `q` through `peer`'s coordinator; its rows, or undefined when it did not answer. `want`: the rows it must give. */
+  const ask = async (peer: string, q: string, wantRows: string | undefined): Promise<readonly (readonly Value[])[] | undefined> => {
     const host = c.hosts.get(peer as never);
-    if (host === undefined) return false;
+    if (host === undefined) return undefined;
     const coord = new ShardCoordinator(map, {
       fetch: (shard, req) =>
         options.localReads === true ? Promise.resolve(answerFetch(host.graph(groupOf(shard)), shard, req)) : host.readGraph(groupOf(shard), (g) => answerFetch(g, shard, req)),
     });
-    queries++;
+    stats.queries++;
     try {
       const r = await coord.run(q);
-      answered++;
-      if (r.shards.length > 1) crossShard++;
+      stats.answered++;
+      if (r.shards.length > 1) stats.crossShard++;
       const got = rowsOf(r.result.rows);
-      if (got !== want.get(q)) violations.push(`seed ${seed} (${name}): ${q} through ${peer} answered ${got}, one database answers ${want.get(q)}`);
-      return true;
+      if (wantRows !== undefined && got !== wantRows) fail(`${q} through ${peer} answered ${got}, one database answers ${wantRows}`);
+      return r.result.rows;
     } catch (err) {
-      if (!retryable(err)) violations.push(`seed ${seed} (${name}): ${q} through ${peer} failed with ${String(err)}`);
-      return false;
+      if (!retryable(err)) fail(`${q} through ${peer} failed with ${String(err)}`);
+      return undefined;
     }
   };
 
   async function reader(): Promise<void> {
     const my = c.prng.fork();
-    while (c.scheduler.now < end) {
+    while (s.now < end) {
       const up = [...c.hosts.keys()];
-      if (up.length > 0) await ask(my.pick(up), my.pick(QUERIES));
+      if (up.length > 0) {
+        const peer = my.pick(up);
+        const q = writeQueries.length > 0 && my.chance(0.4) ? my.pick(writeQueries) : my.pick(allQueries);
+        const from = s.now;
+        const rows = await ask(peer, q, want.get(q));
+        // The writes' queries are checked once every write's outcome is known (below).
+        if (rows !== undefined && !want.has(q)) answers.push({ q, via: peer, from, to: s.now, rows });
+      }
       await sleep(my.int(5, 40));
     }
   }
 
+  let nextW = 0;
+  let nextId = writeIdBase;
+  async function writer(): Promise<void> {
+    const my = c.prng.fork();
+    while (s.now < end) {
+      const up = [...members.keys()];
+      if (up.length > 0) {
+        const roll = my.next();
+        const first = my.pick(SHARDS);
+        const others = SHARDS.filter((x) => x !== first);
+        const second = my.pick(others);
+        await write(my.pick(up), roll < 0.15 ? [first] : roll < 0.3 ? [first, first] : roll < 0.75 ? [first, second] : [first, second, others.find((x) => x !== second)!]);
+      }
+      await sleep(my.int(10, 60));
+    }
+  }
+
+  /** write: one write through `peer` with a node on each of `shards`, as a member writes an insert: one shard's entry, or the member's committer. */
+  async function write(peer: string, shards: readonly ShardId[]): Promise<SimWrite> {
+    const x = buildWrite(++nextW, shards, nextId, map, s.now);
+    nextId += writeIds(x);
+    writes.set(x.w, x);
+    stats.writes++;
+    const { host, member } = members.get(peer)!;
+    try {
+      if (x.shards.length === 1) {
+        await host.submitCommands(groupOf(x.shards[0]!), x.parts.get(x.shards[0]!)!, { timeoutMs: writeTimeoutMs });
+      } else {
+        stats.crossShardWrites++;
+        await member.committer.commit(
+          x.shards.map((sh) => ({ group: groupOf(sh), commands: x.parts.get(sh)! })),
+          { timeoutMs: writeTimeoutMs },
+        );
+      }
+      x.outcome = 'acked';
+      stats.acked++;
+      if (x.shards.length > 1 && x.issued < end) stats.ackedCrossShard++;
+    } catch (err) {
+      const o = classifyWriteError(err);
+      if (o === undefined) fail(`write ${x.w} through ${peer} failed with ${String(err)}`);
+      x.outcome = o ?? 'unknown';
+      x.error = String(err);
+      if (x.outcome === 'failed') stats.failedWrites++;
+      else stats.unknownWrites++;
+    }
+    x.settled = s.now;
+    return x;
+  }
+
   async function nemesis(): Promise<void> {
     const my = c.prng.fork();
-    while (c.scheduler.now < end) {
+    while (s.now < end) {
       await sleep(my.int(200, 700));
       const up = [...c.hosts.keys()];
-      const roll = my.next();
+      // The first fault of a run is a crash, so every seed has one.
+      const roll = stats.crashes === 0 ? 0 : my.next();
       if (roll < 0.4 && up.length > 3) {
         const victim = my.pick(up);
-        c.crash(victim);
-        crashes++;
-        restarting.add(victim);
-        c.scheduler.after(my.int(100, 600), () => {
-          void c.start(victim).then(() => restarting.delete(victim));
-        });
+        crash(victim);
+        restartLater(victim, my.int(100, 600));
       } else if (roll < 0.7) {
         c.net.isolate(my.pick(PEERS) as never);
-        partitions++;
+        stats.partitions++;
       } else {
         c.net.healAll();
       }
@@ -226,40 +418,79 @@ export async function runShardedSim(seed: number, durationMs = 3_000, options: S
   }
 
   let finished = false;
-  void Promise.all([reader(), reader(), nemesis()]).then(() => (finished = true));
-  await c.until(() => finished, durationMs + 60_000);
+  void Promise.all([reader(), reader(), nemesis(), ...(side === undefined ? [] : [writer(), writer()])]).then(() => (finished = true));
+  if (!(await c.until(() => finished, durationMs + 60_000))) fail('the clients did not finish');
 
-  // Liveness: heal, everyone up, every query answers through every host.
+  // Liveness: heal, everyone up; with writes, a write over the three shards commits, and every
+  // intent is resolved (by its coordinator, or a resolver).
+  faulty = false;
   c.net.healAll();
   await c.until(() => restarting.size === 0, 5_000);
-  for (const p of PEERS) if (!c.hosts.has(p as never)) await c.start(p);
+  restarting = new Set();
+  for (const p of PEERS) if (!c.hosts.has(p as never)) await start(p);
+  const leaderOf = (g: number): ShardHost | undefined => [...c.hosts.values()].find((h) => h.isLeader(g));
+  if (side !== undefined) {
+    let acked = false;
+    // A few attempts: a lock of a write still being resolved refuses one (nothing happens then).
+    for (let attempt = 0; attempt < 3 && !acked; attempt++) {
+      const r = await c.settle(write(PEERS[attempt]!, SHARDS), 30_000);
+      acked = r.ok && r.value.outcome === 'acked';
+    }
+    if (!acked) fail('a write over the three shards was not acknowledged after the faults stopped');
+    const free = await c.until(() => GROUPS.every((g) => { const l = leaderOf(g); return l !== undefined && side.held(l.graph(g)).length === 0; }), writeTimeoutMs * 4 + 10_000);
+    if (!free) fail(`intents still held after the faults: ${GROUPS.map((g) => `group ${g}: ${leaderOf(g) === undefined ? 'no leader' : side.held(leaderOf(g)!.graph(g)).join(', ')}`).join('; ')}`);
+  }
   const settled = await c.until(
     () =>
-      GROUPS.every((g) => {
+      groups.every((g) => {
         const hosts = [...c.hosts.values()];
         const l = hosts.find((h) => h.isLeader(g));
         return l !== undefined && hosts.every((h) => h.raftStatus(g).applied === l.raftStatus(g).lastIndex);
       }),
     20_000,
   );
-  if (!settled) violations.push(`seed ${seed} (${name}): the groups did not converge after the faults stopped`);
-  for (const p of PEERS) {
-    for (const q of QUERIES) {
+  if (!settled) fail('the groups did not converge after the faults stopped');
+
+  // Every write on all its shards or on none; acknowledged ones on all, failed ones on none.
+  let final = want;
+  if (side !== undefined && settled) {
+    const applied: SimWrite[] = [];
+    for (const x of writes.values()) {
+      const states = x.shards.map((sh) => partState(leaderOf(groupOf(sh))!.graph(groupOf(sh)), x, sh));
+      const all = states.every((t) => t === 'all');
+      if (!all && !states.every((t) => t === 'none')) fail(`write ${x.w} (${x.outcome}) is on some of its shards only: ${x.shards.map((sh, i) => `shard ${sh} ${states[i]}`).join(', ')}`);
+      else if (x.outcome === 'acked' && !all) fail(`write ${x.w} was acknowledged but is on none of its shards ${x.shards.join(', ')}`);
+      else if (x.outcome === 'failed' && all) fail(`write ${x.w} failed (${x.error}) but is on its shards ${x.shards.join(', ')}`);
+      if (all) applied.push(x);
+    }
+    for (const a of answers) {
+      const wrong = checkWriteAnswer(a, writes, baseEdges);
+      stats.writeAnswers++;
+      if (wrong !== undefined) fail(`${a.q} through ${a.via} in [${a.from}, ${a.to}] ${wrong}`);
+    }
+    const ref = new QueryEngine(referenceGraph(whole, applied));
+    final = new Map(allQueries.map((q) => [q, rowsOf(ref.run(q, {}).rows)]));
+  }
+  // Every query answers through two hosts (every host answers some) as one database holding the same data would.
+  for (let i = 0; i < allQueries.length; i++) {
+    const q = allQueries[i]!;
+    for (const p of [PEERS[i % PEERS.length]!, PEERS[(i + 2) % PEERS.length]!]) {
       let ok = false;
       for (let attempt = 0; attempt < 3 && !ok; attempt++) {
-        const r = await c.settle(ask(p, q), 20_000);
-        ok = r.ok && r.value;
+        const r = await c.settle(ask(p, q, final.get(q)), 20_000);
+        ok = r.ok && r.value !== undefined;
       }
-      if (!ok) violations.push(`seed ${seed} (${name}): ${q} through ${p} did not answer after the faults stopped`);
+      if (!ok) fail(`${q} through ${p} did not answer after the faults stopped`);
     }
   }
-  // Replicas of each group hold the same shard graph.
+  // Replicas of each group hold the same graph.
   if (settled) {
-    for (const g of GROUPS) {
+    for (const g of groups) {
       const states = [...c.hosts.values()].map((h) => JSON.stringify(h.graph(g) instanceof GraphStore ? (h.graph(g) as GraphStore).snapshot() : null, (_k, x: unknown) => (typeof x === 'bigint' ? `${x}n` : x)));
-      if (!states.every((s) => s === states[0])) violations.push(`seed ${seed} (${name}): the replicas of group ${g} differ`);
+      if (!states.every((st) => st === states[0])) fail(`the replicas of group ${g} differ`);
     }
   }
+  for (const { member } of members.values()) member.stop();
   for (const h of c.hosts.values()) await h.close();
-  return { seed, map: name, queries, answered, crossShard, crashes, partitions, violations };
+  return report();
 }
