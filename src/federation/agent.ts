@@ -58,6 +58,7 @@ export interface FederationHost {
   readCommitted(group: number, after: number, maxEntries: number, maxBytes: number): { readonly applied: number; readonly entries: readonly { readonly index: number; readonly data: Uint8Array }[]; readonly snapshot?: { readonly index: number; readonly data: Uint8Array } };
   applyBuilt(group: number, build: (graph: GraphStore, apply: (c: GraphCommand) => void) => void, options?: { readonly timeoutMs?: number }): Promise<number>;
   setWriteHook(hook: ((group: number, graph: GraphStore, commands: readonly GraphCommand[]) => readonly GraphCommand[]) | undefined): void;
+  setLogRetention(group: number, entries: number): void;
   onApplied(listener: (group: number) => void): () => void;
   graph(group?: number): unknown;
 }
@@ -193,6 +194,7 @@ export class FederationAgent {
     if (cfg.clusterId === undefined) throw new GeodeError('CONFIG_INVALID', 'federation.cluster_id: required', { source: 'config', detail: 'federation.cluster_id' });
     const a = new FederationAgent(c, cfg);
     c.host.setWriteHook((group, graph, commands) => (group === 0 ? stampLocalWrite(graph, a.self, a.#clock, commands) : []));
+    c.host.setLogRetention(0, cfg.logRetainEntries);
     await c.net.serveRequests(FEDERATION_PROTOCOL, (from, req) => a.#serve(from, req), { maxFrameBytes: federationFrameBytesMax, timeoutMs: requestTimeoutMs, maxInbound: 16 });
     for (const link of a.#links.values()) void a.#pullLoop(link);
     a.#lagTimer = setInterval(() => a.#checkLag(), lagCheckMs);
