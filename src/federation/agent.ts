@@ -136,11 +136,18 @@ interface Link {
   failures: number;
 }
 
-/** An answer with records (an error answer is thrown by `#fetch`). */
-type Batch = Exclude<Answer, { readonly kind: 'error' }>;
-
-type Answer =
+/** An answer's records (a tail's read out of its entries; an error answer is thrown by `#fetch`). */
+type Batch =
   | { readonly kind: 'tail'; readonly last: number; readonly applied: number; readonly records: [string, EntityRecord][] }
+  | Extract<Answer, { readonly kind: 'snap' }>;
+
+/**
+ * An answer as it travels. A tail carries the committed entries' data as they are in the log (the
+ * origin copies bytes; the receiver reads the records out of them): serving costs the origin
+ * little more than reading its log.
+ */
+type Answer =
+  | { readonly kind: 'tail'; readonly last: number; readonly applied: number; readonly entries: Uint8Array[] }
   | { readonly kind: 'snap'; readonly index: number; readonly offset: number; readonly done: boolean; readonly applied: number; readonly records: [string, EntityRecord][] }
   | { readonly kind: 'error'; readonly message: string };
 
@@ -302,10 +309,10 @@ export class FederationAgent {
       read = this.#c.host.readCommitted(0, after, max, answerBytesMax);
     }
     if (read.snapshot !== undefined) return encode(this.#snapshotAnswer(read.snapshot.index, 0));
-    const records: [string, EntityRecord][] = [];
-    for (const e of read.entries) if (e.data.length > 0) recordsOfCommands(decodeCommands(e.data, `cluster ${this.self} log entry ${e.index}`), records);
+    const entries: Uint8Array[] = [];
+    for (const e of read.entries) if (e.data.length > 0) entries.push(e.data);
     const last = read.entries.length > 0 ? read.entries[read.entries.length - 1]!.index : after;
-    return encode({ kind: 'tail', last, applied: read.applied, records } satisfies Answer);
+    return encode({ kind: 'tail', last, applied: read.applied, entries } satisfies Answer);
   }
 
   #waitApplied(after: number, ms: number): Promise<void> {
@@ -409,8 +416,18 @@ export class FederationAgent {
   async #fetch(link: Link, cur: Cursor): Promise<Batch> {
     const req = encode({ v: 1, from: this.self, cluster: link.cluster, after: cur.index, max: this.#cfg.batchMax, waitMs: longPollMs, ...(cur.snap === undefined ? {} : { snap: cur.snap }) });
     const res = await this.#c.net.sendRequest([link.addresses[link.addr]!], FEDERATION_PROTOCOL, req, { maxFrameBytes: federationFrameBytesMax, timeoutMs: requestTimeoutMs });
-    const a = decodeSnapshot(res, `cluster ${link.cluster}'s answer`) as Answer;
-    if (a.kind === 'error') throw new GeodeError('IO', `cluster ${link.cluster} answered: ${a.message}`, { source: link.cluster });
+    const answer = decodeSnapshot(res, `cluster ${link.cluster}'s answer`) as Answer;
+    if (answer.kind === 'error') throw new GeodeError('IO', `cluster ${link.cluster} answered: ${answer.message}`, { source: link.cluster });
+    let a: Batch;
+    if (answer.kind === 'tail') {
+      if (!Array.isArray(answer.entries)) throw new GeodeError('INPUT_INVALID', `cluster ${link.cluster} sent a tail without entries`, { source: link.cluster });
+      const records: [string, EntityRecord][] = [];
+      for (const data of answer.entries) {
+        if (!(data instanceof Uint8Array)) throw new GeodeError('INPUT_INVALID', `cluster ${link.cluster} sent an entry that is not bytes`, { source: link.cluster });
+        recordsOfCommands(decodeCommands(data, `an entry of cluster ${link.cluster}'s log`), records);
+      }
+      a = { kind: 'tail', last: answer.last, applied: answer.applied, records };
+    } else a = answer;
     for (const [k, v] of a.records) {
       const why = checkRecord(k, v);
       if (why !== undefined) throw new GeodeError('INPUT_INVALID', `cluster ${link.cluster} sent a bad record: ${why}`, { source: link.cluster });
