@@ -28,7 +28,7 @@ import type { RequestHandler, RequestProtocolInit } from '../net/index.ts';
 import { HybridClock } from '../txn/hlc.ts';
 import { GeodeError, isGeodeError } from '../util/errors.ts';
 import type { ResolvedFederationConfig } from './config.ts';
-import { checkRecord, CURSOR_PREFIX, type Register, EDGE_PREFIX, mergeRecords, NODE_PREFIX, recordsOfCommands, stampLocalWrite, type EntityRecord } from './registers.ts';
+import { checkRecord, CURSOR_PREFIX, type Register, EDGE_PREFIX, mergeRecords, NODE_PREFIX, recordOf, recordsOfCommands, stampLocalWrite, type EntityRecord } from './registers.ts';
 
 /** The federation protocol id. */
 export const FEDERATION_PROTOCOL = '/geode/federation/1.0.0';
@@ -344,7 +344,7 @@ export class FederationAgent {
     if (this.#snapCache?.index !== index) {
       const env = decodeSnapshot(bytes!, `cluster ${this.self} snapshot`) as { graph?: { meta?: [string, unknown][] } };
       const records: [string, EntityRecord][] = [];
-      for (const [k, v] of env.graph?.meta ?? []) if (k.startsWith(NODE_PREFIX) || k.startsWith(EDGE_PREFIX)) records.push([k, v as EntityRecord]);
+      for (const [k, v] of env.graph?.meta ?? []) if (k.startsWith(NODE_PREFIX) || k.startsWith(EDGE_PREFIX)) records.push([k, recordOf(k, v)]);
       this.#snapCache = { index, records };
     }
     const all = this.#snapCache.records;

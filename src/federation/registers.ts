@@ -18,7 +18,7 @@
  *   is in the graph while it exists and both its ends are visible (otherwise it waits in
  *   `f/pend/<node fid>` for that end).
  */
-import type { GraphCommand, GraphStore, MetaValue, NodeRecord } from '../graph/index.ts';
+import { decodeValue, encodeValue, type GraphCommand, type GraphStore, type MetaValue, type NodeRecord } from '../graph/index.ts';
 import { compareHlc, type HlcTimestamp, type HybridClock } from '../txn/hlc.ts';
 
 /** A register: [wall ms, logical, origin cluster, value] (value null: removed / absent). */
@@ -104,6 +104,21 @@ export function localIdOf(graph: GraphStore, self: string, kind: 'n' | 'e', fid:
 
 function recordKey(kind: 'n' | 'e', fid: string): string {
   return (kind === 'n' ? NODE_PREFIX : EDGE_PREFIX) + fid;
+}
+
+/**
+ * recordOf: a record as stored (its bytes, {@link encodeValue}: one buffer instead of a tree of
+ * objects costs the snapshots, the log entries and the garbage collector far less) read back;
+ * a record stored as plain data (an older version) is taken as it is. INPUT_INVALID for bytes
+ * that are not a value.
+ */
+export function recordOf(key: string, stored: MetaValue): EntityRecord {
+  return (stored instanceof Uint8Array ? decodeValue(stored, `federation record ${key}`) : stored) as EntityRecord;
+}
+
+function readRecord<R extends EntityRecord>(graph: GraphStore, key: string): R | undefined {
+  const v = graph.meta(key);
+  return v === undefined ? undefined : (recordOf(key, v) as R);
 }
 
 function maxOf(regs: Registers, m: Register): Register {
@@ -199,13 +214,13 @@ export function stampLocalWrite(graph: GraphStore, self: string, clock: HybridCl
   let above = ZERO;
   for (const id of nodes.keys()) {
     const fid = fidOf(graph, self, 'n', id);
-    const rec = graph.meta(recordKey('n', fid)) as NodeRecordMeta | undefined;
+    const rec = readRecord<NodeRecordMeta>(graph, recordKey('n', fid));
     prevNodes.set(id, { fid, rec });
     if (rec !== undefined) above = maxOf(rec.p, maxOf(rec.l, compareRegisters(rec.x, above) > 0 ? rec.x : above));
   }
   for (const id of edges.keys()) {
     const fid = fidOf(graph, self, 'e', id);
-    const rec = graph.meta(recordKey('e', fid)) as EdgeRecordMeta | undefined;
+    const rec = readRecord<EdgeRecordMeta>(graph, recordKey('e', fid));
     prevEdges.set(id, { fid, rec });
     if (rec !== undefined) above = maxOf(rec.p, compareRegisters(rec.x, above) > 0 ? rec.x : above);
   }
@@ -235,7 +250,7 @@ export function stampLocalWrite(graph: GraphStore, self: string, clock: HybridCl
       for (const k of touched.props) p.set(k, reg(node.props.get(k) ?? null));
     }
     const x = touched.exists || rec === undefined ? reg(node !== undefined) : rec.x;
-    out.push({ op: 'setMeta', key: recordKey('n', fid), value: { k: 'n', x, l: flatRegs(l), p: flatRegs(p) } satisfies NodeRecordMeta });
+    out.push({ op: 'setMeta', key: recordKey('n', fid), value: encodeValue({ k: 'n', x, l: flatRegs(l), p: flatRegs(p) } satisfies NodeRecordMeta) });
   }
   for (const [id, touched] of edges) {
     const { fid, rec } = prevEdges.get(id)!;
@@ -254,7 +269,7 @@ export function stampLocalWrite(graph: GraphStore, self: string, clock: HybridCl
     const t0 = rec?.t ?? edge!.type;
     const s0 = rec?.s ?? fidOf(graph, self, 'n', edge!.src.id);
     const d0 = rec?.d ?? fidOf(graph, self, 'n', edge!.dst.id);
-    out.push({ op: 'setMeta', key: recordKey('e', fid), value: { k: 'e', x, t: t0, s: s0, d: d0, p: flatRegs(p) } satisfies EdgeRecordMeta });
+    out.push({ op: 'setMeta', key: recordKey('e', fid), value: encodeValue({ k: 'e', x, t: t0, s: s0, d: d0, p: flatRegs(p) } satisfies EdgeRecordMeta) });
   }
   return out;
 }
@@ -312,7 +327,7 @@ export interface MergeCounts {
 export function mergeRecords(graph: GraphStore, self: string, records: readonly (readonly [string, EntityRecord])[], apply: (c: GraphCommand) => void): MergeCounts {
   const counts: MergeCounts = { changed: 0, ignored: 0 };
   for (const [key, remote] of records) {
-    const local = graph.meta(key) as EntityRecord | undefined;
+    const local = readRecord(graph, key);
     if (remote.k === 'n') {
       const l = local as NodeRecordMeta | undefined;
       const fid = key.slice(NODE_PREFIX.length);
@@ -325,7 +340,7 @@ export function mergeRecords(graph: GraphStore, self: string, records: readonly 
       }
       counts.changed++;
       const rec: NodeRecordMeta = { k: 'n', x, l: flatRegs(labels.merged), p: flatRegs(props.merged) };
-      apply({ op: 'setMeta', key, value: rec as MetaValue });
+      apply({ op: 'setMeta', key, value: encodeValue(rec) });
       projectNode(graph, self, fid, x, labels.merged, props.merged, labels.won, props.won, apply);
     } else {
       const l = local as EdgeRecordMeta | undefined;
@@ -338,7 +353,7 @@ export function mergeRecords(graph: GraphStore, self: string, records: readonly 
       }
       counts.changed++;
       const rec: EdgeRecordMeta = { k: 'e', x, t: l?.t ?? remote.t, s: l?.s ?? remote.s, d: l?.d ?? remote.d, p: flatRegs(props.merged) };
-      apply({ op: 'setMeta', key, value: rec as MetaValue });
+      apply({ op: 'setMeta', key, value: encodeValue(rec) });
       projectEdge(graph, self, fid, rec, props.merged, props.won, apply);
     }
   }
@@ -392,7 +407,7 @@ function projectNode(graph: GraphStore, self: string, fid: string, x: Register, 
     if (pend !== undefined) {
       apply({ op: 'setMeta', key: PEND_PREFIX + fid, value: null });
       for (const efid of pend) {
-        const er = graph.meta(EDGE_PREFIX + efid) as EdgeRecordMeta | undefined;
+        const er = readRecord<EdgeRecordMeta>(graph, EDGE_PREFIX + efid);
         if (er !== undefined) projectEdge(graph, self, efid, er, regMap(er.p), [], apply);
       }
     }
@@ -434,6 +449,6 @@ function projectEdge(graph: GraphStore, self: string, fid: string, rec: EdgeReco
 export function recordsOfCommands(commands: readonly GraphCommand[], out: [string, EntityRecord][]): void {
   for (const c of commands) {
     if (c.op !== 'setMeta' || c.value === null) continue;
-    if (c.key.startsWith(NODE_PREFIX) || c.key.startsWith(EDGE_PREFIX)) out.push([c.key, c.value as EntityRecord]);
+    if (c.key.startsWith(NODE_PREFIX) || c.key.startsWith(EDGE_PREFIX)) out.push([c.key, recordOf(c.key, c.value)]);
   }
 }

@@ -875,6 +875,8 @@ export class GraphStore implements GraphReader {
     if (value === undefined) throw inputInvalid(`setMeta ${key}: the value must be plain data or null`);
     const before = this.#meta.get(key);
     if (value === null) this.#meta.delete(key);
+    // Bytes decoded from a log entry or a snapshot are a view of its whole buffer: a copy keeps only the value.
+    else if (value instanceof Uint8Array && value.byteLength !== value.buffer.byteLength) this.#meta.set(key, value.slice());
     else this.#meta.set(key, value);
     return undo ? [{ op: 'setMeta', key, value: before ?? null }] : [];
   }
@@ -901,8 +903,16 @@ export class GraphStore implements GraphReader {
       edges,
       indexes,
       constraints: this.constraints(),
-      ...(this.#meta.size === 0 ? {} : { meta: [...this.#meta].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)) }),
+      ...(this.#meta.size === 0 ? {} : { meta: this.#sortedMeta() }),
     };
+  }
+
+  /** The metadata in key order (the keys sorted by the engine's own string order: no comparator calls). */
+  #sortedMeta(): [string, MetaValue][] {
+    const keys = [...this.#meta.keys()].sort();
+    const out: [string, MetaValue][] = new Array(keys.length);
+    for (let i = 0; i < keys.length; i++) out[i] = [keys[i]!, this.#meta.get(keys[i]!)];
+    return out;
   }
 
   /**
