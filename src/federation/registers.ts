@@ -147,13 +147,15 @@ function nextStamp(clock: HybridClock, floor: Register): HlcTimestamp {
 
 interface Touched {
   exists: boolean;
+  /** Created by this statement (its first command on it): a fresh local id, so no record and no id map yet. */
+  created: boolean;
   labels: Set<string>;
   props: Set<string>;
 }
 
 function touch(m: Map<number, Touched>, id: number): Touched {
   let t = m.get(id);
-  if (t === undefined) m.set(id, (t = { exists: false, labels: new Set(), props: new Set() }));
+  if (t === undefined) m.set(id, (t = { exists: false, created: false, labels: new Set(), props: new Set() }));
   return t;
 }
 
@@ -175,8 +177,10 @@ export function stampLocalWrite(graph: GraphStore, self: string, clock: HybridCl
   for (const c of commands) {
     switch (c.op) {
       case 'createNode': {
+        const fresh = !nodes.has(c.id);
         const t = touch(nodes, c.id);
         t.exists = true;
+        t.created ||= fresh;
         for (const l of c.labels) t.labels.add(l);
         for (const [k] of c.props) t.props.add(k);
         break;
@@ -192,8 +196,10 @@ export function stampLocalWrite(graph: GraphStore, self: string, clock: HybridCl
         touch(nodes, c.id).labels.add(c.label);
         break;
       case 'createEdge': {
+        const fresh = !edges.has(c.id);
         const t = touch(edges, c.id);
         t.exists = true;
+        t.created ||= fresh;
         for (const [k] of c.props) t.props.add(k);
         break;
       }
@@ -212,13 +218,21 @@ export function stampLocalWrite(graph: GraphStore, self: string, clock: HybridCl
   const prevNodes = new Map<number, { fid: string; rec: NodeRecordMeta | undefined }>();
   const prevEdges = new Map<number, { fid: string; rec: EdgeRecordMeta | undefined }>();
   let above = ZERO;
-  for (const id of nodes.keys()) {
+  for (const [id, touched] of nodes) {
+    if (touched.created) {
+      prevNodes.set(id, { fid: localFid(self, id), rec: undefined }); // two metadata lookups fewer per CREATE
+      continue;
+    }
     const fid = fidOf(graph, self, 'n', id);
     const rec = readRecord<NodeRecordMeta>(graph, recordKey('n', fid));
     prevNodes.set(id, { fid, rec });
     if (rec !== undefined) above = maxOf(rec.p, maxOf(rec.l, compareRegisters(rec.x, above) > 0 ? rec.x : above));
   }
-  for (const id of edges.keys()) {
+  for (const [id, touched] of edges) {
+    if (touched.created) {
+      prevEdges.set(id, { fid: localFid(self, id), rec: undefined });
+      continue;
+    }
     const fid = fidOf(graph, self, 'e', id);
     const rec = readRecord<EdgeRecordMeta>(graph, recordKey('e', fid));
     prevEdges.set(id, { fid, rec });
