@@ -47,7 +47,7 @@ const longPollMs = 1_000;
  * than merging the records in it: this gathers tens of writes per batch for at most this much
  * lag. A link behind asks again at once.
  */
-const pullIntervalMs = 20;
+const pullIntervalMs = 10;
 /** A request (dial included) that takes longer fails, ms. */
 const requestTimeoutMs = 10_000;
 /** Retry delays after a failed request, ms. */
