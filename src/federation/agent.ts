@@ -28,7 +28,7 @@ import type { RequestHandler, RequestProtocolInit } from '../net/index.ts';
 import { HybridClock } from '../txn/hlc.ts';
 import { GeodeError, isGeodeError } from '../util/errors.ts';
 import type { ResolvedFederationConfig } from './config.ts';
-import { checkRecord, CURSOR_PREFIX, type Register, EDGE_PREFIX, mergeRecords, NODE_PREFIX, recordOf, recordsOfCommands, stampLocalWrite, type EntityRecord } from './registers.ts';
+import { checkRecord, CURSOR_PREFIX, type Register, EDGE_PREFIX, mergeRecords, NODE_PREFIX, recordOf, recordsOfCommands, stampLocalWrite, type EntityRecord, type ReceivedRecord } from './registers.ts';
 
 /** The federation protocol id. */
 export const FEDERATION_PROTOCOL = '/geode/federation/1.0.0';
@@ -138,7 +138,7 @@ interface Link {
 
 /** An answer's records (a tail's read out of its entries; an error answer is thrown by `#fetch`). */
 type Batch =
-  | { readonly kind: 'tail'; readonly last: number; readonly applied: number; readonly records: [string, EntityRecord][] }
+  | { readonly kind: 'tail'; readonly last: number; readonly applied: number; readonly records: ReceivedRecord[] }
   | Extract<Answer, { readonly kind: 'snap' }>;
 
 /**
@@ -421,7 +421,7 @@ export class FederationAgent {
     let a: Batch;
     if (answer.kind === 'tail') {
       if (!Array.isArray(answer.entries)) throw new GeodeError('INPUT_INVALID', `cluster ${link.cluster} sent a tail without entries`, { source: link.cluster });
-      const records: [string, EntityRecord][] = [];
+      const records: ReceivedRecord[] = [];
       for (const data of answer.entries) {
         if (!(data instanceof Uint8Array)) throw new GeodeError('INPUT_INVALID', `cluster ${link.cluster} sent an entry that is not bytes`, { source: link.cluster });
         recordsOfCommands(decodeCommands(data, `an entry of cluster ${link.cluster}'s log`), records);
@@ -462,7 +462,7 @@ export class FederationAgent {
     if (next.snap === undefined && next.index >= a.applied) link.caughtUpAt = this.#c.now();
   }
 
-  #sampleLag(origin: string, records: readonly (readonly [string, EntityRecord])[]): void {
+  #sampleLag(origin: string, records: readonly ReceivedRecord[]): void {
     const now = this.#c.now();
     for (const [, r] of records) {
       if (r.x[2] !== origin) continue;

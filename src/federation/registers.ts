@@ -338,9 +338,9 @@ export interface MergeCounts {
  * mergeRecords: merges remote records (`[key, record]`, keys `f/n/...` / `f/e/...`) into the
  * graph through `apply` (each command applied at once), in order.
  */
-export function mergeRecords(graph: GraphStore, self: string, records: readonly (readonly [string, EntityRecord])[], apply: (c: GraphCommand) => void): MergeCounts {
+export function mergeRecords(graph: GraphStore, self: string, records: readonly ReceivedRecord[], apply: (c: GraphCommand) => void): MergeCounts {
   const counts: MergeCounts = { changed: 0, ignored: 0 };
-  for (const [key, remote] of records) {
+  for (const [key, remote, raw] of records) {
     const local = readRecord(graph, key);
     if (remote.k === 'n') {
       const l = local as NodeRecordMeta | undefined;
@@ -354,7 +354,8 @@ export function mergeRecords(graph: GraphStore, self: string, records: readonly 
       }
       counts.changed++;
       const rec: NodeRecordMeta = { k: 'n', x, l: flatRegs(labels.merged), p: flatRegs(props.merged) };
-      apply({ op: 'setMeta', key, value: encodeValue(rec) });
+      // New here: the merged record is the remote one, whose bytes came with it.
+      apply({ op: 'setMeta', key, value: l === undefined && raw !== undefined ? raw : encodeValue(rec) });
       projectNode(graph, self, fid, x, labels.merged, props.merged, labels.won, props.won, apply);
     } else {
       const l = local as EdgeRecordMeta | undefined;
@@ -367,7 +368,7 @@ export function mergeRecords(graph: GraphStore, self: string, records: readonly 
       }
       counts.changed++;
       const rec: EdgeRecordMeta = { k: 'e', x, t: l?.t ?? remote.t, s: l?.s ?? remote.s, d: l?.d ?? remote.d, p: flatRegs(props.merged) };
-      apply({ op: 'setMeta', key, value: encodeValue(rec) });
+      apply({ op: 'setMeta', key, value: l === undefined && raw !== undefined ? raw : encodeValue(rec) });
       projectEdge(graph, self, fid, rec, props.merged, props.won, apply);
     }
   }
@@ -459,10 +460,17 @@ function projectEdge(graph: GraphStore, self: string, fid: string, rec: EdgeReco
   for (const k of propsWon) apply({ op: 'setEdgeProperty', id, key: k, value: props.get(k)![3] as never });
 }
 
+/**
+ * A record received from another cluster: its key, the record, and the bytes it was stored as
+ * there when it came as bytes (a record new here is stored as those bytes, not encoded again).
+ */
+export type ReceivedRecord = readonly [string, EntityRecord, Uint8Array?];
+
 /** recordsOfCommands: the federation records an entry's commands wrote, in order. */
-export function recordsOfCommands(commands: readonly GraphCommand[], out: [string, EntityRecord][]): void {
+export function recordsOfCommands(commands: readonly GraphCommand[], out: ReceivedRecord[]): void {
   for (const c of commands) {
     if (c.op !== 'setMeta' || c.value === null) continue;
-    if (c.key.startsWith(NODE_PREFIX) || c.key.startsWith(EDGE_PREFIX)) out.push([c.key, recordOf(c.key, c.value)]);
+    if (!c.key.startsWith(NODE_PREFIX) && !c.key.startsWith(EDGE_PREFIX)) continue;
+    out.push(c.value instanceof Uint8Array ? [c.key, recordOf(c.key, c.value), c.value] : [c.key, recordOf(c.key, c.value)]);
   }
 }
