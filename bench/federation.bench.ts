@@ -5,22 +5,31 @@
  *
  * 1. Write-throughput cost of federation on the origin: `CREATE (:B {k})` at concurrency 64 for
  *    `--ms` on a cluster without federation, then on `us` with federation on and nobody pulling
- *    (the cost of stamping), then with `eu` pulling from it (serving, and eu's merging on the
- *    same two cores).
+ *    (the cost of stamping), then with `eu` pulling from it (serving). Twice: with the origin's
+ *    process (and the cluster without federation) pinned to CPU 0 and eu's to CPU 1 (`taskset`;
+ *    the clusters of a federation run on different machines: this is the cost ON THE ORIGIN,
+ *    `federation_cost_pct`), and with every process on both cores (eu's merging then takes the
+ *    origin's CPU too: `federation_cost_shared_cores_pct`). Without `taskset` or with one core,
+ *    only the second.
  * 2. Cross-cluster lag at `--rate` writes/s (default 1,000) for `--lag-ms`: per change, the time
  *    from its stamp at the origin (hybrid timestamp, taken before the commit) to its merge being
  *    committed in `eu` (same machine, same clock).
  * 3. Catch-up: `eu`'s link from `us` is cut for `--cut-ms` (default 60,000) while `us` writes at
  *    `--rate`; then healed: changes made during the cut / time until `eu`'s cursor reaches `us`'s
- *    applied index (its log is compacted every 10,000 entries, so this goes through a snapshot:
- *    the whole graph's records travel, `catchup_records_per_s`).
+ *    applied index (`us` snapshots every 10,000 entries but keeps `federation.log_retain_entries`,
+ *    100,000, behind each: the tail travels, `catchup_snapshot_chunks` 0).
+ *
+ * Every throughput measure runs on fresh clusters (same graph sizes); `uptime`'s load is printed
+ * with the figures (a shared machine moves them by tens of percent).
  *
  * Progress on stderr; the LAST stdout line is one JSON object.
  *
  *   npm run bench:federation
  *   npx tsx bench/federation.bench.ts --cut-ms 20000 --ms 3000
  */
+import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
+import { availableParallelism, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { PeerProc, removeDir, tempDir, until } from '../test/cluster/harness.ts';
 import { planPeer, type PlannedPeer } from '../test/federation/fed-helpers.ts';
@@ -34,6 +43,7 @@ const log = (m: string): void => {
   process.stderr.write(`${m}\n`);
 };
 const round = (x: number, d = 1): number => Math.round(x * 10 ** d) / 10 ** d;
+const cost = (without: number, withFed: number): number => round((100 * (without - withFed)) / without);
 
 const dirs: string[] = [];
 const procs: PeerProc[] = [];
@@ -55,6 +65,16 @@ interface LoadAnswer {
   readonly elapsedMs: number;
   readonly p50Ms: number;
   readonly p99Ms: number;
+}
+
+/** pin: the process and all its threads (and those it starts later) on `cpus` (a taskset list); false when it cannot. */
+function pin(p: PeerProc, cpus: string): boolean {
+  try {
+    execFileSync('taskset', ['-a', '-p', '-c', cpus, String(p.child.proc.pid)], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 async function load(p: PeerProc, rate: number, ms: number, concurrency: number, prefix: string): Promise<LoadAnswer> {
@@ -87,26 +107,48 @@ async function caughtUp(us: PeerProc, eu: PeerProc, what: string): Promise<void>
 }
 
 try {
-  const [basePeer, usPeer, euPeer] = [await planPeer(), await planPeer(), await planPeer()];
-  const base = await start('base', basePeer, undefined);
-  const us = await start('us', usPeer, { enabled: true, cluster_id: 'us' });
-  const eu = await start('eu', euPeer, { enabled: true, cluster_id: 'eu', peers: [{ address: usPeer.addr, cluster_id: 'us', async: true }] });
-
-  // 1. Throughput with and without federation.
-  await load(base, 0, 1_000, 64, 'w');
-  const without = await load(base, 0, MS, 64, 'a');
-  await base.stop();
-  await load(us, 0, 1_000, 64, 'w');
-  await eu.request({ op: 'fedCut', cluster: 'us', cut: true });
-  const stampedOnly = await load(us, 0, MS, 64, 's');
-  await eu.request({ op: 'fedCut', cluster: 'us', cut: false });
-  await caughtUp(us, eu, 'eu caught up');
-  const withFed = await load(us, 0, MS, 64, 'a');
-  const w0 = (without.acked * 1000) / without.elapsedMs;
-  const w1 = (withFed.acked * 1000) / withFed.elapsedMs;
-  const ws = (stampedOnly.acked * 1000) / stampedOnly.elapsedMs;
-  log(`throughput: ${round(w0)} writes/s without federation, ${round(ws)} with federation and no cluster pulling, ${round(w1)} with eu pulling (eu's process shares the cores)`);
-  await caughtUp(us, eu, 'eu caught up after the throughput runs');
+  // 1. Throughput with and without federation: pinned (origin on CPU 0, eu on CPU 1), then on
+  // shared cores. Each of the three measures on fresh clusters, so each writes into a graph of
+  // the same size (a single-peer cluster's snapshot every 10,000 writes costs in proportion to
+  // its graph: a cluster measured after the others' writes would pay for them).
+  const cpus = availableParallelism();
+  const pinning = cpus >= 2;
+  const fresh = async (tag: string, mode: 'base' | 'solo' | 'pair', pinIt: boolean): Promise<{ origin: PeerProc; eu?: PeerProc }> => {
+    const [oPeer, euPeer] = [await planPeer(), await planPeer()];
+    const origin = await start(mode === 'base' ? `base-${tag}` : 'us', oPeer, mode === 'base' ? undefined : { enabled: true, cluster_id: 'us' });
+    const eu = mode === 'pair' ? await start('eu', euPeer, { enabled: true, cluster_id: 'eu', peers: [{ address: oPeer.addr, cluster_id: 'us', async: true }] }) : undefined;
+    if (pinIt && !(pin(origin, '0') && (eu === undefined || pin(eu, '1')))) throw new Error('taskset failed');
+    return eu === undefined ? { origin } : { origin, eu };
+  };
+  const rate = (a: LoadAnswer): number => (a.acked * 1000) / a.elapsedMs;
+  const measure = async (p: PeerProc, prefix: string): Promise<number> => {
+    await load(p, 0, 1_000, 64, `w${prefix}`);
+    return rate(await load(p, 0, MS, 64, prefix));
+  };
+  const rates = async (tag: string, pinIt: boolean): Promise<{ w0: number; ws: number; w1: number; us: PeerProc; eu: PeerProc }> => {
+    const base = (await fresh(tag, 'base', pinIt)).origin;
+    const w0 = await measure(base, 'a');
+    await base.stop();
+    const solo = (await fresh(tag, 'solo', pinIt)).origin;
+    const ws = await measure(solo, 's');
+    await solo.stop();
+    const pair = await fresh(tag, 'pair', pinIt);
+    const w1 = await measure(pair.origin, 'f');
+    await caughtUp(pair.origin, pair.eu!, 'eu caught up after the throughput run');
+    log(`throughput (${tag}): ${round(w0)} writes/s without federation, ${round(ws)} with federation and no cluster pulling, ${round(w1)} with eu pulling`);
+    return { w0, ws, w1, us: pair.origin, eu: pair.eu! };
+  };
+  let pinned: Awaited<ReturnType<typeof rates>> | undefined;
+  if (pinning) {
+    try {
+      pinned = await rates('pinned', true);
+    } catch (err) {
+      log(`no pinned measure (${err instanceof Error ? err.message : String(err)})`);
+    }
+    if (pinned !== undefined) await Promise.all([pinned.us.stop(), pinned.eu.stop()]);
+  }
+  const shared = await rates('shared cores', false);
+  const { us, eu } = shared;
 
   // 2. Cross-cluster lag at RATE writes/s.
   await eu.request({ op: 'fedSamples' });
@@ -135,14 +177,23 @@ try {
     lag_writes_per_s: round((paced.acked * 1000) / paced.elapsedMs),
     catchup_changes: during.acked,
     catchup_ms: round(catchupMs),
+    load_avg_1m: round(loadavg()[0]!, 2),
     catchup_changes_per_s: round((during.acked * 1000) / catchupMs),
     catchup_snapshot_chunks: after.snapshotChunks - before.snapshotChunks,
     catchup_records_per_s: round(((after.recordsReceived - before.recordsReceived) * 1000) / catchupMs),
-    writes_per_s_without_federation: round(w0),
-    writes_per_s_with_federation: round(w1),
-    federation_cost_pct: round((100 * (w0 - w1)) / w0),
-    writes_per_s_stamped_no_downstream: round(ws),
-    stamping_cost_pct: round((100 * (w0 - ws)) / w0),
+    ...(pinned === undefined
+      ? {}
+      : {
+          writes_per_s_without_federation: round(pinned.w0),
+          writes_per_s_with_federation: round(pinned.w1),
+          federation_cost_pct: cost(pinned.w0, pinned.w1),
+          writes_per_s_stamped_no_downstream: round(pinned.ws),
+          stamping_cost_pct: cost(pinned.w0, pinned.ws),
+        }),
+    writes_per_s_without_federation_shared_cores: round(shared.w0),
+    writes_per_s_with_federation_shared_cores: round(shared.w1),
+    federation_cost_shared_cores_pct: cost(shared.w0, shared.w1),
+    stamping_cost_shared_cores_pct: cost(shared.w0, shared.ws),
   };
   process.stdout.write(`${JSON.stringify(out)}\n`);
 } finally {

@@ -28,7 +28,7 @@ import type { RequestHandler, RequestProtocolInit } from '../net/index.ts';
 import { HybridClock } from '../txn/hlc.ts';
 import { GeodeError, isGeodeError } from '../util/errors.ts';
 import type { ResolvedFederationConfig } from './config.ts';
-import { checkRecord, CURSOR_PREFIX, type Register, EDGE_PREFIX, mergeRecords, NODE_PREFIX, recordsOfCommands, stampLocalWrite, type EntityRecord } from './registers.ts';
+import { checkRecord, CURSOR_PREFIX, type Register, EDGE_PREFIX, mergeRecords, NODE_PREFIX, recordOf, recordsOfCommands, stampLocalWrite, type EntityRecord, type ReceivedRecord } from './registers.ts';
 
 /** The federation protocol id. */
 export const FEDERATION_PROTOCOL = '/geode/federation/1.0.0';
@@ -40,6 +40,14 @@ const answerBytesMax = 1024 * 1024;
 const snapshotChunkRecords = 10_000;
 /** Longest long poll, ms. */
 const longPollMs = 1_000;
+/**
+ * Least time between the starts of two requests on a link that is caught up, ms. A long poll
+ * answers with the first new entry, so without it a link at 1,000 writes/s would ask about once
+ * per write, and each request costs more (a stream, a Raft entry and an fsync in this cluster)
+ * than merging the records in it: this gathers tens of writes per batch for at most this much
+ * lag. A link behind asks again at once.
+ */
+const pullIntervalMs = 10;
 /** A request (dial included) that takes longer fails, ms. */
 const requestTimeoutMs = 10_000;
 /** Retry delays after a failed request, ms. */
@@ -58,6 +66,7 @@ export interface FederationHost {
   readCommitted(group: number, after: number, maxEntries: number, maxBytes: number): { readonly applied: number; readonly entries: readonly { readonly index: number; readonly data: Uint8Array }[]; readonly snapshot?: { readonly index: number; readonly data: Uint8Array } };
   applyBuilt(group: number, build: (graph: GraphStore, apply: (c: GraphCommand) => void) => void, options?: { readonly timeoutMs?: number }): Promise<number>;
   setWriteHook(hook: ((group: number, graph: GraphStore, commands: readonly GraphCommand[]) => readonly GraphCommand[]) | undefined): void;
+  setLogRetention(group: number, entries: number): void;
   onApplied(listener: (group: number) => void): () => void;
   graph(group?: number): unknown;
 }
@@ -127,11 +136,18 @@ interface Link {
   failures: number;
 }
 
-/** An answer with records (an error answer is thrown by `#fetch`). */
-type Batch = Exclude<Answer, { readonly kind: 'error' }>;
+/** An answer's records (a tail's read out of its entries; an error answer is thrown by `#fetch`). */
+type Batch =
+  | { readonly kind: 'tail'; readonly last: number; readonly applied: number; readonly records: ReceivedRecord[] }
+  | Extract<Answer, { readonly kind: 'snap' }>;
 
+/**
+ * An answer as it travels. A tail carries the committed entries' data as they are in the log (the
+ * origin copies bytes; the receiver reads the records out of them): serving costs the origin
+ * little more than reading its log.
+ */
 type Answer =
-  | { readonly kind: 'tail'; readonly last: number; readonly applied: number; readonly records: [string, EntityRecord][] }
+  | { readonly kind: 'tail'; readonly last: number; readonly applied: number; readonly entries: Uint8Array[] }
   | { readonly kind: 'snap'; readonly index: number; readonly offset: number; readonly done: boolean; readonly applied: number; readonly records: [string, EntityRecord][] }
   | { readonly kind: 'error'; readonly message: string };
 
@@ -193,6 +209,7 @@ export class FederationAgent {
     if (cfg.clusterId === undefined) throw new GeodeError('CONFIG_INVALID', 'federation.cluster_id: required', { source: 'config', detail: 'federation.cluster_id' });
     const a = new FederationAgent(c, cfg);
     c.host.setWriteHook((group, graph, commands) => (group === 0 ? stampLocalWrite(graph, a.self, a.#clock, commands) : []));
+    c.host.setLogRetention(0, cfg.logRetainEntries);
     await c.net.serveRequests(FEDERATION_PROTOCOL, (from, req) => a.#serve(from, req), { maxFrameBytes: federationFrameBytesMax, timeoutMs: requestTimeoutMs, maxInbound: 16 });
     for (const link of a.#links.values()) void a.#pullLoop(link);
     a.#lagTimer = setInterval(() => a.#checkLag(), lagCheckMs);
@@ -292,10 +309,10 @@ export class FederationAgent {
       read = this.#c.host.readCommitted(0, after, max, answerBytesMax);
     }
     if (read.snapshot !== undefined) return encode(this.#snapshotAnswer(read.snapshot.index, 0));
-    const records: [string, EntityRecord][] = [];
-    for (const e of read.entries) if (e.data.length > 0) recordsOfCommands(decodeCommands(e.data, `cluster ${this.self} log entry ${e.index}`), records);
+    const entries: Uint8Array[] = [];
+    for (const e of read.entries) if (e.data.length > 0) entries.push(e.data);
     const last = read.entries.length > 0 ? read.entries[read.entries.length - 1]!.index : after;
-    return encode({ kind: 'tail', last, applied: read.applied, records } satisfies Answer);
+    return encode({ kind: 'tail', last, applied: read.applied, entries } satisfies Answer);
   }
 
   #waitApplied(after: number, ms: number): Promise<void> {
@@ -327,7 +344,7 @@ export class FederationAgent {
     if (this.#snapCache?.index !== index) {
       const env = decodeSnapshot(bytes!, `cluster ${this.self} snapshot`) as { graph?: { meta?: [string, unknown][] } };
       const records: [string, EntityRecord][] = [];
-      for (const [k, v] of env.graph?.meta ?? []) if (k.startsWith(NODE_PREFIX) || k.startsWith(EDGE_PREFIX)) records.push([k, v as EntityRecord]);
+      for (const [k, v] of env.graph?.meta ?? []) if (k.startsWith(NODE_PREFIX) || k.startsWith(EDGE_PREFIX)) records.push([k, recordOf(k, v)]);
       this.#snapCache = { index, records };
     }
     const all = this.#snapCache.records;
@@ -348,6 +365,7 @@ export class FederationAgent {
     let delay = retryMinMs;
     /** The next batch, asked for while the last one merges (its cursor, and the answer on the way). */
     let ahead: { readonly cursor: Cursor; readonly answer: Promise<Batch> } | undefined;
+    let lastAskedAt = 0;
     while (!this.#stopped) {
       const leader = this.#c.host.isLeader();
       if (!leader || link.cut) {
@@ -372,8 +390,12 @@ export class FederationAgent {
         const a = await answer;
         if (this.#stopped || link.cut) continue;
         const next = this.#accept(link, cur, a);
-        // Pipelining: the next batch travels while this one is merged and committed (merges stay in order).
-        ahead = { cursor: next, answer: this.#fetch(link, next) };
+        // Pipelining: the next batch travels while this one is merged and committed (merges stay in
+        // order); once caught up, not before pullIntervalMs after the last request started.
+        const behind = a.kind === 'snap' || a.last < a.applied;
+        const wait = behind ? 0 : Math.max(0, lastAskedAt + pullIntervalMs - this.#c.now());
+        lastAskedAt = this.#c.now() + wait;
+        ahead = { cursor: next, answer: wait > 0 ? sleep(wait).then(() => this.#fetch(link, next)) : this.#fetch(link, next) };
         ahead.answer.catch(() => undefined);
         await this.#merge(link, a, next);
         link.failures = 0;
@@ -394,8 +416,18 @@ export class FederationAgent {
   async #fetch(link: Link, cur: Cursor): Promise<Batch> {
     const req = encode({ v: 1, from: this.self, cluster: link.cluster, after: cur.index, max: this.#cfg.batchMax, waitMs: longPollMs, ...(cur.snap === undefined ? {} : { snap: cur.snap }) });
     const res = await this.#c.net.sendRequest([link.addresses[link.addr]!], FEDERATION_PROTOCOL, req, { maxFrameBytes: federationFrameBytesMax, timeoutMs: requestTimeoutMs });
-    const a = decodeSnapshot(res, `cluster ${link.cluster}'s answer`) as Answer;
-    if (a.kind === 'error') throw new GeodeError('IO', `cluster ${link.cluster} answered: ${a.message}`, { source: link.cluster });
+    const answer = decodeSnapshot(res, `cluster ${link.cluster}'s answer`) as Answer;
+    if (answer.kind === 'error') throw new GeodeError('IO', `cluster ${link.cluster} answered: ${answer.message}`, { source: link.cluster });
+    let a: Batch;
+    if (answer.kind === 'tail') {
+      if (!Array.isArray(answer.entries)) throw new GeodeError('INPUT_INVALID', `cluster ${link.cluster} sent a tail without entries`, { source: link.cluster });
+      const records: ReceivedRecord[] = [];
+      for (const data of answer.entries) {
+        if (!(data instanceof Uint8Array)) throw new GeodeError('INPUT_INVALID', `cluster ${link.cluster} sent an entry that is not bytes`, { source: link.cluster });
+        recordsOfCommands(decodeCommands(data, `an entry of cluster ${link.cluster}'s log`), records);
+      }
+      a = { kind: 'tail', last: answer.last, applied: answer.applied, records };
+    } else a = answer;
     for (const [k, v] of a.records) {
       const why = checkRecord(k, v);
       if (why !== undefined) throw new GeodeError('INPUT_INVALID', `cluster ${link.cluster} sent a bad record: ${why}`, { source: link.cluster });
@@ -430,7 +462,7 @@ export class FederationAgent {
     if (next.snap === undefined && next.index >= a.applied) link.caughtUpAt = this.#c.now();
   }
 
-  #sampleLag(origin: string, records: readonly (readonly [string, EntityRecord])[]): void {
+  #sampleLag(origin: string, records: readonly ReceivedRecord[]): void {
     const now = this.#c.now();
     for (const [, r] of records) {
       if (r.x[2] !== origin) continue;

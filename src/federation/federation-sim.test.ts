@@ -5,18 +5,21 @@ import { FederationReplicator, type FederationMessage } from './replicator.ts';
 
 const seeds = Number(process.env['FEDERATION_SIM_SEEDS'] ?? 2_000);
 
-describe('seeded federation simulation (3 clusters; ring, chain, mesh; cuts, pauses, loss, repeats, skew)', () => {
+describe('seeded federation simulation (3 clusters; ring, chain, mesh; cuts, pauses, crashes, loss, repeats, skew)', () => {
   it(`${seeds} seeds: identical graphs, every value the LWW winner, every change accepted once`, () => {
     const topologies = new Set<Topology>();
     let changes = 0;
     let warnings = 0;
+    let crashes = 0;
     for (let s = 1; s <= seeds; s++) {
       const r = runFederationSim(s);
       expect(r.violations, `seed ${s}`).toEqual([]);
       topologies.add(r.topology);
       changes += r.changes;
       warnings += r.lagWarnings;
+      crashes += r.crashes;
     }
+    expect(crashes).toBeGreaterThan(seeds);
     expect([...topologies].sort()).toEqual(['chain', 'mesh', 'ring']);
     expect(changes).toBeGreaterThan(seeds * 100);
     expect(warnings).toBeGreaterThan(0);
@@ -26,6 +29,12 @@ describe('seeded federation simulation (3 clusters; ring, chain, mesh; cuts, pau
     let found: string | undefined;
     for (let s = 1; s <= 50 && found === undefined; s++) found = runFederationSim(s, 5_000, { acceptGaps: true }).violations[0];
     expect(found).toMatch(/holds|accepted/);
+  });
+
+  it('catches a planted bug: a sender that drops changes acknowledged but not yet durable stalls a crashed receiver', () => {
+    let found: string | undefined;
+    for (let s = 1; s <= 50 && found === undefined; s++) found = runFederationSim(s, 5_000, { compactVolatile: true }).violations[0];
+    expect(found).toMatch(/did not drain|holds|accepted/);
   });
 });
 

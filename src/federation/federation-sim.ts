@@ -3,8 +3,9 @@
  * {@link FederationReplicator}, linked in a topology drawn from the seed (a one-way ring
  * us → eu → ap → us, a two-way chain us ↔ eu ↔ ap, or all pairs both ways), over a network that
  * delays, drops, repeats and reorders messages, while links are cut and healed, clusters stop for a
- * while (as a cluster that lost its quorum: its state is durable), and every cluster's clock is
- * skewed. Writers in every cluster make concurrent, conflicting changes to a small graph (node
+ * while (as a cluster that lost its quorum: its state is durable), clusters crash (their volatile
+ * state lost: batches in flight, acknowledgements, positions merged but not durable, the clock's
+ * state) and restart from their durable state, and every cluster's clock is skewed. Writers in every cluster make concurrent, conflicting changes to a small graph (node
  * existence, labels, properties, edges, edge properties).
  *
  * After the faults stop and the streams drain, the checks: every cluster holds the same graph;
@@ -28,6 +29,7 @@ export interface FederationSimReport {
   readonly dropped: number;
   readonly cuts: number;
   readonly pauses: number;
+  readonly crashes: number;
   readonly lagWarnings: number;
   readonly violations: readonly string[];
 }
@@ -60,19 +62,33 @@ function state(g: LwwGraph): string {
 }
 
 /** runFederationSim: one seeded run; `durationMs` of virtual time with writes and faults. */
-export function runFederationSim(seed: number, durationMs = 5_000, options: { readonly acceptGaps?: boolean } = {}): FederationSimReport {
+export function runFederationSim(seed: number, durationMs = 5_000, options: { readonly acceptGaps?: boolean; readonly compactVolatile?: boolean } = {}): FederationSimReport {
   const rnd = new Prng(seed);
   const s = new Scheduler();
   const topology = rnd.pick(['ring', 'chain', 'mesh'] as const);
   const links = topologyLinks(topology);
   const skew = new Map(CLUSTERS.map((c) => [c, rnd.int(-200, 200)]));
+  const clockOf = (c: string): HybridClock => new HybridClock(() => s.now + skew.get(c)!, 500);
   const reps = new Map(
     CLUSTERS.map((c) => [
       c,
-      new FederationReplicator({ self: c, links: links.get(c)!.links, upstreams: links.get(c)!.upstreams, clock: new HybridClock(() => s.now + skew.get(c)!, 500), lagThresholdMs: 1_000, resendMs: 100, batchMax: 32, acceptGaps: options.acceptGaps === true }),
+      new FederationReplicator({
+        self: c,
+        links: links.get(c)!.links,
+        upstreams: links.get(c)!.upstreams,
+        clock: clockOf(c),
+        lagThresholdMs: 1_000,
+        resendMs: 100,
+        batchMax: 32,
+        cursorPersistEvery: 16,
+        acceptGaps: options.acceptGaps === true,
+        compactVolatile: options.compactVolatile === true,
+      }),
     ]),
   );
+  /** Clusters not running: stopped (state kept) or crashed (volatile state lost); nothing arrives, nothing is written. */
   const paused = new Set<string>();
+  const crashed = new Set<string>();
   const cut = new Set<string>();
   const all: GraphChange[] = [];
   const violations: string[] = [];
@@ -80,6 +96,7 @@ export function runFederationSim(seed: number, durationMs = 5_000, options: { re
   let dropped = 0;
   let cuts = 0;
   let pauses = 0;
+  let crashes = 0;
   let lossy = true;
   const end = durationMs;
 
@@ -132,7 +149,12 @@ export function runFederationSim(seed: number, durationMs = 5_000, options: { re
     s.after(my.int(1, 30), write);
   }
 
-  // Nemesis: cut and heal links, pause and resume clusters.
+  const restart = (c: string): void => {
+    if (!crashed.delete(c)) return;
+    paused.delete(c);
+    reps.get(c)!.restart(clockOf(c));
+  };
+  // Nemesis: cut and heal links, pause and resume clusters, crash and restart them.
   const nem = rnd.fork();
   const nemesis = (): void => {
     if (s.now >= end) return;
@@ -148,7 +170,18 @@ export function runFederationSim(seed: number, durationMs = 5_000, options: { re
       if (!paused.has(c)) {
         paused.add(c);
         pauses++;
-        s.after(nem.int(100, 1_500), () => paused.delete(c));
+        s.after(nem.int(100, 1_500), () => {
+          if (!crashed.has(c)) paused.delete(c);
+        });
+      }
+    } else if (roll < 0.7) {
+      const c = nem.pick([...CLUSTERS]);
+      if (!crashed.has(c)) {
+        paused.add(c);
+        crashed.add(c);
+        reps.get(c)!.crash();
+        crashes++;
+        s.after(nem.int(50, 1_500), () => restart(c));
       }
     }
     s.after(nem.int(200, 800), nemesis);
@@ -160,6 +193,7 @@ export function runFederationSim(seed: number, durationMs = 5_000, options: { re
   lossy = false;
   s.runUntil(end + 3_000);
   cut.clear();
+  for (const c of [...crashed]) restart(c);
   paused.clear();
   const drained = (): boolean => [...reps.values()].every((r) => r.lag(s.now).every((l) => l.changesBehind === 0));
   s.runUntil(end + 120_000, drained);
@@ -175,5 +209,5 @@ export function runFederationSim(seed: number, durationMs = 5_000, options: { re
     if (r.streamLength !== all.length) violations.push(`seed ${seed} (${topology}): ${c} accepted ${r.streamLength} changes, ${all.length} were made`);
   }
   const lagWarnings = [...reps.values()].reduce((n, r) => n + r.events.filter((e) => e.kind === 'lagging').length, 0);
-  return { seed, topology, changes: all.length, messages, dropped, cuts, pauses, lagWarnings, violations };
+  return { seed, topology, changes: all.length, messages, dropped, cuts, pauses, crashes, lagWarnings, violations };
 }

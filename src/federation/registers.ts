@@ -18,7 +18,7 @@
  *   is in the graph while it exists and both its ends are visible (otherwise it waits in
  *   `f/pend/<node fid>` for that end).
  */
-import type { GraphCommand, GraphStore, MetaValue, NodeRecord } from '../graph/index.ts';
+import { decodeValue, encodeValue, type GraphCommand, type GraphStore, type MetaValue, type NodeRecord } from '../graph/index.ts';
 import { compareHlc, type HlcTimestamp, type HybridClock } from '../txn/hlc.ts';
 
 /** A register: [wall ms, logical, origin cluster, value] (value null: removed / absent). */
@@ -106,6 +106,21 @@ function recordKey(kind: 'n' | 'e', fid: string): string {
   return (kind === 'n' ? NODE_PREFIX : EDGE_PREFIX) + fid;
 }
 
+/**
+ * recordOf: a record as stored (its bytes, {@link encodeValue}: one buffer instead of a tree of
+ * objects costs the snapshots, the log entries and the garbage collector far less) read back;
+ * a record stored as plain data (an older version) is taken as it is. INPUT_INVALID for bytes
+ * that are not a value.
+ */
+export function recordOf(key: string, stored: MetaValue): EntityRecord {
+  return (stored instanceof Uint8Array ? decodeValue(stored, `federation record ${key}`) : stored) as EntityRecord;
+}
+
+function readRecord<R extends EntityRecord>(graph: GraphStore, key: string): R | undefined {
+  const v = graph.meta(key);
+  return v === undefined ? undefined : (recordOf(key, v) as R);
+}
+
 function maxOf(regs: Registers, m: Register): Register {
   let out = m;
   for (let i = 1; i < regs.length; i += 2) if (compareRegisters(regs[i] as Register, out) > 0) out = regs[i] as Register;
@@ -132,13 +147,15 @@ function nextStamp(clock: HybridClock, floor: Register): HlcTimestamp {
 
 interface Touched {
   exists: boolean;
+  /** Created by this statement (its first command on it): a fresh local id, so no record and no id map yet. */
+  created: boolean;
   labels: Set<string>;
   props: Set<string>;
 }
 
 function touch(m: Map<number, Touched>, id: number): Touched {
   let t = m.get(id);
-  if (t === undefined) m.set(id, (t = { exists: false, labels: new Set(), props: new Set() }));
+  if (t === undefined) m.set(id, (t = { exists: false, created: false, labels: new Set(), props: new Set() }));
   return t;
 }
 
@@ -160,8 +177,10 @@ export function stampLocalWrite(graph: GraphStore, self: string, clock: HybridCl
   for (const c of commands) {
     switch (c.op) {
       case 'createNode': {
+        const fresh = !nodes.has(c.id);
         const t = touch(nodes, c.id);
         t.exists = true;
+        t.created ||= fresh;
         for (const l of c.labels) t.labels.add(l);
         for (const [k] of c.props) t.props.add(k);
         break;
@@ -177,8 +196,10 @@ export function stampLocalWrite(graph: GraphStore, self: string, clock: HybridCl
         touch(nodes, c.id).labels.add(c.label);
         break;
       case 'createEdge': {
+        const fresh = !edges.has(c.id);
         const t = touch(edges, c.id);
         t.exists = true;
+        t.created ||= fresh;
         for (const [k] of c.props) t.props.add(k);
         break;
       }
@@ -197,15 +218,23 @@ export function stampLocalWrite(graph: GraphStore, self: string, clock: HybridCl
   const prevNodes = new Map<number, { fid: string; rec: NodeRecordMeta | undefined }>();
   const prevEdges = new Map<number, { fid: string; rec: EdgeRecordMeta | undefined }>();
   let above = ZERO;
-  for (const id of nodes.keys()) {
+  for (const [id, touched] of nodes) {
+    if (touched.created) {
+      prevNodes.set(id, { fid: localFid(self, id), rec: undefined }); // two metadata lookups fewer per CREATE
+      continue;
+    }
     const fid = fidOf(graph, self, 'n', id);
-    const rec = graph.meta(recordKey('n', fid)) as NodeRecordMeta | undefined;
+    const rec = readRecord<NodeRecordMeta>(graph, recordKey('n', fid));
     prevNodes.set(id, { fid, rec });
     if (rec !== undefined) above = maxOf(rec.p, maxOf(rec.l, compareRegisters(rec.x, above) > 0 ? rec.x : above));
   }
-  for (const id of edges.keys()) {
+  for (const [id, touched] of edges) {
+    if (touched.created) {
+      prevEdges.set(id, { fid: localFid(self, id), rec: undefined });
+      continue;
+    }
     const fid = fidOf(graph, self, 'e', id);
-    const rec = graph.meta(recordKey('e', fid)) as EdgeRecordMeta | undefined;
+    const rec = readRecord<EdgeRecordMeta>(graph, recordKey('e', fid));
     prevEdges.set(id, { fid, rec });
     if (rec !== undefined) above = maxOf(rec.p, compareRegisters(rec.x, above) > 0 ? rec.x : above);
   }
@@ -235,7 +264,7 @@ export function stampLocalWrite(graph: GraphStore, self: string, clock: HybridCl
       for (const k of touched.props) p.set(k, reg(node.props.get(k) ?? null));
     }
     const x = touched.exists || rec === undefined ? reg(node !== undefined) : rec.x;
-    out.push({ op: 'setMeta', key: recordKey('n', fid), value: { k: 'n', x, l: flatRegs(l), p: flatRegs(p) } satisfies NodeRecordMeta });
+    out.push({ op: 'setMeta', key: recordKey('n', fid), value: encodeValue({ k: 'n', x, l: flatRegs(l), p: flatRegs(p) } satisfies NodeRecordMeta) });
   }
   for (const [id, touched] of edges) {
     const { fid, rec } = prevEdges.get(id)!;
@@ -254,7 +283,7 @@ export function stampLocalWrite(graph: GraphStore, self: string, clock: HybridCl
     const t0 = rec?.t ?? edge!.type;
     const s0 = rec?.s ?? fidOf(graph, self, 'n', edge!.src.id);
     const d0 = rec?.d ?? fidOf(graph, self, 'n', edge!.dst.id);
-    out.push({ op: 'setMeta', key: recordKey('e', fid), value: { k: 'e', x, t: t0, s: s0, d: d0, p: flatRegs(p) } satisfies EdgeRecordMeta });
+    out.push({ op: 'setMeta', key: recordKey('e', fid), value: encodeValue({ k: 'e', x, t: t0, s: s0, d: d0, p: flatRegs(p) } satisfies EdgeRecordMeta) });
   }
   return out;
 }
@@ -309,10 +338,10 @@ export interface MergeCounts {
  * mergeRecords: merges remote records (`[key, record]`, keys `f/n/...` / `f/e/...`) into the
  * graph through `apply` (each command applied at once), in order.
  */
-export function mergeRecords(graph: GraphStore, self: string, records: readonly (readonly [string, EntityRecord])[], apply: (c: GraphCommand) => void): MergeCounts {
+export function mergeRecords(graph: GraphStore, self: string, records: readonly ReceivedRecord[], apply: (c: GraphCommand) => void): MergeCounts {
   const counts: MergeCounts = { changed: 0, ignored: 0 };
-  for (const [key, remote] of records) {
-    const local = graph.meta(key) as EntityRecord | undefined;
+  for (const [key, remote, raw] of records) {
+    const local = readRecord(graph, key);
     if (remote.k === 'n') {
       const l = local as NodeRecordMeta | undefined;
       const fid = key.slice(NODE_PREFIX.length);
@@ -325,7 +354,8 @@ export function mergeRecords(graph: GraphStore, self: string, records: readonly 
       }
       counts.changed++;
       const rec: NodeRecordMeta = { k: 'n', x, l: flatRegs(labels.merged), p: flatRegs(props.merged) };
-      apply({ op: 'setMeta', key, value: rec as MetaValue });
+      // New here: the merged record is the remote one, whose bytes came with it.
+      apply({ op: 'setMeta', key, value: l === undefined && raw !== undefined ? raw : encodeValue(rec) });
       projectNode(graph, self, fid, x, labels.merged, props.merged, labels.won, props.won, apply);
     } else {
       const l = local as EdgeRecordMeta | undefined;
@@ -338,7 +368,7 @@ export function mergeRecords(graph: GraphStore, self: string, records: readonly 
       }
       counts.changed++;
       const rec: EdgeRecordMeta = { k: 'e', x, t: l?.t ?? remote.t, s: l?.s ?? remote.s, d: l?.d ?? remote.d, p: flatRegs(props.merged) };
-      apply({ op: 'setMeta', key, value: rec as MetaValue });
+      apply({ op: 'setMeta', key, value: l === undefined && raw !== undefined ? raw : encodeValue(rec) });
       projectEdge(graph, self, fid, rec, props.merged, props.won, apply);
     }
   }
@@ -392,7 +422,7 @@ function projectNode(graph: GraphStore, self: string, fid: string, x: Register, 
     if (pend !== undefined) {
       apply({ op: 'setMeta', key: PEND_PREFIX + fid, value: null });
       for (const efid of pend) {
-        const er = graph.meta(EDGE_PREFIX + efid) as EdgeRecordMeta | undefined;
+        const er = readRecord<EdgeRecordMeta>(graph, EDGE_PREFIX + efid);
         if (er !== undefined) projectEdge(graph, self, efid, er, regMap(er.p), [], apply);
       }
     }
@@ -430,10 +460,17 @@ function projectEdge(graph: GraphStore, self: string, fid: string, rec: EdgeReco
   for (const k of propsWon) apply({ op: 'setEdgeProperty', id, key: k, value: props.get(k)![3] as never });
 }
 
+/**
+ * A record received from another cluster: its key, the record, and the bytes it was stored as
+ * there when it came as bytes (a record new here is stored as those bytes, not encoded again).
+ */
+export type ReceivedRecord = readonly [string, EntityRecord, Uint8Array?];
+
 /** recordsOfCommands: the federation records an entry's commands wrote, in order. */
-export function recordsOfCommands(commands: readonly GraphCommand[], out: [string, EntityRecord][]): void {
+export function recordsOfCommands(commands: readonly GraphCommand[], out: ReceivedRecord[]): void {
   for (const c of commands) {
     if (c.op !== 'setMeta' || c.value === null) continue;
-    if (c.key.startsWith(NODE_PREFIX) || c.key.startsWith(EDGE_PREFIX)) out.push([c.key, c.value as EntityRecord]);
+    if (!c.key.startsWith(NODE_PREFIX) && !c.key.startsWith(EDGE_PREFIX)) continue;
+    out.push(c.value instanceof Uint8Array ? [c.key, recordOf(c.key, c.value), c.value] : [c.key, recordOf(c.key, c.value)]);
   }
 }

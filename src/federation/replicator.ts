@@ -15,11 +15,22 @@
  * - Receiving: a batch is accepted only if it starts at or before the next sequence number
  *   expected from that sender (later ones wait for a resend), merged change by change, and
  *   acknowledged cumulatively.
- * - Retention: the stream keeps every change some link has not acknowledged (a cut link makes it
- *   grow; catch-up by snapshot when it is compacted is to come).
+ * - Retention: the stream keeps every change some link has not acknowledged DURABLY (a cut link
+ *   makes it grow; catch-up by snapshot when it is compacted is to come).
+ * - Crashes (`crash`, then `restart`): the stream, the graph and what was seen are durable (the
+ *   cluster's Raft log); the rest is volatile and lost: batches in flight, the clock's state, the
+ *   positions acknowledged to this cluster, and how far it merged from each upstream beyond the
+ *   position it last made durable. That position is made durable with every batch that brought a
+ *   new change (the real cluster writes its cursor in the merge's log entry) and otherwise only
+ *   every `cursorPersistEvery` positions (a batch with nothing new writes no entry, as in the
+ *   real cluster, where such an entry would travel the ring forever). A restarted receiver
+ *   expects from its durable position again; its acknowledgements carry its incarnation, so the
+ *   sender goes back to what it acknowledges then; and every acknowledgement carries the durable
+ *   position, the only one the sender may drop its stream up to.
  * - Lag: per link, changes not yet acknowledged and the age of the oldest, with a warning event
  *   when it passes `lagThresholdMs`, and another when it is back under.
  */
+import { assert } from '../util/assert.ts';
 import { GeodeError } from '../util/errors.ts';
 import type { HybridClock } from '../txn/hlc.ts';
 import { LwwGraph, type ChangeStamp, type GraphChange } from './lww-graph.ts';
@@ -43,12 +54,19 @@ export interface ChangeBatch {
   readonly last: number;
 }
 
-/** An acknowledgement: every change of the sender's stream up to `upTo` arrived. */
+/**
+ * An acknowledgement: every change of the receiving cluster's stream up to `upTo` arrived at
+ * `from`, and up to `durable` survives a crash of `from`; `epoch`: `from`'s incarnation (one more
+ * after each restart), so an acknowledgement that goes back (a restart forgot what was not
+ * durable) is told from a late, reordered one.
+ */
 export interface ChangeAck {
   readonly kind: 'ack';
   readonly from: string;
   readonly to: string;
   readonly upTo: number;
+  readonly durable: number;
+  readonly epoch: number;
 }
 
 export type FederationMessage = ChangeBatch | ChangeAck;
@@ -83,8 +101,12 @@ export interface ReplicatorOptions {
   readonly resendMs?: number;
   /** replication_lag_threshold_ms: past it a link raises a warning. Default 5,000. */
   readonly lagThresholdMs?: number;
+  /** A receiver's position with nothing new is made durable after moving this far. Default 64. */
+  readonly cursorPersistEvery?: number;
   /** TEST-ONLY planted bug: accept a batch that starts past the next expected position (a gap). */
   readonly acceptGaps?: boolean;
+  /** TEST-ONLY planted bug: compact the stream up to what links acknowledged, durable or not. */
+  readonly compactVolatile?: boolean;
 }
 
 interface Entry {
@@ -95,7 +117,12 @@ interface Entry {
 }
 
 interface LinkState {
+  /** Every change up to here arrived there (volatile: lost in a crash). */
   acked: number;
+  /** Every change up to here is durable there (what the stream may drop). */
+  durable: number;
+  /** The receiver's incarnation the last acknowledgement came from. */
+  epoch: number;
   /** Highest position sent since the last (re)send from the cursor, and when. */
   sentUpTo: number;
   sentAt: number;
@@ -105,10 +132,15 @@ interface LinkState {
 export class FederationReplicator {
   readonly self: string;
   readonly graph = new LwwGraph();
-  readonly #clock: HybridClock;
+  #clock: HybridClock;
   readonly #links = new Map<string, LinkState>();
-  /** Per upstream cluster: the next position expected from its stream. */
+  /** Per upstream cluster: the next position expected from its stream (volatile)... */
   readonly #expect = new Map<string, number>();
+  /** ... and the one made durable (a restart goes back to it). */
+  readonly #expectDurable = new Map<string, number>();
+  /** This cluster's incarnation: one more after each restart (durable). */
+  #epoch = 0;
+  #crashed = false;
   readonly #log: Entry[] = [];
   /** Position of #log[0] in the stream. */
   #base = 1;
@@ -121,6 +153,8 @@ export class FederationReplicator {
   readonly #lagThresholdMs: number;
   readonly events: LagEvent[] = [];
   readonly #acceptGaps: boolean;
+  readonly #compactVolatile: boolean;
+  readonly #cursorPersistEvery: number;
 
   constructor(o: ReplicatorOptions) {
     this.self = o.self;
@@ -129,36 +163,74 @@ export class FederationReplicator {
     this.#resendMs = o.resendMs ?? 200;
     this.#lagThresholdMs = o.lagThresholdMs ?? 5_000;
     this.#acceptGaps = o.acceptGaps === true;
+    this.#compactVolatile = o.compactVolatile === true;
+    this.#cursorPersistEvery = o.cursorPersistEvery ?? 64;
     for (const l of [...o.links, ...(o.upstreams ?? [])]) {
       if (l === o.self) throw new GeodeError('CONFIG_INVALID', `federation.peers: cluster ${l} cannot federate with itself`, { source: 'config', detail: 'federation.peers' });
     }
-    for (const l of o.links) this.#links.set(l, { acked: 0, sentUpTo: 0, sentAt: -Infinity, lagging: false });
-    for (const l of o.upstreams ?? o.links) this.#expect.set(l, 1);
+    for (const l of o.links) this.#links.set(l, { acked: 0, durable: 0, epoch: 0, sentUpTo: 0, sentAt: -Infinity, lagging: false });
+    for (const l of o.upstreams ?? o.links) {
+      this.#expect.set(l, 1);
+      this.#expectDurable.set(l, 1);
+    }
+  }
+
+  /** crash: the cluster stops and loses its volatile state; it takes nothing in until {@link restart}. */
+  crash(): void {
+    this.#crashed = true;
+    for (const [u, d] of this.#expectDurable) this.#expect.set(u, d);
+    for (const link of this.#links.values()) {
+      // What was acknowledged to this cluster is forgotten: it resends from what it still holds.
+      link.acked = this.#base - 1;
+      link.durable = link.acked;
+      link.sentUpTo = link.acked;
+      link.sentAt = -Infinity;
+      link.lagging = false;
+    }
+  }
+
+  /** restart: back from a crash, with a fresh clock (the old one's state was lost). */
+  restart(clock: HybridClock): void {
+    assert(this.#crashed, `restart of cluster ${this.self}, which did not crash`);
+    this.#crashed = false;
+    this.#clock = clock;
+    this.#epoch++;
   }
 
   /** write: a change made in this cluster, stamped now; merged here and streamed to every link. */
   write(change: UnstampedChange, now: number): GraphChange {
+    assert(!this.#crashed, `write on cluster ${this.self} while it is down`);
     const stamp: ChangeStamp = { hlc: this.#clock.now(), origin: this.self };
     const full = { ...change, stamp } as GraphChange;
     this.#accept({ change: full, originSeq: this.#nextOriginSeq++ }, now);
     return full;
   }
 
-  #accept(s: StreamedChange, now: number): void {
+  /** Takes a change in once (true when it was new). */
+  #accept(s: StreamedChange, now: number): boolean {
     const id = `${s.change.stamp.origin}#${s.originSeq}`;
-    if (this.#seen.has(id)) return;
+    if (this.#seen.has(id)) return false;
     this.#seen.add(id);
     this.graph.apply(s.change);
     this.#log.push({ seq: this.#nextSeq++, streamed: s, at: now });
+    return true;
   }
 
   /** receive: a message from another cluster; returns what to send back (an ack). */
   receive(m: FederationMessage, now: number): FederationMessage[] {
-    if (m.to !== this.self) return [];
+    if (m.to !== this.self || this.#crashed) return [];
     if (m.kind === 'ack') {
       const link = this.#links.get(m.from);
       if (link === undefined) return []; // not a link of ours: ignored (the caller authenticates)
-      if (m.upTo > link.acked) link.acked = Math.min(m.upTo, this.#nextSeq - 1);
+      const upTo = Math.min(m.upTo, this.#nextSeq - 1);
+      if (m.epoch > link.epoch) {
+        // The receiver restarted: it expects from its durable position again (never below what this stream still holds).
+        link.epoch = m.epoch;
+        link.acked = Math.max(upTo, this.#base - 1);
+        link.sentUpTo = link.acked;
+      } else if (m.epoch === link.epoch && upTo > link.acked) link.acked = upTo;
+      if (m.durable > link.durable) link.durable = Math.min(m.durable, this.#nextSeq - 1);
+      if (link.durable > link.acked) link.acked = link.durable; // durable there: arrived there, in any incarnation
       this.#compact();
       return [];
     }
@@ -166,6 +238,7 @@ export class FederationReplicator {
     if (expect === undefined) return [];
     let next = expect;
     if ((m.first <= expect || this.#acceptGaps) && m.last >= expect) {
+      let fresh = false;
       for (const s of m.changes) {
         // A clock far ahead would make that cluster win every conflict: its changes still merge
         // (their stamps decide), but this cluster's clock only follows stamps within the skew bound.
@@ -174,12 +247,14 @@ export class FederationReplicator {
         } catch {
           this.clockSkewRefusals++;
         }
-        this.#accept(s, now);
+        if (this.#accept(s, now)) fresh = true;
       }
       next = m.last + 1;
       this.#expect.set(m.from, next);
+      // Durable with the merge that wrote something; otherwise only now and then.
+      if (fresh || next - this.#expectDurable.get(m.from)! >= this.#cursorPersistEvery) this.#expectDurable.set(m.from, next);
     }
-    return [{ kind: 'ack', from: this.self, to: m.from, upTo: next - 1 }];
+    return [{ kind: 'ack', from: this.self, to: m.from, upTo: next - 1, durable: this.#expectDurable.get(m.from)! - 1, epoch: this.#epoch }];
   }
 
   /** Changes received whose stamp was too far ahead of this cluster's clock. */
@@ -187,6 +262,7 @@ export class FederationReplicator {
 
   /** poll: batches due now (new changes, or a resend after `resendMs` without an ack). */
   poll(now: number): FederationMessage[] {
+    if (this.#crashed) return [];
     const out: FederationMessage[] = [];
     const head = this.#nextSeq - 1;
     for (const [to, link] of this.#links) {
@@ -237,7 +313,7 @@ export class FederationReplicator {
   /** Drops the stream's prefix every link acknowledged. */
   #compact(): void {
     let min = this.#nextSeq - 1;
-    for (const l of this.#links.values()) min = Math.min(min, l.acked);
+    for (const l of this.#links.values()) min = Math.min(min, this.#compactVolatile ? l.acked : l.durable);
     const drop = min - this.#base + 1;
     if (drop > 0) {
       this.#log.splice(0, drop);

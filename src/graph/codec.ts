@@ -230,3 +230,33 @@ export function decodeCommands(bytes: Uint8Array, source = 'command batch'): Gra
   }
   return commands as GraphCommand[];
 }
+
+/** First byte of a value encoded by {@link encodeValue}: its format version. */
+export const VALUE_FORMAT_VERSION = 1;
+
+/**
+ * encodeValue: one plain-data value (as a snapshot holds: objects, arrays, Maps, bigint, ...) as
+ * bytes: a version byte, then its tagged msgpack tree. Metadata kept as bytes costs a snapshot,
+ * a log entry and the garbage collector one buffer instead of a tree of objects.
+ */
+export function encodeValue(value: unknown): Uint8Array {
+  const body = packr.pack(tagValue(value, 0));
+  const out = new Uint8Array(1 + body.length);
+  out[0] = VALUE_FORMAT_VERSION;
+  out.set(body, 1);
+  return out;
+}
+
+/** decodeValue: {@link encodeValue}'s output back; INPUT_INVALID naming `source` for other bytes. */
+export function decodeValue(bytes: Uint8Array, source = 'value'): unknown {
+  if (bytes.length < 2 || bytes[0] !== VALUE_FORMAT_VERSION) {
+    throw new GeodeError('INPUT_INVALID', `${source}: not a value of format ${VALUE_FORMAT_VERSION} (first byte ${bytes[0] ?? 'missing'})`, { source });
+  }
+  let tree: unknown;
+  try {
+    tree = packr.unpack(bytes.subarray(1));
+  } catch (err) {
+    throw new GeodeError('INPUT_INVALID', `${source}: the value is corrupt (${err instanceof Error ? err.message : String(err)})`, { source, cause: err });
+  }
+  return untagValue(tree, 0);
+}

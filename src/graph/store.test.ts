@@ -547,3 +547,24 @@ describe('GraphStore.checkConsistency', () => {
     expect(problems).toMatch(/property key new/);
   });
 });
+
+describe('snapshot metadata order', () => {
+  it('lists the metadata in key order after any mix of sets, deletes, undos and snapshots (against a full sort)', async () => {
+    const { Prng } = await import('../sim/prng.ts');
+    for (let seed = 1; seed <= 20; seed++) {
+      const rnd = new Prng(seed);
+      const store = new GraphStore();
+      const keys = Array.from({ length: 60 }, (_, i) => `k/${rnd.int(0, 1_000)}/${i % 7}`);
+      for (let step = 0; step < 400; step++) {
+        const key = rnd.pick(keys);
+        const undo = store.apply({ op: 'setMeta', key, value: rnd.chance(0.3) ? null : step });
+        if (rnd.chance(0.1)) for (const u of undo) store.apply(u);
+        if (rnd.chance(0.05)) {
+          const meta = store.snapshot().meta ?? [];
+          const want = [...keys.filter((k) => store.meta(k) !== undefined)].filter((k, i, all) => all.indexOf(k) === i).sort();
+          expect(meta.map(([k]) => k), `seed ${seed} step ${step}`).toEqual(want);
+        }
+      }
+    }
+  });
+});

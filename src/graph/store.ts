@@ -215,6 +215,15 @@ export class GraphStore implements GraphReader {
   readonly #constraintsByLabel = new Map<string, ConstraintState[]>();
   /** Replicated metadata (`setMeta`): invisible to queries. */
   readonly #meta = new Map<string, MetaValue>();
+  /**
+   * The metadata keys in order as of the last {@link snapshot}, and the keys added since: a
+   * snapshot sorts only the new keys and merges (federation keeps a record per entity here, and
+   * sorting them all at every snapshot cost more than the snapshot's encoding).
+   */
+  #metaSorted: string[] = [];
+  #metaAdded: string[] = [];
+  /** The added keys outgrew the map (no snapshot for long): the next snapshot sorts them all. */
+  #metaResort = false;
 
   // ---------------------------------------------------------------- reads
 
@@ -874,7 +883,16 @@ export class GraphStore implements GraphReader {
     if (typeof key !== 'string' || key.length === 0) throw inputInvalid('setMeta: the key must be a non-empty string');
     if (value === undefined) throw inputInvalid(`setMeta ${key}: the value must be plain data or null`);
     const before = this.#meta.get(key);
+    if (before === undefined && value !== null && !this.#metaResort) {
+      this.#metaAdded.push(key);
+      if (this.#metaAdded.length > 2 * this.#meta.size + 1_024) {
+        this.#metaAdded = [];
+        this.#metaResort = true;
+      }
+    }
     if (value === null) this.#meta.delete(key);
+    // Bytes decoded from a log entry or a snapshot are a view of its whole buffer: a copy keeps only the value.
+    else if (value instanceof Uint8Array && value.byteLength !== value.buffer.byteLength) this.#meta.set(key, value.slice());
     else this.#meta.set(key, value);
     return undo ? [{ op: 'setMeta', key, value: before ?? null }] : [];
   }
@@ -901,8 +919,47 @@ export class GraphStore implements GraphReader {
       edges,
       indexes,
       constraints: this.constraints(),
-      ...(this.#meta.size === 0 ? {} : { meta: [...this.#meta].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)) }),
+      ...(this.#meta.size === 0 ? {} : { meta: this.#sortedMeta() }),
     };
+  }
+
+  /** The metadata in key order (UTF-16 code unit order, as `Array.prototype.sort` and `<`). */
+  #sortedMeta(): [string, MetaValue][] {
+    const keys = this.#sortedMetaKeys();
+    const out: [string, MetaValue][] = new Array(keys.length);
+    for (let i = 0; i < keys.length; i++) out[i] = [keys[i]!, this.#meta.get(keys[i]!)];
+    return out;
+  }
+
+  /** The keys in order: the last snapshot's order merged with the keys added since (sorted), deleted ones left out. */
+  #sortedMetaKeys(): string[] {
+    if (this.#metaResort) {
+      this.#metaResort = false;
+      this.#metaAdded = [];
+      this.#metaSorted = [...this.#meta.keys()].sort();
+      return this.#metaSorted;
+    }
+    const old = this.#metaSorted;
+    const added = this.#metaAdded.sort();
+    const out: string[] = [];
+    let i = 0;
+    let j = 0;
+    while (i < old.length || j < added.length) {
+      let k: string;
+      if (j >= added.length || (i < old.length && old[i]! < added[j]!)) k = old[i++]!;
+      else if (i >= old.length || added[j]! < old[i]!) k = added[j++]!;
+      else {
+        k = old[i++]!;
+        j++;
+      }
+      // A key deleted and added again is in both lists (or twice in `added`); a deleted one is in neither map.
+      if (out.length > 0 && out[out.length - 1] === k) continue;
+      if (this.#meta.has(k)) out.push(k);
+    }
+    assert(out.length === this.#meta.size, `metadata keys out of order: ${out.length} sorted, ${this.#meta.size} held`);
+    this.#metaSorted = out;
+    this.#metaAdded = [];
+    return out;
   }
 
   /**

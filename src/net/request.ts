@@ -6,6 +6,7 @@
  * protocol that needs one authenticates inside its messages.
  */
 import type { Libp2p, Stream } from '@libp2p/interface';
+import { peerIdFromString } from '@libp2p/peer-id';
 import { multiaddr } from '@multiformats/multiaddr';
 import { GeodeError } from '../util/errors.ts';
 import { readOneFrame, writeOneFrame } from './stream-io.ts';
@@ -51,11 +52,10 @@ export async function sendRequest(libp2p: Libp2p, addrs: readonly string[], prot
   const signal = AbortSignal.timeout(init.timeoutMs);
   let stream: Stream;
   try {
-    stream = await libp2p.dialProtocol(
-      addrs.map((a) => multiaddr(a)),
-      protocol,
-      { signal },
-    );
+    // An open connection to that peer carries the stream at once (a dial parses the addresses and
+    // merges them into the peer store every time: the larger part of a small request's cost).
+    const open = openConnection(libp2p, addrs);
+    stream = open !== undefined ? await open.newStream(protocol, { signal }) : await libp2p.dialProtocol(addrs.map((a) => multiaddr(a)), protocol, { signal });
   } catch (err) {
     throw new GeodeError('IO', `${addrs[0] ?? 'no address'}: ${protocol} unreachable (${err instanceof Error ? err.message : String(err)})`, { source: addrs[0] ?? '', cause: err });
   }
@@ -68,4 +68,18 @@ export async function sendRequest(libp2p: Libp2p, addrs: readonly string[], prot
     stream.abort(err instanceof Error ? err : new Error(String(err)));
     throw err;
   }
+}
+
+/** openConnection: an open, unlimited connection to the peer `addrs` name (their `/p2p/<id>`), if there is one. */
+function openConnection(libp2p: Libp2p, addrs: readonly string[]): ReturnType<Libp2p['getConnections']>[number] | undefined {
+  const at = addrs[0]?.lastIndexOf('/p2p/') ?? -1;
+  if (at < 0) return undefined;
+  let id: ReturnType<typeof peerIdFromString>;
+  try {
+    id = peerIdFromString(addrs[0]!.slice(at + 5));
+  } catch {
+    return undefined;
+  }
+  for (const c of libp2p.getConnections(id)) if (c.status === 'open' && c.limits === undefined) return c;
+  return undefined;
 }

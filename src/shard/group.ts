@@ -107,6 +107,12 @@ export class GroupReplica {
   leaderContactAt = 0;
   /** A snapshot is due but speculative writes are in the graph: new writes wait. */
   snapshotDue = false;
+  /**
+   * Entries kept in the in-memory log behind each snapshot (as etcd's `SnapshotCatchUpEntries`):
+   * readers of the committed log (federation) that far behind read entries, not the snapshot.
+   * The durable log is still compacted at the snapshot (after a restart the log starts there).
+   */
+  logRetainEntries = 0;
   /** Snapshots received from a leader and installed (catch-up past the leader's compaction). */
   snapshotsReceived = 0;
   /** Leader elections this replica saw start (term changes), for metrics. */
@@ -407,7 +413,7 @@ export class GroupReplica {
     const snap: Snapshot = { metadata: { index, term: t, conf: status.conf }, data };
     await this.store.saveSnapshot(snap);
     this.log.createSnapshot(index, status.conf, data);
-    this.log.compact(index);
+    this.log.compact((index - Math.min(index, this.logRetainEntries)) as LogIndex);
     this.snapshotDue = false;
   }
 }

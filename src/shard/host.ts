@@ -25,6 +25,7 @@ import type { LogStore } from '../storage/types.ts';
 import { decodeCommands, encodeCommands, type GraphCommand, type GraphStore, type Value } from '../graph/index.ts';
 import type { GraphReader } from '../graph/index.ts';
 import type { ProcedureDefinition } from '../query/index.ts';
+import { assert } from '../util/assert.ts';
 import { GeodeError, isGeodeError } from '../util/errors.ts';
 import type { HostClock, TimerHandle } from './clock.ts';
 import { validateShardConfig, type ResolvedShardConfig, type ShardConfig } from './config.ts';
@@ -991,6 +992,15 @@ export class ShardHost {
     const out: { index: number; data: Uint8Array }[] = [];
     for (const e of entries) out.push({ index: e.index, data: e.type === 'normal' ? e.data : new Uint8Array(0) });
     return { applied, entries: out };
+  }
+
+  /**
+   * setLogRetention: `entries` of `group`'s log kept in memory behind each snapshot (0: compacted
+   * at the snapshot), so {@link readCommitted} that far behind answers entries, not the snapshot.
+   */
+  setLogRetention(group: number, entries: number): void {
+    assert(Number.isSafeInteger(entries) && entries >= 0, `log retention must be a non-negative integer, got ${entries}`);
+    this.#group(group).logRetainEntries = entries;
   }
 
   /**

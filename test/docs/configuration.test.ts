@@ -24,7 +24,7 @@ import { validateRaftConfig } from '../../src/raft/index.ts';
 import type { NodeId } from '../../src/raft/types.ts';
 import { shardConfigKeys, validateShardConfig } from '../../src/shard/index.ts';
 import { isGeodeError } from '../../src/util/errors.ts';
-import { batchMaxDefault, federationConfigKeys, lagThresholdMsDefault, validateFederationConfig } from '../../src/federation/config.ts';
+import { batchMaxDefault, federationConfigKeys, lagThresholdMsDefault, logRetainEntriesDefault, validateFederationConfig } from '../../src/federation/config.ts';
 import { failAfterMsDefault, shardingConfigKeys, shardsDefault, validateShardingConfig } from '../../src/cluster/sharding-config.ts';
 import { concurrentMovesDefault, virtualNodesDefault } from '../../src/cluster/sharding-constants.ts';
 
@@ -220,11 +220,12 @@ describe('docs/configuration.md', () => {
         'federation.conflict_resolution': f.conflictResolution,
         'federation.replication_lag_threshold_ms': lagThresholdMsDefault,
         'federation.batch_max': batchMaxDefault,
+        'federation.log_retain_entries': logRetainEntriesDefault,
       });
     });
 
     it('states the ranges the code enforces, and a refusal names the key', () => {
-      expect(checkRanges(rows, check)).toBe(2);
+      expect(checkRanges(rows, check)).toBe(3);
       expect(refusal(() => check('federation.enabled', 'yes'))).toBe('federation.enabled');
       expect(refusal(() => check('federation.conflict_resolution', 'first-write-wins'))).toBe('federation.conflict_resolution');
       expect(refusal(() => check('federation.replication_lag_threshold_ms', 0))).toBe('federation.replication_lag_threshold_ms');

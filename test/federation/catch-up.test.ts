@@ -1,8 +1,10 @@
 /**
  * Federation catch-up and durability, with two one-peer clusters in this process (file storage,
  * libp2p on loopback), eu replicating from us:
- * - after a cut longer than us keeps its log (`raft.snapshot_threshold` 50), eu catches up from
- *   us's snapshot and then its tail;
+ * - after a cut longer than us keeps its log (`raft.snapshot_threshold` 50, no log retained behind
+ *   a snapshot), eu catches up from us's snapshot and then its tail;
+ * - with `federation.log_retain_entries` covering the cut, from us's log alone (only the changes
+ *   made during the cut travel, not the whole graph);
  * - eu's cursor is in its replicated graph: restarted on its data, it resumes from it and does
  *   not pull us's stream from the start again.
  */
@@ -21,7 +23,7 @@ describe('federation catch-up', () => {
     for (const d of dirs) removeDir(d);
   });
 
-  async function start(id: string, me: PlannedPeer, dir: string, upstream?: { id: string; peer: PlannedPeer }): Promise<Geode> {
+  async function start(id: string, me: PlannedPeer, dir: string, upstream?: { id: string; peer: PlannedPeer }, retain = 0): Promise<Geode> {
     const db = await openGeode({
       storage: `file:${dir}`,
       cluster: {
@@ -33,7 +35,7 @@ describe('federation catch-up', () => {
         config: {
           replication: { factor: 1 },
           raft: { snapshot_threshold: 50 },
-          federation: { enabled: true, cluster_id: id, peers: upstream === undefined ? [] : [{ address: upstream.peer.addr, cluster_id: upstream.id, async: true }] },
+          federation: { enabled: true, cluster_id: id, log_retain_entries: retain, peers: upstream === undefined ? [] : [{ address: upstream.peer.addr, cluster_id: upstream.id, async: true }] },
         },
       },
     });
@@ -83,5 +85,29 @@ describe('federation catch-up', () => {
     expect(again.cursor).toBeGreaterThan(cursor);
     expect(again.snapshotChunks).toBe(0);
     expect(again.recordsReceived).toBeLessThan(10);
+  });
+
+  it('catches up from the log alone when it keeps the entries behind its snapshots (only the changes travel)', async () => {
+    const [usPeer, euPeer] = [await planPeer(), await planPeer()];
+    const usDir = tempDir('geode-fed-us2-');
+    const euDir = tempDir('geode-fed-eu2-');
+    dirs.push(usDir, euDir);
+    const us = await start('us', usPeer, usDir, undefined, 1_000);
+    const eu = await start('eu', euPeer, euDir, { id: 'us', peer: usPeer });
+    for (let i = 0; i < 20; i++) await us.query('CREATE (:W {k: $k})', { k: `a${i}` });
+    await until('eu has us’s first writes', async () => (await nodes(eu)) === (await nodes(us)));
+    const before = eu.cluster!.federation!.lag().find((l) => l.cluster === 'us')!;
+
+    eu.cluster!.federation!.cut('us', true);
+    for (let i = 0; i < 200; i++) await us.query('CREATE (:W {k: $k})', { k: `b${i}` }); // four snapshots of us
+    await us.query("MATCH (w:W {k: 'a3'}) SET w.v = 'changed while cut'");
+    await us.query("MATCH (w:W {k: 'a4'}) DETACH DELETE w");
+    eu.cluster!.federation!.cut('us', false);
+    await until('eu caught up with us', async () => (await nodes(eu)) === (await nodes(us)));
+    const link = eu.cluster!.federation!.lag().find((l) => l.cluster === 'us')!;
+    expect(link.snapshotChunks).toBe(0);
+    expect(link.recordsReceived - before.recordsReceived).toBe(202); // the 202 statements' records, not the graph's 219
+    expect(await nodes(eu)).toContain('changed while cut');
+    expect(await nodes(eu)).not.toContain('"k":"a4"');
   });
 });
