@@ -1498,7 +1498,8 @@ export class ShardHost {
     await this.#waiters.until(moved, deadline, `leadership to move to ${target.peer}`).catch((err: unknown) => {
       if (!isGeodeError(err, 'LIMIT_EXCEEDED')) throw err;
     });
-    return g.node.isLeader() ? undefined : target.peer;
+    if (g.node.isLeader()) return undefined;
+    return g.leaderPeer() ?? target.peer; // an election may have picked another voter meanwhile
   }
 
   /** close: stops ticking, fails waiting queries with CLOSED, closes every store and the transport. Idempotent. */

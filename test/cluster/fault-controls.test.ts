@@ -47,11 +47,18 @@ describe('db.cluster fault and placement controls', () => {
     const old = await settled();
     const follower = peers.find((p) => p !== old)!;
     expect(await follower.cluster!.stepDown()).toBeUndefined();
-    const to = await old.cluster!.stepDown();
+    // Raft abandons a transfer the target does not finish within an election timeout (the old
+    // leader keeps leading and stepDown answers undefined); on a loaded machine timers run late,
+    // so a hand-off gets three tries. Each must leave one leader, never none for long.
+    let to: string | undefined;
+    for (let attempt = 0; attempt < 3 && to === undefined; attempt++) {
+      const from = await settled();
+      to = await from.cluster!.stepDown();
+      if (to !== undefined) expect(to).not.toBe(from.cluster!.self);
+    }
     expect(to).toBeDefined();
-    expect(to).not.toBe(old.cluster!.self);
     await until('every peer to follow the new leader', () => peers.every((p) => leaderId(p) === to));
-  }, 30_000);
+  }, 45_000);
 
   it('a cut-off follower misses writes without disturbing the leader, and on resume catches up in the same term', async () => {
     const l = await settled();
