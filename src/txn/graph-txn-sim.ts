@@ -180,47 +180,74 @@ function planted(txn: ClusterTxn, plant: GraphTxnSimOptions['plant'], leaderInde
   return { coordinator: txn.coordinator, transport: txn.transport };
 }
 
-/** runGraphTxnSim: one seeded run. */
-export async function runGraphTxnSim(seed: number, options: GraphTxnSimOptions = {}): Promise<GraphTxnSimReport> {
-  const durationMs = options.durationMs ?? 1_500;
-  const isolation: TxnIsolation = seed % 2 === 1 ? 'serializable' : 'snapshot';
-  const level: IsolationLevel = isolation === 'serializable' ? 'serializable' : 'snapshot-isolation';
-  const groups = [TXN_RECORD_GROUP, ...GROUPS];
-  const c = new SimCluster({
-    seed,
-    groups,
-    delayMs: [1, 4],
-    syncDelayMs: [0, 3],
-    config: { raft: { tick_ms: 10, snapshot_threshold: 200 }, request_timeout_ms: 1_500, replication: { factor: 3 }, async_replicas: 2 },
-  });
-  const rnd = c.prng.fork();
-  const map = simTxnMap();
-  const s = c.scheduler;
-  const sleep = (ms: number): Promise<void> => new Promise((r) => s.after(ms, r));
-  const violations: string[] = [];
-  const fail = (m: string): void => void violations.push(`seed ${seed} (${isolation}${options.plant === undefined ? '' : `, planted ${options.plant}`}): ${m}`);
-  const stats = { committed: 0, aborted: 0, unknown: 0, crossShard: 0, audits: 0, transfers: 0, crashes: 0, partitions: 0, coordinatorKills: 0, writeSkews: 0, quiesceMs: 0 };
-  const report = (): GraphTxnSimReport => ({ seed, isolation, ...stats, violations });
+/** How a client's transaction ran: its outcome, the body's value when committed, the error otherwise. */
+export interface SimTxnResult<T> {
+  readonly outcome: Outcome;
+  readonly value?: T;
+  readonly error?: unknown;
+}
 
-  const members = new Map<string, Member>();
-  const skews = new Map(PEERS.map((p) => [p, rnd.int(-skewMsMax, skewMsMax)]));
-  const crashRnd = c.prng.fork();
-  let restarting = new Set<string>();
-  let faulty = true;
-  const leaderOf = (g: number): ShardHost | undefined => [...c.hosts.values()].find((h) => h.isLeader(g));
-  const crash = (peer: string): void => {
-    members.get(peer)?.txn.stop();
-    members.delete(peer);
-    c.crash(peer);
-    stats.crashes++;
-  };
-  const restartLater = (peer: string, ms: number): void => {
-    restarting.add(peer);
-    s.after(ms, () => void start(peer).then(() => restarting.delete(peer)));
-  };
-  async function start(peer: string, bootstrap = false): Promise<ShardHost> {
+/** Runs one statement in the transaction; its rows. */
+export type SimStatement = (text: string, params: Record<string, unknown>) => Promise<readonly Record<string, unknown>[]>;
+
+/**
+ * SimTxnCluster: the simulated sharded clustered database — five members, the record group and
+ * three shard groups holding the keys and accounts — with its faults (crashes, coordinator kills)
+ * and a way to run a client's graph transaction through a member.
+ */
+export class SimTxnCluster {
+  readonly c: SimCluster;
+  readonly members = new Map<string, Member>();
+  readonly stats = { crashes: 0, partitions: 0, coordinatorKills: 0 };
+  /** True while coordinators may be killed at their fault points. */
+  faulty = false;
+  restarting = new Set<string>();
+  readonly #map = simTxnMap();
+  readonly #skews: Map<string, number>;
+  readonly #crashRnd: Prng;
+  readonly #plant: GraphTxnSimOptions['plant'];
+
+  constructor(seed: number, plant?: GraphTxnSimOptions['plant']) {
+    this.c = new SimCluster({
+      seed,
+      groups: [TXN_RECORD_GROUP, ...GROUPS],
+      delayMs: [1, 4],
+      syncDelayMs: [0, 3],
+      config: { raft: { tick_ms: 10, snapshot_threshold: 200 }, request_timeout_ms: 1_500, replication: { factor: 3 }, async_replicas: 2 },
+    });
+    const rnd = this.c.prng.fork();
+    this.#skews = new Map(PEERS.map((p) => [p, rnd.int(-skewMsMax, skewMsMax)]));
+    this.#crashRnd = this.c.prng.fork();
+    this.#plant = plant;
+  }
+
+  sleep(ms: number): Promise<void> {
+    return new Promise((r) => this.c.scheduler.after(ms, r));
+  }
+
+  leaderOf(g: number): ShardHost | undefined {
+    return [...this.c.hosts.values()].find((h) => h.isLeader(g));
+  }
+
+  crash(peer: string): void {
+    this.members.get(peer)?.txn.stop();
+    this.members.delete(peer);
+    this.c.crash(peer);
+    this.stats.crashes++;
+  }
+
+  restartLater(peer: string, ms: number): void {
+    this.restarting.add(peer);
+    this.c.scheduler.after(ms, () => void this.start(peer).then(() => this.restarting.delete(peer)));
+  }
+
+  /** start: `peer`'s host and its member's transaction side and router, on the simulator's clock (the host's skew). */
+  async start(peer: string, bootstrap = false): Promise<ShardHost> {
+    const { c } = this;
+    const s = c.scheduler;
     const host = await c.start(peer, bootstrap);
-    const skew = skews.get(peer)!;
+    const skew = this.#skews.get(peer)!;
+    const sleep = (ms: number): Promise<void> => this.sleep(ms);
     const env: ClusterTxnEnv = {
       now: () => clockBaseMs + Math.floor(s.now) + skew,
       sleep,
@@ -233,53 +260,98 @@ export async function runGraphTxnSim(seed: number, options: GraphTxnSimOptions =
     };
     // The coordinator lives in its host's process: it dies there, between prepare and commit too.
     const midCommit = (): void => {
-      if (!faulty || c.hosts.get(peer as never) !== host || c.hosts.size <= 3 || !crashRnd.chance(coordinatorKillChance)) return;
-      crash(peer);
-      stats.coordinatorKills++;
-      restartLater(peer, crashRnd.int(100, 600));
+      if (!this.faulty || c.hosts.get(peer as never) !== host || c.hosts.size <= 3 || !this.#crashRnd.chance(coordinatorKillChance)) return;
+      this.crash(peer);
+      this.stats.coordinatorKills++;
+      this.restartLater(peer, this.#crashRnd.int(100, 600));
     };
     const faults: CoordinatorFaults = { afterPrepare: midCommit, afterDecide: midCommit, beforeResolve: midCommit };
     const txn = startClusterTxn(host, { env, faults, resolverPeriodMs });
-    const { coordinator, transport } = planted(txn, options.plant, (g) => {
-      const l = leaderOf(g);
-      return l === undefined ? undefined : l.graphIndex(g);
-    });
+    const { coordinator, transport } = planted(txn, this.#plant, (g) => this.leaderOf(g)?.graphIndex(g));
     // The router's view of the shard map: fixed in this simulation (no placement moves).
+    const map = this.#map;
     const manager = { host, map: () => map, ready: () => Promise.resolve(map), refresh: () => Promise.resolve(map), leaseIds: () => Promise.reject(new Error('the simulation inserts nothing')) };
     const router = new ShardedRouter(manager as unknown as ShardManager);
-    members.set(peer, { host, txn, router, components: { host, coordinator, transport, now: env.now, sleep, after: env.after } });
+    this.members.set(peer, { host, txn, router, components: { host, coordinator, transport, now: env.now, sleep, after: env.after } });
     return host;
   }
 
-  await start('p1', true);
-  for (const p of PEERS.slice(1)) await start(p);
-  const formed = await c.until(() => groups.every((g) => [...c.hosts.values()].some((h) => h.isLeader(g) && h.raftStatus(g).conf.voters.length === 3 && h.raftStatus(g).conf.learners.length === 2)), 30_000);
-  if (!formed) return { ...report(), violations: [`seed ${seed}: the groups did not form`] };
-  for (const shard of SHARDS) {
-    const g = GROUPS[shard]!;
-    await c.until(() => leaderOf(g) !== undefined, 10_000);
-    await c.value(leaderOf(g)!.applyCommands(g, initialCommands(shard)));
+  /** form: starts the five members, waits for every group, loads the keys and accounts; false when the groups did not form. */
+  async form(): Promise<boolean> {
+    const { c } = this;
+    const groups = [TXN_RECORD_GROUP, ...GROUPS];
+    await this.start('p1', true);
+    for (const p of PEERS.slice(1)) await this.start(p);
+    const formed = await c.until(() => groups.every((g) => [...c.hosts.values()].some((h) => h.isLeader(g) && h.raftStatus(g).conf.voters.length === 3 && h.raftStatus(g).conf.learners.length === 2)), 30_000);
+    if (!formed) return false;
+    for (const shard of SHARDS) {
+      const g = GROUPS[shard]!;
+      await c.until(() => this.leaderOf(g) !== undefined, 10_000);
+      await c.value(this.leaderOf(g)!.applyCommands(g, initialCommands(shard)));
+    }
+    // Every replica holds the initial data before the clients start (the router waits for id bases otherwise).
+    return c.until(() => GROUPS.every((g, i) => [...c.hosts.values()].every((h) => h.graph(g).node(idBase(i)) !== undefined)), 10_000);
   }
-  // Every replica holds the initial data before the clients start (the router waits for id bases otherwise).
-  await c.until(() => GROUPS.every((g) => [...c.hosts.values()].every((h) => h.graph(g).node(idBase(GROUPS.indexOf(g))) !== undefined)), 10_000);
 
   /**
-   * transaction: runs `body` in a graph transaction through `peer`'s router and commits it;
-   * the outcome as a client sees it, and the body's result when it committed.
+   * transaction: runs `body` in a graph transaction through `peer`'s router (as `db.transaction`
+   * on that member does, one attempt) and commits it; how it ended as its client sees it.
    */
-  async function transaction<T>(peer: string, readOnly: boolean, body: (run: (text: string, params: Record<string, unknown>) => Promise<readonly Record<string, unknown>[]>) => Promise<T>): Promise<{ outcome: Outcome; value?: T; error?: unknown }> {
-    const m = members.get(peer);
+  async transaction<T>(peer: string, options: { readonly isolation: TxnIsolation; readonly readOnly: boolean }, body: (run: SimStatement) => Promise<T>): Promise<SimTxnResult<T>> {
+    const m = this.members.get(peer);
     if (m === undefined) return { outcome: 'fail' };
-    const tx = new GraphTransaction(m.components, { isolation, readOnly, deadline: m.components.now() + simTxnTimeoutMs });
+    const tx = new GraphTransaction(m.components, { isolation: options.isolation, readOnly: options.readOnly, deadline: m.components.now() + simTxnTimeoutMs });
+    return this.#finish(tx, m, body);
+  }
+
+  /** begin: a graph transaction through `peer` left open: its statements, and its commit (as a session's COMMIT). */
+  begin(peer: string, isolation: TxnIsolation): { run: SimStatement; commit: () => Promise<SimTxnResult<void>> } {
+    const m = this.members.get(peer);
+    if (m === undefined) throw new Error(`${peer} is not running`);
+    const tx = new GraphTransaction(m.components, { isolation, readOnly: false, deadline: m.components.now() + simTxnTimeoutMs });
+    return {
+      run: async (text, params) => (await m.router.run(text, params, { timeoutMs: simTxnTimeoutMs }, tx)).rows,
+      commit: () => tx.commit().then(() => ({ outcome: 'ok' as const }), (error: unknown) => ({ outcome: outcomeOf(error), error })),
+    };
+  }
+
+  async #finish<T>(tx: GraphTransaction, m: Member, body: (run: SimStatement) => Promise<T>): Promise<SimTxnResult<T>> {
     try {
       const value = await body(async (text, params) => (await m.router.run(text, params, { timeoutMs: simTxnTimeoutMs }, tx)).rows);
       await tx.commit();
       return { outcome: 'ok', value };
     } catch (err) {
-      if (process.env['GRAPH_TXN_SIM_DEBUG'] !== undefined) process.stderr.write(`${Math.round(s.now)} ${peer} ${readOnly ? 'ro' : 'rw'}: ${isGeodeError(err) ? `${err.code} ${err.detail ?? ''} ${err.message}` : String(err)}\n`);
+      if (process.env['GRAPH_TXN_SIM_DEBUG'] !== undefined) {
+        process.stderr.write(`${Math.round(this.c.scheduler.now)} ${m.host.self} ${tx.readOnly ? 'ro' : 'rw'}: ${isGeodeError(err) ? `${err.code} ${err.detail ?? ''} ${err.message}` : String(err)}\n`);
+      }
       return { outcome: outcomeOf(err), error: err };
     }
   }
+
+  async close(): Promise<void> {
+    for (const m of this.members.values()) m.txn.stop();
+    for (const h of this.c.hosts.values()) await h.close();
+  }
+}
+
+/** runGraphTxnSim: one seeded run. */
+export async function runGraphTxnSim(seed: number, options: GraphTxnSimOptions = {}): Promise<GraphTxnSimReport> {
+  const durationMs = options.durationMs ?? 1_500;
+  const isolation: TxnIsolation = seed % 2 === 1 ? 'serializable' : 'snapshot';
+  const level: IsolationLevel = isolation === 'serializable' ? 'serializable' : 'snapshot-isolation';
+  const groups = [TXN_RECORD_GROUP, ...GROUPS];
+  const sim = new SimTxnCluster(seed, options.plant);
+  const { c, members } = sim;
+  const s = c.scheduler;
+  const sleep = (ms: number): Promise<void> => sim.sleep(ms);
+  const leaderOf = (g: number): ShardHost | undefined => sim.leaderOf(g);
+  const violations: string[] = [];
+  const fail = (m: string): void => void violations.push(`seed ${seed} (${isolation}${options.plant === undefined ? '' : `, planted ${options.plant}`}): ${m}`);
+  const stats = { committed: 0, aborted: 0, unknown: 0, crossShard: 0, audits: 0, transfers: 0, writeSkews: 0, quiesceMs: 0 };
+  const report = (): GraphTxnSimReport => ({ seed, isolation, ...stats, ...sim.stats, violations });
+  if (!(await sim.form())) return { ...report(), violations: [`seed ${seed}: the groups did not form`] };
+  sim.faulty = true;
+  const transaction = <T>(peer: string, readOnly: boolean, body: (run: SimStatement) => Promise<T>): Promise<SimTxnResult<T>> => sim.transaction(peer, { isolation, readOnly }, body);
   const count = (o: Outcome): void => {
     if (o === 'ok') stats.committed++;
     else if (o === 'fail') stats.aborted++;
@@ -379,14 +451,14 @@ export async function runGraphTxnSim(seed: number, options: GraphTxnSimOptions =
       await sleep(my.int(150, 500));
       const up = [...c.hosts.keys()];
       // The first fault of a run is a crash, so every seed has one.
-      const roll = stats.crashes === 0 ? 0 : my.next();
+      const roll = sim.stats.crashes === 0 ? 0 : my.next();
       if (roll < 0.4 && up.length > 3) {
         const victim = my.pick(up);
-        crash(victim);
-        restartLater(victim, my.int(100, 600));
+        sim.crash(victim);
+        sim.restartLater(victim, my.int(100, 600));
       } else if (roll < 0.7) {
         c.net.isolate(my.pick(PEERS) as never);
-        stats.partitions++;
+        sim.stats.partitions++;
       } else {
         c.net.healAll();
       }
@@ -399,12 +471,12 @@ export async function runGraphTxnSim(seed: number, options: GraphTxnSimOptions =
 
   // Quiescence: heal, everyone up; within a time limit and two resolver periods (plus elections),
   // no intent is left in any group: no lock outlives its coordinator.
-  faulty = false;
+  sim.faulty = false;
   c.net.healAll();
   const quietFrom = s.now;
-  await c.until(() => restarting.size === 0, 5_000);
-  restarting = new Set();
-  for (const p of PEERS) if (!c.hosts.has(p as never)) await start(p);
+  await c.until(() => sim.restarting.size === 0, 5_000);
+  sim.restarting = new Set();
+  for (const p of PEERS) if (!c.hosts.has(p as never)) await sim.start(p);
   const free = await c.until(() => GROUPS.every((g) => { const l = leaderOf(g); return l !== undefined && l.graphIndex(g) !== undefined && intents(l.graph(g)).length === 0; }), quiesceMsMax);
   stats.quiesceMs = Math.round(s.now - quietFrom);
   if (!free) {
@@ -459,7 +531,47 @@ export async function runGraphTxnSim(seed: number, options: GraphTxnSimOptions =
       if (!states.every((st) => st === states[0])) fail(`the replicas of group ${g} differ`);
     }
   }
-  for (const m of members.values()) m.txn.stop();
-  for (const h of c.hosts.values()) await h.close();
+  await sim.close();
   return report();
+}
+
+/** What {@link runWriteSkew} saw. */
+export interface WriteSkewOutcome {
+  /** How each of the two transactions ended. */
+  readonly outcomes: readonly [Outcome, Outcome];
+  /** Accounts 1 and 3 together after both ended (they start at 200; each transaction keeps them at 50 or more alone). */
+  readonly sum: bigint | undefined;
+}
+
+/**
+ * runWriteSkew: the classic write skew on the simulated cluster, no faults. Accounts 1 (shard 0)
+ * and 3 (shard 1) hold 100 each; two transactions through two members each read both and, as
+ * their sum is at least 150, withdraw 150 from one (T1 from account 1, T2 from account 3), then
+ * commit concurrently. Run one after the other, the second sees 50 and withdraws nothing; both
+ * committing leaves -100: write skew.
+ */
+export async function runWriteSkew(seed: number, isolation: TxnIsolation): Promise<WriteSkewOutcome> {
+  const sim = new SimTxnCluster(seed);
+  try {
+    if (!(await sim.form())) throw new Error(`seed ${seed}: the groups did not form`);
+    const { c } = sim;
+    const withdraw = async (peer: string, from: number): Promise<() => Promise<SimTxnResult<void>>> => {
+      const t = sim.begin(peer, isolation);
+      const a = (await t.run(READ_ACCOUNT, { id: 1n }))[0]?.['b'] as bigint;
+      const b = (await t.run(READ_ACCOUNT, { id: 3n }))[0]?.['b'] as bigint;
+      if (a + b >= 150n) await t.run(MOVE, { id: BigInt(from), d: -150n });
+      return t.commit;
+    };
+    const [commit1, commit2] = await c.value(Promise.all([withdraw('p1', 1), withdraw('p2', 3)]));
+    const [r1, r2] = await c.value(Promise.all([commit1(), commit2()]));
+    let sum: bigint | undefined;
+    for (let attempt = 0; attempt < 5 && sum === undefined; attempt++) {
+      const r = await c.value(sim.transaction('p3', { isolation: 'serializable', readOnly: true }, async (run) => ((await run(READ_ACCOUNT, { id: 1n }))[0]?.['b'] as bigint) + ((await run(READ_ACCOUNT, { id: 3n }))[0]?.['b'] as bigint)));
+      if (r.outcome === 'ok') sum = r.value;
+      else await c.run(100);
+    }
+    return { outcomes: [r1.outcome, r2.outcome], sum };
+  } finally {
+    await sim.close();
+  }
 }
