@@ -212,7 +212,7 @@ export class SimTxnCluster {
       seed,
       groups: [TXN_RECORD_GROUP, ...GROUPS],
       delayMs: [1, 4],
-      syncDelayMs: [0, 3],
+      syncDelayMs: [1, 12],
       config: { raft: { tick_ms: 10, snapshot_threshold: 200 }, request_timeout_ms: 1_500, replication: { factor: 3 }, async_replicas: 2 },
     });
     const rnd = this.c.prng.fork();
