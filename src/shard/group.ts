@@ -210,6 +210,17 @@ export class GroupReplica {
     return this.node.raft.log.applied;
   }
 
+  /**
+   * graphApplied: the index of the last entry (or snapshot) this replica's graph holds. Ahead of
+   * {@link applied} while the host syncs a Ready whose entries that were already durable it applied
+   * early (raft's applied index moves only at advance); never behind it.
+   */
+  graphApplied(): LogIndex {
+    return Math.max(this.#graphApplied, this.applied()) as LogIndex;
+  }
+
+  #graphApplied = 0;
+
   /** leaderReady: this replica leads and its graph holds every entry before its no-op: writes may run. */
   leaderReady(): boolean {
     return this.node.isLeader() && this.node.raft.term === this.#leaderTerm && this.applied() >= this.#noopIndex && !this.snapshotDue;
@@ -338,6 +349,7 @@ export class GroupReplica {
   }
 
   #applyEntry(e: Entry): void {
+    if (e.index > this.#graphApplied) this.#graphApplied = e.index;
     if (e.type === 'confChange') {
       const cc = decodeConfChange(e.data);
       this.node.applyConfChange(cc);
@@ -382,6 +394,7 @@ export class GroupReplica {
     assert(this.spec.length === 0, 'a leader with speculative writes received a snapshot');
     const restored = restoreEnvelope(snap, `group ${this.id} snapshot at index ${snap.metadata.index}`);
     this.graph = restored.graph;
+    this.#graphApplied = snap.metadata.index;
     this.engine = this.#newEngine();
     for (const [id, peer] of restored.peers) this.peers.set(id, peer);
     // Orphans the snapshot covers: only the one at its exact index can be decided.

@@ -265,3 +265,49 @@ describe('shard configuration', () => {
     expect(b.readQuorum).toBe('majority');
   });
 });
+
+describe('ShardHost.graphIndex', () => {
+  it('names the index the graph stands at, also while the host syncs another group\'s entries after applying early', async () => {
+    // The pump applies each group's committed entries that were durable already, then syncs every
+    // store (here group 1's new entries, slowly), and only then moves raft's applied index.
+    const c = new SimCluster({ seed: 21, config: fast, groups: [0, 1], syncDelayMs: [4, 8] });
+    await c.start('p1', true);
+    await c.start('p2');
+    await c.start('p3');
+    const leaderOf = (g: number) => [...c.hosts.values()].find((h) => h.isLeader(g));
+    expect(await c.until(() => [0, 1].every((g) => leaderOf(g)?.raftStatus(g).conf.voters.length === 3), 30_000)).toBe(true);
+    const leader = leaderOf(0)!;
+    await c.value(leader.applyCommands(0, [{ op: 'createNode', id: 100, labels: ['N'], props: [['v', 0n]] }]));
+    // Two graphs at one index must be the same graph: record what the leader shows at each index.
+    const seen = new Map<number, bigint>();
+    const clashes: string[] = [];
+    let writing = true;
+    const watch = (): void => {
+      const index = leader.graphIndex(0);
+      const v = leader.graph(0).node(100)?.props.get('v') as bigint;
+      if (index !== undefined) {
+        const before = seen.get(index);
+        if (before === undefined) seen.set(index, v);
+        else if (before !== v) clashes.push(`index ${index}: v = ${before} and v = ${v}`);
+      }
+      if (writing) c.scheduler.after(1, watch);
+    };
+    watch();
+    // Group 1 keeps its stores syncing; group 0 takes one write at a time.
+    const other = (async () => {
+      for (let i = 0; writing; i++) {
+        const l = leaderOf(1);
+        if (l !== undefined) void l.applyCommands(1, [{ op: 'createNode', id: 1_000 + i, labels: [], props: [] }]).catch(() => {});
+        await new Promise<void>((ok) => c.scheduler.after(2, ok));
+      }
+    })();
+    for (let i = 1; i <= 30; i++) {
+      await c.value(leader.applyCommands(0, [{ op: 'setNodeProperty', id: 100, key: 'v', value: BigInt(i) }]));
+      await c.run(3);
+    }
+    writing = false;
+    await c.value(other);
+    expect(clashes).toEqual([]);
+    expect(seen.size).toBeGreaterThan(20);
+  });
+});

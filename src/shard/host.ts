@@ -916,7 +916,7 @@ export class ShardHost {
   }
 
   /**
-   * graphIndex: the log index this replica's graph of `group` stands at (its applied index), or
+   * graphIndex: the log index this replica's graph of `group` stands at (the last entry it applied), or
    * undefined while it holds speculative writes not committed yet (a leader's). Two replicas whose
    * graphs stand at the same index hold the same committed graph; a write to the group moves it.
    * Graph transactions check with it that a shard did not change since they read it
@@ -924,7 +924,8 @@ export class ShardHost {
    */
   graphIndex(group: number): number | undefined {
     const g = this.#group(group);
-    return g.spec.length > 0 ? undefined : g.applied();
+    // Not raft's applied index: the pump applies entries early, before the sync that moves it.
+    return g.spec.length > 0 ? undefined : g.graphApplied();
   }
 
   /**

@@ -1,6 +1,6 @@
 /**
  * runSeedsCli: the command line shared by the seeded simulations (`npm run sim:shards`,
- * `npm run sim:federation`): `--seeds N --start S --ms M`, one run per seed, each failing seed
+ * `npm run sim:federation`): `--seeds N --start S` (or `--from S`) `--ms M`, one run per seed, each failing seed
  * printed with its violations and its replay command, and as the LAST line one JSON object: every
  * numeric field of the reports summed (in snake_case), `violations`, `failed_seeds`, `elapsed_ms`.
  */
@@ -20,10 +20,11 @@ export async function runSeedsCli<R extends SeedReport>(
     .name(name)
     .option('--seeds <n>', 'how many seeds', String(defaults.seeds))
     .option('--start <s>', 'first seed', '1')
+    .option('--from <s>', 'first seed (the same as --start)')
     .option('--ms <ms>', 'virtual ms of faults per seed', String(defaults.ms))
     .parse(process.argv)
-    .opts<{ seeds: string; start: string; ms: string }>();
-  const [seeds, start, ms] = [Number(o.seeds), Number(o.start), Number(o.ms)];
+    .opts<{ seeds: string; start: string; from?: string; ms: string }>();
+  const [seeds, start, ms] = [Number(o.seeds), Number(o.from ?? o.start), Number(o.ms)];
   for (const [k, v] of Object.entries({ seeds, start, ms })) {
     if (!Number.isSafeInteger(v) || v < 0) {
       process.stderr.write(`--${k} must be a non-negative integer\n`);

@@ -52,6 +52,8 @@ export interface GraphTxnComponents {
   readonly transport: TxnTransport;
   readonly now: () => number;
   readonly sleep: (ms: number) => Promise<void>;
+  /** Runs `fn` after `ms` (the commit's bounded wait for resolution); default a wall-clock timer, the simulator passes its own. */
+  readonly after?: (ms: number, fn: () => void) => () => void;
 }
 
 export interface GraphTxnOptions {
@@ -213,7 +215,7 @@ export class GraphTransaction implements GroupView {
     const timeoutMs = Math.min(this.#left(), txnTimeoutMsDefault);
     const c = await this.#c.coordinator.commitAcrossShards(parts, { timeoutMs, expect });
     // Read-your-writes: wait (bounded) until every participant applied it.
-    await resolvedOrAfter(c.resolved, Math.max(0, this.#deadline - this.#c.now()));
+    await resolvedOrAfter(c.resolved, Math.max(0, this.#deadline - this.#c.now()), this.#c.after);
   }
 }
 

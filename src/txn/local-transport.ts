@@ -6,11 +6,13 @@
  * cluster layer replaces it with the same requests sent over its wire to the leader's peer.
  *
  * When no host leads the group, or the leader moved while serving (PROPOSAL_DROPPED `NotLeader`,
- * `LeaderTransfer`, `LeaderChanged`: nothing happened), it waits a little and tries again, until
- * the deadline: then LIMIT_EXCEEDED `RequestTimeout`.
+ * `LeaderTransfer`, `LeaderChanged`: nothing happened; CLOSED), it waits a little and tries again,
+ * until the deadline: then LIMIT_EXCEEDED `RequestTimeout`. Except an `apply` whose leader closed
+ * under it: it may have been logged, and it is never sent twice, so it rejects IO
+ * `TxnOutcomeUnknown`.
  */
 import type { ShardHost } from '../shard/host.ts';
-import { GeodeError } from '../util/errors.ts';
+import { GeodeError, isGeodeError } from '../util/errors.ts';
 import { leaderMoved, serveTxnRequest, type ParticipantContext, type TxnReplies, type TxnRequest } from './participant.ts';
 import type { TxnTransport } from './two-phase.ts';
 
@@ -28,6 +30,15 @@ export interface LocalTxnTransportOptions {
 }
 
 const READS = new Set(['read', 'record', 'intents', 'records', 'holds']);
+
+/** outcomeUnknown: the error of an apply that may or may not have happened (the caller must not take it as aborted). */
+function outcomeUnknown(group: number, cause: unknown): GeodeError {
+  return new GeodeError('IO', `the commit on group ${group} may or may not have happened: ${cause instanceof Error ? cause.message : String(cause)}`, {
+    detail: 'TxnOutcomeUnknown',
+    source: 'transaction',
+    cause,
+  });
+}
 
 export class LocalTxnTransport implements TxnTransport {
   readonly #o: LocalTxnTransportOptions;
@@ -69,6 +80,8 @@ export class LocalTxnTransport implements TxnTransport {
           if (this.#o.unreachable?.(host) === true) throw new GeodeError('LIMIT_EXCEEDED', `the reply of ${host.self} was lost`, { detail: 'RequestTimeout', source: 'transaction' });
           return out;
         } catch (err) {
+          // An apply is not sent twice: a leader that closed under it may have logged it (the next leader commits it).
+          if (request.op === 'apply' && isGeodeError(err, 'CLOSED')) throw outcomeUnknown(group, err);
           if (!leaderMoved(err)) throw err;
         }
       }

@@ -87,7 +87,8 @@ export class ShardTxnTransport implements TxnTransport {
         }
       } catch (err) {
         if (!tryAgain(err)) throw err;
-        if (request.op === 'apply' && !leaderMoved(err) && !isGeodeError(err, 'NOT_FOUND')) {
+        // CLOSED: this host closed under its own apply, which may have been logged.
+        if (request.op === 'apply' && (isGeodeError(err, 'CLOSED') || (!leaderMoved(err) && !isGeodeError(err, 'NOT_FOUND')))) {
           // An apply is not sent twice: this attempt may have been logged.
           throw new GeodeError('IO', `the commit on group ${group} may or may not have happened: ${err instanceof Error ? err.message : String(err)}`, {
             detail: 'TxnOutcomeUnknown',
