@@ -42,6 +42,8 @@ export interface FederationRegistration {
   readonly federate: readonly string[];
   /** For a local-first fork: the cluster it forked from. */
   readonly parent?: string;
+  /** Links to cut or heal (the panel's Cut / Heal button): `pair` is `a|b`, the ids sorted. */
+  readonly cuts?: readonly { readonly pair: string; readonly cut: boolean }[];
 }
 
 /** One cluster as listed. */
@@ -57,7 +59,12 @@ export interface FederationClusterEntry {
 /** What the endpoint answers. */
 export interface FederationListing {
   readonly clusters: readonly FederationClusterEntry[];
+  /** The links cut, as `a|b` with the ids sorted: every tab of both clusters cuts it. */
+  readonly cuts?: readonly string[];
 }
+
+/** Most links cut at once. */
+export const FEDERATION_CUTS_MAX = 64;
 
 function idOk(v: unknown): v is string {
   return typeof v === 'string' && v.length > 0 && v.length <= FEDERATION_ID_CHARS_MAX && !/[\s/]/.test(v);
@@ -79,7 +86,25 @@ export function parseRegistration(body: unknown): FederationRegistration | strin
   if (!Array.isArray(federate) || federate.length > FEDERATION_FEDERATE_MAX || !federate.every(idOk)) return `federate must be at most ${FEDERATION_FEDERATE_MAX} cluster ids`;
   const parent = b['parent'];
   if (parent !== undefined && !idOk(parent)) return 'parent must be a cluster id';
-  return { cluster: b['cluster'] as string, peer: b['peer'], addrs: addrs as string[], federate: federate as string[], ...(parent === undefined ? {} : { parent }) };
+  const cuts = b['cuts'];
+  if (cuts !== undefined) {
+    const ok = (c: unknown): boolean => {
+      if (typeof c !== 'object' || c === null) return false;
+      const { pair, cut } = c as Record<string, unknown>;
+      if (typeof pair !== 'string' || typeof cut !== 'boolean') return false;
+      const ids = pair.split('|');
+      return ids.length === 2 && ids.every(idOk) && ids[0]! < ids[1]!;
+    };
+    if (!Array.isArray(cuts) || cuts.length > FEDERATION_FEDERATE_MAX || !cuts.every(ok)) return `cuts must be at most ${FEDERATION_FEDERATE_MAX} { pair: 'a|b' (ids sorted), cut: boolean }`;
+  }
+  return {
+    cluster: b['cluster'] as string,
+    peer: b['peer'],
+    addrs: addrs as string[],
+    federate: federate as string[],
+    ...(parent === undefined ? {} : { parent }),
+    ...(cuts === undefined ? {} : { cuts: cuts as { pair: string; cut: boolean }[] }),
+  };
 }
 
 interface Member {
@@ -92,6 +117,7 @@ interface Member {
 /** FederationDirectory: the registrations, by cluster and peer, each expiring after {@link FEDERATION_TTL_MS}. */
 export class FederationDirectory {
   readonly #clusters = new Map<string, Map<string, Member>>();
+  readonly #cuts = new Set<string>();
 
   /** register: records (or refreshes) a member; false when the directory or the cluster is full. */
   register(r: FederationRegistration, nowMs: number): boolean {
@@ -104,6 +130,10 @@ export class FederationDirectory {
     }
     if (!members.has(r.peer) && members.size >= FEDERATION_MEMBERS_MAX) return false;
     members.set(r.peer, { addrs: [...r.addrs], federate: [...r.federate], parent: r.parent, expires: nowMs + FEDERATION_TTL_MS });
+    for (const c of r.cuts ?? []) {
+      if (!c.cut) this.#cuts.delete(c.pair);
+      else if (this.#cuts.size < FEDERATION_CUTS_MAX) this.#cuts.add(c.pair);
+    }
     return true;
   }
 
@@ -132,7 +162,7 @@ export class FederationDirectory {
         members: [...members].map(([peer, m]) => ({ peer, addrs: m.addrs })),
       });
     }
-    return { clusters };
+    return { clusters, cuts: [...this.#cuts].sort() };
   }
 
   #expire(nowMs: number): void {

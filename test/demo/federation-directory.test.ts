@@ -25,6 +25,17 @@ describe('federation directory', () => {
     expect(d.list(2 * FEDERATION_TTL_MS).clusters).toEqual([]);
   });
 
+  it('keeps a cut link cut until a tab heals it', () => {
+    const d = new FederationDirectory();
+    d.register({ ...reg('us', 'a'), cuts: [{ pair: 'eu|us', cut: true }] }, 0);
+    expect(d.list(1).cuts).toEqual(['eu|us']);
+    d.register(reg('eu', 'b'), 1);
+    expect(d.list(2).cuts).toEqual(['eu|us']);
+    d.register({ ...reg('eu', 'b'), cuts: [{ pair: 'eu|us', cut: false }] }, 2);
+    expect(d.list(3).cuts).toEqual([]);
+    expect(parseRegistration({ cluster: 'us', peer: 'x', addrs: [], cuts: [{ pair: 'us|eu', cut: true }] })).toMatch(/^cuts/);
+  });
+
   it('refuses a member past the per-cluster limit', () => {
     const d = new FederationDirectory();
     for (let i = 0; i < FEDERATION_MEMBERS_MAX; i++) expect(d.register(reg('us', `p${i}`), 0)).toBe(true);
