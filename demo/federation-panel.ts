@@ -77,7 +77,7 @@ export function startFederationPanel(aside: HTMLElement, db: Geode, fed: TabFede
 
   const table = el(panel, 'table', { id: 'federation-links', className: 'peers small' });
   const head = table.createTHead().insertRow();
-  for (const h of ['link', 'state', 'behind', 'lag', 'merged', '']) el(head as unknown as HTMLElement, 'th', { text: h });
+  for (const h of ['from', 'state', 'behind', '']) el(head as unknown as HTMLElement, 'th', { text: h });
   const tbody = table.createTBody();
   const rows = new Map<string, { tr: HTMLTableRowElement; cells: HTMLTableCellElement[]; btn: HTMLButtonElement; cut: boolean }>();
   el(panel, 'h3', { className: 'panel-sub', text: 'Lag per link' });
@@ -179,11 +179,11 @@ export function startFederationPanel(aside: HTMLElement, db: Geode, fed: TabFede
       const cut = fed.isCut(c) || (l?.cut ?? false);
       const state = cut ? 'cut' : l === undefined ? (linked.includes(c) ? 'listed' : 'waiting') : l.connected ? 'connected' : 'down';
       states.push(`${c}:${state}`);
-      if (l !== undefined) sample.set(c, l.msBehind);
+      if (l !== undefined) sample.set(c, Math.round(l.msBehind / 100) / 10);
       let r = rows.get(c);
       if (r === undefined) {
         const tr = tbody.insertRow();
-        const cells = [0, 1, 2, 3, 4].map(() => tr.insertCell());
+        const cells = [0, 1, 2].map(() => tr.insertCell());
         const td = tr.insertCell();
         const safe = c.replace(/[^A-Za-z0-9_-]/g, '_');
         const btn = button(td as unknown as HTMLElement, `federation-cut-${safe}`, 'Cut', 'ghost', '');
@@ -199,18 +199,19 @@ export function startFederationPanel(aside: HTMLElement, db: Geode, fed: TabFede
         rows.set(c, (r = row));
       }
       r.cut = cut;
-      const texts = [`${c} → ${fed.clusterId}`, state, l === undefined ? '—' : `${l.entriesBehind}`, l === undefined ? '—' : `${l.msBehind} ms`, l === undefined ? '—' : `${l.recordsMerged}`];
+      const texts = [c, state, l === undefined ? '—' : `${l.entriesBehind} · ${(l.msBehind / 1_000).toFixed(1)} s`];
       texts.forEach((t, i) => {
         if (r.cells[i]!.textContent !== t) r.cells[i]!.textContent = t;
       });
       r.tr.dataset['state'] = state;
+      r.tr.title = l === undefined ? `${c} → ${fed.clusterId}` : `${c} → ${fed.clusterId}: cursor ${l.cursor}, ${l.entriesBehind} entries and ${l.msBehind} ms behind, ${l.recordsReceived} records received, ${l.recordsMerged} merged`;
       r.btn.textContent = cut ? 'Heal' : 'Cut';
       r.btn.className = cut ? 'secondary' : 'ghost';
       r.btn.title = cut ? `Heal the link between ${fed.clusterId} and ${c}` : `Cut the link between ${fed.clusterId} and ${c} (both ways, every tab)`;
     }
     document.body.dataset['federationLinks'] = states.join(' ');
     history.add(sample);
-    lagNote.textContent = leads ? 'Ms since this cluster last had everything from each link (this tab leads and pulls).' : 'The leader’s tab pulls and charts each link; this tab lists them.';
+    lagNote.textContent = leads ? 'Seconds since this cluster last had everything from each link (this tab leads and pulls).' : 'The leader’s tab pulls and charts each link; this tab lists them.';
     renderLagChart(chart, legend, history, '', (k) => k);
     if (!renderingConflict) {
       renderingConflict = true;

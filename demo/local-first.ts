@@ -14,13 +14,13 @@
  * {@link LocalFirstDatabase} is the {@link Geode} the console uses: every call goes to the member
  * or the fork, whichever is in use; live queries move over on a switch.
  *
- * Test hooks on `document.body.dataset`: `localFirst` (the mode: `member`, `fork`, `draining`,
- * `retiring`, or `off`), `localFirstFork` (the fork's cluster id, or empty), `localFirstForks`
+ * Test hooks on `document.body.dataset`: `localFirst` (the mode: `member`, `forking` (opening
+ * the fork), `fork`, `draining`, `retiring`, or `off`), `localFirstFork` (the fork's cluster id, or empty), `localFirstForks`
  * (forks this tab opened).
  */
 import { holdsRecords, recordsOfGraph } from '../src/federation/index.ts';
 import type { GraphStore } from '../src/graph/index.ts';
-import { openGeode, type Geode, type GeodeSession, type GeodeTransaction, type TransactionOptions, type ProcedureDefinition, type QueryOptions, type QueryParams, type QueryResult, type SubscribeOptions, type Unsubscribe } from '../src/index.ts';
+import { generatePeerKey, openGeode, type Geode, type GeodeSession, type GeodeTransaction, type TransactionOptions, type ProcedureDefinition, type QueryOptions, type QueryParams, type QueryResult, type SubscribeOptions, type Unsubscribe } from '../src/index.ts';
 import { mergeRecords } from '../src/federation/registers.ts';
 import { LOCAL_FIRST_POLICY, LOCAL_FIRST_START, stepLocalFirst, type LocalFirstMode, type LocalFirstPolicy, type LocalFirstState } from './local-first-policy.ts';
 import { DEMO_RAFT, DEMO_SECRET, type TabCluster } from './tab-cluster.ts';
@@ -195,7 +195,7 @@ export function startLocalFirst(tab: TabCluster, policy: LocalFirstPolicy = LOCA
   let state: LocalFirstState = LOCAL_FIRST_START;
   let fork: { db: Geode; id: string; dbName: string; federation: TabFederation } | undefined;
   let busy = false;
-  let note = policy.enabled ? 'member of its cluster' : 'local-first off';
+  let note = policy.enabled ? `if cut off from ${tab.clusterId}, this tab goes on as a cluster of its own` : 'local-first off';
   const b = document.body.dataset;
   const publish = (): void => {
     b['localFirst'] = policy.enabled ? state.mode : 'off';
@@ -214,6 +214,7 @@ export function startLocalFirst(tab: TabCluster, policy: LocalFirstPolicy = LOCA
       storage: `indexeddb:${dbName}`,
       cluster: {
         id,
+        key: await generatePeerKey(),
         secret: DEMO_SECRET,
         relays: [...tab.relays],
         bootstrap: true,
@@ -250,11 +251,13 @@ export function startLocalFirst(tab: TabCluster, policy: LocalFirstPolicy = LOCA
       case 'fork':
         note = navigator.onLine ? 'no leader in sight: forking' : 'offline: forking';
         publish();
+        b['localFirst'] = 'forking'; // 'fork' once statements go to it
         try {
           await openFork();
         } catch (err) {
+          // Tried again at the next step that finds the cluster lost.
           note = `could not fork: ${err instanceof Error ? err.message : String(err)}`;
-          state = { ...state, mode: 'member' };
+          state = { ...state, mode: 'member', forks: state.forks - 1 };
         }
         break;
       case 'use-member':
