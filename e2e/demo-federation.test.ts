@@ -11,6 +11,9 @@
  * (3) a tab taken offline (`context.setOffline`) forks (local-first), keeps accepting writes,
  *     and once back online its writes reach both clusters, it holds the writes made meanwhile,
  *     and it is a member of its cluster again;
+ * (3b) a tab cut off from the majority of its cluster (the cluster panel's Cut off) forks after a
+ *     few seconds without a leader, its writes reach its cluster by federation while it is still
+ *     cut off, and on Resume it is a member again;
  * (4) no tab logs a console error (but Chromium's own `net::ERR_INTERNET_DISCONNECTED` lines of the
  *     offline tab's relay and directory requests).
  *
@@ -139,6 +142,23 @@ describe('demo federation view (two tab clusters)', () => {
     await waitUntil('the tab is a member again', async () => (await tabs.data(tab, 'localFirst')) === 'member', WAIT_MS);
     expect(await tabs.data(tab, 'localFirstForks')).toBe('1');
     expect(await keys(tab)).toEqual(expect.arrayContaining(['offline-1', 'online-meanwhile', 'us-while-cut']));
+  }, 90_000);
+
+  it('a tab cut off from its cluster’s majority forks after a while without a leader; its writes reach its cluster by federation meanwhile, and it rejoins on resume', async () => {
+    us.push(await tabs.openTab(WAIT_MS, undefined, `${tabs.base}#cluster=${US}&federate=${EU}`)); // three voters: one cut off leaves a majority
+    await waitUntil('three voters in us', async () => (await tabs.data(us[0]!, 'clusterVoters')) === '3', WAIT_MS);
+    const usLeader = await leaderOf(us);
+    const tab = us.find((p) => p !== usLeader)!;
+    const forksBefore = Number(await tabs.data(tab, 'localFirstForks'));
+    await tab.click('#fault-cut'); // the cluster panel's Cut off: no Raft traffic to or from this tab
+    await waitUntil('the cut-off tab forks', async () => (await tabs.data(tab, 'localFirst')) === 'fork', WAIT_MS);
+    await write(tab, 'isolated-1');
+    await waitUntil('the fork’s write in the us leader, by federation', async () => (await keys(usLeader)).includes('isolated-1'), WAIT_MS);
+    await tab.click('#fault-resume');
+    await waitUntil('the tab is a member again', async () => (await tabs.data(tab, 'localFirst')) === 'member', WAIT_MS);
+    await everyTabHolds('the cut-off tab’s write in every tab of both clusters', ['isolated-1']);
+    expect(Number(await tabs.data(tab, 'localFirstForks'))).toBe(forksBefore + 1);
+    for (const p of us) if (p !== tab) expect(await tabs.data(p, 'localFirst')).toBe('member'); // the majority never forked
   }, 90_000);
 
   it('logs no console errors (but the browser’s own network errors while a tab is offline)', () => {
