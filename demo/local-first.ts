@@ -9,7 +9,9 @@
  * record of the fork, the tab uses its cluster again and the fork ends (its database deleted).
  *
  * The tab's membership never ends: its member keeps running beside the fork and catches up with
- * its group by Raft when the network is back. The cluster panel keeps showing the member.
+ * its group by Raft when the network is back. The cluster panel keeps showing the member. An
+ * open fork is remembered in the tab's sessionStorage: reloaded, the tab reopens it and drains it
+ * as before (a tab closed while forked leaves its fork's database unmerged).
  *
  * {@link LocalFirstDatabase} is the {@link Geode} the console uses: every call goes to the member
  * or the fork, whichever is in use; live queries move over on a switch.
@@ -151,6 +153,27 @@ export class LocalFirstDatabase implements Geode {
   }
 }
 
+/** A fork as sessionStorage keeps it: its cluster id, IndexedDB database and peer key (base64). */
+interface KeptFork {
+  readonly id: string;
+  readonly dbName: string;
+  readonly key: string;
+}
+
+const b64 = {
+  encode: (bytes: Uint8Array): string => btoa(String.fromCharCode(...bytes)),
+  decode: (text: string): Uint8Array => Uint8Array.from(atob(text), (c) => c.charCodeAt(0)),
+};
+
+function readKept(slot: string): KeptFork | undefined {
+  try {
+    const v = JSON.parse(sessionStorage.getItem(slot) ?? 'null') as Partial<KeptFork> | null;
+    return v !== null && typeof v.id === 'string' && typeof v.dbName === 'string' && typeof v.key === 'string' ? (v as KeptFork) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** A tab's local-first controller. */
 export interface LocalFirst {
   readonly db: LocalFirstDatabase;
@@ -194,6 +217,8 @@ export function startLocalFirst(tab: TabCluster, policy: LocalFirstPolicy = LOCA
   const db = new LocalFirstDatabase(tab.db);
   let state: LocalFirstState = LOCAL_FIRST_START;
   let fork: { db: Geode; id: string; dbName: string; federation: TabFederation } | undefined;
+  // An open fork is remembered in sessionStorage (per tab, across reloads): a reloaded tab reopens it and drains it.
+  const slot = `geode-demo-fork:${tab.dbName}`;
   let busy = false;
   let note = policy.enabled ? `if cut off from ${tab.clusterId}, this tab goes on as a cluster of its own` : 'local-first off';
   const b = document.body.dataset;
@@ -204,17 +229,18 @@ export function startLocalFirst(tab: TabCluster, policy: LocalFirstPolicy = LOCA
   };
   const memberGraph = (): GraphStore | undefined => tab.db.cluster?.host?.graph(0) as GraphStore | undefined;
 
-  const openFork = async (): Promise<void> => {
-    const n = state.forks;
-    const id = `${tab.clusterId}~${tab.db.cluster!.self.slice(-6)}-${Date.now().toString(36)}${n}`;
-    const dbName = `geode-demo-fork-${id}`;
-    const seed = memberGraph();
+  const openFork = async (kept?: KeptFork): Promise<void> => {
+    const id = kept?.id ?? `${tab.clusterId}~${tab.db.cluster!.self.slice(-6)}-${Date.now().toString(36)}${state.forks}`;
+    const dbName = kept?.dbName ?? `geode-demo-fork-${id}`;
+    const key = kept === undefined ? await generatePeerKey() : b64.decode(kept.key);
+    const seed = kept === undefined ? memberGraph() : undefined; // a reopened fork holds its seed already
     const records = seed === undefined ? [] : recordsOfGraph(seed);
+    if (kept === undefined) sessionStorage.setItem(slot, JSON.stringify({ id, dbName, key: b64.encode(key) } satisfies KeptFork));
     const f = await openGeode({
       storage: `indexeddb:${dbName}`,
       cluster: {
         id,
-        key: await generatePeerKey(),
+        key,
         secret: DEMO_SECRET,
         relays: [...tab.relays],
         bootstrap: true,
@@ -225,7 +251,7 @@ export function startLocalFirst(tab: TabCluster, policy: LocalFirstPolicy = LOCA
     if (records.length > 0) await f.cluster!.host!.applyBuilt(0, (graph, apply) => void mergeRecords(graph, id, records, apply));
     fork = { db: f, id, dbName, federation: startTabFederation(f, id, [], tab.clusterId) };
     db.use(f);
-    note = `offline copy ${id}: ${records.length} records from ${tab.clusterId}`;
+    note = kept === undefined ? `offline copy ${id}: ${records.length} records from ${tab.clusterId}` : `reopened ${id} after a reload: it drains once ${tab.clusterId} is in sight`;
   };
 
   const endFork = async (): Promise<void> => {
@@ -235,6 +261,7 @@ export function startLocalFirst(tab: TabCluster, policy: LocalFirstPolicy = LOCA
     db.use(tab.db);
     await f.federation.stop();
     await f.db.close().catch(() => undefined);
+    sessionStorage.removeItem(slot);
     indexedDB.deleteDatabase(f.dbName);
     note = `back in ${tab.clusterId}: it holds every write of ${f.id}`;
   };
@@ -256,6 +283,7 @@ export function startLocalFirst(tab: TabCluster, policy: LocalFirstPolicy = LOCA
           await openFork();
         } catch (err) {
           // Tried again at the next step that finds the cluster lost.
+          sessionStorage.removeItem(slot);
           note = `could not fork: ${err instanceof Error ? err.message : String(err)}`;
           state = { ...state, mode: 'member', forks: state.forks - 1 };
         }
@@ -280,6 +308,22 @@ export function startLocalFirst(tab: TabCluster, policy: LocalFirstPolicy = LOCA
   };
 
   publish();
+  const kept = readKept(slot);
+  if (kept !== undefined && policy.enabled) {
+    busy = true;
+    state = { ...state, mode: 'fork', forks: 1 };
+    b['localFirst'] = 'forking';
+    void openFork(kept)
+      .catch((err: unknown) => {
+        sessionStorage.removeItem(slot);
+        note = `could not reopen fork ${kept.id}: ${err instanceof Error ? err.message : String(err)}`;
+        state = { ...state, mode: 'member', forks: 0 };
+      })
+      .finally(() => {
+        publish();
+        busy = false;
+      });
+  }
   setInterval(() => {
     if (busy) return;
     busy = true;

@@ -14,6 +14,7 @@
  * (3b) a tab cut off from the majority of its cluster (the cluster panel's Cut off) forks after a
  *     few seconds without a leader, its writes reach its cluster by federation while it is still
  *     cut off, and on Resume it is a member again;
+ * (3c) a tab reloaded while forked reopens its fork (same id), drains it and rejoins;
  * (4) no tab logs a console error (but Chromium's own `net::ERR_INTERNET_DISCONNECTED` lines of the
  *     offline tab's relay and directory requests).
  *
@@ -120,7 +121,7 @@ describe('demo federation view (two tab clusters)', () => {
     expect(await usLeader.textContent('#federation-conflict')).toMatch(/"eu-blue" from eu-.* wins: its hybrid timestamp .* is later than/);
     await waitUntil('the us leader’s link connected again', async () => (await tabs.data(usLeader, 'federationLinks')) === `${EU}:connected`, WAIT_MS);
     await usLeader.waitForTimeout(1_500); // a few lag samples after the heal
-    await usLeader.locator('#federation-panel').scrollIntoViewIfNeeded();
+    await usLeader.evaluate(() => document.querySelector('#federation-links')?.scrollIntoView({ block: 'start' })); // the links, the chart and the conflict's outcome
     await usLeader.screenshot({ path: join(REPO, 'e2e/screenshots/demo-federation-1280x800.png') });
   }, 90_000);
 
@@ -159,6 +160,22 @@ describe('demo federation view (two tab clusters)', () => {
     await everyTabHolds('the cut-off tab’s write in every tab of both clusters', ['isolated-1']);
     expect(Number(await tabs.data(tab, 'localFirstForks'))).toBe(forksBefore + 1);
     for (const p of us) if (p !== tab) expect(await tabs.data(p, 'localFirst')).toBe('member'); // the majority never forked
+  }, 90_000);
+
+  it('a tab reloaded while forked reopens its fork, drains it into its cluster and rejoins', async () => {
+    const usLeader = await leaderOf(us);
+    const at = us.findIndex((p) => p !== usLeader);
+    const tab = us[at]!;
+    await tab.click('#fault-cut');
+    await waitUntil('the cut-off tab forks', async () => (await tabs.data(tab, 'localFirst')) === 'fork', WAIT_MS);
+    const fork = await tabs.data(tab, 'localFirstFork');
+    await write(tab, 'before-reload');
+    await tab.reload(); // ends the cut-off too: the reloaded tab's member rejoins its group
+    await tab.waitForFunction(() => document.body.dataset['ready'] === 'true', undefined, { timeout: WAIT_MS });
+    await waitUntil('the reloaded tab reopened its fork', async () => (await tabs.data(tab, 'localFirstFork')) === fork, WAIT_MS);
+    await waitUntil('the reloaded tab is a member again', async () => (await tabs.data(tab, 'localFirst')) === 'member', WAIT_MS);
+    await everyTabHolds('the write made before the reload in every tab', ['before-reload']);
+    expect(await tab.evaluate(() => Object.keys(sessionStorage).filter((k) => k.startsWith('geode-demo-fork:')))).toEqual([]); // the fork is over
   }, 90_000);
 
   it('logs no console errors (but the browser’s own network errors while a tab is offline)', () => {
