@@ -74,6 +74,13 @@ export function startFederationPanel(aside: HTMLElement, db: Geode, fed: TabFede
     opens.append(' ');
   }
   const lfLine = el(panel, 'p', { id: 'federation-local-first', className: 'small' });
+  // A header badge while the tab works on its own (the cluster badge keeps showing its membership).
+  const clusterBadge = document.querySelector('#cluster-badge');
+  const lfBadge = document.createElement('span');
+  lfBadge.id = 'local-first-badge';
+  lfBadge.className = 'badge badge-warn';
+  lfBadge.hidden = true;
+  clusterBadge?.after(lfBadge);
 
   const table = el(panel, 'table', { id: 'federation-links', className: 'peers small' });
   const head = table.createTHead().insertRow();
@@ -165,6 +172,9 @@ export function startFederationPanel(aside: HTMLElement, db: Geode, fed: TabFede
         ? 'Local-first off (&localfirst=off): cut off, this tab waits for its cluster.'
         : `Local-first: ${mode === 'member' ? 'member of its cluster' : mode === 'fork' ? 'working on its own (fork)' : mode === 'draining' ? 'back: merging its offline writes' : 'back: its fork is merging'} · ${lf.note()}`;
     lfLine.dataset['mode'] = mode;
+    lfBadge.hidden = mode === 'member' || mode === 'off';
+    lfBadge.textContent = mode === 'fork' ? `working offline: ${lf?.forkId() ?? ''}` : mode === 'draining' || mode === 'retiring' ? 'merging offline writes' : '';
+    lfBadge.title = lf?.note() ?? '';
     const states: string[] = [];
     const sample = new Map<string, number>();
     const clusters = [...new Set([...fed.federate, ...linked])];

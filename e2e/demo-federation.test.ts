@@ -131,6 +131,7 @@ describe('demo federation view (two tab clusters)', () => {
     await tab.context().setOffline(true);
     await waitUntil('the offline tab forks', async () => (await tabs.data(tab, 'localFirst')) === 'fork', WAIT_MS);
     expect(await keys(tab)).toContain('from-eu'); // the fork starts from what the tab held
+    expect(await tab.textContent('#local-first-badge')).toMatch(/^working offline: /);
     await write(tab, 'offline-1');
     await write(tab, 'offline-2');
     expect(await keys(tab)).toEqual(expect.arrayContaining(['offline-1', 'offline-2']));
@@ -142,6 +143,7 @@ describe('demo federation view (two tab clusters)', () => {
     await everyTabHolds('the offline writes in every tab of both clusters', ['offline-1', 'offline-2', 'online-meanwhile']);
     await waitUntil('the tab is a member again', async () => (await tabs.data(tab, 'localFirst')) === 'member', WAIT_MS);
     expect(await tabs.data(tab, 'localFirstForks')).toBe('1');
+    expect(await tab.isVisible('#local-first-badge')).toBe(false);
     expect(await keys(tab)).toEqual(expect.arrayContaining(['offline-1', 'online-meanwhile', 'us-while-cut']));
   }, 90_000);
 
