@@ -1,5 +1,6 @@
 import { defineConfig } from 'vite';
 import { ldbcSamplePlugin } from './demo/vite-plugin-ldbc-sample.ts';
+import { federationDirectoryPlugin } from './demo/federation-directory.ts';
 import { relayPlugin } from './demo/vite-plugin-relay.ts';
 
 /**
@@ -9,7 +10,7 @@ import { relayPlugin } from './demo/vite-plugin-relay.ts';
  */
 export default defineConfig({
   root: 'demo',
-  plugins: [ldbcSamplePlugin(), relayPlugin()],
+  plugins: [ldbcSamplePlugin(), relayPlugin(), federationDirectoryPlugin()],
   server: { port: 5173, strictPort: false },
   build: { outDir: '../dist/demo', emptyOutDir: true, target: 'es2022' },
 });

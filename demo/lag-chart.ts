@@ -112,9 +112,10 @@ export const shortPeer = (peer: string): string => `…${peer.slice(-6)}`;
 
 /**
  * renderLagChart: draws `history` into `svg` (cleared first) and the legend into `legend`:
- * one coloured line per peer, a y axis from 0 to a round top, the self peer's label marked.
+ * one coloured line per peer, a y axis from 0 to a round top, the self peer's label marked;
+ * `label` names a line in the legend (a peer's short id by default; the federation panel's are cluster ids).
  */
-export function renderLagChart(svg: SVGSVGElement, legend: HTMLElement, history: LagHistory, self: string): void {
+export function renderLagChart(svg: SVGSVGElement, legend: HTMLElement, history: LagHistory, self: string, label: (key: string) => string = shortPeer): void {
   svg.replaceChildren();
   const W = svg.clientWidth > 0 ? Math.round(svg.clientWidth) : W_DEFAULT;
   svg.setAttribute('viewBox', `0 0 ${W} ${H}`);
@@ -142,7 +143,7 @@ export function renderLagChart(svg: SVGSVGElement, legend: HTMLElement, history:
     item.className = 'lag-key';
     item.style.setProperty('--key', colour);
     const now = history.latest(peer);
-    item.textContent = `${shortPeer(peer)}${peer === self ? ' ★' : ''} ${now === undefined ? '–' : now}`;
+    item.textContent = `${label(peer)}${peer === self ? ' ★' : ''} ${now === undefined ? '–' : now}`;
     item.title = peer;
   });
   svg.dataset['series'] = String(peers.length);

@@ -553,14 +553,18 @@ statusLine.textContent = db.graph.nodeCount === 0 ? 'ready · the graph is empty
 if (sampleLoaded()) sampleStatus.textContent = 'The sample is in this tab’s database.';
 if (tab.cluster !== undefined) {
   // Writes from other tabs arrive by replication: keep the counts fresh with the panel.
-  shardView = startClusterPanel($<HTMLElement>('#cluster-panel'), $<HTMLElement>('#cluster-badge'), tab.cluster, updateCounts, {
-    run: (text) => {
-      stopLive();
-      editor.setText(text);
-      showView('table');
-      void run(text);
-    },
-  });
+  const runInConsole = (text: string): void => {
+    stopLive();
+    editor.setText(text);
+    showView('table');
+    void run(text);
+  };
+  shardView = startClusterPanel($<HTMLElement>('#cluster-panel'), $<HTMLElement>('#cluster-badge'), tab.cluster, updateCounts, { run: runInConsole });
+  if (tab.federation !== undefined) {
+    // A federated tab cluster (`&federate=`): the federation view (links, lag, cut / heal, a conflict) and local-first state.
+    const { startFederationPanel } = await import('./federation-panel.ts');
+    startFederationPanel($<HTMLElement>('aside.side'), db, tab.federation.fed, tab.federation.localFirst, runInConsole);
+  }
   followVisibility(db);
   window.addEventListener('pagehide', () => void db.close());
 }

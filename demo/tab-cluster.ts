@@ -101,9 +101,10 @@ export interface TabCluster {
 /**
  * Joins `clusterId` through the relay of `info` with this tab's own IndexedDB database; with
  * `shards` > 1 the cluster is sharded (`sharding.shards`, three replicas each; `Person` nodes hashed
- * by their `id` property, other nodes by node id).
+ * by their `id` property, other nodes by node id); with `federation`, `federation.enabled` (its
+ * links are made at run time: demo/tab-federation.ts; federation needs one shard).
  */
-export async function joinTabCluster(clusterId: string, info: RelayInfo, shards = 1): Promise<TabCluster> {
+export async function joinTabCluster(clusterId: string, info: RelayInfo, shards = 1, federation = false): Promise<TabCluster> {
   const { tabPeerDatabaseName } = await import('../src/storage/indexeddb/index.ts');
   const dbName = await tabPeerDatabaseName(`geode-demo-${clusterId}`);
   const key = await tabPeerKey(dbName);
@@ -114,6 +115,8 @@ export async function joinTabCluster(clusterId: string, info: RelayInfo, shards 
         raft: { ...DEMO_RAFT, election_timeout_ms: [...DEMO_RAFT.election_timeout_ms] },
         // Persons (the LDBC sample's) hashed by their `id` property, so a lookup by id asks one shard; the rest by node id.
         ...(shards > 1 ? { sharding: { shards, labels: { Person: { strategy: 'hash', key: 'id' } } } } : {}),
+        // A federated tab cluster (`&federate=`, demo/tab-federation.ts): links are made at run time from the directory.
+        ...(federation ? { federation: { enabled: true } } : {}),
       },
     },
   });

@@ -6,7 +6,10 @@
  * `?storage=memory` in the URL asks for memory outright.
  */
 import { openGeode, type Geode } from '../src/index.ts';
+import { LOCAL_FIRST_POLICY } from './local-first-policy.ts';
 import { clusterIdFromHash, fetchRelayInfo, joinTabCluster, shardsFromHash, type TabCluster } from './tab-cluster.ts';
+import type { LocalFirst } from './local-first.ts';
+import { federationFromHash, type TabFederation } from './tab-federation.ts';
 
 /** Where the tab's database lives, for the cluster panel and the header. */
 export interface TabDatabase {
@@ -18,6 +21,8 @@ export interface TabDatabase {
   readonly fallbackReason: string | undefined;
   /** The cluster this tab joined (the demo's dev server runs a relay); undefined when embedded. */
   readonly cluster?: TabCluster;
+  /** With `&federate=` (or `&localfirst=on`): the cluster's federation and, unless `&localfirst=off`, the local-first controller (whose database is `db`). */
+  readonly federation?: { readonly fed: TabFederation; readonly localFirst: LocalFirst | undefined };
 }
 
 /** Opens the tab's database as the URL asks (`?storage=memory`, else IndexedDB with a memory fallback). */
@@ -29,7 +34,16 @@ export async function openTabDatabase(search: string, hash = ''): Promise<TabDat
   const info = clusterId === undefined ? undefined : await fetchRelayInfo(clusterId);
   if (clusterId !== undefined && info !== undefined) {
     try {
-      const cluster = await joinTabCluster(clusterId, info, shardsFromHash(hash));
+      const fp = federationFromHash(hash, clusterId);
+      // Federation streams one group's log: a federated tab cluster has one shard.
+      const cluster = await joinTabCluster(clusterId, info, fp === undefined ? shardsFromHash(hash) : 1, fp !== undefined);
+      if (fp !== undefined) {
+        const { startTabFederation } = await import('./tab-federation.ts');
+        const { startLocalFirst } = await import('./local-first.ts');
+        const fed = startTabFederation(cluster.db, clusterId, fp.federate);
+        const localFirst = startLocalFirst(cluster, { ...LOCAL_FIRST_POLICY, enabled: fp.localFirst });
+        return { db: localFirst.db, kind: 'indexeddb', name: cluster.dbName, fallbackReason: undefined, cluster, federation: { fed, localFirst: fp.localFirst ? localFirst : undefined } };
+      }
       return { db: cluster.db, kind: 'indexeddb', name: cluster.dbName, fallbackReason: undefined, cluster };
     } catch (err) {
       clusterFailure = `could not join cluster ${clusterId}: ${err instanceof Error ? err.message : String(err)}`;

@@ -16,17 +16,20 @@ export class DemoTabs {
   #browser: Browser | undefined;
   /** The link every tab opens: the dev server's URL with `#cluster=<name>-<time>`. */
   link = '';
+  /** The dev server's URL (for links of other clusters). */
+  base = '';
 
   /** start: the dev server and the browser; tabs open on a fresh cluster named after `name` (`fragment`: more of the URL fragment, e.g. `&shards=3`). */
   async start(name: string, fragment = ''): Promise<void> {
     this.#server = await createServer({ configFile: join(REPO, 'vite.config.ts'), logLevel: 'silent', server: { port: 0, strictPort: false } });
     await this.#server.listen();
-    this.link = `${this.#server.resolvedUrls!.local[0]!}#cluster=${name}-${Date.now().toString(36)}${fragment}`;
+    this.base = this.#server.resolvedUrls!.local[0]!;
+    this.link = `${this.base}#cluster=${name}-${Date.now().toString(36)}${fragment}`;
     this.#browser = await launchChromium();
   }
 
-  /** openTab: a new context and page on the link, resolved once the page says it is ready. */
-  async openTab(readyMs: number, viewport = { width: 1280, height: 800 }): Promise<Page> {
+  /** openTab: a new context and page on the link (or `link`), resolved once the page says it is ready. */
+  async openTab(readyMs: number, viewport = { width: 1280, height: 800 }, link = this.link): Promise<Page> {
     const context = await this.#browser!.newContext({ viewport });
     this.#contexts.push(context);
     const page = await context.newPage();
@@ -35,7 +38,7 @@ export class DemoTabs {
       if (m.type() === 'error') this.consoleErrors.push(`tab ${at}: ${m.text()}`);
     });
     page.on('pageerror', (e) => this.consoleErrors.push(`tab ${at}: ${String(e)}`));
-    await page.goto(this.link);
+    await page.goto(link);
     await page.waitForFunction(() => document.body.dataset['ready'] === 'true', undefined, { timeout: readyMs });
     this.pages.push(page);
     return page;

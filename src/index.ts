@@ -41,7 +41,7 @@ export type { StorageSpec } from './api/storage-drivers.ts';
 export type { ClusterOptions } from './api/cluster-options.ts';
 export type { GeodeCluster } from './api/cluster-handle.ts';
 export type { PeerStatus, ReplicaLag, Staleness, FaultMode } from './shard/index.ts';
-export type { FederationAgent, FederationLagEvent, FederationLinkLag } from './federation/index.ts';
+export type { FederationAgent, FederationLagEvent, FederationLinkLag, FederationPeer } from './federation/index.ts';
 
 /**
  * generatePeerKey: a new peer identity key (Ed25519, libp2p protobuf bytes) for `cluster.key`.

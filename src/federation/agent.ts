@@ -27,7 +27,7 @@ import { decodeCommands, decodeSnapshot, encodeSnapshot, type GraphCommand, type
 import type { RequestHandler, RequestProtocolInit } from '../net/index.ts';
 import { HybridClock } from '../txn/hlc.ts';
 import { GeodeError, isGeodeError } from '../util/errors.ts';
-import type { ResolvedFederationConfig } from './config.ts';
+import { federationAddressesMax, federationPeersMax, type FederationPeer, type ResolvedFederationConfig } from './config.ts';
 import { checkRecord, CURSOR_PREFIX, type Register, EDGE_PREFIX, mergeRecords, NODE_PREFIX, recordOf, recordsOfCommands, stampLocalWrite, type EntityRecord, type ReceivedRecord } from './registers.ts';
 
 /** The federation protocol id. */
@@ -121,7 +121,7 @@ interface Cursor {
 
 interface Link {
   readonly cluster: string;
-  readonly addresses: readonly string[];
+  addresses: readonly string[];
   addr: number;
   /** The cursor as far as merged or found empty (at least the persisted one while leading). */
   cursor: Cursor;
@@ -134,6 +134,8 @@ interface Link {
   merged: number;
   snapshotChunks: number;
   failures: number;
+  /** Removed by {@link FederationAgent.unlink} (its pull loop ends). */
+  removed: boolean;
 }
 
 /** An answer's records (a tail's read out of its entries; an error answer is thrown by `#fetch`). */
@@ -184,24 +186,26 @@ export class FederationAgent {
     this.#cfg = cfg;
     this.self = cfg.clusterId!;
     this.#clock = new HybridClock(c.now);
-    const now = c.now();
-    for (const p of cfg.peers) {
-      this.#links.set(p.clusterId, {
-        cluster: p.clusterId,
-        addresses: p.addresses,
-        addr: 0,
-        cursor: { index: 0 },
-        upstreamApplied: 0,
-        caughtUpAt: now,
-        connected: false,
-        cut: false,
-        lagging: false,
-        received: 0,
-        merged: 0,
-        snapshotChunks: 0,
-        failures: 0,
-      });
-    }
+    for (const p of cfg.peers) this.#links.set(p.clusterId, this.#newLink(p));
+  }
+
+  #newLink(p: FederationPeer): Link {
+    return {
+      cluster: p.clusterId,
+      addresses: p.addresses,
+      addr: 0,
+      cursor: this.#c.host.isLeader() ? this.#persistedCursor(p.clusterId) : { index: 0 },
+      upstreamApplied: 0,
+      caughtUpAt: this.#c.now(),
+      connected: false,
+      cut: false,
+      lagging: false,
+      received: 0,
+      merged: 0,
+      snapshotChunks: 0,
+      failures: 0,
+      removed: false,
+    };
   }
 
   /** start: installs the write hook, serves the protocol, and starts a pull loop per upstream. */
@@ -231,6 +235,49 @@ export class FederationAgent {
     if (link !== undefined) link.cut = cut;
     if (cut) this.#cutServing.add(cluster);
     else this.#cutServing.delete(cluster);
+  }
+
+  /**
+   * link: starts replicating from `peer.clusterId` at run time (as a `federation.peers` entry
+   * would), or, for a cluster already linked, replaces the addresses it is pulled from (a cluster
+   * of browser tabs changes its members' addresses as tabs come and go). The cursor is the
+   * replicated one (`f/cur/<cluster>`), so a cluster unlinked and linked again resumes where it
+   * stopped. CONFIG_INVALID for this cluster's own id, no address, or more than
+   * {@link federationPeersMax} links.
+   */
+  link(peer: FederationPeer): void {
+    if (this.#stopped) throw new GeodeError('CLOSED', 'the federation agent is stopped');
+    const key = 'federation.peers';
+    if (peer.clusterId === this.self) throw new GeodeError('CONFIG_INVALID', `${key}: a cluster cannot federate with itself (${peer.clusterId})`, { source: 'config', detail: key });
+    if (peer.addresses.length === 0 || peer.addresses.length > federationAddressesMax) {
+      throw new GeodeError('CONFIG_INVALID', `${key}: cluster ${peer.clusterId} needs 1..${federationAddressesMax} addresses, got ${peer.addresses.length}`, { source: 'config', detail: key });
+    }
+    const had = this.#links.get(peer.clusterId);
+    if (had !== undefined) {
+      if (had.addresses.length !== peer.addresses.length || had.addresses.some((a, i) => a !== peer.addresses[i])) {
+        had.addresses = [...peer.addresses];
+        had.addr = 0;
+      }
+      return;
+    }
+    if (this.#links.size >= federationPeersMax) throw new GeodeError('CONFIG_INVALID', `${key}: at most ${federationPeersMax} federated clusters`, { source: 'config', detail: key });
+    const link = this.#newLink({ clusterId: peer.clusterId, addresses: [...peer.addresses] });
+    this.#links.set(peer.clusterId, link);
+    void this.#pullLoop(link);
+  }
+
+  /** unlink: stops replicating from `cluster` (what was merged stays; its cursor stays replicated). False when it was not linked. */
+  unlink(cluster: string): boolean {
+    const link = this.#links.get(cluster);
+    if (link === undefined) return false;
+    link.removed = true;
+    this.#links.delete(cluster);
+    return true;
+  }
+
+  /** links: the clusters this cluster replicates from, and the addresses of each. */
+  links(): FederationPeer[] {
+    return [...this.#links.values()].map((l) => ({ clusterId: l.cluster, addresses: l.addresses }));
   }
 
   /** lag: per upstream cluster (empty on a peer that does not lead: only the leader pulls). */
@@ -366,7 +413,7 @@ export class FederationAgent {
     /** The next batch, asked for while the last one merges (its cursor, and the answer on the way). */
     let ahead: { readonly cursor: Cursor; readonly answer: Promise<Batch> } | undefined;
     let lastAskedAt = 0;
-    while (!this.#stopped) {
+    while (!this.#stopped && !link.removed) {
       const leader = this.#c.host.isLeader();
       if (!leader || link.cut) {
         if (!leader) this.#wasLeader = false;
@@ -388,7 +435,7 @@ export class FederationAgent {
         const answer = ahead !== undefined && sameCursor(ahead.cursor, cur) ? ahead.answer : this.#fetch(link, cur);
         ahead = undefined;
         const a = await answer;
-        if (this.#stopped || link.cut) continue;
+        if (this.#stopped || link.cut || link.removed) continue;
         const next = this.#accept(link, cur, a);
         // Pipelining: the next batch travels while this one is merged and committed (merges stay in
         // order); once caught up, not before pullIntervalMs after the last request started.

@@ -9,3 +9,5 @@ export { federationConfigKeys, splitFederationConfig, validateFederationConfig }
 export type { FederationPeer, ResolvedFederationConfig } from './config.ts';
 export { LwwGraph, compareStamps } from './lww-graph.ts';
 export type { ChangeStamp, GraphChange, LwwEdge, LwwNode } from './lww-graph.ts';
+export { explainWinner, formatStamp, holdsRecords, propertyRegister, recordsOfGraph } from './local-first.ts';
+export type { Register, WinnerExplanation } from './local-first.ts';
