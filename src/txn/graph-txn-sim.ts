@@ -65,6 +65,8 @@ export interface GraphTxnSimReport {
   readonly partitions: number;
   /** Crashes of a coordinator's host at one of its fault points (counted in `crashes` too). */
   readonly coordinatorKills: number;
+  /** Of those, kills after every participant prepared and before the decision (between prepare and commit). */
+  readonly killsAfterPrepare: number;
   /** G2 cycles found under snapshot isolation (allowed there; 0 under serializable or it is a violation). */
   readonly writeSkews: number;
   /** Virtual ms from the end of the faults until no group held an intent. */
@@ -198,7 +200,7 @@ export type SimStatement = (text: string, params: Record<string, unknown>) => Pr
 export class SimTxnCluster {
   readonly c: SimCluster;
   readonly members = new Map<string, Member>();
-  readonly stats = { crashes: 0, partitions: 0, coordinatorKills: 0 };
+  readonly stats = { crashes: 0, partitions: 0, coordinatorKills: 0, killsAfterPrepare: 0 };
   /** True while coordinators may be killed at their fault points. */
   faulty = false;
   restarting = new Set<string>();
@@ -259,13 +261,14 @@ export class SimTxnCluster {
       },
     };
     // The coordinator lives in its host's process: it dies there, between prepare and commit too.
-    const midCommit = (): void => {
+    const midCommit = (afterPrepare: boolean): void => {
       if (!this.faulty || c.hosts.get(peer as never) !== host || c.hosts.size <= 3 || !this.#crashRnd.chance(coordinatorKillChance)) return;
       this.crash(peer);
       this.stats.coordinatorKills++;
+      if (afterPrepare) this.stats.killsAfterPrepare++;
       this.restartLater(peer, this.#crashRnd.int(100, 600));
     };
-    const faults: CoordinatorFaults = { afterPrepare: midCommit, afterDecide: midCommit, beforeResolve: midCommit };
+    const faults: CoordinatorFaults = { afterPrepare: () => midCommit(true), afterDecide: () => midCommit(false), beforeResolve: () => midCommit(false) };
     const txn = startClusterTxn(host, { env, faults, resolverPeriodMs });
     const { coordinator, transport } = planted(txn, this.#plant, (g) => this.leaderOf(g)?.graphIndex(g));
     // The router's view of the shard map: fixed in this simulation (no placement moves).
