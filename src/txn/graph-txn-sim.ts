@@ -13,7 +13,8 @@
  * Workloads, at one isolation level per seed (odd seeds serializable, even ones snapshot):
  * - **list-append** (Elle): keys `(:Key {id, list})` two per shard; a transaction does 1–4
  *   reads (`RETURN k.list`) and appends (`SET k.list = k.list + [v]`, values unique per key) over
- *   random keys. The history (ok / fail / info per transaction) is checked by the Elle-style
+ *   random keys; on half the seeds (2, 3, 6, 7, ...) four more clients append to one hot key back
+ *   to back (single-statement transactions: some lost updates need commits close together). The history (ok / fail / info per transaction) is checked by the Elle-style
  *   checker (src/sim/elle/list-append.ts) at the seed's level: no G0, G1a, G1b, G1c (dirty
  *   writes and reads), no G-single (lost update, read skew); under serializable no G2 (write
  *   skew) either. Under snapshot, G2 is allowed and counted (`writeSkews`).
@@ -65,8 +66,12 @@ export interface GraphTxnSimReport {
   readonly partitions: number;
   /** Crashes of a coordinator's host at one of its fault points (counted in `crashes` too). */
   readonly coordinatorKills: number;
+  /** Of those, kills after every participant prepared and before the decision (between prepare and commit). */
+  readonly killsAfterPrepare: number;
   /** G2 cycles found under snapshot isolation (allowed there; 0 under serializable or it is a violation). */
   readonly writeSkews: number;
+  /** 1 when the seed ran the hot-key clients (seeds 2, 3, 6, 7, ...). */
+  readonly hotSeeds: number;
   /** Virtual ms from the end of the faults until no group held an intent. */
   readonly quiesceMs: number;
   /** Empty when the run is correct. */
@@ -198,7 +203,7 @@ export type SimStatement = (text: string, params: Record<string, unknown>) => Pr
 export class SimTxnCluster {
   readonly c: SimCluster;
   readonly members = new Map<string, Member>();
-  readonly stats = { crashes: 0, partitions: 0, coordinatorKills: 0 };
+  readonly stats = { crashes: 0, partitions: 0, coordinatorKills: 0, killsAfterPrepare: 0 };
   /** True while coordinators may be killed at their fault points. */
   faulty = false;
   restarting = new Set<string>();
@@ -259,13 +264,14 @@ export class SimTxnCluster {
       },
     };
     // The coordinator lives in its host's process: it dies there, between prepare and commit too.
-    const midCommit = (): void => {
+    const midCommit = (afterPrepare: boolean): void => {
       if (!this.faulty || c.hosts.get(peer as never) !== host || c.hosts.size <= 3 || !this.#crashRnd.chance(coordinatorKillChance)) return;
       this.crash(peer);
       this.stats.coordinatorKills++;
+      if (afterPrepare) this.stats.killsAfterPrepare++;
       this.restartLater(peer, this.#crashRnd.int(100, 600));
     };
-    const faults: CoordinatorFaults = { afterPrepare: midCommit, afterDecide: midCommit, beforeResolve: midCommit };
+    const faults: CoordinatorFaults = { afterPrepare: () => midCommit(true), afterDecide: () => midCommit(false), beforeResolve: () => midCommit(false) };
     const txn = startClusterTxn(host, { env, faults, resolverPeriodMs });
     const { coordinator, transport } = planted(txn, this.#plant, (g) => this.leaderOf(g)?.graphIndex(g));
     // The router's view of the shard map: fixed in this simulation (no placement moves).
@@ -347,7 +353,7 @@ export async function runGraphTxnSim(seed: number, options: GraphTxnSimOptions =
   const leaderOf = (g: number): ShardHost | undefined => sim.leaderOf(g);
   const violations: string[] = [];
   const fail = (m: string): void => void violations.push(`seed ${seed} (${isolation}${options.plant === undefined ? '' : `, planted ${options.plant}`}): ${m}`);
-  const stats = { committed: 0, aborted: 0, unknown: 0, crossShard: 0, audits: 0, transfers: 0, writeSkews: 0, quiesceMs: 0 };
+  const stats = { committed: 0, aborted: 0, unknown: 0, crossShard: 0, audits: 0, transfers: 0, writeSkews: 0, quiesceMs: 0, hotSeeds: 0 };
   const report = (): GraphTxnSimReport => ({ seed, isolation, ...stats, ...sim.stats, violations });
   if (!(await sim.form())) return { ...report(), violations: [`seed ${seed}: the groups did not form`] };
   sim.faulty = true;
@@ -400,6 +406,24 @@ export async function runGraphTxnSim(seed: number, options: GraphTxnSimOptions =
     if (r.outcome === 'ok' && new Set(plan.map((p) => shardOfId(p.key))).size > 1) stats.crossShard++;
     const ops: ListOp[] = plan.map((p, i) => (p.f === 'append' ? { f: 'append', key: `k${p.key}`, value: p.value } : { f: 'read', key: `k${p.key}`, value: r.outcome === 'ok' ? reads[i] : undefined }));
     history.push({ id: ++nextTxn, status: r.outcome, ops });
+  }
+
+  /** A hot key: single appends to key 1 back to back (a commit checked in a narrow window meets another's write). */
+  async function hotClient(): Promise<void> {
+    const my = c.prng.fork();
+    while (s.now < end) {
+      const up = [...members.keys()];
+      if (up.length > 0) {
+        const peer = my.pick(up);
+        const v = nextValue.get(1)! + 1;
+        nextValue.set(1, v);
+        const r = await transaction(peer, false, async (run) => void (await run(APPEND_KEY, { k: 1n, v: BigInt(v) })));
+        if (r.outcome !== 'ok' && !explained(r.error)) fail(`a hot-key append through ${peer} failed with ${String(r.error)}`);
+        count(r.outcome);
+        history.push({ id: ++nextTxn, status: r.outcome, ops: [{ f: 'append', key: 'k1', value: v }] });
+      }
+      await sleep(my.int(0, 3));
+    }
   }
 
   async function bankClient(): Promise<void> {
@@ -466,7 +490,10 @@ export async function runGraphTxnSim(seed: number, options: GraphTxnSimOptions =
   }
 
   let finished = false;
-  void Promise.all([listClient(), listClient(), listClient(), bankClient(), bankClient(), auditor(), nemesis()]).then(() => (finished = true));
+  // Hot-key clients on half the seeds (both levels): they keep shard 0 moving, which aborts most audits.
+  const hot = Math.floor(seed / 2) % 2 === 1 ? [hotClient(), hotClient(), hotClient(), hotClient()] : [];
+  if (hot.length > 0) stats.hotSeeds = 1;
+  void Promise.all([...hot, listClient(), listClient(), listClient(), bankClient(), bankClient(), auditor(), nemesis()]).then(() => (finished = true));
   if (!(await c.until(() => finished, durationMs + 60_000))) fail('the clients did not finish');
 
   // Quiescence: heal, everyone up; within a time limit and two resolver periods (plus elections),
