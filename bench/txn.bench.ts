@@ -6,7 +6,8 @@
  * leaders are wherever the elections put them), through the `txnLoad` op:
  *
  * 1. single-shard read-write transactions (read an account, write it back + 1: one group, committed
- *    by one checked entry) and two-shard ones (read an account on each shard and write both: two-phase
+ *    by one checked entry; each worker alternates between an account of each shard, as the leaders of
+ *    the two shards may be one local and one remote) and two-shard ones (read an account on each shard and write both: two-phase
  *    commit), each at concurrency 1 (latency) and `--c` (default 4; throughput, retried on
  *    conflicts), for `--ms` each (default 3,000);
  * 2. contention: `--c` workers moving 1 between 4 hot accounts on the two shards, one attempt per

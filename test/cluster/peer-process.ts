@@ -16,8 +16,8 @@
  *   statements through the cluster)
  *
  * - `{ id, op: 'txnLoad', kind, ms, concurrency, a, b, retries }` → `{ id, ok, committed, attempts, aborted, p50Ms, p99Ms }`:
- *   `db.transaction`s from this process for `ms` (`kind` `single`: worker w reads account `a[w]` and
- *   adds 1; `two`: reads `a[w]` and `b[w]` and adds 1 to each; `contended`: moves 1 between two of
+ *   `db.transaction`s from this process for `ms` (`kind` `single`: worker w reads account `a[w]`, then
+ *   `b[w]` the next time, and adds 1; `two`: reads `a[w]` and `b[w]` and adds 1 to each; `contended`: moves 1 between two of
  *   `a[0..1]`, `b[0..1]`), each with `retries` retries; latencies of the committed ones
  *
  * Arguments: one JSON object `{ data, relays, cluster, secret, bootstrap, config, listen? }`. Prints
@@ -205,13 +205,13 @@ async function txnLoad(kind: 'single' | 'two' | 'contended', ms: number, concurr
   const end = performance.now() + ms;
   await Promise.all(
     Array.from({ length: concurrency }, async (_, w) => {
-      while (performance.now() < end) {
+      for (let n = 0; performance.now() < end; n++) {
         const t0 = performance.now();
         try {
           await db.transaction(
             async (tx) => {
               attempts++;
-              if (kind === 'single') await move(tx, a[w]!, 1n);
+              if (kind === 'single') await move(tx, (n % 2 === 0 ? a : b)[w]!, 1n); // each shard in turn: one may be led here
               else if (kind === 'two') {
                 await move(tx, a[w]!, 1n);
                 await move(tx, b[w]!, 1n);
