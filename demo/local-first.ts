@@ -11,14 +11,18 @@
  * The tab's membership never ends: its member keeps running beside the fork and catches up with
  * its group by Raft when the network is back. The cluster panel keeps showing the member. An
  * open fork is remembered in the tab's sessionStorage: reloaded, the tab reopens it and drains it
- * as before (a tab closed while forked leaves its fork's database unmerged).
+ * as before. Every fork is also listed in localStorage (shared by the origin's tabs of one browser
+ * profile) until it ends: a tab closed while forked leaves its fork's database behind, and the next
+ * tab of that cluster in the profile that is online with a leader in sight adopts it (opens it —
+ * the storage's Web Lock refuses a fork a live tab still holds —, lets its cluster merge it, then
+ * deletes it). Statements never go to an adopted fork.
  *
  * {@link LocalFirstDatabase} is the {@link Geode} the console uses: every call goes to the member
  * or the fork, whichever is in use; live queries move over on a switch.
  *
  * Test hooks on `document.body.dataset`: `localFirst` (the mode: `member`, `forking` (opening
  * the fork), `fork`, `draining`, `retiring`, or `off`), `localFirstFork` (the fork's cluster id, or empty), `localFirstForks`
- * (forks this tab opened).
+ * (forks this tab opened), `localFirstAdopted` (forks of closed tabs this tab merged and deleted).
  */
 import { holdsRecords, recordsOfGraph } from '../src/federation/index.ts';
 import type { GraphStore } from '../src/graph/index.ts';
@@ -174,6 +178,34 @@ function readKept(slot: string): KeptFork | undefined {
   }
 }
 
+/** How often a member tab looks for forks left behind by closed tabs, ms. */
+const ADOPT_EVERY_MS = 3_000;
+
+/** The localStorage key listing the open forks of `clusterId` (every tab of the profile sees it). */
+const forksKey = (clusterId: string): string => `geode-demo-forks:${clusterId}`;
+
+/** listedForks: the forks of `clusterId` not ended yet, as localStorage lists them. */
+export function listedForks(clusterId: string): KeptFork[] {
+  try {
+    const v = JSON.parse(localStorage.getItem(forksKey(clusterId)) ?? '[]') as unknown;
+    if (!Array.isArray(v)) return [];
+    return v.filter((f): f is KeptFork => typeof f === 'object' && f !== null && typeof f.id === 'string' && typeof f.dbName === 'string' && typeof f.key === 'string');
+  } catch {
+    return [];
+  }
+}
+
+function listFork(clusterId: string, fork: KeptFork): void {
+  const others = listedForks(clusterId).filter((f) => f.id !== fork.id);
+  localStorage.setItem(forksKey(clusterId), JSON.stringify([...others, fork]));
+}
+
+function unlistFork(clusterId: string, id: string): void {
+  const left = listedForks(clusterId).filter((f) => f.id !== id);
+  if (left.length === 0) localStorage.removeItem(forksKey(clusterId));
+  else localStorage.setItem(forksKey(clusterId), JSON.stringify(left));
+}
+
 /** A tab's local-first controller. */
 export interface LocalFirst {
   readonly db: LocalFirstDatabase;
@@ -235,7 +267,11 @@ export function startLocalFirst(tab: TabCluster, policy: LocalFirstPolicy = LOCA
     const key = kept === undefined ? await generatePeerKey() : b64.decode(kept.key);
     const seed = kept === undefined ? memberGraph() : undefined; // a reopened fork holds its seed already
     const records = seed === undefined ? [] : recordsOfGraph(seed);
-    if (kept === undefined) sessionStorage.setItem(slot, JSON.stringify({ id, dbName, key: b64.encode(key) } satisfies KeptFork));
+    if (kept === undefined) {
+      const entry = { id, dbName, key: b64.encode(key) } satisfies KeptFork;
+      sessionStorage.setItem(slot, JSON.stringify(entry));
+      listFork(tab.clusterId, entry); // found by the next tab if this one is closed while forked
+    }
     const f = await openGeode({
       storage: `indexeddb:${dbName}`,
       cluster: {
@@ -262,8 +298,61 @@ export function startLocalFirst(tab: TabCluster, policy: LocalFirstPolicy = LOCA
     await f.federation.stop();
     await f.db.close().catch(() => undefined);
     sessionStorage.removeItem(slot);
+    unlistFork(tab.clusterId, f.id);
     indexedDB.deleteDatabase(f.dbName);
     note = `back in ${tab.clusterId}: it holds every write of ${f.id}`;
+  };
+
+  // Forks left behind by closed tabs: opened (one at a time) only to be merged and deleted.
+  let adopted: { db: Geode; id: string; dbName: string; federation: TabFederation } | undefined;
+  let adoptAt = 0;
+  const adoptLeftBehind = async (): Promise<void> => {
+    const now = Date.now();
+    if (adopted !== undefined) {
+      const g = memberGraph();
+      const forkGraph = adopted.db.cluster?.host?.graph(0) as GraphStore | undefined;
+      if (g === undefined || forkGraph === undefined || !holdsRecords(g, tab.clusterId, recordsOfGraph(forkGraph))) return;
+      const a = adopted;
+      adopted = undefined;
+      await a.federation.stop();
+      await a.db.close().catch(() => undefined);
+      unlistFork(tab.clusterId, a.id);
+      indexedDB.deleteDatabase(a.dbName);
+      b['localFirstAdopted'] = String(Number(b['localFirstAdopted'] ?? '0') + 1);
+      note = `merged ${a.id}, left behind by a closed tab, into ${tab.clusterId}`;
+      return;
+    }
+    if (now < adoptAt || state.mode !== 'member' || fork !== undefined || !navigator.onLine || !leaderInSight(tab.db)) return;
+    adoptAt = now + ADOPT_EVERY_MS;
+    const mine = readKept(slot)?.id;
+    for (const k of listedForks(tab.clusterId)) {
+      if (k.id === mine) continue;
+      let f: Geode;
+      try {
+        f = await openGeode({
+          storage: `indexeddb:${k.dbName}`,
+          cluster: {
+            id: k.id,
+            key: b64.decode(k.key),
+            secret: DEMO_SECRET,
+            relays: [...tab.relays],
+            bootstrap: true,
+            config: { request_timeout_ms: 5_000, replication: { factor: 1 }, raft: { ...DEMO_RAFT, election_timeout_ms: [...DEMO_RAFT.election_timeout_ms] }, federation: { enabled: true } },
+          },
+        });
+      } catch {
+        continue; // a live tab holds it (its Web Lock), or it cannot be opened now: tried again later
+      }
+      try {
+        await waitLeading(f);
+      } catch {
+        await f.close().catch(() => undefined);
+        continue;
+      }
+      adopted = { db: f, id: k.id, dbName: k.dbName, federation: startTabFederation(f, k.id, [], tab.clusterId) };
+      note = `adopted ${k.id}, left behind by a closed tab: ${tab.clusterId} merges it`;
+      return;
+    }
   };
 
   const step = async (): Promise<void> => {
@@ -327,7 +416,9 @@ export function startLocalFirst(tab: TabCluster, policy: LocalFirstPolicy = LOCA
   setInterval(() => {
     if (busy) return;
     busy = true;
-    void step().finally(() => (busy = false));
+    void step()
+      .then(() => (policy.enabled ? adoptLeftBehind().catch(() => undefined) : undefined)) // tried again at the next step
+      .finally(() => (busy = false));
   }, LOCAL_FIRST_STEP_MS);
 
   return { db, mode: () => state.mode, forkId: () => fork?.id, forkFederation: () => fork?.federation, note: () => note };

@@ -15,6 +15,8 @@
  *     few seconds without a leader, its writes reach its cluster by federation while it is still
  *     cut off, and on Resume it is a member again;
  * (3c) a tab reloaded while forked reopens its fork (same id), drains it and rejoins;
+ * (3d) a tab closed while forked (offline) leaves its fork in its profile; a new tab of the cluster
+ *     in that profile adopts it, its cluster merges it, and the fork's database is deleted;
  * (4) no tab logs a console error (but Chromium's own `net::ERR_INTERNET_DISCONNECTED` lines of the
  *     offline tab's relay and directory requests).
  *
@@ -179,6 +181,31 @@ describe('demo federation view (two tab clusters)', () => {
     await everyTabHolds('the write made before the reload in every tab', ['before-reload']);
     expect(await tab.evaluate(() => Object.keys(sessionStorage).filter((k) => k.startsWith('geode-demo-fork:')))).toEqual([]); // the fork is over
   }, 90_000);
+
+  it('a tab closed while forked leaves its fork behind; the next tab of its cluster in that browser profile merges it and deletes it', async () => {
+    const usLeader = await leaderOf(us);
+    const at = us.findIndex((p) => p !== usLeader);
+    const tab = us[at]!;
+    const profile = tab.context();
+    await profile.setOffline(true);
+    await waitUntil('the offline tab forks', async () => (await tabs.data(tab, 'localFirst')) === 'fork', WAIT_MS);
+    const fork = (await tabs.data(tab, 'localFirstFork'))!;
+    await write(tab, 'left-behind-1');
+    const listed = (p: Page): Promise<string> => p.evaluate((c) => localStorage.getItem(`geode-demo-forks:${c}`) ?? '', US);
+    expect(await listed(tab)).toContain(fork);
+    await tab.close(); // still offline: the fork's write never left it
+    us.splice(at, 1);
+    expect(await keys(usLeader)).not.toContain('left-behind-1');
+    await profile.setOffline(false);
+    const next = await tabs.openTab(WAIT_MS, undefined, `${tabs.base}#cluster=${US}&federate=${EU}`, profile);
+    us.push(next);
+    await everyTabHolds('the closed tab’s fork write in every tab of both clusters', ['left-behind-1']);
+    await waitUntil('the new tab merged the fork and deleted it', async () => (await tabs.data(next, 'localFirstAdopted')) === '1', WAIT_MS);
+    expect(await listed(next)).not.toContain(fork);
+    const dbs = await next.evaluate(async () => (await indexedDB.databases()).map((d) => d.name ?? ''));
+    expect(dbs.filter((n) => n.includes(fork))).toEqual([]);
+    expect(await tabs.data(next, 'localFirst')).toBe('member'); // statements never went to the adopted fork
+  }, 120_000);
 
   it('logs no console errors (but the browser’s own network errors while a tab is offline)', () => {
     expect(tabs.consoleErrors.filter((e) => !e.includes('net::ERR_INTERNET_DISCONNECTED'))).toEqual([]);

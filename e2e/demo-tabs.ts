@@ -28,10 +28,17 @@ export class DemoTabs {
     this.#browser = await launchChromium();
   }
 
-  /** openTab: a new context and page on the link (or `link`), resolved once the page says it is ready. */
-  async openTab(readyMs: number, viewport = { width: 1280, height: 800 }, link = this.link): Promise<Page> {
-    const context = await this.#browser!.newContext({ viewport });
-    this.#contexts.push(context);
+  /**
+   * openTab: a new context (a browser profile of its own) and page on the link (or `link`), resolved
+   * once the page says it is ready; `profile`: a new page in that context instead (sharing its
+   * localStorage and IndexedDB, as two tabs of one browser do).
+   */
+  async openTab(readyMs: number, viewport = { width: 1280, height: 800 }, link = this.link, profile?: BrowserContext): Promise<Page> {
+    let context = profile;
+    if (context === undefined) {
+      context = await this.#browser!.newContext({ viewport });
+      this.#contexts.push(context);
+    }
     const page = await context.newPage();
     const at = this.pages.length;
     page.on('console', (m) => {
