@@ -113,6 +113,8 @@ function splitRange(sh: LabelSharding, from: ShardId, into: ShardId, nodes: read
   let m = values[values.length >> 1]!;
   if (below === 0 && orderCompare(m, values[0]!) === 0) m = values.find((v) => orderCompare(v, values[0]!) > 0) ?? m;
   if (below === 0 && orderCompare(m, values[0]!) === 0) return undefined; // one key value: nothing to cut
+  // A boundary is stored in the map (JSON): integers, floats and strings only, as the configuration's.
+  if (typeof m !== 'bigint' && typeof m !== 'string' && !(typeof m === 'number' && Number.isFinite(m))) return undefined;
   const i = sh.shards.indexOf(from);
   const ranges = [...(sh.ranges ?? [])];
   // A boundary equal to the range's own start would leave the source empty: only above it.
