@@ -79,6 +79,12 @@ export class ShardManager {
   movesRecorded = 0;
   /** Split steps this peer took as the meta leader: begun, copied (switched), finished. */
   readonly splits = { begun: 0, switched: 0, finished: 0, copiedCommands: 0, cleanedCommands: 0 };
+  /**
+   * TEST-ONLY: awaited by the meta leader between split steps (`fenced`: the source's fence is in
+   * its log, the copy not begun), so a test can write and read while a split holds. It holds this
+   * peer's checks meanwhile.
+   */
+  splitHook: ((step: 'fenced', split: SplitState) => Promise<void>) | undefined;
   /** Shards found impossible to cut (one key value) at a node count: not read again until it changes. */
   readonly #unsplittable = new Map<ShardId, number>();
   /** Checks begun and finished, and when the last one began and finished (Date.now ms; 0: never): a stalled check shows as begun > finished for long. */
@@ -327,6 +333,7 @@ export class ShardManager {
     const owner = (n: SplitNode): ShardId => ownerIn(after, sp.from, n);
     // Read at a linearizable point after the fence: nothing of the moving half changes any more.
     if (await this.host.readGraph(src.group, (g) => movingLocked(g, owner, sp.from))) return; // next check
+    if (this.splitHook !== undefined) await this.splitHook('fenced', sp);
     const has = await this.host.readGraph(sp.group, (g) => {
       const nodes = new Set<number>();
       const edges = new Set<number>();

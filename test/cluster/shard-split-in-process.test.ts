@@ -11,6 +11,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRelay, openGeode, type Geode, type Relay } from '../../src/node.ts';
 import { isGeodeError } from '../../src/util/errors.ts';
+import type { SplitState } from '../../src/cluster/shard-map.ts';
+import { mapAfterSplit, ownerIn } from '../../src/cluster/shard-split.ts';
 import { until } from './in-process-helpers.ts';
 
 const cluster = { id: 'shard-split-in-process', secret: 'splits' };
@@ -126,5 +128,68 @@ describe('shard splits in a cluster of three peers in process', () => {
     await peers[2]!.query('CREATE (:Person {id: 1000, name: "late"})');
     const late = await peers[0]!.query('MATCH (p:Person {id: 1000}) RETURN p.name AS name');
     expect(late.rows).toEqual([{ name: 'late' }]);
+  }, 200_000);
+
+  it('holds writes to the moving half from the fence to the switch, then lands them on the new shard; reads stay whole meanwhile', async () => {
+    let release!: () => void;
+    const released = new Promise<void>((ok) => (release = ok));
+    let held: SplitState | undefined;
+    for (const p of peers) {
+      p.cluster!.sharding!.manager.splitHook = async (_step, sp) => {
+        held = sp;
+        await released;
+      };
+    }
+    try {
+      const before = Number((await peers[0]!.query('MATCH (p:Person) RETURN count(p) AS n')).rows[0]!['n']);
+      // Grow the shards until one passes the threshold and its split holds at the fence.
+      let next = 2_000;
+      let added = 0;
+      while (held === undefined) {
+        await peers[next % 3]!.query('CREATE (:Person {id: $id, name: "grow"})', { id: BigInt(next) });
+        next++;
+        added++;
+        expect(added).toBeLessThan(400);
+        if (added % 20 === 0) await new Promise((ok) => setTimeout(ok, 300)); // let the manager look
+      }
+      const sp = held!;
+      const map = peers[0]!.cluster!.sharding!.map();
+      const after = mapAfterSplit(map, sp);
+      const moves = (id: number): boolean => ownerIn(after, sp.from, { id: 0, labels: ['Person'], props: new Map([['id', BigInt(id)]]) }) === sp.into;
+      const stays = (id: number): boolean => ownerIn(after, sp.from, { id: 0, labels: ['Person'], props: new Map([['id', BigInt(id)]]) }) === sp.from;
+      const fresh = Array.from({ length: 5_000 }, (_, i) => 10_000 + i).find(moves)!;
+      const existing = Array.from({ length: next - 2_000 }, (_, i) => 2_000 + i).find(moves)!;
+      const other = Array.from({ length: next - 2_000 }, (_, i) => 2_000 + i).find(stays)!;
+      expect(fresh).toBeDefined();
+      expect(existing).toBeDefined();
+      let settled = 0;
+      const insert = peers[1]!.query('CREATE (:Person {id: $id, name: "during"})', { id: BigInt(fresh) }, { timeoutMs: 30_000 }).finally(() => settled++);
+      const update = peers[2]!.query('MATCH (p:Person {id: $id}) SET p.touched = true', { id: BigInt(existing) }, { timeoutMs: 30_000 }).finally(() => settled++);
+      // The half that stays takes writes at once; the moving half waits while the split holds.
+      await peers[0]!.query('MATCH (p:Person {id: $id}) SET p.touched = true', { id: BigInt(other) });
+      await new Promise((ok) => setTimeout(ok, 1_000));
+      expect(settled).toBe(0);
+      const during = await peers[2]!.query('MATCH (p:Person) RETURN count(p) AS n, count(DISTINCT p.id) AS d');
+      expect(Number(during.rows[0]!['n'])).toBe(before + added);
+      expect(Number(during.rows[0]!['d'])).toBe(before + added);
+      release();
+      await Promise.all([insert, update]);
+      await until('the split to finish on every peer', () => peers.every((p) => p.cluster!.sharding!.map().splits.length === 0 && p.cluster!.sharding!.map().shards.some((s) => s.id === sp.into)), 60_000);
+      for (const db of peers) {
+        const got = await db.query('MATCH (p:Person) WHERE p.id IN [$a, $b, $c] RETURN p.id AS id, p.name AS name, p.touched AS t ORDER BY id', { a: BigInt(fresh), b: BigInt(existing), c: BigInt(other) });
+        expect(got.rows.map((r) => [Number(r['id']), r['t']])).toEqual(
+          [[fresh, null], [existing, true], [other, true]].sort((x, y) => (x[0] as number) - (y[0] as number)),
+        );
+        const lookup = await db.query('MATCH (p:Person {id: $id}) RETURN p.name AS name', { id: BigInt(fresh) });
+        expect(lookup.rows).toEqual([{ name: 'during' }]);
+        expect(lookup.shards).toEqual([sp.into]);
+        const all = await db.query('MATCH (p:Person) RETURN count(p) AS n, count(DISTINCT p.id) AS d');
+        expect(Number(all.rows[0]!['n'])).toBe(before + added + 1);
+        expect(Number(all.rows[0]!['d'])).toBe(before + added + 1);
+      }
+    } finally {
+      release();
+      for (const p of peers) p.cluster!.sharding!.manager.splitHook = undefined;
+    }
   }, 200_000);
 });
