@@ -19,6 +19,7 @@ import {
   familyOf,
   fenceCommand,
   mapAfterSplit,
+  movingLocked,
   ownerFilter,
   ownerIn,
   packGroups,
@@ -217,6 +218,27 @@ describe('shard splits (pure core)', () => {
     expect(map3.splits).toEqual([]);
     await expectSameAnswers(single, map3, withNew);
     expect(ownedNodes(src).length + ownedNodes(dst).length).toBe(ownedNodes(stores.get(from)!).length + ownedNodes(dst).length);
+  });
+
+  it('the copy waits for prepared transactions that lock a moving node or create one, not for those on the staying half', () => {
+    const single = socialGraph(3, 60);
+    const stores = shardGraph(single, map0);
+    const src = stores.get(1)!;
+    const m = applyShardMapChange(map0, planSplit(map0, 1, ownedNodes(src), replicas)!);
+    const after = mapAfterSplit(m, m.splits[0]!);
+    const owner = (n: SplitNode): number => ownerIn(after, 1, n);
+    const moving = ownedNodes(src).find((n) => owner(n) !== 1)!;
+    const staying = ownedNodes(src).find((n) => owner(n) === 1)!;
+    const txn = 2 ** 52;
+    src.apply({ op: 'createNode', id: txn, labels: ['__geode_txn'], props: [] });
+    expect(movingLocked(src, owner, 1)).toBe(false);
+    src.apply({ op: 'setNodeProperty', id: txn, key: `w:n:${staying.id}`, value: 'x' });
+    expect(movingLocked(src, owner, 1)).toBe(false);
+    src.apply({ op: 'setNodeProperty', id: txn, key: `w:n:${moving.id}`, value: 'x' });
+    expect(movingLocked(src, owner, 1)).toBe(true);
+    src.apply({ op: 'setNodeProperty', id: txn, key: `w:n:${moving.id}`, value: null });
+    src.apply({ op: 'setNodeProperty', id: txn, key: 'w:n:123456789', value: 'x' });
+    expect(movingLocked(src, owner, 1)).toBe(true);
   });
 
   it('refuses a second split while one is under way, and switch / finish out of order', () => {

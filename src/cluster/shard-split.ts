@@ -303,7 +303,7 @@ export function checkFence(graph: GraphReader, commands: readonly GraphCommand[]
 
 /**
  * movingLocked: whether a prepared transaction on the source write-locks a node the fence hands
- * away (the copy waits for its resolution). Transaction state is a bookkeeping node whose
+ * away, or one it creates (the copy waits for its resolution). Transaction state is a bookkeeping node whose
  * properties `w:n:<id>` are its write locks (src/txn/intents.ts); read without importing the
  * transaction layer, which sits above this one.
  */
@@ -314,7 +314,9 @@ export function movingLocked(graph: GraphReader, owner: (n: SplitNode) => ShardI
       for (const k of state.props.keys()) {
         if (!k.startsWith('w:n:')) continue;
         const n = graph.node(Number(k.slice(4)));
-        if (n !== undefined && !n.deleted && !isInternal(n) && owner(n) !== from) return true;
+        // A lock on a node that does not exist yet: the transaction creates it, maybe in the moving half.
+        if (n === undefined || n.deleted) return true;
+        if (!isInternal(n) && owner(n) !== from) return true;
       }
     }
   }
