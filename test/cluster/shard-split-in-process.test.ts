@@ -192,4 +192,48 @@ describe('shard splits in a cluster of three peers in process', () => {
       for (const p of peers) p.cluster!.sharding!.manager.splitHook = undefined;
     }
   }, 200_000);
+
+  it('a split whose meta leader goes away at the fence is finished by the next one, the write it held landing once', async () => {
+    let release!: () => void;
+    const released = new Promise<void>((ok) => (release = ok));
+    let holder: Geode | undefined;
+    let held: SplitState | undefined;
+    for (const p of peers) {
+      p.cluster!.sharding!.manager.splitHook = async (_step, sp) => {
+        holder ??= p;
+        held ??= sp;
+        await released;
+      };
+    }
+    try {
+      let next = 20_000;
+      while (held === undefined) {
+        await peers[next % 3]!.query('CREATE (:Person {id: $id, name: "grow"})', { id: BigInt(next) });
+        next++;
+        expect(next).toBeLessThan(20_400);
+        if (next % 20 === 0) await new Promise((ok) => setTimeout(ok, 300));
+      }
+      const sp = held!;
+      const survivors = peers.filter((p) => p !== holder);
+      const after = mapAfterSplit(survivors[0]!.cluster!.sharding!.map(), sp);
+      const fresh = Array.from({ length: 5_000 }, (_, i) => 30_000 + i).find((id) => ownerIn(after, sp.from, { id: 0, labels: ['Person'], props: new Map([['id', BigInt(id)]]) }) === sp.into)!;
+      const insert = survivors[0]!.query('CREATE (:Person {id: $id, name: "held"})', { id: BigInt(fresh) }, { timeoutMs: 60_000 });
+      await holder!.close();
+      release(); // the next meta leader goes through
+      await insert;
+      await until('the split to finish on the survivors', () => survivors.every((p) => p.cluster!.sharding!.map().splits.length === 0 && p.cluster!.sharding!.map().shards.some((s) => s.id === sp.into)), 60_000);
+      for (const db of survivors) {
+        const got = await db.query('MATCH (p:Person {id: $id}) RETURN p.name AS name', { id: BigInt(fresh) });
+        expect(got.rows).toEqual([{ name: 'held' }]);
+        expect(got.shards).toEqual([sp.into]);
+        const all = await db.query('MATCH (p:Person) RETURN count(p) AS n, count(DISTINCT p.id) AS d');
+        expect(all.rows[0]!['n']).toBe(all.rows[0]!['d']);
+        const grown = await db.query('MATCH (p:Person) WHERE p.id >= 20000 AND p.id < 30000 RETURN count(p) AS n');
+        expect(Number(grown.rows[0]!['n'])).toBe(next - 20_000);
+      }
+    } finally {
+      release();
+      for (const p of peers) p.cluster!.sharding!.manager.splitHook = undefined;
+    }
+  }, 200_000);
 });
