@@ -48,7 +48,8 @@ import type { ShardId } from '../hash-ring.ts';
 import { GraphAwarePartitioner } from '../graph-aware-partitioner.ts';
 import { applyShardMapChange, emptyShardMap, shardOfNode, shardingOf, type ShardMapChange, type ShardMapState } from '../shard-map.ts';
 import { ShardCoordinator } from './coordinator.ts';
-import { answerFetch, splitGraph, type EdgeData, type NodeData } from './shard-data.ts';
+import { answerFetch, isInternal, splitGraph, type EdgeData, type FetchAnswer, type FetchRequest, type NodeData } from './shard-data.ts';
+import { checkMapFresh, cleanedCommand, cleanupCommands, copyCommands, fenceCommand, mapAfterSplit, ownerFilter, ownerIn, packGroups, planSplit, splitMarkerId, type SplitNode } from '../shard-split.ts';
 import type { CrossShardCommitter } from '../cross-shard.ts';
 import { buildWrite, checkWriteAnswer, classifyWriteError, itemSharding, partState, referenceGraph, WRITE_QUERIES, writeIds, type SimWrite, type WriteAnswer } from './sharded-sim-writes.ts';
 
@@ -76,6 +77,8 @@ export interface ShardedSimReport {
   readonly midCommitCrashes: number;
   /** Answers to the writes' queries checked against the writes' outcomes. */
   readonly writeAnswers: number;
+  /** 1 when a split (the `split` option) ran to its end. */
+  readonly splits: number;
   /** Empty when the run is correct. */
   readonly violations: readonly string[];
 }
@@ -215,7 +218,19 @@ export interface ShardedSimOptions {
   readonly localReads?: boolean;
   /** Writers during the faults, committing through this (absent: reads only). */
   readonly writes?: ShardedSimWriteSide;
+  /**
+   * Reads only: during the faults the largest shard splits in two (shard-split.ts: the fence, the
+   * copy, the switch, the cleanup, each step retried through random live hosts until it succeeds),
+   * its new shard's group (group 4) running from the start, empty; readers take the map as it is
+   * when they start (so some read with a map the split moved on from).
+   */
+  readonly split?: boolean;
+  /** TEST-ONLY planted bug (with `split`): readers count a source cleaning up without the map's owner rule, so they see its moved half twice. */
+  readonly plantSkipOwnerFilter?: boolean;
 }
+
+/** The group a split's new shard (shard 3) lives in. */
+const SPLIT_GROUP = 4;
 
 /** Time limit of a simulated write, ms (the statement's; also its intents' deadline). */
 const writeTimeoutMs = 1_500;
@@ -231,10 +246,12 @@ const writeIdBase = 1_000_000;
 /** runShardedSim: one seeded run with `durationMs` of virtual time under faults. */
 export async function runShardedSim(seed: number, durationMs = 3_000, options: ShardedSimOptions = {}): Promise<ShardedSimReport> {
   const side = options.writes;
-  const groups = side === undefined ? GROUPS : [side.recordGroup, ...GROUPS];
+  const groups = [...(side === undefined ? [] : [side.recordGroup]), ...GROUPS, ...(options.split === true && side === undefined ? [SPLIT_GROUP] : [])];
   const c = new SimCluster({ seed, groups, delayMs: [1, 4], config: { raft: { tick_ms: 10, snapshot_threshold: 200 }, request_timeout_ms: 1_500, replication: { factor: 3 }, async_replicas: 2 } });
   const rnd = c.prng.fork();
-  const { name, map } = drawMap(rnd);
+  const drawn = drawMap(rnd);
+  const name = drawn.name;
+  let map = drawn.map;
   const whole = drawGraph(rnd);
   const baseEdges = [...whole.edges()].length;
   const single = new QueryEngine(whole);
@@ -244,10 +261,11 @@ export async function runShardedSim(seed: number, durationMs = 3_000, options: S
   const want = new Map(allQueries.filter((q) => !writeQueries.includes(q)).map((q) => [q, rowsOf(single.run(q, {}).rows)]));
   const violations: string[] = [];
   const fail = (m: string): void => void violations.push(`seed ${seed} (${name}): ${m}`);
-  const groupOf = (shard: ShardId): number => map.shards.find((s) => s.id === shard)!.group;
+  const groupIn = (m: ShardMapState, shard: ShardId): number => m.shards.find((s) => s.id === shard)?.group ?? m.splits.find((x) => x.into === shard)!.group;
+  const groupOf = (shard: ShardId): number => groupIn(map, shard);
   const s = c.scheduler;
   const sleep = (ms: number): Promise<void> => new Promise((r) => s.after(ms, r));
-  const stats = { queries: 0, answered: 0, crossShard: 0, crashes: 0, partitions: 0, writes: 0, acked: 0, failedWrites: 0, unknownWrites: 0, crossShardWrites: 0, ackedCrossShard: 0, midCommitCrashes: 0, writeAnswers: 0 };
+  const stats = { queries: 0, answered: 0, crossShard: 0, crashes: 0, partitions: 0, writes: 0, acked: 0, failedWrites: 0, unknownWrites: 0, crossShardWrites: 0, ackedCrossShard: 0, midCommitCrashes: 0, writeAnswers: 0, splits: 0 };
   const report = (): ShardedSimReport => ({ seed, map: name, ...stats, covered: stats.crashes > 0 && (side === undefined || stats.ackedCrossShard > 0) ? 1 : 0, violations });
 
   // Hosts, each with its member's transaction side when there are writes; a crash stops it.
@@ -314,9 +332,15 @@ export async function runShardedSim(seed: number, durationMs = 3_000, options: S
   const ask = async (peer: string, q: string, wantRows: string | undefined): Promise<readonly (readonly Value[])[] | undefined> => {
     const host = c.hosts.get(peer as never);
     if (host === undefined) return undefined;
-    const coord = new ShardCoordinator(map, {
+    // The map as it is now (the meta group's, read at this point): a split may move on meanwhile.
+    const m = map;
+    const answer = (g: GraphReader, shard: ShardId, req: FetchRequest): FetchAnswer => {
+      checkMapFresh(g, m, shard, true);
+      return answerFetch(g, shard, req, options.plantSkipOwnerFilter === true ? undefined : ownerFilter(m, shard));
+    };
+    const coord = new ShardCoordinator(m, {
       fetch: (shard, req) =>
-        options.localReads === true ? Promise.resolve(answerFetch(host.graph(groupOf(shard)), shard, req)) : host.readGraph(groupOf(shard), (g) => answerFetch(g, shard, req)),
+        options.localReads === true ? Promise.resolve(answer(host.graph(groupIn(m, shard)), shard, req)) : host.readGraph(groupIn(m, shard), (g) => answer(g, shard, req)),
     });
     stats.queries++;
     try {
@@ -417,9 +441,73 @@ export async function runShardedSim(seed: number, durationMs = 3_000, options: S
     }
   }
 
+  /** One step of the split through a random live host, again until it succeeds (each step is idempotent). */
+  const splitRnd = c.prng.fork();
+  async function splitStep(what: string, fn: (h: ShardHost) => Promise<void>): Promise<boolean> {
+    for (;;) {
+      if (s.now > end + 40_000) {
+        fail(`the split's ${what} did not succeed`);
+        return false;
+      }
+      const up = [...c.hosts.values()];
+      if (up.length > 0) {
+        try {
+          await fn(splitRnd.pick(up));
+          return true;
+        } catch (err) {
+          if (!isGeodeError(err)) throw err;
+        }
+      }
+      await sleep(splitRnd.int(10, 60));
+    }
+  }
+
+  /** Whether the split found something to cut (a graph-aware map has nothing: its nodes stay). */
+  let splitPlanned = false;
+  async function splitter(): Promise<void> {
+    await sleep(splitRnd.int(50, Math.max(60, Math.floor(durationMs / 2))));
+    const any = [...c.hosts.values()][0]!;
+    const owned = (g: GraphReader): SplitNode[] => [...g.nodes()].filter((n) => !n.deleted && !isInternal(n));
+    const from = [...map.shards].sort((a, b) => owned(any.graph(b.group)).length - owned(any.graph(a.group)).length)[0]!.id;
+    const gS = groupOf(from);
+    let plan: ReturnType<typeof planSplit>;
+    if (!(await splitStep('plan', async (h) => void (plan = await h.readGraph(gS, (g) => planSplit(map, from, owned(g), PEERS.slice(0, 3) as never))))) || plan === undefined) return;
+    if (plan.group !== SPLIT_GROUP) return fail(`the split planned group ${plan.group}, not ${SPLIT_GROUP}`);
+    splitPlanned = true;
+    map = applyShardMapChange(map, plan);
+    const sp = map.splits[0]!;
+    const marker = splitMarkerId(sp.from, sp.into);
+    const fence = fenceCommand(map, sp);
+    const fenced = await splitStep('fence', async (h) => {
+      if (!(await h.readGraph(gS, (g) => g.node(marker) !== undefined))) await h.submitCommands(gS, [fence]);
+    });
+    const after = mapAfterSplit(map, sp);
+    const copied =
+      fenced &&
+      (await splitStep('copy', async (h) => {
+        const have = await h.readGraph(SPLIT_GROUP, (g) => ({ nodes: new Set([...g.nodes()].map((n) => n.id)), edges: new Set([...g.edges()].map((e) => e.id)), indexes: new Set(g.indexes().map((ix) => ix.name)) }));
+        const has = (kind: 'node' | 'edge' | 'index', id: number | string): boolean => (kind === 'node' ? have.nodes.has(id as number) : kind === 'edge' ? have.edges.has(id as number) : have.indexes.has(id as string));
+        const commands = await h.readGraph(gS, (g) => copyCommands(g, (n) => ownerIn(after, from, n), from, sp.into, has));
+        for (let i = 0; i < commands.length; i += 200) await h.submitCommands(SPLIT_GROUP, commands.slice(i, i + 200));
+      }));
+    if (!copied) return;
+    map = applyShardMapChange(map, { op: 'switchSplit', shard: from });
+    const switched = map;
+    const cleaned = await splitStep('cleanup', async (h) => {
+      const batches = packGroups(await h.readGraph(gS, (g) => cleanupCommands(g, (n) => ownerIn(switched, from, n), from, sp.into)), 200);
+      if (batches.length === 0) await h.submitCommands(gS, [cleanedCommand(from, sp.into)]);
+      for (const b of batches) await h.submitCommands(gS, [cleanedCommand(from, sp.into), ...b]);
+    });
+    if (!cleaned) return;
+    map = applyShardMapChange(map, { op: 'finishSplit', shard: from });
+    stats.splits++;
+  }
+
   let finished = false;
-  void Promise.all([reader(), reader(), nemesis(), ...(side === undefined ? [] : [writer(), writer()])]).then(() => (finished = true));
+  const splitting = options.split === true && side === undefined;
+  void Promise.all([reader(), reader(), nemesis(), ...(side === undefined ? [] : [writer(), writer()]), ...(splitting ? [splitter()] : [])]).then(() => (finished = true));
   if (!(await c.until(() => finished, durationMs + 60_000))) fail('the clients did not finish');
+  if (splitPlanned && stats.splits === 0 && violations.length === 0) fail('the split did not finish');
 
   // Liveness: heal, everyone up; with writes, a write over the three shards commits, and every
   // intent is resolved (by its coordinator, or a resolver).
