@@ -12,7 +12,11 @@
  * - on each shard group this peer leads: reports the leadership to the map, writes the shard's id
  *   base (a ghost node and edge at (shard + 1) × 2^40 so ids the shard allocates itself never meet
  *   another shard's or a lease's), and hands leadership over when placement spreads leaders or moved
- *   this peer's replica away.
+ *   this peer's replica away;
+ * - splits (shard-split.ts): on the meta leader, a shard past `sharding.split_threshold_nodes` is
+ *   cut in two, one step per check (fence, copy, switch, cleanup); on every member, the write fence
+ *   that refuses writes to a moving half is installed on the host, and a split's new group runs
+ *   before the map lists its shard.
  *
  * Every peer caches the map it read; `refresh()` re-reads it at a linearizable point (after a
  * routing failure: the stale-version reply of this design is a group that refused the request).
