@@ -42,16 +42,16 @@ import { QueryEngine } from '../../query/index.ts';
 import { toResultValue } from '../../api/result.ts';
 import { SimCluster } from '../../shard/sim-cluster.ts';
 import type { ShardHost } from '../../shard/host.ts';
-import { isGeodeError } from '../../util/errors.ts';
+import { GeodeError, isGeodeError } from '../../util/errors.ts';
 import type { Prng } from '../../sim/prng.ts';
 import type { ShardId } from '../hash-ring.ts';
 import { GraphAwarePartitioner } from '../graph-aware-partitioner.ts';
 import { applyShardMapChange, emptyShardMap, shardOfNode, shardingOf, type ShardMapChange, type ShardMapState } from '../shard-map.ts';
 import { ShardCoordinator } from './coordinator.ts';
 import { answerFetch, isInternal, splitGraph, type EdgeData, type FetchAnswer, type FetchRequest, type NodeData } from './shard-data.ts';
-import { checkMapFresh, cleanedCommand, cleanupCommands, copyCommands, fenceCommand, mapAfterSplit, ownerFilter, ownerIn, packGroups, planSplit, splitMarkerId, type SplitNode } from '../shard-split.ts';
+import { checkFence, checkMapFresh, cleanedCommand, cleanupCommands, copyCommands, familyOf, fenceCommand, mapAfterSplit, ownerFilter, ownerIn, movingLocked, packGroups, planSplit, SPLIT_LABEL, splitMarkerId, type SplitNode } from '../shard-split.ts';
 import type { CrossShardCommitter } from '../cross-shard.ts';
-import { buildWrite, checkWriteAnswer, classifyWriteError, itemSharding, partState, referenceGraph, WRITE_QUERIES, writeIds, type SimWrite, type WriteAnswer } from './sharded-sim-writes.ts';
+import { buildWrite, checkWriteAnswer, classifyWriteError, familyPartState, itemSharding, partState, referenceGraph, WRITE_QUERIES, writeIds, type SimWrite, type WriteAnswer } from './sharded-sim-writes.ts';
 
 /** What one seed's run did and found. */
 export interface ShardedSimReport {
@@ -219,14 +219,19 @@ export interface ShardedSimOptions {
   /** Writers during the faults, committing through this (absent: reads only). */
   readonly writes?: ShardedSimWriteSide;
   /**
-   * Reads only: during the faults the largest shard splits in two (shard-split.ts: the fence, the
-   * copy, the switch, the cleanup, each step retried through random live hosts until it succeeds),
-   * its new shard's group (group 4) running from the start, empty; readers take the map as it is
-   * when they start (so some read with a map the split moved on from).
+   * During the faults the largest shard splits in two (shard-split.ts: the fence, waiting for
+   * prepared transactions on the moving half, the copy, the switch, the cleanup, each step retried
+   * through random live hosts until it succeeds), its new shard's group (group 4) running from the
+   * start, empty, and every host fencing as a member's shard manager does; readers and writers take
+   * the map as it is when they start (so some run with a map the split moved on from: a write the
+   * fence refuses failed, nothing written). After the faults a write's part is looked for on its
+   * shard and the shards split from it.
    */
   readonly split?: boolean;
   /** TEST-ONLY planted bug (with `split`): readers count a source cleaning up without the map's owner rule, so they see its moved half twice. */
   readonly plantSkipOwnerFilter?: boolean;
+  /** TEST-ONLY planted bug (with `split` and writes): no fence, so writes to the moving half after the copy are lost in the cleanup. */
+  readonly plantNoFence?: boolean;
 }
 
 /** The group a split's new shard (shard 3) lives in. */
@@ -246,7 +251,7 @@ const writeIdBase = 1_000_000;
 /** runShardedSim: one seeded run with `durationMs` of virtual time under faults. */
 export async function runShardedSim(seed: number, durationMs = 3_000, options: ShardedSimOptions = {}): Promise<ShardedSimReport> {
   const side = options.writes;
-  const groups = [...(side === undefined ? [] : [side.recordGroup]), ...GROUPS, ...(options.split === true && side === undefined ? [SPLIT_GROUP] : [])];
+  const groups = [...(side === undefined ? [] : [side.recordGroup]), ...GROUPS, ...(options.split === true ? [SPLIT_GROUP] : [])];
   const c = new SimCluster({ seed, groups, delayMs: [1, 4], config: { raft: { tick_ms: 10, snapshot_threshold: 200 }, request_timeout_ms: 1_500, replication: { factor: 3 }, async_replicas: 2 } });
   const rnd = c.prng.fork();
   const drawn = drawMap(rnd);
@@ -287,6 +292,8 @@ export async function runShardedSim(seed: number, durationMs = 3_000, options: S
   };
   async function start(peer: string, bootstrap = false): Promise<ShardHost> {
     const host = await c.start(peer, bootstrap);
+    // As every member's shard manager does: the fence of a shard being split.
+    if (options.split === true && options.plantNoFence !== true) host.setWriteFence({ active: (_group, graph) => graph.labelCount(SPLIT_LABEL) > 0, check: (_group, graph, commands) => checkFence(graph, commands) });
     if (side !== undefined) {
       const skew = skews.get(peer)!;
       const random = c.prng.fork().fn();
@@ -380,8 +387,9 @@ export async function runShardedSim(seed: number, durationMs = 3_000, options: S
       const up = [...members.keys()];
       if (up.length > 0) {
         const roll = my.next();
-        const first = my.pick(SHARDS);
-        const others = SHARDS.filter((x) => x !== first);
+        const live = map.shards.map((x) => x.id);
+        const first = my.pick(live);
+        const others = live.filter((x) => x !== first);
         const second = my.pick(others);
         await write(my.pick(up), roll < 0.15 ? [first] : roll < 0.3 ? [first, first] : roll < 0.75 ? [first, second] : [first, second, others.find((x) => x !== second)!]);
       }
@@ -482,8 +490,14 @@ export async function runShardedSim(seed: number, durationMs = 3_000, options: S
       if (!(await h.readGraph(gS, (g) => g.node(marker) !== undefined))) await h.submitCommands(gS, [fence]);
     });
     const after = mapAfterSplit(map, sp);
-    const copied =
+    // Prepared transactions on the moving half (or creating nodes on the source) resolve first.
+    const unlocked =
       fenced &&
+      (await splitStep('wait for prepared transactions', async (h) => {
+        if (await h.readGraph(gS, (g) => movingLocked(g, (n) => ownerIn(after, from, n), from))) throw new GeodeError('LIMIT_EXCEEDED', 'a prepared transaction locks the moving half', { detail: 'RequestTimeout' });
+      }));
+    const copied =
+      unlocked &&
       (await splitStep('copy', async (h) => {
         const have = await h.readGraph(SPLIT_GROUP, (g) => ({ nodes: new Set([...g.nodes()].map((n) => n.id)), edges: new Set([...g.edges()].map((e) => e.id)), indexes: new Set(g.indexes().map((ix) => ix.name)) }));
         const has = (kind: 'node' | 'edge' | 'index', id: number | string): boolean => (kind === 'node' ? have.nodes.has(id as number) : kind === 'edge' ? have.edges.has(id as number) : have.indexes.has(id as string));
@@ -504,7 +518,7 @@ export async function runShardedSim(seed: number, durationMs = 3_000, options: S
   }
 
   let finished = false;
-  const splitting = options.split === true && side === undefined;
+  const splitting = options.split === true;
   void Promise.all([reader(), reader(), nemesis(), ...(side === undefined ? [] : [writer(), writer()]), ...(splitting ? [splitter()] : [])]).then(() => (finished = true));
   if (!(await c.until(() => finished, durationMs + 60_000))) fail('the clients did not finish');
   if (splitPlanned && stats.splits === 0 && violations.length === 0) fail('the split did not finish');
@@ -525,8 +539,9 @@ export async function runShardedSim(seed: number, durationMs = 3_000, options: S
       acked = r.ok && r.value.outcome === 'acked';
     }
     if (!acked) fail('a write over the three shards was not acknowledged after the faults stopped');
-    const free = await c.until(() => GROUPS.every((g) => { const l = leaderOf(g); return l !== undefined && side.held(l.graph(g)).length === 0; }), writeTimeoutMs * 4 + 10_000);
-    if (!free) fail(`intents still held after the faults: ${GROUPS.map((g) => `group ${g}: ${leaderOf(g) === undefined ? 'no leader' : side.held(leaderOf(g)!.graph(g)).join(', ')}`).join('; ')}`);
+    const shardGroups = splitting ? [...GROUPS, SPLIT_GROUP] : GROUPS;
+    const free = await c.until(() => shardGroups.every((g) => { const l = leaderOf(g); return l !== undefined && side.held(l.graph(g)).length === 0; }), writeTimeoutMs * 4 + 10_000);
+    if (!free) fail(`intents still held after the faults: ${shardGroups.map((g) => `group ${g}: ${leaderOf(g) === undefined ? 'no leader' : side.held(leaderOf(g)!.graph(g)).join(', ')}`).join('; ')}`);
   }
   const settled = await c.until(
     () =>
@@ -544,7 +559,8 @@ export async function runShardedSim(seed: number, durationMs = 3_000, options: S
   if (side !== undefined && settled) {
     const applied: SimWrite[] = [];
     for (const x of writes.values()) {
-      const states = x.shards.map((sh) => partState(leaderOf(groupOf(sh))!.graph(groupOf(sh)), x, sh));
+      // A split may have moved a part to the shard split from its own: look at the whole family.
+      const states = x.shards.map((sh) => (splitting ? familyPartState(familyOf(map, sh).map((f) => leaderOf(groupOf(f))!.graph(groupOf(f))), x, sh) : partState(leaderOf(groupOf(sh))!.graph(groupOf(sh)), x, sh)));
       const all = states.every((t) => t === 'all');
       if (!all && !states.every((t) => t === 'none')) fail(`write ${x.w} (${x.outcome}) is on some of its shards only: ${x.shards.map((sh, i) => `shard ${sh} ${states[i]}`).join(', ')}`);
       else if (x.outcome === 'acked' && !all) fail(`write ${x.w} was acknowledged but is on none of its shards ${x.shards.join(', ')}`);
