@@ -454,7 +454,7 @@ export async function runShardedSim(seed: number, durationMs = 3_000, options: S
   async function splitStep(what: string, fn: (h: ShardHost) => Promise<void>): Promise<boolean> {
     for (;;) {
       if (s.now > end + 40_000) {
-        fail(`the split's ${what} did not succeed`);
+        fail(`the split's ${what} did not succeed${lastLocks === '' ? '' : ` (locks on the source: ${lastLocks})`}`);
         return false;
       }
       const up = [...c.hosts.values()];
@@ -472,6 +472,7 @@ export async function runShardedSim(seed: number, durationMs = 3_000, options: S
 
   /** Whether the split found something to cut (a graph-aware map has nothing: its nodes stay). */
   let splitPlanned = false;
+  let lastLocks = '';
   async function splitter(): Promise<void> {
     await sleep(splitRnd.int(50, Math.max(60, Math.floor(durationMs / 2))));
     const any = [...c.hosts.values()][0]!;
@@ -494,7 +495,11 @@ export async function runShardedSim(seed: number, durationMs = 3_000, options: S
     const unlocked =
       fenced &&
       (await splitStep('wait for prepared transactions', async (h) => {
-        if (await h.readGraph(gS, (g) => movingLocked(g, (n) => ownerIn(after, from, n), from))) throw new GeodeError('LIMIT_EXCEEDED', 'a prepared transaction locks the moving half', { detail: 'RequestTimeout' });
+        const locks = await h.readGraph(gS, (g) => (movingLocked(g, (n) => ownerIn(after, from, n), from) ? [...(g.node(2 ** 52)?.props ?? [])].filter(([k]) => k.startsWith('w:') || k.startsWith('i:')).map(([k, v]) => `${k}=${String(v).slice(0, 300)}`).join(' ') : undefined));
+        if (locks !== undefined) {
+          lastLocks = locks;
+          throw new GeodeError('LIMIT_EXCEEDED', 'a prepared transaction locks the moving half', { detail: 'RequestTimeout' });
+        }
       }));
     const copied =
       unlocked &&
@@ -519,9 +524,12 @@ export async function runShardedSim(seed: number, durationMs = 3_000, options: S
 
   let finished = false;
   const splitting = options.split === true;
-  void Promise.all([reader(), reader(), nemesis(), ...(side === undefined ? [] : [writer(), writer()]), ...(splitting ? [splitter()] : [])]).then(() => (finished = true));
+  // The split goes on past the faults if it must (the heal below lets it finish): awaited before the checks.
+  let splitEnded = !splitting;
+  if (splitting) void splitter().finally(() => (splitEnded = true));
+  void Promise.all([reader(), reader(), nemesis(), ...(side === undefined ? [] : [writer(), writer()])]).then(() => (finished = true));
   if (!(await c.until(() => finished, durationMs + 60_000))) fail('the clients did not finish');
-  if (splitPlanned && stats.splits === 0 && violations.length === 0) fail('the split did not finish');
+
 
   // Liveness: heal, everyone up; with writes, a write over the three shards commits, and every
   // intent is resolved (by its coordinator, or a resolver).
@@ -530,6 +538,10 @@ export async function runShardedSim(seed: number, durationMs = 3_000, options: S
   await c.until(() => restarting.size === 0, 5_000);
   restarting = new Set();
   for (const p of PEERS) if (!c.hosts.has(p as never)) await start(p);
+  if (splitting) {
+    if (!(await c.until(() => splitEnded, 60_000))) fail('the split did not end');
+    if (splitPlanned && stats.splits === 0 && violations.length === 0) fail('the split did not finish');
+  }
   const leaderOf = (g: number): ShardHost | undefined => [...c.hosts.values()].find((h) => h.isLeader(g));
   if (side !== undefined) {
     let acked = false;
