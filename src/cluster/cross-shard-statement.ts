@@ -15,7 +15,7 @@
  * beyond, LIMIT_EXCEEDED `CrossShardWriteTooLarge`); a change of a node's shard key or of labels
  * that would move it to another shard is refused (`CrossShardWrite`), as for single-shard writes.
  */
-import { GraphStore, type GraphCommand, type PropertyValue, type Value } from '../graph/index.ts';
+import { GraphStore, type GraphCommand, type NodeRecord, type PropertyValue, type Value } from '../graph/index.ts';
 import { QueryEngine } from '../query/index.ts';
 import { GeodePath, GeodeNode, GeodeRelationship, type ResultRow, type ResultValue } from '../api/result.ts';
 import { GeodeError } from '../util/errors.ts';
@@ -23,6 +23,7 @@ import { GHOST_HOME_KEY, GHOST_LABEL, isGhost, isInternal, type EdgeData, type N
 import { crossShardRefusal } from './cross-shard.ts';
 import type { ShardId } from './hash-ring.ts';
 import { shardingOf, type ShardMapState } from './shard-map.ts';
+import { checkMapFresh, ownerFilter } from './shard-split.ts';
 import { detachRows, type GroupView } from './txn-view.ts';
 
 /** Most nodes plus edges a cross-shard update statement copies from the shards. */
@@ -54,19 +55,23 @@ function tooLarge(): GeodeError {
 }
 
 /** copyShards: each shard's data through `tx`'s view (one snapshot per group). */
-export async function copyShards(tx: GroupView, map: ShardMapState): Promise<ShardCopy[]> {
+export async function copyShards(tx: GroupView, map: ShardMapState, fresh = false): Promise<ShardCopy[]> {
   const out: ShardCopy[] = [];
   let total = 0;
   for (const s of map.shards) {
+    // While a split cleans up, the source's moved nodes count as ghosts of their new shard.
+    const owner = ownerFilter(map, s.id);
+    const away = (n: NodeRecord): boolean => isGhost(n) || (owner !== undefined && !isInternal(n) && owner(n) !== s.id);
     out.push(
       await tx.view(s.group, (g) => {
+        checkMapFresh(g, map, s.id, fresh);
         const copy: ShardCopy = { shard: s.id, group: s.group, nodes: [], edges: [], ghosts: new Set() };
         for (const n of g.nodes()) {
-          if (isGhost(n)) copy.ghosts.add(n.id);
+          if (away(n)) copy.ghosts.add(n.id);
           else if (!isInternal(n)) copy.nodes.push({ id: n.id, labels: [...n.labels], props: [...n.props] as [string, PropertyValue][] });
         }
         for (const e of g.edges()) {
-          if (isGhost(e.src) || isInternal(e.src)) continue; // a reverse entry (or bookkeeping): the forward one is on the source's shard
+          if (away(e.src) || isInternal(e.src)) continue; // a reverse entry (or bookkeeping): the forward one is on the source's shard
           copy.edges.push({ id: e.id, type: e.type, src: e.src.id, dst: e.dst.id, props: [...e.props] as [string, PropertyValue][] });
         }
         total += copy.nodes.length + copy.edges.length;

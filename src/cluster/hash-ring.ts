@@ -22,6 +22,15 @@ export type ShardId = number;
 /** A key a ring places: a node id (bigint or safe integer) or a string. */
 export type RingKey = bigint | number | string;
 
+/**
+ * An arc handed to a shard by a split: hashes in [from, to] (inclusive, 32-bit) belong to `shard`
+ * whatever the ring's points say. A ring's arcs are disjoint and ascending.
+ */
+export type RingArc = readonly [from: number, to: number, shard: ShardId];
+
+/** Most arcs one ring holds (each split of a shard under a hash spread adds about half its arcs). */
+export const ringArcsMax = 65_536;
+
 export class HashRing {
   /** Ring points, ascending. */
   readonly #points: Uint32Array;
@@ -29,14 +38,21 @@ export class HashRing {
   readonly #owners: Uint32Array;
   readonly shards: readonly ShardId[];
   readonly virtualNodes: number;
+  /** Arcs handed out by splits (they win over the points), ascending. */
+  readonly arcs: readonly RingArc[];
 
-  private constructor(shards: readonly ShardId[], virtualNodes: number) {
+  private constructor(shards: readonly ShardId[], virtualNodes: number, arcs: readonly RingArc[]) {
     this.shards = shards;
     this.virtualNodes = virtualNodes;
-    const n = shards.length * virtualNodes;
+    this.arcs = arcs;
+    // A shard made by a split owns only its arcs: its own points would take keys of every shard.
+    const owners = new Set(arcs.map((a) => a[2]));
+    const pointShards = shards.filter((s) => !owners.has(s));
+    assert(pointShards.length > 0, 'a hash ring whose every shard came from a split');
+    const n = pointShards.length * virtualNodes;
     const pairs: [number, number][] = new Array(n);
     let k = 0;
-    for (const s of shards) for (let i = 0; i < virtualNodes; i++) pairs[k++] = [hashString(`${s}#${i}`), s];
+    for (const s of pointShards) for (let i = 0; i < virtualNodes; i++) pairs[k++] = [hashString(`${s}#${i}`), s];
     // Ties (two points at one hash) break by shard id so every peer orders them the same way.
     pairs.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
     this.#points = new Uint32Array(n);
@@ -49,9 +65,10 @@ export class HashRing {
 
   /**
    * of: the ring of `shards` (distinct ids in [0, shardsMax)), each with `virtualNodes` points
-   * (default 128, at most virtualNodesMax). CONFIG_INVALID otherwise.
+   * (default 128, at most virtualNodesMax), and `arcs` handed out by splits (disjoint, ascending,
+   * owned by shards of the list; at least one shard owns none). CONFIG_INVALID otherwise.
    */
-  static of(shards: readonly ShardId[], virtualNodes = virtualNodesDefault): HashRing {
+  static of(shards: readonly ShardId[], virtualNodes = virtualNodesDefault, arcs: readonly RingArc[] = []): HashRing {
     if (shards.length === 0) throw new GeodeError('CONFIG_INVALID', 'sharding: a hash ring needs at least one shard', { source: 'config', detail: 'sharding.shards' });
     const seen = new Set<number>();
     for (const s of shards) {
@@ -66,12 +83,19 @@ export class HashRing {
         detail: 'sharding.virtual_nodes',
       });
     }
-    return new HashRing([...shards].sort((a, b) => a - b), virtualNodes);
+    checkArcs(arcs, seen);
+    return new HashRing([...shards].sort((a, b) => a - b), virtualNodes, arcs);
   }
 
   /** shardOf: the shard a key belongs to. */
   shardOf(key: RingKey): ShardId {
-    const h = hashKey(key);
+    return this.shardOfHash(hashKey(key));
+  }
+
+  /** shardOfHash: the shard a ring position belongs to. */
+  shardOfHash(h: number): ShardId {
+    const arc = arcAt(this.arcs, h);
+    if (arc !== undefined) return arc[2];
     // First point >= h (binary search), wrapping to the first point.
     let lo = 0;
     let hi = this.#points.length;
@@ -87,7 +111,7 @@ export class HashRing {
 
   /** withShard: this ring plus one shard (the keys it takes come only from the others). */
   withShard(shard: ShardId): HashRing {
-    return HashRing.of([...this.shards, shard], this.virtualNodes);
+    return HashRing.of([...this.shards, shard], this.virtualNodes, this.arcs);
   }
 
   /** withoutShard: this ring minus one shard (only its keys move). */
@@ -95,6 +119,7 @@ export class HashRing {
     return HashRing.of(
       this.shards.filter((s) => s !== shard),
       this.virtualNodes,
+      this.arcs.filter((a) => a[2] !== shard),
     );
   }
 
@@ -114,8 +139,63 @@ export class HashRing {
     // The wrap-around arc after the last point belongs to the first point's shard.
     const last = this.#points[n - 1]!;
     if (last < 0xffffffff) out.get(this.#owners[0]!)!.push([last + 1, 0xffffffff]);
+    if (this.arcs.length === 0) return out;
+    // Arcs win over the points: cut them out of every shard's spans, then add them to their owners'.
+    for (const [s, list] of out) out.set(s, subtractArcs(list, this.arcs));
+    for (const [a, b, s] of this.arcs) out.get(s)!.push([a, b]);
+    for (const list of out.values()) list.sort((x, y) => x[0] - y[0]);
     return out;
   }
+}
+
+function badArcs(why: string): never {
+  throw new GeodeError('CONFIG_INVALID', `sharding: split arcs ${why}`, { source: 'config', detail: 'sharding.arcs' });
+}
+
+function checkArcs(arcs: readonly RingArc[], shards: ReadonlySet<number>): void {
+  if (!Array.isArray(arcs)) badArcs('must be a list');
+  if (arcs.length > ringArcsMax) badArcs(`at most ${ringArcsMax}, got ${arcs.length}`);
+  let prev = -1;
+  const owners = new Set<number>();
+  for (const a of arcs) {
+    if (!Array.isArray(a) || a.length !== 3) badArcs('must be [from, to, shard] triples');
+    const [from, to, s] = a;
+    if (!Number.isInteger(from) || !Number.isInteger(to) || from < 0 || to > 0xffffffff || from > to) badArcs(`need 0 <= from <= to <= 2^32 - 1, got [${String(from)}, ${String(to)}]`);
+    if (from <= prev) badArcs('must be disjoint and ascending');
+    if (!shards.has(s)) badArcs(`name shard ${String(s)}, which is not one of the ring's`);
+    owners.add(s);
+    prev = to;
+  }
+  if (arcs.length > 0 && [...shards].every((s) => owners.has(s))) badArcs('leave no shard with points of its own');
+}
+
+/** The arc holding hash `h` (binary search), if any. */
+function arcAt(arcs: readonly RingArc[], h: number): RingArc | undefined {
+  let lo = 0;
+  let hi = arcs.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (arcs[mid]![1] < h) lo = mid + 1;
+    else hi = mid;
+  }
+  const a = arcs[lo];
+  return a !== undefined && a[0] <= h ? a : undefined;
+}
+
+/** subtractArcs: the parts of the ascending disjoint intervals `list` outside every arc. */
+export function subtractArcs(list: readonly (readonly [number, number])[], arcs: readonly (readonly [number, number, ...unknown[]])[]): [number, number][] {
+  const out: [number, number][] = [];
+  for (const [a, b] of list) {
+    let from = a;
+    for (const arc of arcs) {
+      if (arc[1] < from || arc[0] > b) continue;
+      if (arc[0] > from) out.push([from, arc[0] - 1]);
+      from = arc[1] + 1;
+      if (from > b) break;
+    }
+    if (from <= b) out.push([from, b]);
+  }
+  return out;
 }
 
 /**

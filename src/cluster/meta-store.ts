@@ -42,22 +42,32 @@ RETURN b.next - $n AS start`;
 /** Ids below this come from the meta group's leases; shard i's own statements allocate from (i + 1) × this. */
 export const LEASED_IDS_END = 2 ** 40;
 
+/** encodeTagged: plain data as JSON, integers (bigints) tagged `{$int}`. */
+export function encodeTagged(value: unknown): string {
+  return JSON.stringify(value, (_k, v: unknown) => (typeof v === 'bigint' ? { $int: v.toString() } : v));
+}
+
+/** decodeTagged: the data {@link encodeTagged} wrote (throws SyntaxError on text that is not JSON). */
+export function decodeTagged(text: string): unknown {
+  return JSON.parse(text, (_k, v: unknown) => {
+    if (v !== null && typeof v === 'object' && !Array.isArray(v)) {
+      const tag = (v as { $int?: unknown }).$int;
+      if (typeof tag === 'string' && Object.keys(v).length === 1) return BigInt(tag);
+    }
+    return v;
+  });
+}
+
 /** encodeChange: a change as the string stored in the meta graph (JSON; integers tagged). */
 export function encodeChange(change: ShardMapChange): string {
-  return JSON.stringify(change, (_k, v: unknown) => (typeof v === 'bigint' ? { $int: v.toString() } : v));
+  return encodeTagged(change);
 }
 
 /** decodeChange: the change a stored string holds (undefined when it is not one: skipped). */
 export function decodeChange(text: unknown): ShardMapChange | undefined {
   if (typeof text !== 'string') return undefined;
   try {
-    return JSON.parse(text, (_k, v: unknown) => {
-      if (v !== null && typeof v === 'object' && !Array.isArray(v)) {
-        const tag = (v as { $int?: unknown }).$int;
-        if (typeof tag === 'string' && Object.keys(v).length === 1) return BigInt(tag);
-      }
-      return v;
-    }) as ShardMapChange;
+    return decodeTagged(text) as ShardMapChange;
   } catch {
     return undefined;
   }

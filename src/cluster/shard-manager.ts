@@ -12,7 +12,11 @@
  * - on each shard group this peer leads: reports the leadership to the map, writes the shard's id
  *   base (a ghost node and edge at (shard + 1) × 2^40 so ids the shard allocates itself never meet
  *   another shard's or a lease's), and hands leadership over when placement spreads leaders or moved
- *   this peer's replica away.
+ *   this peer's replica away;
+ * - splits (shard-split.ts): on the meta leader, a shard past `sharding.split_threshold_nodes` is
+ *   cut in two, one step per check (fence, copy, switch, cleanup); on every member, the write fence
+ *   that refuses writes to a moving half is installed on the host, and a split's new group runs
+ *   before the map lists its shard.
  *
  * Every peer caches the map it read; `refresh()` re-reads it at a linearizable point (after a
  * routing failure: the stale-version reply of this design is a group that refused the request).
@@ -25,7 +29,8 @@ import { GHOST_HOME_KEY, GHOST_LABEL } from './coordinator/shard-data.ts';
 import type { ShardId } from './hash-ring.ts';
 import { encodeChange, LEASE_IDS, LEASED_IDS_END, MetaMapCache, PROPOSE_CHANGES, PROPOSE_INITIAL } from './meta-store.ts';
 import { planPlacement, type PlacementPeer } from './placement.ts';
-import type { ShardEntry, ShardMapChange, ShardMapState } from './shard-map.ts';
+import type { ShardEntry, ShardMapChange, ShardMapState, SplitState } from './shard-map.ts';
+import { checkFence, cleanedCommand, cleanupCommands, copyCommands, fenceCommand, mapAfterSplit, movingLocked, ownerIn, packGroups, planSplit, shardToSplit, SPLIT_LABEL, splitMarkerId, type SplitNode } from './shard-split.ts';
 import { groupOfShard, initialChanges, type ResolvedSharding } from './sharding-config.ts';
 
 /** How often the manager checks, ms. */
@@ -40,6 +45,8 @@ const reportEveryMs = 500;
 export const idBlockDefault = 1_024;
 /** The meta group. */
 export const META_GROUP = 0;
+/** Commands per log entry of a split's copy and cleanup. */
+export const splitBatchCommands = 2_000;
 /** Relationship type of a shard's id-base marker edge. */
 const ID_BASE_TYPE = '__geode_id_base';
 
@@ -74,6 +81,16 @@ export class ShardManager {
   #leasing: Promise<void> | undefined;
   /** Statements refused because they span shards, and placement moves recorded (metrics). */
   movesRecorded = 0;
+  /** Split steps this peer took as the meta leader: begun, copied (switched), finished. */
+  readonly splits = { begun: 0, switched: 0, finished: 0, copiedCommands: 0, cleanedCommands: 0 };
+  /**
+   * TEST-ONLY: awaited by the meta leader between split steps (`fenced`: the source's fence is in
+   * its log, the copy not begun), so a test can write and read while a split holds. It holds this
+   * peer's checks meanwhile.
+   */
+  splitHook: ((step: 'fenced', split: SplitState) => Promise<void>) | undefined;
+  /** Shards found impossible to cut (one key value) at a node count: not read again until it changes. */
+  readonly #unsplittable = new Map<ShardId, number>();
   /** Checks begun and finished, and when the last one began and finished (Date.now ms; 0: never): a stalled check shows as begun > finished for long. */
   readonly checks = { begun: 0, finished: 0, lastBegunAt: 0, lastFinishedAt: 0, lastError: '' };
 
@@ -85,12 +102,14 @@ export class ShardManager {
     this.#map = this.#cache.map(host.graph(META_GROUP));
   }
 
-  /** start: begins the checks. */
+  /** start: begins the checks, and fences the moving half of shards being split (on the groups this peer leads). */
   start(): void {
+    this.host.setWriteFence({ active: (_group, graph) => graph.labelCount(SPLIT_LABEL) > 0, check: (_group, graph, commands) => checkFence(graph, commands) });
     this.#schedule(0);
   }
 
   stop(): void {
+    this.host.setWriteFence(undefined);
     this.#stopped = true;
     if (this.#timer !== undefined) clearTimeout(this.#timer);
   }
@@ -198,6 +217,12 @@ export class ShardManager {
       }
       this.host.setPlacement(s.group, s.replicas);
     }
+    // A split's new shard: its group runs (on the source's replicas) before the map lists it.
+    for (const sp of map.splits) {
+      if (sp.phase !== 'copying' || map.shards.some((s) => s.group === sp.group)) continue;
+      if (!running.has(sp.group)) await this.host.addGroup(sp.group, { bootstrap: sp.replicas[0] === this.host.self });
+      this.host.setPlacement(sp.group, sp.replicas);
+    }
   }
 
   /** The member peers placement sees: this one, the connected ones, and the recently gone (healthy until `fail_after_ms`). */
@@ -250,6 +275,99 @@ export class ShardManager {
       this.movesRecorded += changes.length;
       await this.proposeChanges(changes);
     }
+    await this.#split(this.map());
+  }
+
+  /** Owned nodes of a shard's replica graph: all but ghosts and bookkeeping. */
+  #ownedNodes(group: number): number {
+    const g = this.host.graph(group);
+    let hidden = 0;
+    for (const l of g.labels()) if (l.startsWith('__geode_')) hidden += g.labelCount(l);
+    return g.nodeCount - hidden;
+  }
+
+  /**
+   * The meta leader's part in splits (shard-split.ts): begin one when a shard passed
+   * `sharding.split_threshold_nodes`, else take the next step of the one under way. Every step is
+   * derived from the map and the groups' graphs, so a new meta leader continues where the last
+   * one stopped.
+   */
+  async #split(map: ShardMapState): Promise<void> {
+    const sp = map.splits[0];
+    if (sp === undefined) return this.#beginSplit(map);
+    const src = map.shards.find((s) => s.id === sp.from);
+    if (src === undefined) return;
+    if (sp.phase === 'copying') return this.#copySplit(map, sp, src);
+    return this.#cleanSplit(map, sp, src);
+  }
+
+  async #beginSplit(map: ShardMapState): Promise<void> {
+    const threshold = this.sharding.splitThresholdNodes;
+    if (threshold <= 0) return;
+    const counts = new Map<ShardId, number>();
+    for (const s of map.shards) {
+      if (!this.host.groups().includes(s.group)) continue;
+      const n = this.#ownedNodes(s.group);
+      if (this.#unsplittable.get(s.id) !== n) counts.set(s.id, n);
+    }
+    const from = shardToSplit(map, counts, threshold);
+    if (from === undefined) return;
+    const entry = map.shards.find((s) => s.id === from)!;
+    if (entry.replicas.length === 0) return;
+    const change = await this.host.readGraph(entry.group, (g) => {
+      const nodes: SplitNode[] = [];
+      for (const n of g.nodes()) if (!n.deleted && ![...n.labels].some((l) => l.startsWith('__geode_'))) nodes.push(n);
+      return planSplit(map, from, nodes, entry.replicas);
+    });
+    if (change === undefined) {
+      this.#unsplittable.set(from, counts.get(from)!);
+      this.#warn(`shard manager: shard ${from} is past sharding.split_threshold_nodes but cannot be cut (its nodes share one key value, or are graph-aware)`);
+      return;
+    }
+    await this.proposeChanges([change]);
+    this.splits.begun++;
+  }
+
+  /** Fence the source, wait for prepared transactions on the moving half, copy it, switch the map. */
+  async #copySplit(map: ShardMapState, sp: SplitState, src: ShardEntry): Promise<void> {
+    if (!this.host.groups().includes(sp.group) || this.host.raftStatus(sp.group).softState.lead === 0) return; // the new group is not up yet
+    const marker = splitMarkerId(sp.from, sp.into);
+    if (!(await this.host.readGraph(src.group, (g) => g.node(marker) !== undefined))) await this.host.submitCommands(src.group, [fenceCommand(map, sp)]);
+    const after = mapAfterSplit(map, sp);
+    const owner = (n: SplitNode): ShardId => ownerIn(after, sp.from, n);
+    // Read at a linearizable point after the fence: nothing of the moving half changes any more.
+    if (await this.host.readGraph(src.group, (g) => movingLocked(g, owner, sp.from))) return; // next check
+    if (this.splitHook !== undefined) await this.splitHook('fenced', sp);
+    const has = await this.host.readGraph(sp.group, (g) => {
+      const nodes = new Set<number>();
+      const edges = new Set<number>();
+      for (const n of g.nodes()) nodes.add(n.id);
+      for (const e of g.edges()) edges.add(e.id);
+      const indexes = new Set(g.indexes().map((ix) => ix.name));
+      return (kind: 'node' | 'edge' | 'index', id: number | string): boolean => (kind === 'node' ? nodes.has(id as number) : kind === 'edge' ? edges.has(id as number) : indexes.has(id as string));
+    });
+    const commands = await this.host.readGraph(src.group, (g) => copyCommands(g, owner, sp.from, sp.into, has));
+    for (let i = 0; i < commands.length; i += splitBatchCommands) {
+      await this.host.submitCommands(sp.group, commands.slice(i, i + splitBatchCommands));
+      this.splits.copiedCommands += Math.min(splitBatchCommands, commands.length - i);
+    }
+    await this.proposeChanges([{ op: 'switchSplit', shard: sp.from }]);
+    this.splits.switched++;
+  }
+
+  /** The new shard serves: the source turns the moved half into ghosts, then the split is over. */
+  async #cleanSplit(map: ShardMapState, sp: SplitState, src: ShardEntry): Promise<void> {
+    const owner = (n: SplitNode): ShardId => ownerIn(map, sp.from, n);
+    const batches = packGroups(await this.host.readGraph(src.group, (g) => cleanupCommands(g, owner, sp.from, sp.into)), splitBatchCommands);
+    // Each batch opens with the marker's `cleaned`: the fence lets it by, and readers with a map
+    // from before the switch see that they must refresh it.
+    if (batches.length === 0) await this.host.submitCommands(src.group, [cleanedCommand(sp.from, sp.into)]);
+    for (const b of batches) {
+      await this.host.submitCommands(src.group, [cleanedCommand(sp.from, sp.into), ...b]);
+      this.splits.cleanedCommands += b.length;
+    }
+    await this.proposeChanges([{ op: 'finishSplit', shard: sp.from }]);
+    this.splits.finished++;
   }
 
   /**

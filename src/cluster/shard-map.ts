@@ -12,7 +12,7 @@
 import type { Value } from '../graph/index.ts';
 import type { PeerId } from '../net/types.ts';
 import { GeodeError } from '../util/errors.ts';
-import { HashRing, type ShardId } from './hash-ring.ts';
+import { HashRing, type RingArc, type ShardId } from './hash-ring.ts';
 import { RangePartitioner } from './range-partitioner.ts';
 import { labelStrategiesMax, shardsMax, virtualNodesDefault } from './sharding-constants.ts';
 
@@ -30,6 +30,8 @@ export interface LabelSharding {
   readonly ranges?: readonly Value[];
   /** hash: ring points per shard. */
   readonly virtualNodes?: number;
+  /** hash: arcs of the ring handed to shards made by splits (they own no points of their own). */
+  readonly arcs?: readonly RingArc[];
 }
 
 /** One shard as the map knows it. */
@@ -44,6 +46,30 @@ export interface ShardEntry {
   /** The leader last reported, and the term it leads in (0: none known). */
   readonly leader: PeerId | undefined;
   readonly term: number;
+  /** The shard this one was split from: nodes whose ghosts elsewhere name that shard may live here. */
+  readonly parent?: ShardId;
+}
+
+/** The spreads a split changes: the default's (when it changes) and the labels' that change. */
+export interface SplitSpreads {
+  readonly defaultSharding?: LabelSharding;
+  readonly labels: readonly (readonly [string, LabelSharding])[];
+}
+
+/**
+ * A split under way (docs/sharding.md, "Splits"). `copying`: the new shard's group runs (not in
+ * `shards`, read by nobody) while the source is fenced and its moving half copied; `cleanup`: the
+ * new shard serves (in `shards`, the spreads switched) and the source deletes the moved half.
+ */
+export interface SplitState {
+  readonly from: ShardId;
+  readonly into: ShardId;
+  /** The new shard's Raft group and its voters. */
+  readonly group: number;
+  readonly replicas: readonly PeerId[];
+  readonly phase: 'copying' | 'cleanup';
+  /** The spreads once the new shard serves. */
+  readonly spreads: SplitSpreads;
 }
 
 /** The whole map at one version. */
@@ -54,6 +80,8 @@ export interface ShardMapState {
   /** The default spread, and per-label overrides. */
   readonly defaultSharding: LabelSharding;
   readonly labels: ReadonlyMap<string, LabelSharding>;
+  /** Splits under way (at most one). */
+  readonly splits: readonly SplitState[];
 }
 
 /** A change to the map: one entry of the meta group's log. */
@@ -62,11 +90,17 @@ export type ShardMapChange =
   | { readonly op: 'removeShard'; readonly shard: ShardId }
   | { readonly op: 'setReplicas'; readonly shard: ShardId; readonly replicas: readonly PeerId[]; readonly learners: readonly PeerId[] }
   | { readonly op: 'setLeader'; readonly shard: ShardId; readonly leader: PeerId | undefined; readonly term: number }
-  | { readonly op: 'setSharding'; readonly label: string | undefined; readonly sharding: LabelSharding };
+  | { readonly op: 'setSharding'; readonly label: string | undefined; readonly sharding: LabelSharding }
+  /** A split begins: shard `into` (group `group`, voters `replicas`) will take part of `shard` under `spreads`. */
+  | { readonly op: 'beginSplit'; readonly shard: ShardId; readonly into: ShardId; readonly group: number; readonly replicas: readonly PeerId[]; readonly spreads: SplitSpreads }
+  /** The split's new shard serves: it joins `shards` and the spreads switch (one map version). */
+  | { readonly op: 'switchSplit'; readonly shard: ShardId }
+  /** The source deleted the moved half: the split is over. */
+  | { readonly op: 'finishSplit'; readonly shard: ShardId };
 
 /** emptyShardMap: version 0, no shards, the default spread `hash` over none. */
 export function emptyShardMap(): ShardMapState {
-  return { version: 0, shards: [], defaultSharding: { strategy: 'hash', shards: [] }, labels: new Map() };
+  return { version: 0, shards: [], defaultSharding: { strategy: 'hash', shards: [] }, labels: new Map(), splits: [] };
 }
 
 function bad(why: string): never {
@@ -101,7 +135,7 @@ function checkSharding(state: ShardMapState, sh: LabelSharding, what: string): v
   if (sh.strategy === 'range' && (typeof sh.key !== 'string' || sh.key.length === 0)) bad(`${what}: a range strategy needs a key property`);
   try {
     if (sh.strategy === 'range') RangePartitioner.of(sh.shards, sh.ranges ?? []);
-    else HashRing.of(sh.shards, sh.virtualNodes ?? virtualNodesDefault);
+    else HashRing.of(sh.shards, sh.virtualNodes ?? virtualNodesDefault, sh.strategy === 'hash' ? (sh.arcs ?? []) : []);
   } catch (err) {
     bad(`${what}: ${err instanceof Error ? err.message : String(err)}`);
   }
@@ -161,9 +195,54 @@ export function applyShardMapChange(state: ShardMapState, change: ShardMapChange
       labels.set(change.label, change.sharding);
       return next({ labels });
     }
+    case 'beginSplit':
+      return beginSplit(state, change, next);
+    case 'switchSplit': {
+      const sp = state.splits.find((x) => x.from === change.shard);
+      if (sp === undefined || sp.phase !== 'copying') bad(`switchSplit: shard ${change.shard} has no split copying`);
+      const entry: ShardEntry = { id: sp.into, group: sp.group, replicas: [...sp.replicas], learners: [], leader: undefined, term: 0, parent: sp.from };
+      const labels = new Map(state.labels);
+      for (const [l, sh] of sp.spreads.labels) labels.set(l, sh);
+      return next({
+        shards: [...state.shards, entry].sort((a, b) => a.id - b.id),
+        defaultSharding: sp.spreads.defaultSharding ?? state.defaultSharding,
+        labels,
+        splits: state.splits.map((x) => (x === sp ? { ...x, phase: 'cleanup' as const } : x)),
+      });
+    }
+    case 'finishSplit': {
+      const sp = state.splits.find((x) => x.from === change.shard);
+      if (sp === undefined || sp.phase !== 'cleanup') bad(`finishSplit: shard ${change.shard} has no split cleaning up`);
+      return next({ splits: state.splits.filter((x) => x !== sp) });
+    }
     default:
       return bad(`unknown op ${String((change as { op?: unknown }).op)}`);
   }
+}
+
+/** beginSplit: checks the split (one at a time, a fresh shard and group, spreads valid with it) and records it. */
+function beginSplit(state: ShardMapState, change: Extract<ShardMapChange, { op: 'beginSplit' }>, next: (patch: Partial<ShardMapState>) => ShardMapState): ShardMapState {
+  shardIndex(state, change.shard);
+  const into = checkShardId(change.into, 'beginSplit: into');
+  if (state.splits.length > 0) bad(`beginSplit: shard ${state.splits[0]!.from} is splitting already (one split at a time)`);
+  if (state.shards.some((s) => s.id === into)) bad(`beginSplit: shard ${into} exists`);
+  if (!Number.isSafeInteger(change.group) || change.group < 0 || state.shards.some((s) => s.group === change.group)) bad(`beginSplit: group ${String(change.group)} is not a free group`);
+  if (state.shards.length >= shardsMax) bad(`beginSplit: at most ${shardsMax} shards`);
+  checkPeers(change.replicas, 'beginSplit: replicas');
+  if (change.replicas.length === 0) bad('beginSplit: the new shard needs replicas');
+  const sp = change.spreads;
+  if (typeof sp !== 'object' || sp === null || !Array.isArray(sp.labels)) bad('beginSplit: spreads must be { defaultSharding?, labels: [[label, sharding]] }');
+  // The spreads must hold with the new shard, and must give it something.
+  const withNew: ShardMapState = { ...state, shards: [...state.shards, { id: into, group: change.group, replicas: [], learners: [], leader: undefined, term: 0 }] };
+  const changed = [...(sp.defaultSharding === undefined ? [] : [sp.defaultSharding]), ...sp.labels.map(([, sh]) => sh)];
+  if (sp.defaultSharding !== undefined) checkSharding(withNew, sp.defaultSharding, 'beginSplit (default)');
+  for (const [l, sh] of sp.labels) {
+    if (typeof l !== 'string' || !state.labels.has(l)) bad(`beginSplit: label ${String(l)} has no spread of its own`);
+    checkSharding(withNew, sh, `beginSplit (label ${l})`);
+  }
+  if (!changed.some((sh) => sh.shards.includes(into))) bad(`beginSplit: no spread gives shard ${into} anything`);
+  const entry: SplitState = { from: change.shard, into, group: change.group, replicas: [...change.replicas], phase: 'copying', spreads: sp };
+  return next({ splits: [entry] });
 }
 
 function sameList(a: readonly string[], b: readonly string[]): boolean {
@@ -192,7 +271,7 @@ export function shardOfNode(sh: LabelSharding, id: bigint | number, props: Reado
   const v = sh.key === undefined ? undefined : props.get(sh.key);
   // Spreads are immutable values of the map: each one's ring or ranges are built once.
   let placer = placers.get(sh);
-  if (placer === undefined) placers.set(sh, (placer = sh.strategy === 'range' ? RangePartitioner.of(sh.shards, sh.ranges ?? []) : HashRing.of(sh.shards, sh.virtualNodes ?? virtualNodesDefault)));
+  if (placer === undefined) placers.set(sh, (placer = sh.strategy === 'range' ? RangePartitioner.of(sh.shards, sh.ranges ?? []) : HashRing.of(sh.shards, sh.virtualNodes ?? virtualNodesDefault, sh.arcs ?? [])));
   if (placer instanceof RangePartitioner) return placer.shardOf(v);
   const ring = placer;
   if (typeof v === 'bigint' || typeof v === 'string' || (typeof v === 'number' && Number.isSafeInteger(v))) return ring.shardOf(v);

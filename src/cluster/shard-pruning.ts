@@ -176,7 +176,7 @@ function shardsOf(c: Constraint, sharding: LabelSharding): ShardId[] {
     return c.values.map((v) => p.shardOf(v));
   }
   if (c.kind === 'range') return [...sharding.shards];
-  const ring = HashRing.of(sharding.shards, sharding.virtualNodes ?? virtualNodesDefault);
+  const ring = HashRing.of(sharding.shards, sharding.virtualNodes ?? virtualNodesDefault, sharding.arcs ?? []);
   const out: ShardId[] = [];
   for (const v of c.values) {
     // Only ints and strings have a ring position: any other value keeps every shard.

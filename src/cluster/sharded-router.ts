@@ -12,15 +12,16 @@
  *
  * Metrics: `queries`, `crossShardQueries` (statements that asked more than one shard).
  */
-import { GraphStore, type PropertyValue, type Value } from '../graph/index.ts';
+import { GraphStore, type GraphReader, type PropertyValue, type Value } from '../graph/index.ts';
 import { parse } from '../gql/index.ts';
 import { QueryEngine } from '../query/index.ts';
 import { isReadOnlyStatement } from '../query/read-only.ts';
 import { toResultValue, type ResultRow } from '../api/result.ts';
 import { toEngineParams, type ShardQueryOptions, type ShardQueryResult } from '../shard/index.ts';
-import { GeodeError } from '../util/errors.ts';
+import { GeodeError, isGeodeError } from '../util/errors.ts';
 import { ShardCoordinator } from './coordinator/coordinator.ts';
-import { answerFetch, splitGraph, type EdgeData, type NodeData } from './coordinator/shard-data.ts';
+import { answerFetch, splitGraph, type EdgeData, type FetchAnswer, type FetchRequest, type NodeData } from './coordinator/shard-data.ts';
+import { checkMapFresh, ownerFilter, STALE_MAP_DETAIL } from './shard-split.ts';
 import { refusingCommitter, crossShardRefusal, type CrossShardCommitter, type StatementTransactions } from './cross-shard.ts';
 import { copyShards, splitStatement } from './cross-shard-statement.ts';
 import { GraphAwarePartitioner } from './graph-aware-partitioner.ts';
@@ -49,6 +50,8 @@ export class ShardedRouter {
   transactions: StatementTransactions | undefined;
   /** Statements run, and those that asked more than one shard (`cross_shard_queries`). */
   queries = 0;
+  /** Statements run again after a refusal for a map older than a split. */
+  staleMapRetries = 0;
   crossShardQueries = 0;
   readonly #placer = new Map<string, GraphAwarePartitioner>();
 
@@ -72,10 +75,37 @@ export class ShardedRouter {
       return { ...(await this.#host.query(text, params, { ...options, group: META_GROUP })), shards: [] };
     }
     const timeoutMs = options.timeoutMs ?? this.#host.config.requestTimeoutMs;
-    const map = await this.manager.ready(Math.max(timeoutMs, readyWaitMsDefault));
     const engineParams = toEngineParams(params);
     this.queries++;
-    if (isReadOnlyStatement(stmt)) return this.#read(text, stmt, engineParams, map, timeoutMs, tx);
+    // A statement routed with a map older than a shard split is refused before anything happened
+    // (the fence, or a reader meeting a split its map does not know): refresh the map, run again.
+    const deadline = Date.now() + timeoutMs;
+    let fresh = false;
+    for (;;) {
+      try {
+        return await this.#runOnce(text, stmt, engineParams, params, options, timeoutMs, tx, fresh);
+      } catch (err) {
+        if (!isGeodeError(err, 'PROPOSAL_DROPPED') || err.detail !== STALE_MAP_DETAIL || tx !== undefined || Date.now() >= deadline) throw err;
+        this.staleMapRetries++;
+        await this.manager.refresh(Math.max(1, deadline - Date.now()));
+        fresh = true;
+        await new Promise((ok) => setTimeout(ok, 10));
+      }
+    }
+  }
+
+  async #runOnce(
+    text: string,
+    stmt: ReturnType<typeof parse>,
+    engineParams: Record<string, Value>,
+    params: Readonly<Record<string, unknown>> | undefined,
+    options: ShardQueryOptions,
+    timeoutMs: number,
+    tx: GroupView | undefined,
+    fresh: boolean,
+  ): Promise<ShardedQueryResult> {
+    const map = await this.manager.ready(Math.max(timeoutMs, readyWaitMsDefault));
+    if (isReadOnlyStatement(stmt)) return this.#read(text, stmt, engineParams, map, timeoutMs, tx, fresh);
     if (tx?.readOnly === true) {
       throw new GeodeError('INPUT_INVALID', 'a READ ONLY transaction cannot run a statement that writes (start it READ WRITE)', { source: 'query', detail: 'ReadOnlyTransaction' });
     }
@@ -84,7 +114,7 @@ export class ShardedRouter {
       // A schema command, or no transactions to run it in: refused as before.
       if (stmt.body.kind !== 'Query' || (tx === undefined && this.transactions === undefined)) throw crossShardRefusal(`this statement is ${plan.why}`);
       this.crossShardQueries++;
-      const across = (t: GroupView): Promise<ShardedQueryResult> => this.#acrossShards(text, engineParams, map, t);
+      const across = (t: GroupView): Promise<ShardedQueryResult> => this.#acrossShards(text, engineParams, map, t, fresh);
       return tx !== undefined ? across(tx) : this.transactions!.run(across, { timeoutMs });
     }
     if (plan.kind === 'shard') {
@@ -93,6 +123,12 @@ export class ShardedRouter {
       await this.#until(() => this.#host.graph(group).node(idBase(plan.shard)) !== undefined, timeoutMs, `shard ${plan.shard}'s id base`);
       if (tx !== undefined) return { ...(await runInView(tx, group, text, engineParams)), shards: [plan.shard] };
       const r = await this.#host.query(text, params, { ...options, group, readQuorum: 'majority' });
+      if (r.writes === 0) {
+        // Nothing matched: with a map older than a split, the nodes may have moved to a new shard
+        // (the source holds ghosts of them). The statement wrote nothing, so it can run again there.
+        const now = planWrite(stmt, engineParams, await this.manager.refresh(timeoutMs));
+        if (now.kind !== 'shard' || now.shard !== plan.shard) throw new GeodeError('PROPOSAL_DROPPED', 'the shard map changed under the statement (a split): run it again', { detail: STALE_MAP_DETAIL });
+      }
       return { ...r, shards: [plan.shard] };
     }
     return this.#insert(text, engineParams, map, timeoutMs, tx);
@@ -106,7 +142,7 @@ export class ShardedRouter {
     }
   }
 
-  async #read(text: string, stmt: ReturnType<typeof parse>, params: Record<string, Value>, map: ShardMapState, timeoutMs: number, tx: GroupView | undefined): Promise<ShardedQueryResult> {
+  async #read(text: string, stmt: ReturnType<typeof parse>, params: Record<string, Value>, map: ShardMapState, timeoutMs: number, tx: GroupView | undefined, fresh: boolean): Promise<ShardedQueryResult> {
     const host = this.#host;
     // One linearizable point per group and statement: a ReadIndex round (`readGraph`) started by the
     // group's first fetch; fetches of the statement read this replica once it is confirmed (applied
@@ -122,7 +158,13 @@ export class ShardedRouter {
       return c;
     };
     const countsSeen = new Map<number, string>();
-    const countsOf = (group: number, shard: ShardId): string => JSON.stringify(answerFetch(host.graph(group), shard, { kind: 'counts' }).counts);
+    // While a split cleans up, its source still holds the moved half: counted by the map's rule only.
+    const owners = new Map(map.shards.map((s) => [s.id, ownerFilter(map, s.id)]));
+    const answer = (g: GraphReader, shard: ShardId, req: FetchRequest): FetchAnswer => {
+      checkMapFresh(g, map, shard, fresh);
+      return answerFetch(g, shard, req, owners.get(shard));
+    };
+    const countsOf = (group: number, shard: ShardId): string => JSON.stringify(answer(host.graph(group), shard, { kind: 'counts' }).counts);
     const coord = new ShardCoordinator(map, {
       fetch: async (shard, req) => {
         const group = groupOf(map, shard);
@@ -130,17 +172,17 @@ export class ShardedRouter {
           throw new GeodeError('NOT_FOUND', `this peer holds no replica of shard ${shard} (group ${group}); every member of a sharded cluster should (async_replicas)`, { detail: 'NoReplica' });
         }
         // In a transaction: its view (one snapshot per group, its own writes).
-        if (tx !== undefined) return tx.view(group, (g) => answerFetch(g, shard, req));
+        if (tx !== undefined) return tx.view(group, (g) => answer(g, shard, req));
         const leads = host.raftStatus(group).softState.role === 'leader';
         if (req.kind === 'counts' && !leads) {
           void confirm(group).catch(() => {}); // awaited below
-          const a = answerFetch(host.graph(group), shard, req);
+          const a = answer(host.graph(group), shard, req);
           countsSeen.set(shard, JSON.stringify(a.counts));
           return a;
         }
-        if (leads) return host.readGraph(group, (g) => answerFetch(g, shard, req), { timeoutMs });
+        if (leads) return host.readGraph(group, (g) => answer(g, shard, req), { timeoutMs });
         await confirm(group);
-        return answerFetch(host.graph(group), shard, req);
+        return answer(host.graph(group), shard, req);
       },
     });
     let r = await coord.run(text, params);
@@ -168,8 +210,8 @@ export class ShardedRouter {
   }
 
   /** A write the per-shard paths refuse, inside `tx`: on a copy of every shard, split back (cross-shard-statement.ts). */
-  async #acrossShards(text: string, params: Record<string, Value>, map: ShardMapState, tx: GroupView): Promise<ShardedQueryResult> {
-    const copies = await copyShards(tx, map);
+  async #acrossShards(text: string, params: Record<string, Value>, map: ShardMapState, tx: GroupView, fresh = false): Promise<ShardedQueryResult> {
+    const copies = await copyShards(tx, map, fresh);
     const r = await splitStatement(copies, map, text, params, (n) => this.manager.leaseIds(n), (nodes, edges) => this.place(map, nodes, edges));
     const groups = [...r.parts.keys()];
     for (const [g, commands] of r.parts) tx.write(g, commands);

@@ -33,6 +33,8 @@ export interface ResolvedSharding {
   readonly maxMoves: number;
   /** Placement: a member peer disconnected this long is failed (its replicas move), ms. */
   readonly failAfterMs: number;
+  /** Splits: a shard owning more nodes than this splits in two (0: never). */
+  readonly splitThresholdNodes: number;
 }
 
 /** Default of `sharding.shards`: one shard (no sharding). */
@@ -43,9 +45,13 @@ export const failAfterMsDefault = 1_000;
 export const failAfterMsMax = 3_600_000;
 /** Most replica moves of `sharding.max_moves`. */
 export const maxMovesMax = 64;
+/** Default of `sharding.split_threshold_nodes`: a shard splits past a million nodes. */
+export const splitThresholdNodesDefault = 1_000_000;
+/** Largest `sharding.split_threshold_nodes`. */
+export const splitThresholdNodesMax = 2 ** 40;
 
 const spreadKeys = ['strategy', 'key', 'ranges', 'virtual_nodes'] as const;
-const topKeys = ['shards', ...spreadKeys, 'labels', 'max_moves', 'fail_after_ms'] as const;
+const topKeys = ['shards', ...spreadKeys, 'labels', 'max_moves', 'fail_after_ms', 'split_threshold_nodes'] as const;
 
 /** Every `sharding.*` key, dotted (docs/configuration.md lists each; a test checks it). */
 export const shardingConfigKeys: readonly string[] = topKeys.map((k) => `sharding.${k}`);
@@ -136,7 +142,10 @@ export function validateShardingConfig(config: Readonly<Record<string, unknown>>
   const maxMoves = s['max_moves'] === undefined ? concurrentMovesDefault : int('sharding.max_moves', s['max_moves'], 1, maxMovesMax);
   const failAfter = s['fail_after_ms'] ?? failAfterMsDefault;
   if (typeof failAfter !== 'number' || !Number.isFinite(failAfter) || failAfter <= 0 || failAfter > failAfterMsMax) refuse('sharding.fail_after_ms', `must be a number of milliseconds in (0, ${failAfterMsMax}]`);
-  const resolved: ResolvedSharding = { shards, defaultSpread, labels, maxMoves, failAfterMs: failAfter };
+  const st = s['split_threshold_nodes'];
+  // 0 turns splits off; a shard of one node cannot be cut in two, so a threshold of 1 is refused.
+  const splitThresholdNodes = st === undefined ? splitThresholdNodesDefault : st === 0 ? 0 : int('sharding.split_threshold_nodes', st, 2, splitThresholdNodesMax);
+  const resolved: ResolvedSharding = { shards, defaultSpread, labels, maxMoves, failAfterMs: failAfter, splitThresholdNodes };
   if (shards > 1) {
     // The map the founder writes must apply: a bad combination fails here, naming the key.
     try {

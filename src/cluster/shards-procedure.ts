@@ -11,6 +11,7 @@ import { answerFetch } from './coordinator/shard-data.ts';
 import { HashRing } from './hash-ring.ts';
 import { applyShardMapChange, emptyShardMap, type LabelSharding, type ShardEntry, type ShardMapState } from './shard-map.ts';
 import { virtualNodesDefault } from './sharding-constants.ts';
+import { ownerFilter } from './shard-split.ts';
 
 /** Output columns of `db.cluster.shards()`, in order. */
 export const SHARDS_COLUMNS = [
@@ -27,6 +28,7 @@ export const SHARDS_COLUMNS = [
   { name: 'edges', type: 'INTEGER' },
   { name: 'size', type: 'INTEGER' },
   { name: 'map_version', type: 'INTEGER' },
+  { name: 'state', type: 'STRING' },
 ] as const;
 
 /** One row of `db.cluster.shards()` as a plain object. */
@@ -49,6 +51,8 @@ export interface ShardRow {
   /** Records this peer's replica stores: nodes and edges with ghosts and reverse entries (null when none). */
   readonly size: number | null;
   readonly map_version: number;
+  /** `serving`, or a split's part in it: `splitting into 3 (copying)`, `copying from 1`, `split from 1 (cleanup)`. */
+  readonly state: string;
 }
 
 function describeStrategy(sh: LabelSharding): string {
@@ -71,7 +75,7 @@ function keySpace(sh: LabelSharding, shard: number): string {
     const hi = i === sh.shards.length - 1 ? '+inf' : show(ranges[i]!);
     return `[${lo}, ${hi})`;
   }
-  const spans = HashRing.of(sh.shards, sh.virtualNodes ?? virtualNodesDefault).spans().get(shard) ?? [];
+  const spans = HashRing.of(sh.shards, sh.virtualNodes ?? virtualNodesDefault, sh.arcs ?? []).spans().get(shard) ?? [];
   let width = 0;
   for (const [a, b] of spans) width += b - a + 1;
   return `${spans.length} arcs, ${((100 * width) / 2 ** 32).toFixed(1)}% of the ring`;
@@ -84,19 +88,29 @@ export const unshardedMap: ShardMapState = [
 ].reduce(applyShardMapChange, emptyShardMap());
 
 /** shardRows: the rows of `db.cluster.shards()` for `map` as `host` sees it. */
+function stateOf(map: ShardMapState, shard: number): string {
+  const from = map.splits.find((x) => x.from === shard);
+  if (from !== undefined) return `splitting into ${from.into} (${from.phase})`;
+  const into = map.splits.find((x) => x.into === shard);
+  if (into !== undefined) return into.phase === 'copying' ? `copying from ${into.from}` : `split from ${into.from} (cleanup)`;
+  return 'serving';
+}
+
 export function shardRows(map: ShardMapState, host: Pick<ShardHost, 'groups' | 'status' | 'raftStatus' | 'graph'>): ShardRow[] {
   const labels = [...map.labels].sort((a, b) => (a[0] < b[0] ? -1 : 1));
-  return map.shards.map((s: ShardEntry) => {
+  // A split's new shard shows while it is copied, before the map lists it.
+  const pending: ShardEntry[] = map.splits.filter((x) => x.phase === 'copying').map((x) => ({ id: x.into, group: x.group, replicas: x.replicas, learners: [], leader: undefined, term: 0 }));
+  return [...map.shards, ...pending].sort((a, b) => a.id - b.id).map((s: ShardEntry) => {
     const strategy = [describeStrategy(map.defaultSharding), ...labels.map(([l, sh]) => `${l}: ${describeStrategy(sh)}`)].join('; ');
     const key_space = [keySpace(map.defaultSharding, s.id), ...labels.map(([l, sh]) => `${l}: ${keySpace(sh, s.id)}`)].join('; ');
-    const base = { shard: s.id, group: s.group, strategy, key_space, map_version: map.version };
+    const base = { shard: s.id, group: s.group, strategy, key_space, map_version: map.version, state: stateOf(map, s.id) };
     if (!host.groups().includes(s.group)) {
       return { ...base, leader: s.leader ?? null, replicas: s.replicas, learners: s.learners, term: s.term, commit_index: null, nodes: null, edges: null, size: null };
     }
     const st = host.raftStatus(s.group);
     const rows = host.status(s.group);
     const graph = host.graph(s.group);
-    const counts = answerFetch(graph, s.id, { kind: 'counts' }).counts!;
+    const counts = answerFetch(graph, s.id, { kind: 'counts' }, ownerFilter(map, s.id)).counts!;
     return {
       ...base,
       leader: rows.find((r) => r.state === 'leader')?.peer ?? rows[0]?.leader ?? null,
@@ -133,6 +147,7 @@ export function shardsProcedure(map: () => ShardMapState, host: Pick<ShardHost, 
         r.edges === null ? null : BigInt(r.edges),
         r.size === null ? null : BigInt(r.size),
         BigInt(r.map_version),
+        r.state,
       ]),
   };
 }

@@ -156,6 +156,14 @@ function stillLeading(g: GroupReplica, term: number): boolean {
   return g.node.isLeader() && g.node.raft.term === term;
 }
 
+/** A check of writes before they are proposed on a group's leader ({@link ShardHost.setWriteFence}). */
+export interface WriteFence {
+  /** Whether `group` has anything to fence (cheap: called for every write). */
+  active(group: number, graph: GraphReader): boolean;
+  /** Throws (a GeodeError) to refuse `commands`, judged against `graph` before them. */
+  check(group: number, graph: GraphReader, commands: readonly GraphCommand[]): void;
+}
+
 export class ShardHost {
   readonly self: PeerId;
   readonly config: ResolvedShardConfig;
@@ -735,6 +743,13 @@ export class ShardHost {
   /** On the ready leader: run; a write is proposed and answered at commit; a read confirms leadership and waits for what it saw. */
   async #onLeader(g: GroupReplica, text: string, params: Record<string, Value>, deadline: number): Promise<ShardQueryResult> {
     let exec = this.#withWriteHook(g, g.execute(text, params, undefined, () => this.#now()));
+    if (exec.commands.length > 0 && this.#writeFence?.active(g.id, g.graph) === true) {
+      // The fence judges the commands against the graph before them: undo, check, run again.
+      const commands = exec.commands;
+      exec.rollback();
+      this.#writeFence.check(g.id, g.graph, commands);
+      exec = this.#withWriteHook(g, g.execute(text, params, undefined, () => this.#now()));
+    }
     // A write touching what a prepared transaction locks waits for its resolution (run again then).
     while (exec.commands.length > 0 && this.#writeGuard?.(g.id, g.graph, exec.commands) === false) {
       exec.rollback();
@@ -1028,6 +1043,24 @@ export class ShardHost {
 
   #writeGuard: ((group: number, graph: GraphReader, commands: readonly GraphCommand[]) => boolean) | undefined;
 
+  /**
+   * setWriteFence: on the leader, before a statement's commands (or applyCommands') are proposed,
+   * `fence.check` may refuse them by throwing (nothing is proposed; the statement fails with that
+   * error). Judged against the group's graph before the commands; `active` says cheaply whether
+   * the group has anything to fence. Shard splits fence the half of a shard that moves this way
+   * (src/cluster/shard-split.ts). Undefined removes it.
+   */
+  setWriteFence(fence: WriteFence | undefined): void {
+    this.#writeFence = fence;
+  }
+
+  #writeFence: WriteFence | undefined;
+
+  /** checkWriteFence: throws what the write fence says of `commands` on `group`'s `graph` (for transaction prepares, whose raw commands are not the entry's). */
+  checkWriteFence(group: number, graph: GraphReader, commands: readonly GraphCommand[]): void {
+    if (this.#writeFence?.active(group, graph) === true) this.#writeFence.check(group, graph, commands);
+  }
+
   /** Runs the write hook on an executed statement: its extra commands applied and added, undone with it. */
   #withWriteHook(g: GroupReplica, exec: Execution): Execution {
     if (this.#writeHook === undefined || exec.commands.length === 0) return exec;
@@ -1056,6 +1089,7 @@ export class ShardHost {
     this.#checkRunning();
     const g = this.#group(group);
     if (!g.leaderReady()) throw new GeodeError('PROPOSAL_DROPPED', `peer ${this.self} is not the ready leader of group ${g.id}`, { detail: 'NotLeader' });
+    if (this.#writeFence?.active(g.id, g.graph) === true) this.#writeFence.check(g.id, g.graph, commands);
     const undo: GraphCommand[][] = [];
     const rollback = (): void => {
       for (let i = undo.length - 1; i >= 0; i--) for (const u of undo[i]!) g.graph.apply(u);

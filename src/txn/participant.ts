@@ -151,12 +151,15 @@ export async function serveTxnRequest<R extends TxnRequest>(host: ShardHost, gro
   let out: unknown;
   switch (r.op) {
     case 'prepare':
-      out = await onLeader(host, group, (g) =>
-          prepareCommands(g, r.req, ctx.now(), {
+      out = await onLeader(host, group, (g) => {
+          // A shard split's fence judges the raw commands the prepare would lock and later apply.
+          host.checkWriteFence(group, g, r.req.commands);
+          return prepareCommands(g, r.req, ctx.now(), {
             skipWriteCheck: ctx.plantSkipWriteCheck === true,
             graphIndex: host.graphIndex(group),
             ...(ctx.maxSkewMs === undefined ? {} : { maxSkewMs: ctx.maxSkewMs }),
-          }), t);
+          });
+        }, t);
       break;
     case 'resolve':
       out = await onLeader(host, group, (g) => resolveCommands(g, r.txn, r.decision, ctx.retentionMs), t);

@@ -25,7 +25,7 @@ import type { NodeId } from '../../src/raft/types.ts';
 import { shardConfigKeys, validateShardConfig } from '../../src/shard/index.ts';
 import { isGeodeError } from '../../src/util/errors.ts';
 import { batchMaxDefault, federationConfigKeys, lagThresholdMsDefault, logRetainEntriesDefault, validateFederationConfig } from '../../src/federation/config.ts';
-import { failAfterMsDefault, shardingConfigKeys, shardsDefault, validateShardingConfig } from '../../src/cluster/sharding-config.ts';
+import { failAfterMsDefault, splitThresholdNodesDefault, shardingConfigKeys, shardsDefault, validateShardingConfig } from '../../src/cluster/sharding-config.ts';
 import { concurrentMovesDefault, virtualNodesDefault } from '../../src/cluster/sharding-constants.ts';
 
 const DOC = readFileSync(join(import.meta.dirname, '../../docs/configuration.md'), 'utf8');
@@ -259,7 +259,9 @@ describe('docs/configuration.md', () => {
         'sharding.labels': {},
         'sharding.max_moves': concurrentMovesDefault,
         'sharding.fail_after_ms': failAfterMsDefault,
+        'sharding.split_threshold_nodes': splitThresholdNodesDefault,
       });
+      expect(r.splitThresholdNodes).toBe(splitThresholdNodesDefault);
       expect(r.shards).toBe(1);
       expect(r.maxMoves).toBe(concurrentMovesDefault);
     });

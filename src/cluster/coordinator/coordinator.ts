@@ -28,6 +28,7 @@ import { pruneShards } from '../shard-pruning.ts';
 import { holdsEntity, mergePushdown, planPushdown, type ShardRows } from './pushdown.ts';
 import type { ShardId } from '../hash-ring.ts';
 import { shardOfNode, type ShardMapState } from '../shard-map.ts';
+import { familyOf } from '../shard-split.ts';
 import type { FetchAnswer, FetchRequest } from './shard-data.ts';
 import { NeedData, ShardedView, type Need } from './sharded-view.ts';
 
@@ -249,13 +250,20 @@ export class ShardCoordinator {
       case 'adjacency': {
         const byShard = new Map<ShardId, number[]>();
         const unknown: number[] = [];
+        // A ghost names the home its node had when the edge was made: a split may have moved the
+        // node to a shard made from that one since, so the shards split from it are asked too.
+        const families = new Map<ShardId, ShardId[]>();
         for (const id of need.ids) {
           const h = view.home.get(id);
           if (h === undefined) unknown.push(id);
           else {
-            let l = byShard.get(h);
-            if (l === undefined) byShard.set(h, (l = []));
-            l.push(id);
+            let fam = families.get(h);
+            if (fam === undefined) families.set(h, (fam = familyOf(this.#map, h)));
+            for (const s of fam) {
+              let l = byShard.get(s);
+              if (l === undefined) byShard.set(s, (l = []));
+              l.push(id);
+            }
           }
         }
         if (unknown.length > 0) for (const s of all) byShard.set(s, [...(byShard.get(s) ?? []), ...unknown]);

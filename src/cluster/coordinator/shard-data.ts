@@ -119,15 +119,20 @@ function nodeData(n: NodeRecord): NodeData {
 
 /**
  * answerFetch: what shard `self` (whose graph is `store`) answers `req`. Ids it does not own are
- * left out (the coordinator asked more shards than needed, or the node moved).
+ * left out (the coordinator asked more shards than needed, or the node moved). `owner`: while a
+ * split of this shard cleans up, the shard the reader's map gives each real node of the store
+ * (the moved ones answer as ghosts of their new shard; pushed-down statements are refused, so the
+ * coordinator takes the general path).
  */
-export function answerFetch(store: GraphReader, self: ShardId, req: FetchRequest): FetchAnswer {
+export function answerFetch(store: GraphReader, self: ShardId, req: FetchRequest, owner?: (n: NodeRecord) => ShardId): FetchAnswer {
   const nodes: NodeData[] = [];
   const edges: EdgeData[] = [];
   const homes = new Map<number, ShardId>();
-  const home = (n: NodeRecord): ShardId => (isGhost(n) ? Number(n.props.get(GHOST_HOME_KEY) as bigint) : self);
+  const home = (n: NodeRecord): ShardId => (isGhost(n) ? Number(n.props.get(GHOST_HOME_KEY) as bigint) : owner === undefined || isInternal(n) ? self : owner(n));
+  /** Not this shard's node: a ghost, or moved away by a split cleaning up. */
+  const away = (n: NodeRecord): boolean => isGhost(n) || (owner !== undefined && !isInternal(n) && owner(n) !== self);
   const addNode = (n: NodeRecord | undefined): void => {
-    if (n === undefined || n.deleted || isInternal(n)) return;
+    if (n === undefined || n.deleted || isInternal(n) || (owner !== undefined && owner(n) !== self)) return;
     nodes.push(nodeData(n));
     homes.set(n.id, self);
   };
@@ -138,6 +143,7 @@ export function answerFetch(store: GraphReader, self: ShardId, req: FetchRequest
   };
   switch (req.kind) {
     case 'counts': {
+      if (owner !== undefined) return { nodes, edges, homes: [], counts: filteredCounts(store, self, owner) };
       const labels: [string, number][] = [];
       let hidden = 0;
       const hiddenKeys = new Set<string>([GHOST_HOME_KEY]);
@@ -179,7 +185,7 @@ export function answerFetch(store: GraphReader, self: ShardId, req: FetchRequest
     case 'adjacency':
       for (const id of req.ids) {
         const n = store.node(id);
-        if (n === undefined || n.deleted || isGhost(n)) continue;
+        if (n === undefined || n.deleted || away(n)) continue;
         for (const e of n.out) addEdge(e);
         for (const e of n.in) addEdge(e);
       }
@@ -188,15 +194,18 @@ export function answerFetch(store: GraphReader, self: ShardId, req: FetchRequest
       for (const n of store.nodes()) addNode(n);
       break;
     case 'allEdges':
-      for (const e of store.edges()) if (!isGhost(e.src)) addEdge(e);
+      for (const e of store.edges()) if (!away(e.src)) addEdge(e);
       break;
     case 'edges':
       for (const id of req.ids) {
         const e = store.edge(id);
-        if (e !== undefined && !e.deleted && !isGhost(e.src)) addEdge(e);
+        if (e !== undefined && !e.deleted && !away(e.src)) addEdge(e);
       }
       break;
     case 'query': {
+      if (owner !== undefined) {
+        throw new GeodeError('UNSUPPORTED', `shard ${self} still holds nodes it handed to a new shard: no pushed-down statement until it deleted them`, { source: `shard ${self}`, detail: 'ShardSplitting' });
+      }
       const r = engineFor(store).run(req.text, req.params as Record<string, Value>, { readOnly: true });
       return { nodes, edges, homes: [], rows: { columns: r.columns, rows: r.rows } };
     }
@@ -204,6 +213,32 @@ export function answerFetch(store: GraphReader, self: ShardId, req: FetchRequest
       throw new GeodeError('INPUT_INVALID', `unknown fetch request ${String((req as { kind?: unknown }).kind)}`, { source: `shard ${self}` });
   }
   return { nodes, edges, homes: [...homes] };
+}
+
+/** The counts of a shard that still holds nodes a split moved away (O(nodes + edges): only while it cleans up). */
+function filteredCounts(store: GraphReader, self: ShardId, owner: (n: NodeRecord) => ShardId): ShardCounts {
+  const mine = (n: NodeRecord): boolean => !n.deleted && !isInternal(n) && owner(n) === self;
+  const labels = new Map<string, number>();
+  const keys = new Set<string>();
+  let nodes = 0;
+  for (const n of store.nodes()) {
+    if (!mine(n)) continue;
+    nodes++;
+    for (const l of n.labels) labels.set(l, (labels.get(l) ?? 0) + 1);
+  }
+  let edges = 0;
+  for (const e of store.edges()) if (!e.deleted && mine(e.src)) edges++;
+  const hidden = new Set<string>([GHOST_HOME_KEY]);
+  for (const l of store.labels()) if (l.startsWith(INTERNAL_LABEL_PREFIX) && l !== GHOST_LABEL) for (const n of store.nodesByLabel(l)) for (const k of n.props.keys()) hidden.add(k);
+  for (const k of store.propertyKeys()) if (!hidden.has(k)) keys.add(k);
+  return {
+    nodes,
+    edges,
+    labels: [...labels],
+    relationshipTypes: store.relationshipTypes().filter((t) => !t.startsWith(INTERNAL_LABEL_PREFIX)),
+    propertyKeys: [...keys],
+    indexes: store.indexes().flatMap((ix) => (ix.keys.length === 1 ? [[ix.label, ix.keys[0]!] as const] : [])),
+  };
 }
 
 /**

@@ -42,15 +42,16 @@ import { QueryEngine } from '../../query/index.ts';
 import { toResultValue } from '../../api/result.ts';
 import { SimCluster } from '../../shard/sim-cluster.ts';
 import type { ShardHost } from '../../shard/host.ts';
-import { isGeodeError } from '../../util/errors.ts';
+import { GeodeError, isGeodeError } from '../../util/errors.ts';
 import type { Prng } from '../../sim/prng.ts';
 import type { ShardId } from '../hash-ring.ts';
 import { GraphAwarePartitioner } from '../graph-aware-partitioner.ts';
 import { applyShardMapChange, emptyShardMap, shardOfNode, shardingOf, type ShardMapChange, type ShardMapState } from '../shard-map.ts';
 import { ShardCoordinator } from './coordinator.ts';
-import { answerFetch, splitGraph, type EdgeData, type NodeData } from './shard-data.ts';
+import { answerFetch, isInternal, splitGraph, type EdgeData, type FetchAnswer, type FetchRequest, type NodeData } from './shard-data.ts';
+import { checkFence, checkMapFresh, cleanedCommand, cleanupCommands, copyCommands, familyOf, fenceCommand, mapAfterSplit, ownerFilter, ownerIn, movingLocked, packGroups, planSplit, SPLIT_LABEL, splitMarkerId, type SplitNode } from '../shard-split.ts';
 import type { CrossShardCommitter } from '../cross-shard.ts';
-import { buildWrite, checkWriteAnswer, classifyWriteError, itemSharding, partState, referenceGraph, WRITE_QUERIES, writeIds, type SimWrite, type WriteAnswer } from './sharded-sim-writes.ts';
+import { buildWrite, checkWriteAnswer, classifyWriteError, familyPartState, itemSharding, partState, referenceGraph, WRITE_QUERIES, writeIds, type SimWrite, type WriteAnswer } from './sharded-sim-writes.ts';
 
 /** What one seed's run did and found. */
 export interface ShardedSimReport {
@@ -76,6 +77,8 @@ export interface ShardedSimReport {
   readonly midCommitCrashes: number;
   /** Answers to the writes' queries checked against the writes' outcomes. */
   readonly writeAnswers: number;
+  /** 1 when a split (the `split` option) ran to its end. */
+  readonly splits: number;
   /** Empty when the run is correct. */
   readonly violations: readonly string[];
 }
@@ -215,7 +218,24 @@ export interface ShardedSimOptions {
   readonly localReads?: boolean;
   /** Writers during the faults, committing through this (absent: reads only). */
   readonly writes?: ShardedSimWriteSide;
+  /**
+   * During the faults the largest shard splits in two (shard-split.ts: the fence, waiting for
+   * prepared transactions on the moving half, the copy, the switch, the cleanup, each step retried
+   * through random live hosts until it succeeds), its new shard's group (group 4) running from the
+   * start, empty, and every host fencing as a member's shard manager does; readers and writers take
+   * the map as it is when they start (so some run with a map the split moved on from: a write the
+   * fence refuses failed, nothing written). After the faults a write's part is looked for on its
+   * shard and the shards split from it.
+   */
+  readonly split?: boolean;
+  /** TEST-ONLY planted bug (with `split`): readers count a source cleaning up without the map's owner rule, so they see its moved half twice. */
+  readonly plantSkipOwnerFilter?: boolean;
+  /** TEST-ONLY planted bug (with `split` and writes): no fence, so writes to the moving half after the copy are lost in the cleanup. */
+  readonly plantNoFence?: boolean;
 }
+
+/** The group a split's new shard (shard 3) lives in. */
+const SPLIT_GROUP = 4;
 
 /** Time limit of a simulated write, ms (the statement's; also its intents' deadline). */
 const writeTimeoutMs = 1_500;
@@ -231,10 +251,12 @@ const writeIdBase = 1_000_000;
 /** runShardedSim: one seeded run with `durationMs` of virtual time under faults. */
 export async function runShardedSim(seed: number, durationMs = 3_000, options: ShardedSimOptions = {}): Promise<ShardedSimReport> {
   const side = options.writes;
-  const groups = side === undefined ? GROUPS : [side.recordGroup, ...GROUPS];
+  const groups = [...(side === undefined ? [] : [side.recordGroup]), ...GROUPS, ...(options.split === true ? [SPLIT_GROUP] : [])];
   const c = new SimCluster({ seed, groups, delayMs: [1, 4], config: { raft: { tick_ms: 10, snapshot_threshold: 200 }, request_timeout_ms: 1_500, replication: { factor: 3 }, async_replicas: 2 } });
   const rnd = c.prng.fork();
-  const { name, map } = drawMap(rnd);
+  const drawn = drawMap(rnd);
+  const name = drawn.name;
+  let map = drawn.map;
   const whole = drawGraph(rnd);
   const baseEdges = [...whole.edges()].length;
   const single = new QueryEngine(whole);
@@ -244,10 +266,11 @@ export async function runShardedSim(seed: number, durationMs = 3_000, options: S
   const want = new Map(allQueries.filter((q) => !writeQueries.includes(q)).map((q) => [q, rowsOf(single.run(q, {}).rows)]));
   const violations: string[] = [];
   const fail = (m: string): void => void violations.push(`seed ${seed} (${name}): ${m}`);
-  const groupOf = (shard: ShardId): number => map.shards.find((s) => s.id === shard)!.group;
+  const groupIn = (m: ShardMapState, shard: ShardId): number => m.shards.find((s) => s.id === shard)?.group ?? m.splits.find((x) => x.into === shard)!.group;
+  const groupOf = (shard: ShardId): number => groupIn(map, shard);
   const s = c.scheduler;
   const sleep = (ms: number): Promise<void> => new Promise((r) => s.after(ms, r));
-  const stats = { queries: 0, answered: 0, crossShard: 0, crashes: 0, partitions: 0, writes: 0, acked: 0, failedWrites: 0, unknownWrites: 0, crossShardWrites: 0, ackedCrossShard: 0, midCommitCrashes: 0, writeAnswers: 0 };
+  const stats = { queries: 0, answered: 0, crossShard: 0, crashes: 0, partitions: 0, writes: 0, acked: 0, failedWrites: 0, unknownWrites: 0, crossShardWrites: 0, ackedCrossShard: 0, midCommitCrashes: 0, writeAnswers: 0, splits: 0 };
   const report = (): ShardedSimReport => ({ seed, map: name, ...stats, covered: stats.crashes > 0 && (side === undefined || stats.ackedCrossShard > 0) ? 1 : 0, violations });
 
   // Hosts, each with its member's transaction side when there are writes; a crash stops it.
@@ -269,6 +292,8 @@ export async function runShardedSim(seed: number, durationMs = 3_000, options: S
   };
   async function start(peer: string, bootstrap = false): Promise<ShardHost> {
     const host = await c.start(peer, bootstrap);
+    // As every member's shard manager does: the fence of a shard being split.
+    if (options.split === true && options.plantNoFence !== true) host.setWriteFence({ active: (_group, graph) => graph.labelCount(SPLIT_LABEL) > 0, check: (_group, graph, commands) => checkFence(graph, commands) });
     if (side !== undefined) {
       const skew = skews.get(peer)!;
       const random = c.prng.fork().fn();
@@ -314,9 +339,15 @@ export async function runShardedSim(seed: number, durationMs = 3_000, options: S
   const ask = async (peer: string, q: string, wantRows: string | undefined): Promise<readonly (readonly Value[])[] | undefined> => {
     const host = c.hosts.get(peer as never);
     if (host === undefined) return undefined;
-    const coord = new ShardCoordinator(map, {
+    // The map as it is now (the meta group's, read at this point): a split may move on meanwhile.
+    const m = map;
+    const answer = (g: GraphReader, shard: ShardId, req: FetchRequest): FetchAnswer => {
+      checkMapFresh(g, m, shard, true);
+      return answerFetch(g, shard, req, options.plantSkipOwnerFilter === true ? undefined : ownerFilter(m, shard));
+    };
+    const coord = new ShardCoordinator(m, {
       fetch: (shard, req) =>
-        options.localReads === true ? Promise.resolve(answerFetch(host.graph(groupOf(shard)), shard, req)) : host.readGraph(groupOf(shard), (g) => answerFetch(g, shard, req)),
+        options.localReads === true ? Promise.resolve(answer(host.graph(groupIn(m, shard)), shard, req)) : host.readGraph(groupIn(m, shard), (g) => answer(g, shard, req)),
     });
     stats.queries++;
     try {
@@ -356,8 +387,9 @@ export async function runShardedSim(seed: number, durationMs = 3_000, options: S
       const up = [...members.keys()];
       if (up.length > 0) {
         const roll = my.next();
-        const first = my.pick(SHARDS);
-        const others = SHARDS.filter((x) => x !== first);
+        const live = map.shards.map((x) => x.id);
+        const first = my.pick(live);
+        const others = live.filter((x) => x !== first);
         const second = my.pick(others);
         await write(my.pick(up), roll < 0.15 ? [first] : roll < 0.3 ? [first, first] : roll < 0.75 ? [first, second] : [first, second, others.find((x) => x !== second)!]);
       }
@@ -417,9 +449,87 @@ export async function runShardedSim(seed: number, durationMs = 3_000, options: S
     }
   }
 
+  /** One step of the split through a random live host, again until it succeeds (each step is idempotent). */
+  const splitRnd = c.prng.fork();
+  async function splitStep(what: string, fn: (h: ShardHost) => Promise<void>): Promise<boolean> {
+    for (;;) {
+      if (s.now > end + 40_000) {
+        fail(`the split's ${what} did not succeed${lastLocks === '' ? '' : ` (locks on the source: ${lastLocks})`}`);
+        return false;
+      }
+      const up = [...c.hosts.values()];
+      if (up.length > 0) {
+        try {
+          await fn(splitRnd.pick(up));
+          return true;
+        } catch (err) {
+          if (!isGeodeError(err)) throw err;
+        }
+      }
+      await sleep(splitRnd.int(10, 60));
+    }
+  }
+
+  /** Whether the split found something to cut (a graph-aware map has nothing: its nodes stay). */
+  let splitPlanned = false;
+  let lastLocks = '';
+  async function splitter(): Promise<void> {
+    await sleep(splitRnd.int(50, Math.max(60, Math.floor(durationMs / 2))));
+    const any = [...c.hosts.values()][0]!;
+    const owned = (g: GraphReader): SplitNode[] => [...g.nodes()].filter((n) => !n.deleted && !isInternal(n));
+    const from = [...map.shards].sort((a, b) => owned(any.graph(b.group)).length - owned(any.graph(a.group)).length)[0]!.id;
+    const gS = groupOf(from);
+    let plan: ReturnType<typeof planSplit>;
+    if (!(await splitStep('plan', async (h) => void (plan = await h.readGraph(gS, (g) => planSplit(map, from, owned(g), PEERS.slice(0, 3) as never))))) || plan === undefined) return;
+    if (plan.group !== SPLIT_GROUP) return fail(`the split planned group ${plan.group}, not ${SPLIT_GROUP}`);
+    splitPlanned = true;
+    map = applyShardMapChange(map, plan);
+    const sp = map.splits[0]!;
+    const marker = splitMarkerId(sp.from, sp.into);
+    const fence = fenceCommand(map, sp);
+    const fenced = await splitStep('fence', async (h) => {
+      if (!(await h.readGraph(gS, (g) => g.node(marker) !== undefined))) await h.submitCommands(gS, [fence]);
+    });
+    const after = mapAfterSplit(map, sp);
+    // Prepared transactions on the moving half (or creating nodes on the source) resolve first.
+    const unlocked =
+      fenced &&
+      (await splitStep('wait for prepared transactions', async (h) => {
+        const locks = await h.readGraph(gS, (g) => (movingLocked(g, (n) => ownerIn(after, from, n), from) ? [...(g.node(2 ** 52)?.props ?? [])].filter(([k]) => k.startsWith('w:') || k.startsWith('i:')).map(([k, v]) => `${k}=${String(v).slice(0, 300)}`).join(' ') : undefined));
+        if (locks !== undefined) {
+          lastLocks = locks;
+          throw new GeodeError('LIMIT_EXCEEDED', 'a prepared transaction locks the moving half', { detail: 'RequestTimeout' });
+        }
+      }));
+    const copied =
+      unlocked &&
+      (await splitStep('copy', async (h) => {
+        const have = await h.readGraph(SPLIT_GROUP, (g) => ({ nodes: new Set([...g.nodes()].map((n) => n.id)), edges: new Set([...g.edges()].map((e) => e.id)), indexes: new Set(g.indexes().map((ix) => ix.name)) }));
+        const has = (kind: 'node' | 'edge' | 'index', id: number | string): boolean => (kind === 'node' ? have.nodes.has(id as number) : kind === 'edge' ? have.edges.has(id as number) : have.indexes.has(id as string));
+        const commands = await h.readGraph(gS, (g) => copyCommands(g, (n) => ownerIn(after, from, n), from, sp.into, has));
+        for (let i = 0; i < commands.length; i += 200) await h.submitCommands(SPLIT_GROUP, commands.slice(i, i + 200));
+      }));
+    if (!copied) return;
+    map = applyShardMapChange(map, { op: 'switchSplit', shard: from });
+    const switched = map;
+    const cleaned = await splitStep('cleanup', async (h) => {
+      const batches = packGroups(await h.readGraph(gS, (g) => cleanupCommands(g, (n) => ownerIn(switched, from, n), from, sp.into)), 200);
+      if (batches.length === 0) await h.submitCommands(gS, [cleanedCommand(from, sp.into)]);
+      for (const b of batches) await h.submitCommands(gS, [cleanedCommand(from, sp.into), ...b]);
+    });
+    if (!cleaned) return;
+    map = applyShardMapChange(map, { op: 'finishSplit', shard: from });
+    stats.splits++;
+  }
+
   let finished = false;
+  const splitting = options.split === true;
+  // The split goes on past the faults if it must (the heal below lets it finish): awaited before the checks.
+  let splitEnded = !splitting;
+  if (splitting) void splitter().finally(() => (splitEnded = true));
   void Promise.all([reader(), reader(), nemesis(), ...(side === undefined ? [] : [writer(), writer()])]).then(() => (finished = true));
   if (!(await c.until(() => finished, durationMs + 60_000))) fail('the clients did not finish');
+
 
   // Liveness: heal, everyone up; with writes, a write over the three shards commits, and every
   // intent is resolved (by its coordinator, or a resolver).
@@ -428,6 +538,10 @@ export async function runShardedSim(seed: number, durationMs = 3_000, options: S
   await c.until(() => restarting.size === 0, 5_000);
   restarting = new Set();
   for (const p of PEERS) if (!c.hosts.has(p as never)) await start(p);
+  if (splitting) {
+    if (!(await c.until(() => splitEnded, 60_000))) fail('the split did not end');
+    if (splitPlanned && stats.splits === 0 && violations.length === 0) fail('the split did not finish');
+  }
   const leaderOf = (g: number): ShardHost | undefined => [...c.hosts.values()].find((h) => h.isLeader(g));
   if (side !== undefined) {
     let acked = false;
@@ -437,8 +551,9 @@ export async function runShardedSim(seed: number, durationMs = 3_000, options: S
       acked = r.ok && r.value.outcome === 'acked';
     }
     if (!acked) fail('a write over the three shards was not acknowledged after the faults stopped');
-    const free = await c.until(() => GROUPS.every((g) => { const l = leaderOf(g); return l !== undefined && side.held(l.graph(g)).length === 0; }), writeTimeoutMs * 4 + 10_000);
-    if (!free) fail(`intents still held after the faults: ${GROUPS.map((g) => `group ${g}: ${leaderOf(g) === undefined ? 'no leader' : side.held(leaderOf(g)!.graph(g)).join(', ')}`).join('; ')}`);
+    const shardGroups = splitting ? [...GROUPS, SPLIT_GROUP] : GROUPS;
+    const free = await c.until(() => shardGroups.every((g) => { const l = leaderOf(g); return l !== undefined && side.held(l.graph(g)).length === 0; }), writeTimeoutMs * 4 + 10_000);
+    if (!free) fail(`intents still held after the faults: ${shardGroups.map((g) => `group ${g}: ${leaderOf(g) === undefined ? 'no leader' : side.held(leaderOf(g)!.graph(g)).join(', ')}`).join('; ')}`);
   }
   const settled = await c.until(
     () =>
@@ -456,7 +571,8 @@ export async function runShardedSim(seed: number, durationMs = 3_000, options: S
   if (side !== undefined && settled) {
     const applied: SimWrite[] = [];
     for (const x of writes.values()) {
-      const states = x.shards.map((sh) => partState(leaderOf(groupOf(sh))!.graph(groupOf(sh)), x, sh));
+      // A split may have moved a part to the shard split from its own: look at the whole family.
+      const states = x.shards.map((sh) => (splitting ? familyPartState(familyOf(map, sh).map((f) => leaderOf(groupOf(f))!.graph(groupOf(f))), x, sh) : partState(leaderOf(groupOf(sh))!.graph(groupOf(sh)), x, sh)));
       const all = states.every((t) => t === 'all');
       if (!all && !states.every((t) => t === 'none')) fail(`write ${x.w} (${x.outcome}) is on some of its shards only: ${x.shards.map((sh, i) => `shard ${sh} ${states[i]}`).join(', ')}`);
       else if (x.outcome === 'acked' && !all) fail(`write ${x.w} was acknowledged but is on none of its shards ${x.shards.join(', ')}`);
