@@ -324,8 +324,24 @@ export class ShardManager {
       this.#warn(`shard manager: shard ${from} is past sharding.split_threshold_nodes but cannot be cut (its nodes share one key value, or are graph-aware)`);
       return;
     }
-    await this.proposeChanges([change]);
+    // The new shard's voters: placement's, as for any shard (the source's when it names none).
+    const placed = this.#placeNewShard(map, change.into, change.group, Date.now());
+    await this.proposeChanges([placed.length === 0 ? change : { ...change, replicas: placed }]);
     this.splits.begun++;
+  }
+
+  /** The voters placement gives a new shard `id` (group `group`) beside the map's shards, in rounds as the initial placement. */
+  #placeNewShard(map: ShardMapState, id: ShardId, group: number, now: number): PeerId[] {
+    const peers = this.#placementPeers(map, now);
+    const factor = this.host.config.replicationFactor;
+    let entry: ShardEntry = { id, group, replicas: [], learners: [], leader: undefined, term: 0 };
+    for (let round = 0; round < factor; round++) {
+      const moves = planPlacement({ shards: [...map.shards, entry], peers, factor, movesInFlight: 0, maxMoves: (map.shards.length + 1) * factor });
+      const add = moves.flatMap((m) => (m.op === 'addReplica' && m.shard === id && !entry.replicas.includes(m.peer) ? [m.peer] : []));
+      if (add.length === 0) break;
+      entry = { ...entry, replicas: [...entry.replicas, ...add] };
+    }
+    return [...entry.replicas];
   }
 
   /** Fence the source, wait for prepared transactions on the moving half, copy it, switch the map. */
