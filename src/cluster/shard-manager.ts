@@ -217,10 +217,12 @@ export class ShardManager {
       }
       this.host.setPlacement(s.group, s.replicas);
     }
-    // A split's new shard: its group runs (on the source's replicas) before the map lists it.
+    // A split's new shard: its group runs (on its placed replicas) before the map lists it. Every
+    // replica starts it with all of them as voters (no founder: one gone early would leave the
+    // group without a voter, the split unfinished and the moving half fenced for good).
     for (const sp of map.splits) {
       if (sp.phase !== 'copying' || map.shards.some((s) => s.group === sp.group)) continue;
-      if (!running.has(sp.group)) await this.host.addGroup(sp.group, { bootstrap: sp.replicas[0] === this.host.self });
+      if (!running.has(sp.group)) await this.host.addGroup(sp.group, sp.replicas.includes(this.host.self) ? { voters: sp.replicas } : {});
       this.host.setPlacement(sp.group, sp.replicas);
     }
   }

@@ -108,8 +108,8 @@ describe('shard splits (pure core)', () => {
     expect(shardToSplit(applyShardMapChange(map0, plan), counts, 100)).toBeUndefined();
   });
 
-  it('validates sharding.split_threshold_nodes (default 0: off until the founder bug is fixed; 1 refused)', () => {
-    expect(validateShardingConfig({}).splitThresholdNodes).toBe(0);
+  it('validates sharding.split_threshold_nodes (default a million, 0 turns splits off, 1 refused)', () => {
+    expect(validateShardingConfig({}).splitThresholdNodes).toBe(1_000_000);
     expect(validateShardingConfig({ sharding: { split_threshold_nodes: 1_000_000 } }).splitThresholdNodes).toBe(1_000_000);
     expect(validateShardingConfig({ 'sharding.split_threshold_nodes': 0 }).splitThresholdNodes).toBe(0);
     expect(validateShardingConfig({ sharding: { split_threshold_nodes: 500 } }).splitThresholdNodes).toBe(500);

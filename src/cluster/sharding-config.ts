@@ -45,12 +45,8 @@ export const failAfterMsDefault = 1_000;
 export const failAfterMsMax = 3_600_000;
 /** Most replica moves of `sharding.max_moves`. */
 export const maxMovesMax = 64;
-/**
- * Default of `sharding.split_threshold_nodes`: 0, splits off until a known bug is fixed (a split
- * whose new group's founding peer goes away before the others joined never finishes, and the
- * moving half refuses writes meanwhile; docs/sharding.md "Splits"). Set it to split.
- */
-export const splitThresholdNodesDefault = 0;
+/** Default of `sharding.split_threshold_nodes`: a shard splits past a million nodes. */
+export const splitThresholdNodesDefault = 1_000_000;
 /** Largest `sharding.split_threshold_nodes`. */
 export const splitThresholdNodesMax = 2 ** 40;
 

@@ -40,7 +40,7 @@ import { GeodeError } from '../util/errors.ts';
 import { COMMAND_BATCH_BYTES_MAX } from './graph-replica.ts';
 import type { ResolvedShardConfig } from './config.ts';
 import { speculativeWritesMax } from './constants.ts';
-import { checkPeerId } from './peer-ids.ts';
+import { checkPeerId, nodeIdOfPeer } from './peer-ids.ts';
 import type { WireResult } from './values.ts';
 import type { GroupId } from './wire.ts';
 
@@ -146,20 +146,27 @@ export class GroupReplica {
    * founds the group with this peer as its only voter; an empty store otherwise waits to be added
    * by the leader (as a learner: it learns everything from the log or a snapshot).
    */
-  static async open(deps: GroupDeps, bootstrap: boolean): Promise<GroupReplica> {
+  static async open(deps: GroupDeps, bootstrap: boolean | readonly PeerId[]): Promise<GroupReplica> {
     const durable = await deps.store.open();
     try {
       const log = new MemoryStorage();
       let graph = new GraphStore();
       let peerList: [NodeId, PeerId][] = [];
       const fresh = durable.snapshot === undefined && durable.entries.length === 0;
-      if (fresh && bootstrap) {
-        const cc: ConfChange = { changes: [{ type: 'addNode', nodeId: deps.selfNode }], context: deps.self };
-        const boot: Entry = { term: 1 as Term, index: 1 as LogIndex, type: 'confChange', data: encodeConfChange(cc) };
-        const hs = { term: 1 as Term, vote: 0 as NodeId, commit: 1 as LogIndex };
-        log.append([boot]);
+      if (fresh && bootstrap !== false) {
+        // One voter (`true`: this peer founds the group), or every listed voter: each of them writes
+        // the same first entries (one addNode per voter, in the list's order, committed in term 1),
+        // so the group elects among them whichever of them is up — no founder it depends on.
+        const voters = bootstrap === true ? [deps.self] : bootstrap;
+        assert(voters.includes(deps.self) && new Set(voters).size === voters.length, `group ${deps.id}: bootstrap voters must be distinct and hold this peer`);
+        const boot: Entry[] = voters.map((peer, i) => {
+          const cc: ConfChange = { changes: [{ type: 'addNode', nodeId: peer === deps.self ? deps.selfNode : nodeIdOfPeer(peer) }], context: peer };
+          return { term: 1 as Term, index: (i + 1) as LogIndex, type: 'confChange', data: encodeConfChange(cc) };
+        });
+        const hs = { term: 1 as Term, vote: 0 as NodeId, commit: boot.length as LogIndex };
+        log.append(boot);
         log.setHardState(hs);
-        deps.store.stage({ entries: [boot], hardState: hs });
+        deps.store.stage({ entries: boot, hardState: hs });
         await deps.store.sync();
       } else if (!fresh) {
         if (durable.snapshot !== undefined) {

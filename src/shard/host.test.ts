@@ -3,6 +3,7 @@ import { GeodeNode } from '../api/result.ts';
 import type { PeerId } from '../net/types.ts';
 import { isGeodeError } from '../util/errors.ts';
 import { validateShardConfig } from './config.ts';
+import type { ShardHost } from './host.ts';
 import { SimCluster } from './sim-cluster.ts';
 
 const fast = { raft: { tick_ms: 10 }, request_timeout_ms: 3_000 };
@@ -309,5 +310,25 @@ describe('ShardHost.graphIndex', () => {
     await c.value(other);
     expect(clashes).toEqual([]);
     expect(seen.size).toBeGreaterThan(20);
+  });
+});
+
+describe('a group started with its voters (no founder)', () => {
+  it('elects a leader among the voters that are up, though the first listed never starts', async () => {
+    // A split's new group: every placed replica starts it with all of them as voters. With a
+    // founder instead, the founder gone before the others joined left the group without a voter.
+    const c = new SimCluster({ seed: 5, config: fast });
+    await c.start('p1', true);
+    await c.start('p2');
+    await c.start('p3');
+    const voters = ['p0', 'p2', 'p3'] as PeerId[]; // p0 (first, the would-be founder) never runs
+    for (const p of ['p2', 'p3'] as PeerId[]) await c.hosts.get(p)!.addGroup(7, { voters });
+    const leaderOf = (): ShardHost | undefined => [...c.hosts.values()].find((h) => h.groups().includes(7) && h.isLeader(7));
+    expect(await c.until(() => leaderOf() !== undefined, 30_000)).toBe(true);
+    const l = leaderOf()!;
+    expect(l.raftStatus(7).conf.voters.length).toBe(3);
+    await c.value(l.applyCommands(7, [{ op: 'createNode', id: 1, labels: ['N'], props: [] }]));
+    expect(await c.until(() => ['p2', 'p3'].every((p) => c.hosts.get(p as PeerId)!.graph(7).node(1) !== undefined), 30_000)).toBe(true);
+    await expect(c.hosts.get('p1' as PeerId)!.addGroup(8, { voters })).rejects.toSatisfy((e: unknown) => isGeodeError(e, 'CONFIG_INVALID')); // p1 is not among them
   });
 });

@@ -239,7 +239,7 @@ export class ShardHost {
     return this.#c.clock.now();
   }
 
-  async #openGroup(id: GroupId, bootstrap: boolean): Promise<void> {
+  async #openGroup(id: GroupId, bootstrap: boolean | readonly PeerId[]): Promise<void> {
     const c = this.#c;
     const g = await GroupReplica.open(
       {
@@ -261,16 +261,23 @@ export class ShardHost {
 
   /**
    * addGroup: starts running group `id` on this host (its store from `logStore(id)`). With
-   * `bootstrap` and an empty store this peer founds the group as its only voter; otherwise it waits
-   * to be added by the group's leader. No-op when the group runs already. CONFIG_INVALID for a bad
-   * id or past the groups-per-host limit.
+   * `bootstrap` and an empty store this peer founds the group as its only voter; with `voters`
+   * (this peer among them) and an empty store it starts the group with those voters, as each of
+   * them does (the same first entries everywhere: the group needs a majority of them, not one
+   * founder); otherwise it waits to be added by the group's leader. No-op when the group runs
+   * already. CONFIG_INVALID for a bad id, a voter list without this peer, or past the
+   * groups-per-host limit.
    */
-  async addGroup(id: number, options: { readonly bootstrap?: boolean } = {}): Promise<void> {
+  async addGroup(id: number, options: { readonly bootstrap?: boolean; readonly voters?: readonly PeerId[] } = {}): Promise<void> {
     this.#checkRunning();
     const gid = groupId(id);
     if (this.#groups.has(gid) || this.#opening.has(gid)) return this.#opening.get(gid);
     if (this.#groups.size >= groupsPerHostMax) throw new GeodeError('CONFIG_INVALID', `a host runs at most ${groupsPerHostMax} groups`, { source: 'config', detail: 'groups' });
-    const p = this.#openGroup(gid, options.bootstrap === true).finally(() => this.#opening.delete(gid));
+    const voters = options.voters;
+    if (voters !== undefined && (!voters.includes(this.self) || new Set(voters).size !== voters.length)) {
+      throw new GeodeError('CONFIG_INVALID', `group ${id}: the voters to start with must be distinct and include this peer`, { source: 'config', detail: 'voters' });
+    }
+    const p = this.#openGroup(gid, voters ?? options.bootstrap === true).finally(() => this.#opening.delete(gid));
     this.#opening.set(gid, p);
     await p;
     this.#kick();

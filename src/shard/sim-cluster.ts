@@ -112,7 +112,11 @@ export class SimCluster {
         transport: faults.transport(transport),
         clock: faults.clock(virtualClock(this.scheduler)),
         random,
-        logStore: (g) => this.#delayed(stores.get(g)!, () => started),
+        logStore: (g) => {
+          let store = stores.get(g);
+          if (store === undefined) stores.set(g, (store = new MemoryLogStore())); // a group added later (addGroup)
+          return this.#delayed(store, () => started);
+        },
         onWarning: (m) => this.warnings.push(`${peer}: ${m}`),
       },
       { bootstrap, config: this.#config, groups: this.#groups },
