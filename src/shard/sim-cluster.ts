@@ -196,6 +196,15 @@ export class SimCluster {
     return this.leader()?.raftStatus().conf.voters.length ?? 0;
   }
 
+  /** caughtUp: each of `groups` has a leader and every running host applied up to the leader's last index. */
+  caughtUp(groups: readonly number[]): boolean {
+    const hosts = [...this.hosts.values()];
+    return groups.every((g) => {
+      const l = hosts.find((h) => h.isLeader(g));
+      return l !== undefined && hosts.every((h) => h.raftStatus(g).applied === l.raftStatus(g).lastIndex);
+    });
+  }
+
   /** form: starts `n` peers p1..pn (p1 bootstraps) and waits until all are voters up to the factor. */
   async form(n: number, voters = Math.min(n, 3)): Promise<void> {
     await this.start('p1', true);

@@ -542,15 +542,7 @@ export async function runGraphTxnSim(seed: number, options: GraphTxnSimOptions =
   stats.writeSkews = verdict.found.filter((a) => a.type === 'G2').length;
 
   // Replicas of each group converge to the same graph.
-  const settled = await c.until(
-    () =>
-      groups.every((g) => {
-        const hosts = [...c.hosts.values()];
-        const l = hosts.find((h) => h.isLeader(g));
-        return l !== undefined && hosts.every((h) => h.raftStatus(g).applied === l.raftStatus(g).lastIndex);
-      }),
-    20_000,
-  );
+  const settled = await c.until(() => c.caughtUp(groups), 20_000);
   if (!settled) fail('the groups did not converge after the faults stopped');
   else {
     for (const g of groups) {

@@ -61,6 +61,39 @@ export async function startThreePeers(cluster: { readonly id: string; readonly s
   };
 }
 
+/** A relay and the members of a sharded cluster in this process. */
+export interface ShardedPeers {
+  readonly relay: Relay;
+  readonly peers: Geode[];
+  /** close: every peer still open, then the relay. */
+  close(): Promise<void>;
+}
+
+/**
+ * startShardedPeers: the relay and `n` members with `config` (the first founds the cluster), waited
+ * (up to `ms`) until every peer sees `shards` shards, each with three voters and a leader.
+ */
+export async function startShardedPeers(cluster: { readonly id: string; readonly secret: string }, n: number, config: Record<string, unknown>, shards: number, ms = 60_000): Promise<ShardedPeers> {
+  const relay = await createRelay();
+  const relays = [relay.addrs()[0]!];
+  const peers: Geode[] = [await openGeode({ cluster: { ...cluster, relays, bootstrap: true, config } })];
+  for (let i = 1; i < n; i++) peers.push(await openGeode({ cluster: { ...cluster, relays, config } }));
+  const close = async (): Promise<void> => {
+    await Promise.all(peers.map((p) => p.close().catch(() => {})));
+    await relay.close();
+  };
+  await until(
+    `every peer sees ${shards} shards with three voters and a leader`,
+    () =>
+      peers.every((p) => {
+        const rows = p.cluster!.sharding!.shards();
+        return rows.length === shards && rows.every((r) => r.replicas.length === 3 && r.leader !== null);
+      }),
+    ms,
+  );
+  return { relay, peers, close };
+}
+
 /** Four peers of a sharded cluster (three shards of three replicas, Person hash-sharded by id) and two Person ids on two shards. */
 export interface FourShardedPeers {
   readonly relay: Relay;
@@ -76,23 +109,7 @@ export interface FourShardedPeers {
 /** startFourShardedPeers: the relay, four members (the first founds the cluster), waited until every shard has three voters and a leader. */
 export async function startFourShardedPeers(cluster: { readonly id: string; readonly secret: string }): Promise<FourShardedPeers> {
   const config = { sharding: { shards: 3, labels: { Person: { strategy: 'hash', key: 'id' } } }, replication: { factor: 3 } };
-  const relay = await createRelay();
-  const relays = [relay.addrs()[0]!];
-  const peers: Geode[] = [await openGeode({ cluster: { ...cluster, relays, bootstrap: true, config } })];
-  for (let i = 0; i < 3; i++) peers.push(await openGeode({ cluster: { ...cluster, relays, config } }));
-  const close = async (): Promise<void> => {
-    await Promise.all(peers.map((p) => p.close().catch(() => {})));
-    await relay.close();
-  };
-  await until(
-    'every peer sees three shards with three voters and a leader',
-    () =>
-      peers.every((p) => {
-        const rows = p.cluster!.sharding!.shards();
-        return rows.length === 3 && rows.every((r) => r.replicas.length === 3 && r.leader !== null);
-      }),
-    60_000,
-  );
+  const { relay, peers, close } = await startShardedPeers(cluster, 4, config, 3);
   const map = peers[0]!.cluster!.sharding!.map();
   const spread = shardingOf(map, ['Person']);
   const shardOf = (id: number): number => shardOfNode(spread, BigInt(id), new Map([['id', BigInt(id)]]))!;

@@ -9,13 +9,13 @@
  * write did not ask for is there, and lookups by the key ask one shard.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createRelay, openGeode, type Geode, type Relay } from '../../src/node.ts';
+import type { Geode } from '../../src/node.ts';
 import { isGeodeError } from '../../src/util/errors.ts';
 import type { SplitState } from '../../src/cluster/shard-map.ts';
 import { mapAfterSplit, ownerIn } from '../../src/cluster/shard-split.ts';
-import { until } from './in-process-helpers.ts';
+import { startShardedPeers, until, type ShardedPeers } from './in-process-helpers.ts';
 
-const cluster = { id: 'shard-split-in-process', secret: 'splits' };
+const CLUSTER = { id: 'shard-split-in-process', secret: 'splits' };
 const config = {
   sharding: { shards: 2, labels: { Person: { strategy: 'hash', key: 'id' } }, fail_after_ms: 5_000, split_threshold_nodes: 60 },
   replication: { factor: 3 },
@@ -23,27 +23,15 @@ const config = {
 const PEOPLE = 170;
 
 describe('shard splits in a cluster of three peers in process', () => {
-  let relay: Relay;
+  let cluster: ShardedPeers | undefined;
   const peers: Geode[] = [];
 
   beforeAll(async () => {
-    relay = await createRelay();
-    const relays = [relay.addrs()[0]!];
-    peers.push(await openGeode({ cluster: { ...cluster, relays, bootstrap: true, config } }));
-    for (let i = 0; i < 2; i++) peers.push(await openGeode({ cluster: { ...cluster, relays, config } }));
-    await until('every peer sees two shards with three voters and a leader', () =>
-      peers.every((p) => {
-        const rows = p.cluster!.sharding!.shards();
-        return rows.length === 2 && rows.every((r) => r.replicas.length === 3 && r.leader !== null);
-      }),
-      60_000,
-    );
+    cluster = await startShardedPeers(CLUSTER, 3, config, 2, 60_000);
+    peers.push(...cluster.peers);
   }, 90_000);
 
-  afterAll(async () => {
-    await Promise.all(peers.map((p) => p.close().catch(() => {})));
-    await relay?.close();
-  });
+  afterAll(() => cluster?.close());
 
   it('splits shards grown past the threshold while writes go on: no acknowledged write lost, none doubled', async () => {
     const acked = new Set<number>();

@@ -9,36 +9,24 @@
  * the map ends with no replica on it.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createRelay, openGeode, type Geode, type Relay } from '../../src/node.ts';
-import { until } from './in-process-helpers.ts';
+import type { Geode } from '../../src/node.ts';
+import { startShardedPeers, until, type ShardedPeers } from './in-process-helpers.ts';
 
-const cluster = { id: 'shards-in-process', secret: 'sharded' };
+const CLUSTER = { id: 'shards-in-process', secret: 'sharded' };
 // fail_after_ms: generous, so a peer slowed by a busy machine is not taken for failed (replicas would move).
 // max_moves 1: the re-creation of a gone peer's replicas runs one move at a time (the last test).
 const config = { sharding: { shards: 3, labels: { Person: { strategy: 'hash', key: 'id' } }, fail_after_ms: 5_000, max_moves: 1 }, replication: { factor: 3 } };
 
 describe('a sharded cluster of five peers in process', () => {
-  let relay: Relay;
+  let cluster: ShardedPeers | undefined;
   const peers: Geode[] = [];
 
   beforeAll(async () => {
-    relay = await createRelay();
-    const relays = [relay.addrs()[0]!];
-    peers.push(await openGeode({ cluster: { ...cluster, relays, bootstrap: true, config } }));
-    for (let i = 0; i < 4; i++) peers.push(await openGeode({ cluster: { ...cluster, relays, config } }));
-    await until('every peer sees three shards with three voters and a leader', () =>
-      peers.every((p) => {
-        const rows = p.cluster!.sharding!.shards();
-        return rows.length === 3 && rows.every((r) => r.replicas.length === 3 && r.leader !== null);
-      }),
-      100_000,
-    );
+    cluster = await startShardedPeers(CLUSTER, 5, config, 3, 100_000);
+    peers.push(...cluster.peers);
   }, 120_000);
 
-  afterAll(async () => {
-    await Promise.all(peers.map((p) => p.close().catch(() => {})));
-    await relay?.close();
-  });
+  afterAll(() => cluster?.close());
 
   it('places each shard on three distinct peers and spreads the leaders', () => {
     const rows = peers[0]!.cluster!.sharding!.shards();

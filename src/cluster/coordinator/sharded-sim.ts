@@ -555,15 +555,7 @@ export async function runShardedSim(seed: number, durationMs = 3_000, options: S
     const free = await c.until(() => shardGroups.every((g) => { const l = leaderOf(g); return l !== undefined && side.held(l.graph(g)).length === 0; }), writeTimeoutMs * 4 + 10_000);
     if (!free) fail(`intents still held after the faults: ${shardGroups.map((g) => `group ${g}: ${leaderOf(g) === undefined ? 'no leader' : side.held(leaderOf(g)!.graph(g)).join(', ')}`).join('; ')}`);
   }
-  const settled = await c.until(
-    () =>
-      groups.every((g) => {
-        const hosts = [...c.hosts.values()];
-        const l = hosts.find((h) => h.isLeader(g));
-        return l !== undefined && hosts.every((h) => h.raftStatus(g).applied === l.raftStatus(g).lastIndex);
-      }),
-    20_000,
-  );
+  const settled = await c.until(() => c.caughtUp(groups), 20_000);
   if (!settled) fail('the groups did not converge after the faults stopped');
 
   // Every write on all its shards or on none; acknowledged ones on all, failed ones on none.
