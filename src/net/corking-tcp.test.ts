@@ -13,8 +13,10 @@ function writeSyscalls(): number | undefined {
   }
 }
 
+type Connection = MultiaddrConnection & { sendData(data: Iterable<Uint8Array>): unknown };
+
 /** A stand-in for @libp2p/tcp's connection: `socket` and a `sendData` writing chunk by chunk. */
-function fakeConnection(socket: Socket): MultiaddrConnection {
+function fakeConnection(socket: Socket): Connection {
   return {
     socket,
     sendData(data: Iterable<Uint8Array>) {
@@ -26,7 +28,7 @@ function fakeConnection(socket: Socket): MultiaddrConnection {
       }
       return { sentBytes, canSendMore };
     },
-  } as unknown as MultiaddrConnection;
+  } as unknown as Connection;
 }
 
 const servers: Server[] = [];
@@ -62,7 +64,7 @@ async function sendBurst(cork: boolean): Promise<{ syscalls: number | undefined;
   const expected = Buffer.from(Array.from({ length: 40 }, (_, i) => i));
   await turn();
   const before = writeSyscalls();
-  for (let i = 0; i < 40; i++) conn.sendData([expected.subarray(i, i + 1)] as never);
+  for (let i = 0; i < 40; i++) conn.sendData([expected.subarray(i, i + 1)]);
   await turn();
   const after = writeSyscalls();
   for (let i = 0; i < 100 && received().length < 40; i++) await turn();

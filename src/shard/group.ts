@@ -107,6 +107,10 @@ export class GroupReplica {
   leaderContactAt = 0;
   /** A snapshot is due but speculative writes are in the graph: new writes wait. */
   snapshotDue = false;
+  /** The background save of a snapshot, while one runs. */
+  #saving: Promise<void> | undefined;
+  /** The first error of a background snapshot save: the host stops on it (the store is no longer usable). */
+  savingFailure: unknown;
   /**
    * Entries kept in the in-memory log behind each snapshot (as etcd's `SnapshotCatchUpEntries`):
    * readers of the committed log (federation) that far behind read entries, not the snapshot.
@@ -416,9 +420,14 @@ export class GroupReplica {
    * maybeSnapshot: takes a snapshot and compacts the log when `snapshot_threshold` entries were
    * applied since the last one. With speculative writes in the graph it marks one due instead
    * (new writes wait until they commit).
+   *
+   * The graph is captured at the applied index at once (synchronously); writing it to the store
+   * (its file and syncs) and compacting the log happen in the background, so the host's loop
+   * keeps committing and answering meanwhile. One save at a time: no new snapshot is taken while
+   * one is being written. A save that fails is reported through {@link GroupReplica.savingFailure}.
    */
   async maybeSnapshot(): Promise<void> {
-    if (!this.node.shouldSnapshot()) return;
+    if (this.#saving !== undefined || !this.node.shouldSnapshot()) return;
     if (this.spec.length > 0) {
       this.snapshotDue = true;
       return;
@@ -430,11 +439,30 @@ export class GroupReplica {
     const peers: [number, string][] = [];
     for (const [id, peer] of this.peers) if (status.conf.voters.includes(id) || status.conf.learners.includes(id)) peers.push([id, peer]);
     const data = encodeSnapshot({ format: SNAPSHOT_ENVELOPE_FORMAT, peers, graph: this.graph.snapshot() });
-    const snap: Snapshot = { metadata: { index, term: t, conf: status.conf }, data };
-    await this.store.saveSnapshot(snap);
-    this.log.createSnapshot(index, status.conf, data);
-    this.log.compact((index - Math.min(index, this.logRetainEntries)) as LogIndex);
     this.snapshotDue = false;
+    const snap: Snapshot = { metadata: { index, term: t, conf: status.conf }, data };
+    this.#saving = this.#save(snap).then(
+      () => {
+        this.#saving = undefined;
+      },
+      (err: unknown) => {
+        this.#saving = undefined;
+        this.savingFailure ??= err;
+      },
+    );
+  }
+
+  /** The store's durable snapshot first, then the in-memory log (a newer snapshot installed meanwhile wins: both calls ignore an older index). */
+  async #save(snap: Snapshot): Promise<void> {
+    await this.store.saveSnapshot(snap);
+    const { index, conf } = snap.metadata;
+    this.log.createSnapshot(index, conf, snap.data);
+    this.log.compact((index - Math.min(index, this.logRetainEntries)) as LogIndex);
+  }
+
+  /** Settles when no snapshot save runs (close and tests wait for it). */
+  async snapshotSaved(): Promise<void> {
+    await this.#saving;
   }
 }
 

@@ -124,6 +124,25 @@ describe('ShardHost over the memory transport', () => {
     expect(c.stores.get(follower)!.durable().snapshotIndex).toBeGreaterThan(behindAt);
   });
 
+  it('a leader keeps committing while its snapshot is being written, and compacts once it is durable', async () => {
+    const c = new SimCluster({ seed: 17, config: { ...fast, raft: { tick_ms: 10, snapshot_threshold: 20 } } });
+    await c.form(3);
+    const leader = c.leader()!;
+    const store = c.stores.get(leader.self)!;
+    const save = store.saveSnapshot.bind(store);
+    const held: (() => void)[] = [];
+    store.saveSnapshot = (snap) => new Promise<void>((ok, fail) => held.push(() => void save(snap).then(ok, fail)));
+    // Past several thresholds with the first save held: every write still commits and answers.
+    for (let i = 0; i < 60; i++) await c.value(leader.query('CREATE (:N {k: $k})', { k: BigInt(i) }), 5_000);
+    expect(held.length).toBe(1); // one save at a time
+    expect(store.durable().snapshotIndex).toBe(0);
+    for (const release of held.splice(0)) release();
+    expect(await c.until(() => store.durable().snapshotIndex > 0, 2_000)).toBe(true);
+    await c.value(leader.query('CREATE (:N {k: 60})'), 5_000);
+    expect(await c.until(() => held.length === 1, 2_000)).toBe(true); // the next threshold takes the next snapshot
+    expect(keys(c, leader.self)).toEqual([...Array(61).keys()]);
+  });
+
   it('a partitioned old leader rolls its pre-applied writes back and they fail with LeaderChanged', async () => {
     const c = new SimCluster({ seed: 16, config: fast });
     await c.form(3);

@@ -440,6 +440,7 @@ export class ShardHost {
             g.finishReady(rd);
             if (rd.committedEntries.length > 0 || rd.snapshot !== undefined) this.#notifyApplied(g.id);
             await g.maybeSnapshot();
+            if (g.savingFailure !== undefined) throw g.savingFailure;
             if (this.#stopped !== undefined) return;
           }
         }
@@ -1548,6 +1549,7 @@ export class ShardHost {
   async close(): Promise<void> {
     if (this.#stopped === undefined) this.#stop(new GeodeError('CLOSED', 'the shard host is closed'));
     await this.#pumpDone;
+    for (const g of this.#order) await g.snapshotSaved();
     for (const g of this.#order) await g.store.close().catch(() => {});
     await this.#c.transport.close();
   }
