@@ -385,6 +385,7 @@ export class ShardHost {
         const stores = new Set<LogStore>();
         for (const g of this.#order) {
           g.observe(now);
+          g.flushProposals();
           const prev = g.log.initialState().hardState;
           const rd = g.takeReady();
           if (rd === undefined) continue;
@@ -784,8 +785,9 @@ export class ShardHost {
   }
 
   async #waitSpec(s: SpecWrite, deadline: number): Promise<void> {
-    await this.#waiters.until(() => s.state !== 'pending', deadline, `the commit of log entry ${s.index}`);
+    await this.#waiters.until(() => s.state !== 'pending', deadline, s.index > 0 ? `the commit of log entry ${s.index}` : 'the commit of a write');
     if (s.state === 'committed') return;
+    if (s.state === 'refused') throw s.error;
     if (s.state === 'dropped') {
       throw new GeodeError('PROPOSAL_DROPPED', `the leader changed before log entry ${s.index} committed; the write did not happen (retry it)`, { detail: 'LeaderChanged' });
     }
