@@ -327,6 +327,7 @@ export class SimTxnCluster {
       await tx.commit();
       return { outcome: 'ok', value };
     } catch (err) {
+      tx.end();
       if (process.env['GRAPH_TXN_SIM_DEBUG'] !== undefined) {
         process.stderr.write(`${Math.round(this.c.scheduler.now)} ${m.host.self} ${tx.readOnly ? 'ro' : 'rw'}: ${isGeodeError(err) ? `${err.code} ${err.detail ?? ''} ${err.message}` : String(err)}\n`);
       }
