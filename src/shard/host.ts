@@ -1060,7 +1060,8 @@ export class ShardHost {
     const undo: GraphCommand[][] = [];
     const rollback = (): void => {
       for (let i = undo.length - 1; i >= 0; i--) for (const u of undo[i]!) g.graph.apply(u);
-      g.engine.invalidatePlans();
+      // Plans depend on the schema only (MVCC reads roll speculative writes back and forth).
+      if (entryKeys(commands).schema) g.engine.invalidatePlans();
     };
     try {
       build(g.graph, (c) => {
@@ -1186,7 +1187,8 @@ export class ShardHost {
     const undo: GraphCommand[][] = [];
     const rollback = (): void => {
       for (let i = undo.length - 1; i >= 0; i--) for (const u of undo[i]!) g.graph.apply(u);
-      g.engine.invalidatePlans();
+      // Plans depend on the schema only (MVCC reads roll speculative writes back and forth).
+      if (entryKeys(commands).schema) g.engine.invalidatePlans();
     };
     try {
       for (const c of commands) undo.push(g.graph.apply(c));
