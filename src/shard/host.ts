@@ -1018,15 +1018,19 @@ export class ShardHost {
    * writtenSince: the entity keys (`n:<id>`, `e:<id>`) written to `group` after log index `index`
    * by applied entries and, on a leader, by its speculative writes (which the log orders before
    * anything proposed now); undefined when the MVCC history no longer reaches back to `index`.
+   * With `upTo`: only the applied entries up to that index.
    * Graph transactions validate their commits against it (src/txn/graph-transaction.ts).
    */
-  writtenSince(group: number, index: number): Set<string> | undefined {
+  writtenSince(group: number, index: number, upTo?: number): Set<string> | undefined {
     const g = this.#group(group);
     const entries = g.history.after(index);
     if (entries === undefined) return undefined;
     const keys = new Set<string>();
-    for (const e of entries) for (const k of e.keys) keys.add(k);
-    for (const s of g.spec) if (s.index > index) for (const k of entryKeys(s.commands).keys) keys.add(k);
+    for (const e of entries) {
+      if (upTo !== undefined && e.index > upTo) break;
+      for (const k of e.keys) keys.add(k);
+    }
+    if (upTo === undefined) for (const s of g.spec) if (s.index > index) for (const k of entryKeys(s.commands).keys) keys.add(k);
     return keys;
   }
 

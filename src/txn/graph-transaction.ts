@@ -73,6 +73,8 @@ interface GroupPart {
   engine: QueryEngine;
   /** Releases the pin that keeps the group's MVCC history back to `index`. */
   readonly unpin: () => void;
+  /** The index each group of this member stood at when this group's first read began (before its ReadIndex). */
+  readonly before: ReadonlyMap<number, number>;
 }
 
 /** Wall ms a snapshot pin outlives the transaction's deadline (a commit in flight still validates against it). */
@@ -142,13 +144,15 @@ export class GraphTransaction implements GroupView {
     const { host } = this.#c;
     const waitEnd = this.#c.now() + intentWaitMsMax;
     for (let attempt = 0; ; attempt++) {
+      const before = new Map<number, number>();
+      for (const g of host.groups()) before.set(g, host.snapshotIndex(g));
       await host.readGraph(group, () => undefined, { timeoutMs: this.#left() });
       // The index of everything applied (a leader's speculative writes are set aside by graphAt).
       const index = host.snapshotIndex(group);
       if (host.graphAt(group, index, (g) => intents(g).length === 0)) {
         const store = this.#store(group);
         const unpin = host.pinSnapshot(group, index, this.#deadline + pinSlackMs);
-        const part: GroupPart = { index, commands: [], store, engine: new QueryEngine(store), unpin };
+        const part: GroupPart = { index, commands: [], store, engine: new QueryEngine(store), unpin, before };
         this.#parts.set(group, part);
         if (this.#ended) unpin();
         try {
@@ -169,15 +173,26 @@ export class GraphTransaction implements GroupView {
   }
 
   /**
-   * The snapshots of several groups must be one consistent cut: after the first read of `group`,
-   * every other group read before is checked, at a linearizable point, to hold the same data as
-   * at its snapshot (nothing but transaction bookkeeping written since, no intent): then all of
-   * them stood at their snapshots at one moment, after this group's was taken. Otherwise
-   * PROPOSAL_DROPPED `WriteConflict` (retry).
+   * The snapshots of several groups must be one consistent cut: a moment at which every group held
+   * the data of its snapshot, with no intent. After the first read of `group` at `V`, each group
+   * `A` read before (at `V_A`) is checked against it, pair by pair (intervals on a line that meet
+   * pairwise all meet: one moment for all):
+   * - `group` wrote nothing since the index this replica had applied of it when `A`'s first read
+   *   began (its MVCC history between the two is empty): it held the same state all along, so at
+   *   the moment `A` was read too — no message needed; or else
+   * - at a linearizable point, `A` holds the same data as at `V_A` (nothing but transaction
+   *   bookkeeping written since, no intent): it still stood there after `V` was taken.
+   * Neither: PROPOSAL_DROPPED `WriteConflict` (retry).
    */
   async #checkCut(group: number): Promise<void> {
     const { host } = this.#c;
-    const others = [...this.#parts].filter(([g]) => g !== group);
+    const index = this.#parts.get(group)!.index;
+    const others = [...this.#parts].filter(([g, p]) => {
+      if (g === group) return false;
+      const then = p.before.get(group);
+      if (then === undefined || then > index) return true;
+      return host.writtenSince(group, then, index)?.size !== 0;
+    });
     if (others.length === 0) return;
     await Promise.all(
       others.map(async ([g, p]) => {
