@@ -10,6 +10,8 @@ import { GeodeError, isGeodeError } from '../util/errors.ts';
 import {
   asyncReplicasDefault,
   failureThresholdDefault,
+  mvccHistoryEntriesDefault,
+  mvccHistoryEntriesMax,
   replicationFactorDefault,
   requestTimeoutMsDefault,
   suspectIntervalsDefault,
@@ -41,6 +43,10 @@ export interface ShardConfig {
   };
   /** Ms a query waits for a leader, a read index or a forwarded answer. Default 5,000. */
   readonly request_timeout_ms?: number;
+  readonly transactions?: {
+    /** Applied entries each group replica keeps for snapshot reads (MVCC history). Default 4,096. */
+    readonly mvcc_history_entries?: number;
+  };
 }
 
 /** ResolvedShardConfig: every value filled in and checked. */
@@ -54,12 +60,14 @@ export interface ResolvedShardConfig {
   readonly fdSuspectAfter: number;
   readonly fdThreshold: number;
   readonly requestTimeoutMs: number;
+  readonly mvccHistoryEntries: number;
 }
 
-const topKeys = new Set(['raft', 'replication', 'read_quorum', 'write_quorum', 'sync_replicas', 'async_replicas', 'failure_detector', 'request_timeout_ms']);
+const topKeys = new Set(['raft', 'replication', 'read_quorum', 'write_quorum', 'sync_replicas', 'async_replicas', 'failure_detector', 'request_timeout_ms', 'transactions']);
 const sections: Record<string, ReadonlySet<string>> = {
   replication: new Set(['factor']),
   failure_detector: new Set(['interval_ms', 'suspect_after', 'threshold']),
+  transactions: new Set(['mvcc_history_entries']),
 };
 
 /**
@@ -163,5 +171,8 @@ export function validateShardConfig(input: ShardConfig | Record<string, unknown>
     refuse('failure_detector.suspect_after', `must be below failure_detector.threshold (${fdThreshold}), got ${fdSuspectAfter}`);
   }
   const requestTimeoutMs = c['request_timeout_ms'] === undefined ? requestTimeoutMsDefault : ms('request_timeout_ms', c['request_timeout_ms']);
-  return { raft, tickMs, replicationFactor: factor, readQuorum: rq, asyncReplicas, fdIntervalMs, fdSuspectAfter, fdThreshold, requestTimeoutMs };
+  const txn = (c['transactions'] ?? {}) as Record<string, unknown>;
+  const mvccHistoryEntries =
+    txn['mvcc_history_entries'] === undefined ? mvccHistoryEntriesDefault : int('transactions.mvcc_history_entries', txn['mvcc_history_entries'], 1, mvccHistoryEntriesMax);
+  return { raft, tickMs, replicationFactor: factor, readQuorum: rq, asyncReplicas, fdIntervalMs, fdSuspectAfter, fdThreshold, requestTimeoutMs, mvccHistoryEntries };
 }

@@ -39,7 +39,8 @@ import { assert } from '../util/assert.ts';
 import { GeodeError } from '../util/errors.ts';
 import { COMMAND_BATCH_BYTES_MAX } from './graph-replica.ts';
 import type { ResolvedShardConfig } from './config.ts';
-import { entryStatementsMax, speculativeWritesMax } from './constants.ts';
+import { entryStatementsMax, mvccRecentEntries, speculativeWritesMax } from './constants.ts';
+import { entryKeys, MvccHistory } from './mvcc-history.ts';
 import { checkPeerId, nodeIdOfPeer } from './peer-ids.ts';
 import type { WireResult } from './values.ts';
 import type { GroupId } from './wire.ts';
@@ -64,6 +65,8 @@ export interface SpecWrite {
   index: LogIndex;
   term: Term;
   readonly result: WireResult;
+  /** The commands applied to the graph and proposed (applying them again redoes the write after a rollback). */
+  readonly commands: readonly GraphCommand[];
   readonly rollback: () => void;
   state: SpecState;
   error?: unknown;
@@ -87,7 +90,6 @@ export interface GroupDeps {
 }
 
 const SNAPSHOT_ENVELOPE_FORMAT = 'geode-shard/1';
-const schemaOps = new Set(['createIndex', 'dropIndex', 'createConstraint', 'dropConstraint']);
 
 export class GroupReplica {
   readonly id: GroupId;
@@ -133,7 +135,10 @@ export class GroupReplica {
   elections = 0;
   /** Ready results of reads: context → read index. */
   readonly readStates = new Map<string, LogIndex>();
+  /** Recent applied entries, for snapshot reads and key-granular commit checks (src/shard/mvcc-history.ts). */
+  readonly history: MvccHistory;
   readonly #procedures: readonly ProcedureDefinition[];
+  readonly #now: () => number;
 
   private constructor(deps: GroupDeps, node: RawNode, log: MemoryStorage, graph: GraphStore) {
     this.id = deps.id;
@@ -144,6 +149,8 @@ export class GroupReplica {
     this.log = log;
     this.graph = graph;
     this.#procedures = deps.procedures;
+    this.#now = deps.now;
+    this.history = new MvccHistory(log.snapshot().metadata.index, deps.config.mvccHistoryEntries, mvccRecentEntries);
     this.engine = this.#newEngine();
     this.peers.set(deps.selfNode, deps.self);
   }
@@ -340,7 +347,7 @@ export class GroupReplica {
         throw refused;
       }
     }
-    const s: SpecWrite = { index: 0 as LogIndex, term: this.node.raft.term, result: exec.result, rollback: exec.rollback, state: 'pending' };
+    const s: SpecWrite = { index: 0 as LogIndex, term: this.node.raft.term, result: exec.result, commands: exec.commands, rollback: exec.rollback, state: 'pending' };
     this.spec.push(s);
     this.#unproposed.push(s);
     this.#unproposedData.push(data);
@@ -457,20 +464,33 @@ export class GroupReplica {
       assert(head.term === e.term, `speculative write at ${e.index} of term ${head.term} committed as term ${e.term} while leading`);
       let n = 0;
       while (n < this.spec.length && this.spec[n]!.index === e.index) this.spec[n++]!.state = 'committed';
-      this.spec.splice(0, n);
+      const writes = this.spec.splice(0, n);
+      // One history entry for the log entry: its statements' commands in order, undone newest first.
+      const commands = writes.length === 1 ? writes[0]!.commands : writes.flatMap((w) => w.commands);
+      if (commands.length > 0) {
+        const { keys, schema } = entryKeys(commands);
+        const undo =
+          writes.length === 1
+            ? writes[0]!.rollback
+            : (): void => {
+                for (let i = writes.length - 1; i >= 0; i--) writes[i]!.rollback();
+              };
+        this.history.push({ index: e.index, keys, commands, undo, schema }, this.#now());
+      }
       return;
     }
     assert(head === undefined || head.index === 0 || head.index > e.index, `entry ${e.index} committed past the speculative write at ${head?.index}`);
     if (e.data.length > 0) {
       const source = `group ${this.id} log entry ${e.index}`;
       const commands = decodeCommands(e.data, source);
-      this.graph.applyBatch(commands);
-      for (const c of commands) {
-        if (schemaOps.has(c.op)) {
-          this.engine.invalidatePlans();
-          break;
-        }
-      }
+      const graph = this.graph;
+      const undo = applyWithUndo(graph, commands);
+      const { keys, schema } = entryKeys(commands);
+      if (schema) this.engine.invalidatePlans();
+      const rollback = (): void => {
+        for (let i = undo.length - 1; i >= 0; i--) for (const u of undo[i]!) graph.apply(u);
+      };
+      this.history.push({ index: e.index, keys, commands, undo: rollback, schema }, this.#now());
     }
     this.#settleOrphan(e);
   }
@@ -488,6 +508,7 @@ export class GroupReplica {
     const restored = restoreEnvelope(snap, `group ${this.id} snapshot at index ${snap.metadata.index}`);
     this.graph = restored.graph;
     this.#graphApplied = snap.metadata.index;
+    this.history.reset(snap.metadata.index);
     this.engine = this.#newEngine();
     for (const [id, peer] of restored.peers) this.peers.set(id, peer);
     // Orphans the snapshot covers: only the one at its exact index can be decided.
@@ -546,6 +567,30 @@ export class GroupReplica {
   async snapshotSaved(): Promise<void> {
     await this.#saving;
   }
+}
+
+/**
+ * applyWithUndo: applies `commands` in order and returns each one's undo commands. As
+ * `GraphStore.applyBatch`, the first that does not apply throws (naming its position) and the ones
+ * before it stay applied.
+ */
+function applyWithUndo(graph: GraphStore, commands: readonly GraphCommand[]): GraphCommand[][] {
+  const undo: GraphCommand[][] = new Array<GraphCommand[]>(commands.length);
+  for (let i = 0; i < commands.length; i++) {
+    try {
+      undo[i] = graph.apply(commands[i]!);
+    } catch (err) {
+      if (err instanceof GeodeError) {
+        throw new GeodeError(err.code, `command ${i} (${String(commands[i]?.op)}): ${err.message}`, {
+          ...(err.detail === undefined ? {} : { detail: err.detail }),
+          source: 'command',
+          cause: err,
+        });
+      }
+      throw err;
+    }
+  }
+  return undo;
 }
 
 /** Reads a snapshot's envelope: the members' peer ids and the graph. INPUT_INVALID naming `source`. */
