@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { GraphStore, type GraphCommand } from '../graph/index.ts';
+import { encodeValue, GraphStore, type GraphCommand } from '../graph/index.ts';
 import { QueryEngine } from '../query/index.ts';
 import { Prng } from '../sim/prng.ts';
 import { HybridClock } from '../txn/hlc.ts';
-import { mergeRecords, recordsOfCommands, stampLocalWrite, type EntityRecord } from './registers.ts';
+import { encodeRecord, mergeRecords, RECORD_FORMAT, recordOf, recordsOfCommands, stampLocalWrite, type EntityRecord } from './registers.ts';
 
 /** A cluster reduced to its replicated graph: statements stamped as the leader does, a log of entries. */
 class MiniCluster {
@@ -136,5 +136,57 @@ describe('federation registers in the replicated graph', () => {
       expect(c, `seed ${seed}`).toBe(a);
       for (const x of cs) expect(x.graph.checkConsistency(), `seed ${seed}`).toEqual([]);
     }
+  });
+
+  it('a record in format 2 reads back register for register, stamps differing from the existence one included; format 1 is still read', () => {
+    const node: EntityRecord = {
+      k: 'n',
+      x: [5_000, 2, 'us', true],
+      l: ['A', [5_000, 2, 'us', true], 'B', [4_000, 0, 'eu', false]],
+      p: ['k', [5_000, 2, 'us', 'a'], 'list', [6_000, 1, 'ap', [1n, 'x', null]], 'gone', [5_000, 2, 'eu', null]],
+    };
+    const edge: EntityRecord = { k: 'e', x: [7_000, 0, 'eu', false], t: 'R', s: 'us/1', d: 'eu/9', p: ['w', [7_000, 0, 'eu', -0], 'v', [8_000, 3, 'us', 'late']] };
+    const sortRegs = (r: EntityRecord): unknown => {
+      const pairs = (f: readonly unknown[]): unknown[][] => {
+        const out: unknown[][] = [];
+        for (let i = 0; i < f.length; i += 2) out.push([f[i], f[i + 1]]);
+        return out.sort((a, b) => String(a[0]).localeCompare(String(b[0])));
+      };
+      return { ...r, p: pairs(r.p), ...(r.k === 'n' ? { l: pairs(r.l) } : {}) };
+    };
+    for (const r of [node, edge]) {
+      const bytes = encodeRecord(r);
+      expect(sortRegs(recordOf('f/n/us/1', bytes))).toEqual(sortRegs(r));
+      expect(sortRegs(recordOf('f/n/us/1', encodeValue(r)))).toEqual(sortRegs(r)); // format 1, as bytes
+      expect(sortRegs(recordOf('f/n/us/1', r as never))).toEqual(sortRegs(r)); // format 1, as plain data
+    }
+    expect(Object.is((recordOf('f/e/eu/3', encodeRecord(edge)).p[1] as readonly unknown[])[3], -0)).toBe(true);
+    // A CREATE's record: one stamp, about half of format 1's bytes.
+    const created: EntityRecord = { k: 'n', x: [1_764_800_000_000, 0, 'us', true], l: ['B', [1_764_800_000_000, 0, 'us', true]], p: ['k', [1_764_800_000_000, 0, 'us', 'k-12345']] };
+    expect(encodeRecord(created).length * 1.8).toBeLessThan(encodeValue(created).length);
+    expect(() => recordOf('f/n/us/1', encodeValue([RECORD_FORMAT + 1, 'n']))).toThrow(/format 3 is not supported/);
+    expect(() => recordOf('f/n/us/1', encodeValue([RECORD_FORMAT, 'n', 1, 0, 'us', true, ['A'], [], [], []]))).toThrow(/not a record of format 2/);
+  });
+
+  it('a cluster that stored records in format 1 merges later writes in format 2 with the same winners', () => {
+    let t = 1_000;
+    const us = new MiniCluster('us', () => t);
+    const eu = new MiniCluster('eu', () => t);
+    us.write("CREATE (:P {k: 'x', v: 'base', w: 'base'})");
+    // us's record rewritten in format 1, as an older version stored it.
+    for (const c of us.log[0]!) if (c.op === 'setMeta' && c.key.startsWith('f/n/')) {
+      const v1 = encodeValue(recordOf(c.key, c.value!));
+      us.graph.apply({ op: 'setMeta', key: c.key, value: v1 });
+      (c as { value: unknown }).value = v1;
+    }
+    eu.pull(us, 0);
+    t += 5;
+    us.write("MATCH (n {k: 'x'}) SET n.v = 'us'");
+    t += 5;
+    eu.write("MATCH (n {k: 'x'}) SET n.w = 'eu'");
+    eu.pull(us, 1);
+    us.pull(eu, 0);
+    expect(us.view()).toBe(eu.view());
+    expect(us.view()).toContain('"v":"us","w":"eu"');
   });
 });

@@ -20,6 +20,7 @@
  */
 import { decodeValue, encodeValue, type GraphCommand, type GraphStore, type MetaValue, type NodeRecord } from '../graph/index.ts';
 import { compareHlc, type HlcTimestamp, type HybridClock } from '../txn/hlc.ts';
+import { GeodeError } from '../util/errors.ts';
 
 /** A register: [wall ms, logical, origin cluster, value] (value null: removed / absent). */
 export type Register = readonly [number, number, string, unknown];
@@ -107,13 +108,81 @@ function recordKey(kind: 'n' | 'e', fid: string): string {
 }
 
 /**
- * recordOf: a record as stored (its bytes, {@link encodeValue}: one buffer instead of a tree of
+ * The format of a record's bytes: {@link encodeValue} of a list
+ * `[2, 'n', W, L, O, x, lb, lo, pb, po]` (a node) or `[2, 'e', W, L, O, x, t, s, d, pb, po]` (an
+ * edge): ONE stamp per record (W, L, O: wall, logical, origin) — the existence register's —
+ * with the existence's value `x`; `lb` / `pb` the labels / properties stamped with it as flat
+ * `[key, value, ...]`, `lo` / `po` those stamped otherwise as flat `[key, wall, logical, origin,
+ * value, ...]`. A stamped CREATE has every register in the base lists: about a third of format 1's
+ * bytes and objects. Format 1 (`{ k, x, l, p }`, each register a `[wall, logical, origin, value]`),
+ * as bytes or as plain data, is still read.
+ */
+export const RECORD_FORMAT = 2;
+
+/** Splits registers into those with stamp (w, l, o) (flat [key, value]) and the others (flat [key, w, l, o, value]). */
+function splitRegs(regs: Registers, w: number, l: number, o: string): [unknown[], unknown[]] {
+  const same: unknown[] = [];
+  const other: unknown[] = [];
+  for (let i = 0; i + 1 < regs.length; i += 2) {
+    const r = regs[i + 1] as Register;
+    if (r[0] === w && r[1] === l && r[2] === o) same.push(regs[i], r[3]);
+    else other.push(regs[i], r[0], r[1], r[2], r[3]);
+  }
+  return [same, other];
+}
+
+/** encodeRecord: a record's bytes in format {@link RECORD_FORMAT}. */
+export function encodeRecord(rec: EntityRecord): Uint8Array {
+  const [w, l, o, x] = rec.x;
+  if (rec.k === 'n') {
+    const [lb, lo] = splitRegs(rec.l, w, l, o);
+    const [pb, po] = splitRegs(rec.p, w, l, o);
+    return encodeValue([RECORD_FORMAT, 'n', w, l, o, x, lb, lo, pb, po]);
+  }
+  const [pb, po] = splitRegs(rec.p, w, l, o);
+  return encodeValue([RECORD_FORMAT, 'e', w, l, o, x, rec.t, rec.s, rec.d, pb, po]);
+}
+
+/** The registers of a format-2 record's base list and other list, flat, or undefined when malformed. */
+function joinRegs(same: unknown, other: unknown, w: number, l: number, o: string): (string | Register)[] | undefined {
+  if (!Array.isArray(same) || !Array.isArray(other) || same.length % 2 !== 0 || other.length % 5 !== 0) return undefined;
+  const out: (string | Register)[] = [];
+  for (let i = 0; i < same.length; i += 2) out.push(same[i] as string, [w, l, o, same[i + 1]]);
+  for (let i = 0; i < other.length; i += 5) out.push(other[i] as string, [other[i + 1] as number, other[i + 2] as number, other[i + 3] as string, other[i + 4]]);
+  return out;
+}
+
+/** A format-2 record's tree as a record; INPUT_INVALID when it is not one (the registers' types are checked by {@link checkRecord}). */
+function recordOfTree(key: string, t: unknown[]): EntityRecord {
+  const bad = (): GeodeError => new GeodeError('INPUT_INVALID', `federation record ${key}: not a record of format ${RECORD_FORMAT}`, { source: 'federation' });
+  const [, k, w, l, o, x] = t as [unknown, unknown, number, number, string, unknown];
+  if (k === 'n' && t.length === 10) {
+    const lr = joinRegs(t[6], t[7], w, l, o);
+    const pr = joinRegs(t[8], t[9], w, l, o);
+    if (lr === undefined || pr === undefined) throw bad();
+    return { k: 'n', x: [w, l, o, x], l: lr, p: pr };
+  }
+  if (k === 'e' && t.length === 11) {
+    const pr = joinRegs(t[9], t[10], w, l, o);
+    if (pr === undefined) throw bad();
+    return { k: 'e', x: [w, l, o, x], t: t[6] as string, s: t[7] as string, d: t[8] as string, p: pr };
+  }
+  throw bad();
+}
+
+/**
+ * recordOf: a record as stored (its bytes, {@link encodeRecord}: one buffer instead of a tree of
  * objects costs the snapshots, the log entries and the garbage collector far less) read back;
- * a record stored as plain data (an older version) is taken as it is. INPUT_INVALID for bytes
- * that are not a value.
+ * format 1 (an object, as bytes or as plain data) is taken as it is. INPUT_INVALID for bytes
+ * that are not a value, or a record of an unknown format.
  */
 export function recordOf(key: string, stored: MetaValue): EntityRecord {
-  return (stored instanceof Uint8Array ? decodeValue(stored, `federation record ${key}`) : stored) as EntityRecord;
+  const v = stored instanceof Uint8Array ? decodeValue(stored, `federation record ${key}`) : stored;
+  if (Array.isArray(v)) {
+    if (v[0] !== RECORD_FORMAT) throw new GeodeError('INPUT_INVALID', `federation record ${key}: format ${String(v[0])} is not supported (this version reads formats 1 and ${RECORD_FORMAT})`, { source: 'federation' });
+    return recordOfTree(key, v);
+  }
+  return v as EntityRecord;
 }
 
 function readRecord<R extends EntityRecord>(graph: GraphStore, key: string): R | undefined {
@@ -264,7 +333,7 @@ export function stampLocalWrite(graph: GraphStore, self: string, clock: HybridCl
       for (const k of touched.props) p.set(k, reg(node.props.get(k) ?? null));
     }
     const x = touched.exists || rec === undefined ? reg(node !== undefined) : rec.x;
-    out.push({ op: 'setMeta', key: recordKey('n', fid), value: encodeValue({ k: 'n', x, l: flatRegs(l), p: flatRegs(p) } satisfies NodeRecordMeta) });
+    out.push({ op: 'setMeta', key: recordKey('n', fid), value: encodeRecord({ k: 'n', x, l: flatRegs(l), p: flatRegs(p) }) });
   }
   for (const [id, touched] of edges) {
     const { fid, rec } = prevEdges.get(id)!;
@@ -283,7 +352,7 @@ export function stampLocalWrite(graph: GraphStore, self: string, clock: HybridCl
     const t0 = rec?.t ?? edge!.type;
     const s0 = rec?.s ?? fidOf(graph, self, 'n', edge!.src.id);
     const d0 = rec?.d ?? fidOf(graph, self, 'n', edge!.dst.id);
-    out.push({ op: 'setMeta', key: recordKey('e', fid), value: encodeValue({ k: 'e', x, t: t0, s: s0, d: d0, p: flatRegs(p) } satisfies EdgeRecordMeta) });
+    out.push({ op: 'setMeta', key: recordKey('e', fid), value: encodeRecord({ k: 'e', x, t: t0, s: s0, d: d0, p: flatRegs(p) }) });
   }
   return out;
 }
@@ -355,7 +424,7 @@ export function mergeRecords(graph: GraphStore, self: string, records: readonly 
       counts.changed++;
       const rec: NodeRecordMeta = { k: 'n', x, l: flatRegs(labels.merged), p: flatRegs(props.merged) };
       // New here: the merged record is the remote one, whose bytes came with it.
-      apply({ op: 'setMeta', key, value: l === undefined && raw !== undefined ? raw : encodeValue(rec) });
+      apply({ op: 'setMeta', key, value: l === undefined && raw !== undefined ? raw : encodeRecord(rec) });
       projectNode(graph, self, fid, x, labels.merged, props.merged, labels.won, props.won, apply);
     } else {
       const l = local as EdgeRecordMeta | undefined;
@@ -368,7 +437,7 @@ export function mergeRecords(graph: GraphStore, self: string, records: readonly 
       }
       counts.changed++;
       const rec: EdgeRecordMeta = { k: 'e', x, t: l?.t ?? remote.t, s: l?.s ?? remote.s, d: l?.d ?? remote.d, p: flatRegs(props.merged) };
-      apply({ op: 'setMeta', key, value: l === undefined && raw !== undefined ? raw : encodeValue(rec) });
+      apply({ op: 'setMeta', key, value: l === undefined && raw !== undefined ? raw : encodeRecord(rec) });
       projectEdge(graph, self, fid, rec, props.merged, props.won, apply);
     }
   }
