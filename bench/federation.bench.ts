@@ -20,12 +20,15 @@
  *    100,000, behind each: the tail travels, `catchup_snapshot_chunks` 0).
  *
  * Every throughput measure runs on fresh clusters (same graph sizes); `uptime`'s load is printed
- * with the figures (a shared machine moves them by tens of percent).
+ * with the figures (a shared machine moves them by tens of percent). Before each, the origin's
+ * process CPU per write at a fixed rate (`--cpu-rate`, `cpu_us_per_write_*`, pinned): the
+ * load-robust figure, and `federation_cpu_cost_pct`, the throughput a saturated core loses to it.
  *
  * Progress on stderr; the LAST stdout line is one JSON object.
  *
  *   npm run bench:federation
  *   npx tsx bench/federation.bench.ts --cut-ms 20000 --ms 3000
+ *   npx tsx bench/federation.bench.ts --cost-only 1 --rounds 3   # the cost figures only, median of 3
  */
 import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -43,6 +46,14 @@ const CUT_MS = arg('cut-ms', 60_000);
 const COST_ONLY = arg('cost-only', 0) !== 0;
 /** `--rounds N`: the pinned throughput measures N times (fresh clusters each), figures the median. */
 const ROUNDS = Math.max(1, Math.floor(arg('rounds', 1)));
+/**
+ * `--cpu-rate R` (default 8,000; 0: none): before each throughput measure, the origin writes at R
+ * writes/s for `--ms` (after 1 s at R) and its process CPU per write is taken: every cluster then
+ * does the same writes into graphs of the same sizes (a single-peer cluster's snapshots cost in
+ * proportion to its graph, so an unpaced run that wrote more pays more per write), and CPU time
+ * moves far less with the machine's load than a rate does.
+ */
+const CPU_RATE = arg('cpu-rate', 8_000);
 const log = (m: string): void => {
   process.stderr.write(`${m}\n`);
 };
@@ -151,11 +162,16 @@ try {
     readonly cpuUs: number;
   }
   const measure = async (p: PeerProc, prefix: string): Promise<Measure> => {
-    await load(p, 0, 1_000, 64, `w${prefix}`);
-    const c0 = cpuMs(p);
-    const a = await load(p, 0, MS, 64, prefix);
-    const c1 = cpuMs(p);
-    return { rate: rate(a), cpuUs: c0 === undefined || c1 === undefined ? NaN : ((c1 - c0) * 1000) / a.acked };
+    let cpuUs = NaN;
+    if (CPU_RATE > 0) {
+      await load(p, CPU_RATE, 1_000, 64, `v${prefix}`);
+      const c0 = cpuMs(p);
+      const paced = await load(p, CPU_RATE, MS, 64, `c${prefix}`);
+      const c1 = cpuMs(p);
+      if (paced.acked < 0.95 * CPU_RATE * (MS / 1000)) log(`${p.name}: only ${round(rate(paced))} of ${CPU_RATE} writes/s paced: its CPU per write is not comparable (lower --cpu-rate)`);
+      if (c0 !== undefined && c1 !== undefined) cpuUs = ((c1 - c0) * 1000) / paced.acked;
+    } else await load(p, 0, 1_000, 64, `w${prefix}`);
+    return { rate: rate(await load(p, 0, MS, 64, prefix)), cpuUs };
   };
   const rates = async (tag: string, pinIt: boolean): Promise<{ w0: Measure; ws: Measure; w1: Measure; us: PeerProc; eu: PeerProc }> => {
     const base = (await fresh(tag, 'base', pinIt)).origin;
@@ -213,6 +229,7 @@ try {
           // The throughput a saturated core loses to the extra CPU per write: 1 − without/with.
           federation_cpu_cost_pct: cost(pinned.w1.cpuUs, pinned.w0.cpuUs),
           stamping_cpu_cost_pct: cost(pinned.ws.cpuUs, pinned.w0.cpuUs),
+          cpu_rate: CPU_RATE,
           pinned_rounds: ROUNDS,
         }),
     writes_per_s_without_federation_shared_cores: round(shared.w0.rate),
