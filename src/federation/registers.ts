@@ -18,7 +18,7 @@
  *   is in the graph while it exists and both its ends are visible (otherwise it waits in
  *   `f/pend/<node fid>` for that end).
  */
-import { decodeValue, encodeValue, type GraphCommand, type GraphStore, type MetaValue, type NodeRecord } from '../graph/index.ts';
+import { decodeValue, encodeValue, VALUE_FORMAT_VERSION, type GraphCommand, type GraphStore, type MetaValue, type NodeRecord } from '../graph/index.ts';
 import { compareHlc, type HlcTimestamp, type HybridClock } from '../txn/hlc.ts';
 import { GeodeError } from '../util/errors.ts';
 
@@ -137,10 +137,111 @@ export function encodeRecord(rec: EntityRecord): Uint8Array {
   if (rec.k === 'n') {
     const [lb, lo] = splitRegs(rec.l, w, l, o);
     const [pb, po] = splitRegs(rec.p, w, l, o);
-    return encodeValue([RECORD_FORMAT, 'n', w, l, o, x, lb, lo, pb, po]);
+    return packRecord([RECORD_FORMAT, 'n', w, l, o, x, lb, lo, pb, po]);
   }
   const [pb, po] = splitRegs(rec.p, w, l, o);
-  return encodeValue([RECORD_FORMAT, 'e', w, l, o, x, rec.t, rec.s, rec.d, pb, po]);
+  return packRecord([RECORD_FORMAT, 'e', w, l, o, x, rec.t, rec.s, rec.d, pb, po]);
+}
+
+// A record's tree written straight to msgpack (what {@link encodeValue} writes for it, and what
+// its decoder reads), without the codec's tagging walk and copy: lists, strings, booleans, null,
+// numbers and bigints. Anything else (a map, a temporal value, ...) goes through encodeValue.
+let buf = new Uint8Array(256);
+let view = new DataView(buf.buffer);
+let pos = 0;
+const utf8 = new TextEncoder();
+
+function room(n: number): void {
+  if (pos + n <= buf.length) return;
+  const next = new Uint8Array(Math.max(buf.length * 2, pos + n));
+  next.set(buf.subarray(0, pos));
+  buf = next;
+  view = new DataView(buf.buffer);
+}
+
+/** Writes `v`; false when it is not of the simple kinds (nothing useful written then). */
+function packSimple(v: unknown): boolean {
+  switch (typeof v) {
+    case 'string': {
+      const n = v.length;
+      room(5 + 3 * n);
+      const at = pos;
+      pos += n < 32 ? 1 : n < 256 ? 2 : n < 65_536 ? 3 : 5; // header for up to 3n bytes, rewritten below
+      const head = pos - at;
+      let i = 0;
+      for (; i < n; i++) {
+        const c = v.charCodeAt(i);
+        if (c >= 0x80) break;
+        buf[pos++] = c;
+      }
+      if (i < n) pos += utf8.encodeInto(v.slice(i), buf.subarray(pos)).written;
+      const len = pos - at - head;
+      const need = len < 32 ? 1 : len < 256 ? 2 : len < 65_536 ? 3 : 5;
+      if (need !== head) {
+        buf.copyWithin(at + need, at + head, pos);
+        pos += need - head;
+      }
+      if (need === 1) buf[at] = 0xa0 | len;
+      else if (need === 2) (buf[at] = 0xd9), (buf[at + 1] = len);
+      else if (need === 3) (buf[at] = 0xda), view.setUint16(at + 1, len);
+      else (buf[at] = 0xdb), view.setUint32(at + 1, len);
+      return true;
+    }
+    case 'boolean':
+      room(1);
+      buf[pos++] = v ? 0xc3 : 0xc2;
+      return true;
+    case 'number':
+      room(9);
+      if (Number.isInteger(v) && !Object.is(v, -0) && v >= -0x8000_0000 && v < 0x1_0000_0000) {
+        if (v >= 0 && v < 128) buf[pos++] = v;
+        else if (v < 0 && v >= -32) buf[pos++] = 0x100 + v;
+        else if (v >= 0) {
+          if (v < 256) (buf[pos++] = 0xcc), (buf[pos++] = v);
+          else if (v < 65_536) (buf[pos] = 0xcd), view.setUint16(pos + 1, v), (pos += 3);
+          else (buf[pos] = 0xce), view.setUint32(pos + 1, v), (pos += 5);
+        } else (buf[pos] = 0xd2), view.setInt32(pos + 1, v), (pos += 5);
+        return true;
+      }
+      if (Object.is(v, -0)) return false; // the codec tags it
+      buf[pos] = 0xcb;
+      view.setFloat64(pos + 1, v);
+      pos += 9;
+      return true;
+    case 'bigint':
+      if (v < -(1n << 63n) || v >= 1n << 63n) return false;
+      room(9);
+      buf[pos] = 0xd3;
+      view.setBigInt64(pos + 1, v);
+      pos += 9;
+      return true;
+    case 'object': {
+      if (v === null) {
+        room(1);
+        buf[pos++] = 0xc0;
+        return true;
+      }
+      if (!Array.isArray(v)) return false;
+      const n = v.length;
+      room(5);
+      if (n < 16) buf[pos++] = 0x90 | n;
+      else if (n < 65_536) (buf[pos] = 0xdc), view.setUint16(pos + 1, n), (pos += 3);
+      else (buf[pos] = 0xdd), view.setUint32(pos + 1, n), (pos += 5);
+      for (let i = 0; i < n; i++) if (!packSimple(v[i])) return false;
+      return true;
+    }
+    default:
+      return false;
+  }
+}
+
+/** A record's tree as {@link encodeValue} bytes (its version byte first). */
+function packRecord(tree: unknown[]): Uint8Array {
+  pos = 0;
+  room(1);
+  buf[pos++] = VALUE_FORMAT_VERSION;
+  if (!packSimple(tree)) return encodeValue(tree);
+  return buf.slice(0, pos);
 }
 
 /** The registers of a format-2 record's base list and other list, flat, or undefined when malformed. */
@@ -308,13 +409,24 @@ export function stampLocalWrite(graph: GraphStore, self: string, clock: HybridCl
     if (rec !== undefined) above = maxOf(rec.p, compareRegisters(rec.x, above) > 0 ? rec.x : above);
   }
   const t = nextStamp(clock, above);
-  const reg = (v: unknown): Register => [t.wall, t.logical, self, v];
   const out: GraphCommand[] = [];
   for (const [id, touched] of nodes) {
     const { fid, rec } = prevNodes.get(id)!;
     const live = graph.node(id);
     const node = live === undefined || live.deleted ? undefined : live;
     if (node === undefined && rec === undefined) continue; // created and deleted in one statement
+    if (touched.created && node !== undefined) {
+      // Made by this statement: every register has this stamp, so the record is written at once
+      // (format 2: all in the base lists), with no maps of registers built and split.
+      const lb: unknown[] = [];
+      for (const k of touched.labels) lb.push(k, node.labels.has(k));
+      for (const k of node.labels) if (!touched.labels.has(k)) lb.push(k, true);
+      const pb: unknown[] = [];
+      for (const k of touched.props) pb.push(k, node.props.get(k) ?? null);
+      for (const [k, v] of node.props) if (!touched.props.has(k)) pb.push(k, v);
+      out.push({ op: 'setMeta', key: NODE_PREFIX + fid, value: packRecord([RECORD_FORMAT, 'n', t.wall, t.logical, self, true, lb, [], pb, []]) });
+      continue;
+    }
     if (rec === undefined) {
       // First write federated on a node made before federation: all of it travels.
       for (const k of node!.labels) touched.labels.add(k);
@@ -324,15 +436,15 @@ export function stampLocalWrite(graph: GraphStore, self: string, clock: HybridCl
     const p = regMap(rec?.p);
     if (node === undefined) {
       // Deleted: its existence, every label and every property (a re-creation starts empty).
-      for (const [k, r] of l) if (r[3] !== false) l.set(k, reg(false));
-      for (const [k, r] of p) if (r[3] !== null) p.set(k, reg(null));
-      for (const k of touched.labels) l.set(k, reg(false));
-      for (const k of touched.props) p.set(k, reg(null));
+      for (const [k, r] of l) if (r[3] !== false) l.set(k, stamped(t, self, false));
+      for (const [k, r] of p) if (r[3] !== null) p.set(k, stamped(t, self, null));
+      for (const k of touched.labels) l.set(k, stamped(t, self, false));
+      for (const k of touched.props) p.set(k, stamped(t, self, null));
     } else {
-      for (const k of touched.labels) l.set(k, reg(node.labels.has(k)));
-      for (const k of touched.props) p.set(k, reg(node.props.get(k) ?? null));
+      for (const k of touched.labels) l.set(k, stamped(t, self, node.labels.has(k)));
+      for (const k of touched.props) p.set(k, stamped(t, self, node.props.get(k) ?? null));
     }
-    const x = touched.exists || rec === undefined ? reg(node !== undefined) : rec.x;
+    const x = touched.exists || rec === undefined ? stamped(t, self, node !== undefined) : rec.x;
     out.push({ op: 'setMeta', key: recordKey('n', fid), value: encodeRecord({ k: 'n', x, l: flatRegs(l), p: flatRegs(p) }) });
   }
   for (const [id, touched] of edges) {
@@ -340,21 +452,33 @@ export function stampLocalWrite(graph: GraphStore, self: string, clock: HybridCl
     const live = graph.edge(id);
     const edge = live === undefined || live.deleted ? undefined : live;
     if (edge === undefined && rec === undefined) continue;
-    if (rec === undefined) for (const k of edge!.props.keys()) touched.props.add(k);
-    const p = regMap(rec?.p);
-    if (edge === undefined) {
-      for (const [k, r] of p) if (r[3] !== null) p.set(k, reg(null));
-      for (const k of touched.props) p.set(k, reg(null));
-    } else {
-      for (const k of touched.props) p.set(k, reg(edge.props.get(k) ?? null));
-    }
-    const x = touched.exists || rec === undefined ? reg(edge !== undefined) : rec.x;
     const t0 = rec?.t ?? edge!.type;
     const s0 = rec?.s ?? fidOf(graph, self, 'n', edge!.src.id);
     const d0 = rec?.d ?? fidOf(graph, self, 'n', edge!.dst.id);
+    if (touched.created && edge !== undefined) {
+      const pb: unknown[] = [];
+      for (const k of touched.props) pb.push(k, edge.props.get(k) ?? null);
+      for (const [k, v] of edge.props) if (!touched.props.has(k)) pb.push(k, v);
+      out.push({ op: 'setMeta', key: EDGE_PREFIX + fid, value: packRecord([RECORD_FORMAT, 'e', t.wall, t.logical, self, true, t0, s0, d0, pb, []]) });
+      continue;
+    }
+    if (rec === undefined) for (const k of edge!.props.keys()) touched.props.add(k);
+    const p = regMap(rec?.p);
+    if (edge === undefined) {
+      for (const [k, r] of p) if (r[3] !== null) p.set(k, stamped(t, self, null));
+      for (const k of touched.props) p.set(k, stamped(t, self, null));
+    } else {
+      for (const k of touched.props) p.set(k, stamped(t, self, edge.props.get(k) ?? null));
+    }
+    const x = touched.exists || rec === undefined ? stamped(t, self, edge !== undefined) : rec.x;
     out.push({ op: 'setMeta', key: recordKey('e', fid), value: encodeRecord({ k: 'e', x, t: t0, s: s0, d: d0, p: flatRegs(p) }) });
   }
   return out;
+}
+
+/** A register of a local write's stamp. */
+function stamped(t: HlcTimestamp, self: string, v: unknown): Register {
+  return [t.wall, t.logical, self, v];
 }
 
 // ------------------------------------------------------------------------------------- merge
