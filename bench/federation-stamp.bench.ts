@@ -15,8 +15,8 @@
  *
  * The LAST stdout line is one JSON object.
  *
- *   npx tsx bench/federation-stamp.bench.ts
- *   npx tsx bench/federation-stamp.bench.ts --writes 60000 --rounds 5 --baseline /tmp/base
+ *   npm run bench:federation-stamp            # node --expose-gc: each run starts from a collected heap
+ *   npm run bench:federation-stamp -- --writes 60000 --rounds 5 --baseline /tmp/base
  */
 import { cpuUsage } from 'node:process';
 import { loadavg } from 'node:os';
@@ -50,6 +50,11 @@ const cpuNowUs = (): number => {
   return u.user + u.system;
 };
 
+const gc = (globalThis as { gc?: () => void }).gc;
+
+/** Bytes written by the last run: its log entries (per write) and its last snapshot. */
+const bytes = { entry: 0, snapshot: 0 };
+
 interface Phases {
   hookUs: number;
   entryUs: number;
@@ -63,6 +68,9 @@ function run(m: Impl, stamped: boolean, phases?: Phases): number {
   const engine = new m.QueryEngine(graph);
   const clock = new m.HybridClock(Date.now, 500);
   let sink = 0;
+  let entryBytes = 0;
+  let snapBytes = 0;
+  gc?.(); // every run starts from the same heap (with --expose-gc)
   const t0 = cpuNowUs();
   for (let i = 0; i < WRITES; i++) {
     const r = engine.run('CREATE (:B {k: $k})', { k: `k${i}` } as never);
@@ -75,16 +83,19 @@ function run(m: Impl, stamped: boolean, phases?: Phases): number {
       if (phases !== undefined) phases.hookUs += (performance.now() - h0) * 1000;
     }
     const e0 = phases === undefined ? 0 : performance.now();
-    sink += encodeCommands(commands).length;
+    entryBytes += encodeCommands(commands).length;
     if (phases !== undefined) phases.entryUs += (performance.now() - e0) * 1000;
     if ((i + 1) % EVERY === 0) {
       const s0 = phases === undefined ? 0 : performance.now();
-      sink += encodeSnapshot({ format: 1, peers: ['p'], graph: graph.snapshot() }).length;
+      snapBytes = encodeSnapshot({ format: 1, peers: ['p'], graph: graph.snapshot() }).length;
+      sink += snapBytes;
       if (phases !== undefined) phases.snapshotUs += (performance.now() - s0) * 1000;
     }
   }
   const us = (cpuNowUs() - t0) / WRITES;
-  if (sink === 0) throw new Error('nothing encoded');
+  if (sink + entryBytes === 0) throw new Error('nothing encoded');
+  bytes.entry = entryBytes / WRITES;
+  bytes.snapshot = snapBytes;
   return us;
 }
 
@@ -101,10 +112,16 @@ if (base !== undefined) run(base, true);
 const plain: number[] = [];
 const stamped: number[] = [];
 const baseline: number[] = [];
+const sizes = { plain: { ...bytes }, stamped: { ...bytes }, baseline: { ...bytes } };
 for (let r = 0; r < ROUNDS; r++) {
   plain.push(run(here, false));
-  if (base !== undefined) baseline.push(run(base, true));
+  sizes.plain = { ...bytes };
+  if (base !== undefined) {
+    baseline.push(run(base, true));
+    sizes.baseline = { ...bytes };
+  }
   stamped.push(run(here, true));
+  sizes.stamped = { ...bytes };
   process.stderr.write(`round ${r + 1}: ${round(plain[r]!)} µs plain, ${round(stamped[r]!)} µs stamped${base === undefined ? '' : `, ${round(baseline[r]!)} µs stamped by the baseline`}\n`);
 }
 const phases: Phases = { hookUs: 0, entryUs: 0, snapshotUs: 0 };
@@ -123,7 +140,19 @@ process.stdout.write(
     cpu_us_per_write_stamped: round(s),
     stamping_us_per_write: round(s - p),
     stamping_cpu_cost_pct: round((100 * (s - p)) / s, 1),
-    ...(b === undefined ? {} : { baseline_cpu_us_per_write_stamped: round(b), baseline_stamping_us_per_write: round(b - p), baseline_stamping_cpu_cost_pct: round((100 * (b - p)) / b, 1) }),
+    entry_bytes_plain: round(sizes.plain.entry, 1),
+    entry_bytes_stamped: round(sizes.stamped.entry, 1),
+    snapshot_bytes_plain: sizes.plain.snapshot,
+    snapshot_bytes_stamped: sizes.stamped.snapshot,
+    ...(b === undefined
+      ? {}
+      : {
+          baseline_cpu_us_per_write_stamped: round(b),
+          baseline_stamping_us_per_write: round(b - p),
+          baseline_stamping_cpu_cost_pct: round((100 * (b - p)) / b, 1),
+          baseline_entry_bytes_stamped: round(sizes.baseline.entry, 1),
+          baseline_snapshot_bytes_stamped: sizes.baseline.snapshot,
+        }),
     stamped_hook_us: round(phases.hookUs / WRITES),
     stamped_entry_us: round(phases.entryUs / WRITES),
     plain_entry_us: round(basePhases.entryUs / WRITES),
