@@ -26,7 +26,8 @@ import { refusingCommitter, crossShardRefusal, type CrossShardCommitter, type St
 import { copyShards, splitStatement } from './cross-shard-statement.ts';
 import { GraphAwarePartitioner } from './graph-aware-partitioner.ts';
 import type { ShardId } from './hash-ring.ts';
-import { shardingOf, shardOfNode, type ShardMapState } from './shard-map.ts';
+import { shardingOf, shardOfNode, type LabelSharding, type ShardMapState } from './shard-map.ts';
+import { idPlaced } from './client-router.ts';
 import { pruneShards } from './shard-pruning.ts';
 import { idBase, META_GROUP, type ShardManager } from './shard-manager.ts';
 import { planWrite } from './shard-writes.ts';
@@ -39,6 +40,11 @@ export interface ShardedQueryResult extends ShardQueryResult {
   /** For EXPLAIN: the plan as text, with the shards each pattern starts on. */
   readonly plan?: string;
 }
+
+/** Ids leased at a time for nodes placed by id on a shard this peer leads (see #idOn). */
+const spareLeaseIds = 64;
+/** Spare ids kept per spread and shard. */
+const spareIdsMax = 1_024;
 
 /** How long a statement waits for the shard map and the groups by default, ms. */
 const readyWaitMsDefault = 10_000;
@@ -53,6 +59,14 @@ export class ShardedRouter {
   /** Statements run again after a refusal for a map older than a split. */
   staleMapRetries = 0;
   crossShardQueries = 0;
+  /** Shard reads served on a group this peer leads (no hop), and confirmed through another peer's leadership (a hop). */
+  leaderReads = 0;
+  followerReads = 0;
+  /** Single-shard inserts applied on a group this peer leads, and forwarded to its leader. */
+  localWrites = 0;
+  forwardedWrites = 0;
+  /** Leased ids not used yet, per spread and the shard a node of it placed by that id lands on. */
+  readonly #spare = new WeakMap<LabelSharding, Map<ShardId, number[]>>();
   readonly #placer = new Map<string, GraphAwarePartitioner>();
 
   constructor(manager: ShardManager) {
@@ -122,6 +136,8 @@ export class ShardedRouter {
       // The shard allocates ids for what the statement creates from its own base: wait until it is written.
       await this.#until(() => this.#host.graph(group).node(idBase(plan.shard)) !== undefined, timeoutMs, `shard ${plan.shard}'s id base`);
       if (tx !== undefined) return { ...(await runInView(tx, group, text, engineParams)), shards: [plan.shard] };
+      if (this.#leads(group)) this.localWrites++;
+      else this.forwardedWrites++;
       const r = await this.#host.query(text, params, { ...options, group, readQuorum: 'majority' });
       if (r.writes === 0) {
         // Nothing matched: with a map older than a split, the nodes may have moved to a new shard
@@ -175,12 +191,17 @@ export class ShardedRouter {
         if (tx !== undefined) return tx.view(group, (g) => answer(g, shard, req));
         const leads = host.raftStatus(group).softState.role === 'leader';
         if (req.kind === 'counts' && !leads) {
+          this.followerReads++;
           void confirm(group).catch(() => {}); // awaited below
           const a = answer(host.graph(group), shard, req);
           countsSeen.set(shard, JSON.stringify(a.counts));
           return a;
         }
-        if (leads) return host.readGraph(group, (g) => answer(g, shard, req), { timeoutMs });
+        if (leads) {
+          this.leaderReads++;
+          return host.readGraph(group, (g) => answer(g, shard, req), { timeoutMs });
+        }
+        this.followerReads++;
         await confirm(group);
         return answer(host.graph(group), shard, req);
       },
@@ -224,31 +245,32 @@ export class ShardedRouter {
     let need = 1;
     for (let attempt = 0; ; attempt++) {
       const lease = await this.manager.leaseIds(need);
-      const scratch = new GraphStore();
-      // Ids from the lease: a deleted placeholder just below it moves the allocators there.
-      if (lease.start > 1) {
-        scratch.apply({ op: 'createNode', id: lease.start - 1, labels: [], props: [] });
-        scratch.apply({ op: 'createEdge', id: lease.start - 1, type: '_', src: lease.start - 1, dst: lease.start - 1, props: [] });
-        scratch.apply({ op: 'deleteEdge', id: lease.start - 1 });
-        scratch.apply({ op: 'deleteNode', id: lease.start - 1 });
-      }
-      const r = new QueryEngine(scratch).run(text, params);
-      let maxId = lease.start - 1;
-      for (const c of r.commands) if (c.op === 'createNode' || c.op === 'createEdge') maxId = Math.max(maxId, c.id);
-      if (maxId >= lease.end) {
+      let run = scratchRun(text, params, lease.start);
+      if (run.maxId >= lease.end) {
         // The lease was too small: take one as large as this statement needs (the first stays unused).
-        need = maxId - lease.start + 1;
+        need = run.maxId - lease.start + 1;
         if (attempt > 2) throw new GeodeError('LIMIT_EXCEEDED', 'the statement keeps needing more ids than leased', { detail: 'IdSpace' });
         continue;
       }
-      const nodes: NodeData[] = [];
-      const edges: EdgeData[] = [];
-      for (const c of r.commands) {
-        if (c.op === 'createNode') nodes.push({ id: c.id, labels: c.labels, props: c.props as [string, PropertyValue][] });
-        else if (c.op === 'createEdge') edges.push({ id: c.id, type: c.type, src: c.src, dst: c.dst, props: c.props as [string, PropertyValue][] });
-        else throw new GeodeError('INPUT_INVALID', `an insert produced a ${c.op} command`, { detail: 'ShardedWrite' });
+      let home = this.place(map, run.nodes, run.edges);
+      if (tx === undefined && run.nodes.length === 1 && run.edges.length === 0) {
+        // One node placed by its id: give it an id a shard this peer leads holds, so the write is
+        // applied here without a hop (a cluster client sends such inserts to the shards' leaders in turn).
+        const node = run.nodes[0]!;
+        const spread = shardingOf(map, node.labels);
+        const props = new Map(node.props);
+        const placed = home.get(node.id)!;
+        if (idPlaced(spread, props) && !this.#leads(groupOf(map, placed))) {
+          const led = new Set(spread.shards.filter((sh) => this.#leads(groupOf(map, sh))));
+          const id = led.size === 0 ? undefined : await this.#idOn(spread, props, led);
+          if (id !== undefined) {
+            this.#keepSpare(spread, placed, node.id);
+            run = scratchRun(text, params, id);
+            home = this.place(map, run.nodes, run.edges);
+          }
+        }
       }
-      const home = this.place(map, nodes, edges);
+      const { r, nodes, edges } = run;
       const parts = splitGraph(nodes, edges, (id) => home.get(id)!);
       const shards = [...parts.keys()].sort((a, b) => a - b);
       const columns = r.columns;
@@ -261,7 +283,10 @@ export class ShardedRouter {
       if (tx !== undefined) {
         for (const sh of shards) await tx.writeFresh(groupOf(map, sh), parts.get(sh)!);
       } else if (shards.length === 1) {
-        await this.#host.submitCommands(groupOf(map, shards[0]!), parts.get(shards[0]!)!, { timeoutMs });
+        const group = groupOf(map, shards[0]!);
+        if (this.#leads(group)) this.localWrites++;
+        else this.forwardedWrites++;
+        await this.#host.submitCommands(group, parts.get(shards[0]!)!, { timeoutMs });
       } else if (shards.length > 1) {
         this.crossShardQueries++;
         await this.committer.commit(
@@ -271,6 +296,34 @@ export class ShardedRouter {
       }
       return { columns, rows, writes, shards };
     }
+  }
+
+  #leads(group: number): boolean {
+    return this.#host.groups().includes(group) && this.#host.raftStatus(group).softState.role === 'leader';
+  }
+
+  /** An id whose node (of `spread`, with `props`) lands on one of `led`, from the spare ids or new leases; undefined if none came. */
+  async #idOn(spread: LabelSharding, props: ReadonlyMap<string, Value>, led: ReadonlySet<ShardId>): Promise<number | undefined> {
+    let byShard = this.#spare.get(spread);
+    if (byShard === undefined) this.#spare.set(spread, (byShard = new Map()));
+    for (let round = 0; round < 4; round++) {
+      for (const sh of led) {
+        const ids = byShard.get(sh);
+        if (ids !== undefined && ids.length > 0) return ids.pop()!;
+      }
+      const lease = await this.manager.leaseIds(spareLeaseIds);
+      for (let id = lease.start; id < lease.end; id++) this.#keepSpare(spread, shardOfNode(spread, id, props)!, id);
+    }
+    return undefined;
+  }
+
+  /** Keeps a leased id not used yet for a later node of `spread` landing on `shard` (at most {@link spareIdsMax} a shard: the rest stay unused). */
+  #keepSpare(spread: LabelSharding, shard: ShardId, id: number): void {
+    let byShard = this.#spare.get(spread);
+    if (byShard === undefined) this.#spare.set(spread, (byShard = new Map()));
+    let ids = byShard.get(shard);
+    if (ids === undefined) byShard.set(shard, (ids = []));
+    if (ids.length < spareIdsMax) ids.push(id);
   }
 
   /** place: the shard of each new node: its spread's rule; graph-aware by its neighbours in the same write. */
@@ -294,6 +347,29 @@ export class ShardedRouter {
     }
     return home;
   }
+}
+
+/** One run of an insert on a scratch graph whose allocators start at `start` (a leased id). */
+function scratchRun(text: string, params: Record<string, Value>, start: number): { r: ReturnType<QueryEngine['run']>; nodes: NodeData[]; edges: EdgeData[]; maxId: number } {
+  const scratch = new GraphStore();
+  // Ids from the lease: a deleted placeholder just below it moves the allocators there.
+  if (start > 1) {
+    scratch.apply({ op: 'createNode', id: start - 1, labels: [], props: [] });
+    scratch.apply({ op: 'createEdge', id: start - 1, type: '_', src: start - 1, dst: start - 1, props: [] });
+    scratch.apply({ op: 'deleteEdge', id: start - 1 });
+    scratch.apply({ op: 'deleteNode', id: start - 1 });
+  }
+  const r = new QueryEngine(scratch).run(text, params);
+  let maxId = start - 1;
+  const nodes: NodeData[] = [];
+  const edges: EdgeData[] = [];
+  for (const c of r.commands) {
+    if (c.op === 'createNode' || c.op === 'createEdge') maxId = Math.max(maxId, c.id);
+    if (c.op === 'createNode') nodes.push({ id: c.id, labels: c.labels, props: c.props as [string, PropertyValue][] });
+    else if (c.op === 'createEdge') edges.push({ id: c.id, type: c.type, src: c.src, dst: c.dst, props: c.props as [string, PropertyValue][] });
+    else throw new GeodeError('INPUT_INVALID', `an insert produced a ${c.op} command`, { detail: 'ShardedWrite' });
+  }
+  return { r, nodes, edges, maxId };
 }
 
 function groupOf(map: ShardMapState, shard: ShardId): number {
