@@ -23,6 +23,7 @@ import {
 import { validateRaftConfig } from '../../src/raft/index.ts';
 import type { NodeId } from '../../src/raft/types.ts';
 import { shardConfigKeys, validateShardConfig } from '../../src/shard/index.ts';
+import { leaseClockDriftMsDefault } from '../../src/shard/config.ts';
 import { isGeodeError } from '../../src/util/errors.ts';
 import { batchMaxDefault, federationConfigKeys, lagThresholdMsDefault, logRetainEntriesDefault, validateFederationConfig } from '../../src/federation/config.ts';
 import { failAfterMsDefault, splitThresholdNodesDefault, shardingConfigKeys, shardsDefault, validateShardingConfig } from '../../src/cluster/sharding-config.ts';
@@ -175,6 +176,8 @@ describe('docs/configuration.md', () => {
         'failure_detector.suspect_after': shard.fdSuspectAfter,
         'failure_detector.threshold': shard.fdThreshold,
         request_timeout_ms: shard.requestTimeoutMs,
+        'lease_reads.enabled': shard.leaseMs > 0,
+        'lease_reads.clock_drift_ms': leaseClockDriftMsDefault,
       });
     });
 
