@@ -42,7 +42,7 @@ export interface ShardedQueryResult extends ShardQueryResult {
 }
 
 /** Ids leased at a time for nodes placed by id on a shard this peer leads (see #idOn). */
-const spareLeaseIds = 64;
+const spareLeaseIds = 256;
 /** Spare ids kept per spread and shard. */
 const spareIdsMax = 1_024;
 
@@ -67,6 +67,7 @@ export class ShardedRouter {
   forwardedWrites = 0;
   /** Leased ids not used yet, per spread and the shard a node of it placed by that id lands on. */
   readonly #spare = new WeakMap<LabelSharding, Map<ShardId, number[]>>();
+  #refilling: Promise<void> | undefined;
   readonly #placer = new Map<string, GraphAwarePartitioner>();
 
   constructor(manager: ShardManager) {
@@ -304,15 +305,22 @@ export class ShardedRouter {
 
   /** An id whose node (of `spread`, with `props`) lands on one of `led`, from the spare ids or new leases; undefined if none came. */
   async #idOn(spread: LabelSharding, props: ReadonlyMap<string, Value>, led: ReadonlySet<ShardId>): Promise<number | undefined> {
-    let byShard = this.#spare.get(spread);
-    if (byShard === undefined) this.#spare.set(spread, (byShard = new Map()));
     for (let round = 0; round < 4; round++) {
-      for (const sh of led) {
-        const ids = byShard.get(sh);
-        if (ids !== undefined && ids.length > 0) return ids.pop()!;
+      const byShard = this.#spare.get(spread);
+      if (byShard !== undefined) {
+        for (const sh of led) {
+          const ids = byShard.get(sh);
+          if (ids !== undefined && ids.length > 0) return ids.pop()!;
+        }
       }
-      const lease = await this.manager.leaseIds(spareLeaseIds);
-      for (let id = lease.start; id < lease.end; id++) this.#keepSpare(spread, shardOfNode(spread, id, props)!, id);
+      // One refill at a time: concurrent inserts wait for it rather than each leasing a block.
+      if (this.#refilling === undefined) {
+        this.#refilling = (async () => {
+          const lease = await this.manager.leaseIds(spareLeaseIds);
+          for (let id = lease.start; id < lease.end; id++) this.#keepSpare(spread, shardOfNode(spread, id, props)!, id);
+        })().finally(() => (this.#refilling = undefined));
+      }
+      await this.#refilling;
     }
     return undefined;
   }
