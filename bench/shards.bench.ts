@@ -149,6 +149,12 @@ async function measure(name: string, config: Record<string, unknown>, personIds:
     const lookupCpu0 = cpuUs(pids);
     const lookup = await latency(db, 'MATCH (p:Person {id: $id}) RETURN p.firstName AS f', person);
     const lookupCpuUs = (cpuUs(pids) - lookupCpu0) / (n + 20);
+    const counters = async (): Promise<string> => JSON.stringify(await Promise.all(peers.map(async (p) => {
+      const c = await p.request({ op: 'counters' });
+      delete c['ok'];
+      return c;
+    })));
+    log(`${name}: after the lookups, per peer: ${await counters()}`);
     const count = await latency(db, 'MATCH (p:Person) RETURN count(p.firstName) AS n', () => ({}));
     const twoHop = await latency(db, 'MATCH (a:Person {id: $id})-[:KNOWS]-(b:Person)-[:KNOWS]-(c:Person) RETURN count(DISTINCT c) AS n', person);
     const topk = await latency(db, 'MATCH (p:Person) RETURN p.id AS id ORDER BY p.creationDate DESC LIMIT 10', () => ({}));
@@ -159,6 +165,7 @@ async function measure(name: string, config: Record<string, unknown>, personIds:
     const routed0 = routing.routed;
     const w = await writes(db, pids);
     const directShare = db.cluster!.clientRouting === undefined ? -1 : round((routing.direct - direct0) / Math.max(1, routing.direct - direct0 + routing.routed - routed0));
+    log(`${name}: after the writes, per peer: ${await counters()}`);
     log(`${name}: ${w.wps} writes/s at concurrency ${concurrency}, peers' CPU ${w.cpuUsPerWrite} µs/write (${w.peerCores} cores), client ${w.clientCpuUsPerWrite} µs/write, direct ${directShare}`);
     return {
       lookup_p50_ms: lookup.p50,

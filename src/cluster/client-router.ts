@@ -18,7 +18,7 @@
  * are the `ShardClient`'s (a write whose outcome is unknown is not retried).
  */
 import { GraphStore, type PropertyValue, type Value } from '../graph/index.ts';
-import { parse, type Statement } from '../gql/index.ts';
+import { parse, type NodePattern, type Statement } from '../gql/index.ts';
 import { QueryEngine } from '../query/index.ts';
 import { isReadOnlyStatement } from '../query/read-only.ts';
 import type { PeerId } from '../net/types.ts';
@@ -33,6 +33,9 @@ import { planWrite } from './shard-writes.ts';
 
 /** A cached map older than this is refreshed in the background (the statement does not wait), ms. */
 export const clientMapMaxAgeMsDefault = 1_000;
+
+/** Statement texts whose parse a client router keeps. */
+const parsedStatementsMax = 256;
 
 /** What the client router needs of a `ShardClient`. */
 export interface RoutingClient {
@@ -55,7 +58,9 @@ export function idPlaced(spread: LabelSharding, props: ReadonlyMap<string, Value
  * insertDestination: runs an insert on an empty scratch graph (ids do not matter but for nodes
  * placed by id) and says where its nodes land by the map's spreads.
  */
-export function insertDestination(text: string, params: Record<string, Value>, map: ShardMapState): InsertDestination {
+export function insertDestination(text: string, params: Record<string, Value>, map: ShardMapState, stmt?: Statement): InsertDestination {
+  const quick = stmt === undefined ? undefined : staticInsert(stmt, params);
+  if (quick !== undefined) return destinationOf(quick.nodes, quick.edges, map);
   const r = new QueryEngine(new GraphStore()).run(text, params);
   const nodes: { labels: readonly string[]; props: Map<string, Value> }[] = [];
   let edges = 0;
@@ -64,6 +69,10 @@ export function insertDestination(text: string, params: Record<string, Value>, m
     else if (c.op === 'createEdge') edges++;
     else return { kind: 'several' };
   }
+  return destinationOf(nodes, edges, map);
+}
+
+function destinationOf(nodes: readonly { readonly labels: readonly string[]; readonly props: ReadonlyMap<string, Value> }[], edges: number, map: ShardMapState): InsertDestination {
   if (nodes.length === 1 && edges === 0) {
     const spread = shardingOf(map, nodes[0]!.labels);
     if (idPlaced(spread, nodes[0]!.props)) return { kind: 'byId', shards: spread.shards };
@@ -77,6 +86,61 @@ export function insertDestination(text: string, params: Record<string, Value>, m
     shard = s;
   }
   return shard === undefined ? { kind: 'several' } : { kind: 'shard', shard };
+}
+
+/**
+ * staticInsert: the nodes (labels, properties) and the edge count of a plain insert read off its
+ * text: one part of CREATE clauses (a RETURN after them) whose node patterns have plain labels and
+ * properties given as literals or parameters, each node written once. undefined for anything else
+ * (the scratch run decides then). Saves a cluster client an engine run per insert.
+ */
+export function staticInsert(stmt: Statement, params: Readonly<Record<string, Value>>): { nodes: { labels: string[]; props: Map<string, Value> }[]; edges: number } | undefined {
+  const body = stmt.body;
+  if (body.kind !== 'Query' || body.parts.length !== 1) return undefined;
+  const nodes: { labels: string[]; props: Map<string, Value> }[] = [];
+  const bound = new Set<string>();
+  let edges = 0;
+  for (const clause of body.parts[0]!.clauses) {
+    if (clause.kind === 'Return' || clause.kind === 'Finish') continue;
+    if (clause.kind !== 'Create') return undefined;
+    for (const path of clause.patterns) {
+      for (const el of path.elements) {
+        if (el.kind === 'RelationshipPattern') {
+          edges++;
+          continue;
+        }
+        if (el.variable !== undefined && bound.has(el.variable)) {
+          if (el.labels !== undefined || el.properties !== undefined) return undefined;
+          continue; // a node created earlier in the statement
+        }
+        if (el.variable !== undefined) bound.add(el.variable);
+        const labels: string[] = [];
+        if (!plainLabels(el.labels, labels)) return undefined;
+        const props = new Map<string, Value>();
+        const p = el.properties;
+        if (p !== undefined) {
+          if (p.kind !== 'MapLiteral') return undefined;
+          for (const { key, value } of p.entries) {
+            if (value.kind === 'Literal') props.set(key, value.value);
+            else if (value.kind === 'Parameter' && Object.hasOwn(params, value.name)) props.set(key, params[value.name]!);
+            else return undefined;
+          }
+        }
+        nodes.push({ labels, props });
+      }
+    }
+  }
+  return nodes.length === 0 ? undefined : { nodes, edges };
+}
+
+function plainLabels(e: NodePattern['labels'], out: string[]): boolean {
+  if (e === undefined) return true;
+  if (e.kind === 'LabelName') {
+    out.push(e.name);
+    return true;
+  }
+  if (e.kind === 'LabelAnd') return plainLabels(e.left, out) && plainLabels(e.right, out);
+  return false;
 }
 
 /** The route of one statement: the shard whose leader should run it, a choice of shards, or none (any member). */
@@ -95,7 +159,7 @@ export function routeStatement(text: string, stmt: Statement, params: Record<str
   const plan = planWrite(stmt, params, map);
   if (plan.kind === 'shard') return { kind: 'shard', shard: plan.shard };
   if (plan.kind !== 'insert') return { kind: 'member' };
-  const dest = insertDestination(text, params, map);
+  const dest = insertDestination(text, params, map, stmt);
   if (dest.kind === 'shard') return { kind: 'shard', shard: dest.shard };
   if (dest.kind === 'byId') return { kind: 'anyOf', shards: dest.shards };
   return { kind: 'member' };
@@ -109,6 +173,8 @@ export class ShardedClientRouter {
   #mapAt = 0;
   #refreshing: Promise<void> | undefined;
   #turn = 0;
+  /** Parsed statements by text (a client sends the same texts with new parameters). */
+  readonly #parsed = new Map<string, Statement>();
   /** Statements sent to the leader of the shard their route named. */
   direct = 0;
   /** Statements sent with no preference (a router member runs them). */
@@ -167,7 +233,13 @@ export class ShardedClientRouter {
   #pick(text: string, params: Readonly<Record<string, unknown>> | undefined, map: ShardMapState): PeerId | undefined {
     let route: ClientRoute;
     try {
-      route = routeStatement(text, parse(text), toEngineParams(params), map);
+      let stmt = this.#parsed.get(text);
+      if (stmt === undefined) {
+        stmt = parse(text);
+        if (this.#parsed.size >= parsedStatementsMax) this.#parsed.clear();
+        this.#parsed.set(text, stmt);
+      }
+      route = routeStatement(text, stmt, toEngineParams(params), map);
     } catch {
       return undefined; // a statement the member will refuse: it says why
     }

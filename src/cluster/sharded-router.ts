@@ -68,6 +68,8 @@ export class ShardedRouter {
   /** Leased ids not used yet, per spread and the shard a node of it placed by that id lands on. */
   readonly #spare = new WeakMap<LabelSharding, Map<ShardId, number[]>>();
   #refilling: Promise<void> | undefined;
+  /** The scratch engine of inserts that return nothing (#insertQuick). */
+  #scratch = newScratch();
   readonly #placer = new Map<string, GraphAwarePartitioner>();
 
   constructor(manager: ShardManager) {
@@ -243,6 +245,78 @@ export class ShardedRouter {
 
   /** An insert: scratch run with leased ids, placement, split, one entry on one shard. */
   async #insert(text: string, params: Record<string, Value>, map: ShardMapState, timeoutMs: number, tx: GroupView | undefined): Promise<ShardedQueryResult> {
+    const { columns, rows, writes, nodes, edges, home } = (await this.#insertQuick(text, params, map, tx)) ?? (await this.#insertLeased(text, params, map, tx));
+    const parts = splitGraph(nodes, edges, (id) => home.get(id)!);
+    const shards = [...parts.keys()].sort((a, b) => a - b);
+    if (tx !== undefined) {
+      for (const sh of shards) await tx.writeFresh(groupOf(map, sh), parts.get(sh)!);
+    } else if (shards.length === 1) {
+      const group = groupOf(map, shards[0]!);
+      if (this.#leads(group)) this.localWrites++;
+      else this.forwardedWrites++;
+      await this.#host.submitCommands(group, parts.get(shards[0]!)!, { timeoutMs });
+    } else if (shards.length > 1) {
+      this.crossShardQueries++;
+      await this.committer.commit(
+        shards.map((s) => ({ group: groupOf(map, s), commands: parts.get(s)! })),
+        { timeoutMs },
+      );
+    }
+    return { columns, rows, writes, shards };
+  }
+
+  /**
+   * An insert that returns nothing, run on this router's scratch engine (its plans cached; rolled
+   * back at once, so the store stays empty and its ids start at 1), its ids then mapped onto leased
+   * ones: one node placed by its id gets an id a shard this peer leads holds, so the write is
+   * applied here without a hop (a cluster client sends such inserts to the shards' leaders in
+   * turn). undefined for an insert with a RETURN (its rows may show ids: run at the lease).
+   */
+  async #insertQuick(text: string, params: Record<string, Value>, map: ShardMapState, tx: GroupView | undefined): Promise<PreparedInsert | undefined> {
+    let r: ReturnType<QueryEngine['run']>;
+    try {
+      r = this.#scratch.engine.run(text, params);
+    } catch (err) {
+      this.#scratch = newScratch(); // whatever the failed run left behind is dropped with it
+      throw err;
+    }
+    r.rollback();
+    if (r.columns.length > 0) return undefined;
+    const nodesIn: NodeData[] = [];
+    const edgesIn: EdgeData[] = [];
+    for (const c of r.commands) {
+      if (c.op === 'createNode') nodesIn.push({ id: c.id, labels: c.labels, props: c.props as [string, PropertyValue][] });
+      else if (c.op === 'createEdge') edgesIn.push({ id: c.id, type: c.type, src: c.src, dst: c.dst, props: c.props as [string, PropertyValue][] });
+      else throw new GeodeError('INPUT_INVALID', `an insert produced a ${c.op} command`, { detail: 'ShardedWrite' });
+    }
+    const writes = r.commands.length;
+    let nodeIds: (i: number) => number;
+    let edgeIds: (i: number) => number;
+    const single = tx === undefined && nodesIn.length === 1 && edgesIn.length === 0 ? nodesIn[0]! : undefined;
+    const spread = single === undefined ? undefined : shardingOf(map, single.labels);
+    const props = single === undefined ? undefined : new Map(single.props);
+    const led = spread === undefined || !idPlaced(spread, props!) ? undefined : new Set(spread.shards.filter((sh) => this.#leads(groupOf(map, sh))));
+    const mine = led === undefined || led.size === 0 ? undefined : await this.#idOn(spread!, props!, led);
+    if (mine !== undefined) {
+      nodeIds = () => mine;
+      edgeIds = () => mine;
+    } else {
+      const lease = await this.manager.leaseIds(Math.max(1, nodesIn.length, edgesIn.length));
+      nodeIds = (i) => lease.start + i;
+      edgeIds = (i) => lease.start + i;
+    }
+    const idOf = new Map<number, number>();
+    const nodes = nodesIn.map((n, i) => {
+      const id = nodeIds(i);
+      idOf.set(n.id, id);
+      return { ...n, id };
+    });
+    const edges = edgesIn.map((e, i) => ({ ...e, id: edgeIds(i), src: idOf.get(e.src) ?? e.src, dst: idOf.get(e.dst) ?? e.dst }));
+    return { columns: [], rows: [], writes, nodes, edges, home: this.place(map, nodes, edges) };
+  }
+
+  /** An insert with a RETURN: run on a fresh scratch graph whose ids start at a lease (re-run at an id of a shard this peer leads for one node placed by id). */
+  async #insertLeased(text: string, params: Record<string, Value>, map: ShardMapState, tx: GroupView | undefined): Promise<PreparedInsert> {
     let need = 1;
     for (let attempt = 0; ; attempt++) {
       const lease = await this.manager.leaseIds(need);
@@ -255,8 +329,6 @@ export class ShardedRouter {
       }
       let home = this.place(map, run.nodes, run.edges);
       if (tx === undefined && run.nodes.length === 1 && run.edges.length === 0) {
-        // One node placed by its id: give it an id a shard this peer leads holds, so the write is
-        // applied here without a hop (a cluster client sends such inserts to the shards' leaders in turn).
         const node = run.nodes[0]!;
         const spread = shardingOf(map, node.labels);
         const props = new Map(node.props);
@@ -272,30 +344,13 @@ export class ShardedRouter {
         }
       }
       const { r, nodes, edges } = run;
-      const parts = splitGraph(nodes, edges, (id) => home.get(id)!);
-      const shards = [...parts.keys()].sort((a, b) => a - b);
       const columns = r.columns;
       const rows = r.rows.map((cells) => {
         const row: ResultRow = {};
         for (let c = 0; c < columns.length; c++) row[columns[c]!] = toResultValue(cells[c] ?? null);
         return row;
       });
-      const writes = r.commands.length;
-      if (tx !== undefined) {
-        for (const sh of shards) await tx.writeFresh(groupOf(map, sh), parts.get(sh)!);
-      } else if (shards.length === 1) {
-        const group = groupOf(map, shards[0]!);
-        if (this.#leads(group)) this.localWrites++;
-        else this.forwardedWrites++;
-        await this.#host.submitCommands(group, parts.get(shards[0]!)!, { timeoutMs });
-      } else if (shards.length > 1) {
-        this.crossShardQueries++;
-        await this.committer.commit(
-          shards.map((s) => ({ group: groupOf(map, s), commands: parts.get(s)! })),
-          { timeoutMs },
-        );
-      }
-      return { columns, rows, writes, shards };
+      return { columns, rows, writes: r.commands.length, nodes, edges, home };
     }
   }
 
@@ -355,6 +410,21 @@ export class ShardedRouter {
     }
     return home;
   }
+}
+
+/** An insert run on a scratch graph, before it is split by shard. */
+interface PreparedInsert {
+  readonly columns: readonly string[];
+  readonly rows: ResultRow[];
+  readonly writes: number;
+  readonly nodes: NodeData[];
+  readonly edges: EdgeData[];
+  readonly home: Map<number, ShardId>;
+}
+
+function newScratch(): { readonly store: GraphStore; readonly engine: QueryEngine } {
+  const store = new GraphStore();
+  return { store, engine: new QueryEngine(store) };
 }
 
 /** One run of an insert on a scratch graph whose allocators start at `start` (a leased id). */
