@@ -13,7 +13,7 @@
  * Metrics: `queries`, `crossShardQueries` (statements that asked more than one shard).
  */
 import { GraphStore, type GraphReader, type PropertyValue, type Value } from '../graph/index.ts';
-import { parse } from '../gql/index.ts';
+import { parse, type LabelExpression, type MatchClause, type Statement } from '../gql/index.ts';
 import { QueryEngine } from '../query/index.ts';
 import { isReadOnlyStatement } from '../query/read-only.ts';
 import { toResultValue, type ResultRow } from '../api/result.ts';
@@ -46,6 +46,41 @@ const spareLeaseIds = 256;
 /** Spare ids kept per spread and shard. */
 const spareIdsMax = 1_024;
 
+/** Statement texts whose parse (and point-read shape) a router keeps. */
+const parsedStatementsMax = 256;
+
+/** Expression and clause kinds that reach past a node: a statement holding one is never a point read. */
+const reachingKinds = new Set(['PatternComprehension', 'PatternPredicate', 'ExistsSubquery', 'CountSubquery', 'RelationshipPattern', 'CallSubquery', 'Call']);
+
+/**
+ * isPointShape: `MATCH (v:Label ... {..} WHERE ..) [WHERE ..] RETURN ..`: one part, one MATCH (not
+ * OPTIONAL) of one path of one node pattern with plain labels, then RETURN, and nothing anywhere
+ * that follows relationships or calls (patterns in expressions, subqueries, CALL).
+ */
+export function isPointShape(stmt: Statement): boolean {
+  const body = stmt.body;
+  if (stmt.explain || body.kind !== 'Query' || body.parts.length !== 1) return false;
+  const clauses = body.parts[0]!.clauses;
+  if (clauses.length !== 2 || clauses[0]!.kind !== 'Match' || clauses[1]!.kind !== 'Return') return false;
+  const match = clauses[0]! as MatchClause;
+  if (match.optional || match.patterns.length !== 1) return false;
+  const path = match.patterns[0]!;
+  if (path.elements.length !== 1 || path.variable !== undefined || path.shortest !== undefined) return false;
+  const node = path.elements[0]!;
+  if (node.kind !== 'NodePattern' || node.labels === undefined || !plainLabelNames(node.labels)) return false;
+  let reaches = false;
+  JSON.stringify(body, (_k, v: unknown) => {
+    if (typeof v === 'bigint') return 0;
+    if (v !== null && typeof v === 'object' && reachingKinds.has((v as { kind?: string }).kind ?? '')) reaches = true;
+    return v;
+  });
+  return !reaches;
+}
+
+function plainLabelNames(e: LabelExpression): boolean {
+  return e.kind === 'LabelName' || (e.kind === 'LabelAnd' && plainLabelNames(e.left) && plainLabelNames(e.right));
+}
+
 /** How long a statement waits for the shard map and the groups by default, ms. */
 const readyWaitMsDefault = 10_000;
 
@@ -65,9 +100,14 @@ export class ShardedRouter {
   /** Single-shard inserts applied on a group this peer leads, and forwarded to its leader. */
   localWrites = 0;
   forwardedWrites = 0;
+  /** Point reads run as a plain query on a group this peer leads (#pointRead). */
+  pointReads = 0;
   /** Leased ids not used yet, per spread and the shard a node of it placed by that id lands on. */
   readonly #spare = new WeakMap<LabelSharding, Map<ShardId, number[]>>();
   #refilling: Promise<void> | undefined;
+  /** Parsed statements, and whether each is a point read (#pointRead), by text. */
+  readonly #parsed = new Map<string, Statement>();
+  readonly #pointShapes = new Map<string, boolean>();
   /** The scratch engine of inserts that return nothing (#insertQuick). */
   #scratch = newScratch();
   readonly #placer = new Map<string, GraphAwarePartitioner>();
@@ -85,7 +125,12 @@ export class ShardedRouter {
    * writes join its writes (committed with it); a write a READ ONLY one refuses.
    */
   async run(text: string, params: Readonly<Record<string, unknown>> | undefined, options: ShardQueryOptions = {}, tx?: GroupView): Promise<ShardedQueryResult> {
-    const stmt = parse(text);
+    let stmt = this.#parsed.get(text);
+    if (stmt === undefined) {
+      stmt = parse(text);
+      if (this.#parsed.size >= parsedStatementsMax) this.#parsed.clear();
+      this.#parsed.set(text, stmt);
+    }
     const body = stmt.body;
     const first = body.kind === 'Query' && body.parts.length === 1 ? body.parts[0]!.clauses[0] : undefined;
     if (first?.kind === 'Call' && first.procedure.toLowerCase().startsWith('db.cluster.')) {
@@ -122,7 +167,10 @@ export class ShardedRouter {
     fresh: boolean,
   ): Promise<ShardedQueryResult> {
     const map = await this.manager.ready(Math.max(timeoutMs, readyWaitMsDefault));
-    if (isReadOnlyStatement(stmt)) return this.#read(text, stmt, engineParams, map, timeoutMs, tx, fresh);
+    if (isReadOnlyStatement(stmt)) {
+      const point = tx === undefined ? await this.#pointRead(text, stmt, engineParams, params, map, timeoutMs, fresh) : undefined;
+      return point ?? this.#read(text, stmt, engineParams, map, timeoutMs, tx, fresh);
+    }
     if (tx?.readOnly === true) {
       throw new GeodeError('INPUT_INVALID', 'a READ ONLY transaction cannot run a statement that writes (start it READ WRITE)', { source: 'query', detail: 'ReadOnlyTransaction' });
     }
@@ -151,6 +199,37 @@ export class ShardedRouter {
       return { ...r, shards: [plan.shard] };
     }
     return this.#insert(text, engineParams, map, timeoutMs, tx);
+  }
+
+  /**
+   * A point read on a shard this peer leads: a statement of the shape {@link isPointShape} (one
+   * MATCH of one labelled node, then RETURN) that prunes to one shard runs as a plain query on
+   * that group here (a lease read when the lease holds), not through the coordinator: every node
+   * it can match lives on that shard (pruning's guarantee; ghosts and bookkeeping nodes carry no
+   * user label) and nothing in it leaves the node. The shard's graph is checked for a split the
+   * map does not know before and after, as the coordinator's reads check it. undefined: not such
+   * a read here (the coordinator runs it).
+   */
+  async #pointRead(text: string, stmt: Statement, engineParams: Record<string, Value>, params: Readonly<Record<string, unknown>> | undefined, map: ShardMapState, timeoutMs: number, fresh: boolean): Promise<ShardedQueryResult | undefined> {
+    let shape = this.#pointShapes.get(text);
+    if (shape === undefined) {
+      shape = isPointShape(stmt);
+      if (this.#pointShapes.size >= parsedStatementsMax) this.#pointShapes.clear();
+      this.#pointShapes.set(text, shape);
+    }
+    if (!shape) return undefined;
+    const touched = pruneShards(stmt, engineParams, map).touched;
+    if (touched.length !== 1) return undefined;
+    const shard = touched[0]!;
+    const group = groupOf(map, shard);
+    if (!this.#leads(group)) return undefined;
+    const host = this.#host;
+    checkMapFresh(host.graph(group), map, shard, fresh);
+    const r = await host.query(text, params, { group, readQuorum: 'majority', timeoutMs });
+    checkMapFresh(host.graph(group), map, shard, fresh);
+    this.leaderReads++;
+    this.pointReads++;
+    return { columns: r.columns, rows: r.rows, writes: 0, shards: [shard] };
   }
 
   async #until(cond: () => boolean, timeoutMs: number, what: string): Promise<void> {

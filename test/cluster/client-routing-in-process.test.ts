@@ -14,7 +14,7 @@ import { startShardedPeers, until, type ShardedPeers } from './in-process-helper
 const SECRET = 'client-routing';
 
 /** Sums a router counter over the members. */
-function total(peers: readonly Geode[], key: 'leaderReads' | 'followerReads' | 'localWrites' | 'forwardedWrites' | 'queries'): number {
+function total(peers: readonly Geode[], key: 'leaderReads' | 'followerReads' | 'localWrites' | 'forwardedWrites' | 'queries' | 'pointReads'): number {
   return peers.reduce((a, p) => a + p.cluster!.sharding!.router[key], 0);
 }
 
@@ -49,7 +49,7 @@ describe('client-side routing over three shards', () => {
     const routing = client!.cluster!.clientRouting!;
     // Leaders settle after the start (placement spreads them): wait until the client's view and the map agree.
     await until('the leaders to settle', () => peers.every((p) => p.cluster!.sharding!.shards().every((r) => r.leader !== null && p.cluster!.sharding!.map().shards.every((s) => s.leader === r.leader || s.id !== r.shard))));
-    const before = { direct: routing.direct, fw: total(peers, 'forwardedWrites'), lw: total(peers, 'localWrites'), fr: total(peers, 'followerReads'), lr: total(peers, 'leaderReads'), q: total(peers, 'queries') };
+    const before = { direct: routing.direct, fw: total(peers, 'forwardedWrites'), lw: total(peers, 'localWrites'), fr: total(peers, 'followerReads'), lr: total(peers, 'leaderReads'), q: total(peers, 'queries'), pr: total(peers, 'pointReads') };
     const N = 30;
     for (let i = 1; i <= N; i++) await client!.query('CREATE (:Person {id: $id, name: $name})', { id: BigInt(i), name: `p${i}` });
     for (let i = 1; i <= N; i++) await client!.query('CREATE (:Item {k: $k})', { k: BigInt(i) }); // placed by id: the leader gives it an id of its shard
@@ -66,6 +66,8 @@ describe('client-side routing over three shards', () => {
     expect(total(peers, 'localWrites') - before.lw).toBeGreaterThanOrEqual(2 * N - 1);
     expect(total(peers, 'followerReads') - before.fr).toBeLessThanOrEqual(2);
     expect(total(peers, 'leaderReads') - before.lr).toBeGreaterThanOrEqual(N);
+    // The lookups ran as plain queries on the group their leader leads, not through the coordinator.
+    expect(total(peers, 'pointReads') - before.pr).toBeGreaterThanOrEqual(N - 2);
     // Scans go to any member and see everything.
     const routedBefore = routing.routed;
     const people = await client!.query('MATCH (p:Person) RETURN count(p) AS n');
