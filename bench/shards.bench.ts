@@ -15,11 +15,21 @@
  * Finally the cut (share of LDBC edges between shards) under hash placement and under the
  * graph-aware strategy with refinement, as the bulk import computes it.
  *
+ * CPU (Linux, /proc/<pid>/stat of the three peer processes; the client's own process.cpuUsage):
+ * `*_cpu_us_per_write` is the peers' CPU time over the measured write window divided by the
+ * writes committed in it, `*_peer_cores_writes` the cores the peers used meanwhile (CPU time /
+ * wall time: on a 2-core machine the bound on throughput), `*_cpu_us_per_lookup` the peers' CPU
+ * over the lookups (heartbeats of the idle groups included). `*_direct_share`: the share of
+ * statements the client sent straight to a shard's leader (docs/sharding.md, "Routing on the client").
+ *
  * Progress on stderr; the LAST stdout line is one JSON object (latencies in ms).
  *
  *   npm run bench:shards
  *   npx tsx bench/shards.bench.ts --n 100 --ms 2000
  */
+import { execSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { resolve } from 'node:path';
 import { openGeode, type Geode } from '../src/node.ts';
 import { storeOf } from '../src/api/database.ts';
@@ -47,6 +57,29 @@ const round = (x: number, d = 2): number => Math.round(x * 10 ** d) / 10 ** d;
 const log = (m: string): void => void process.stderr.write(`${m}\n`);
 const q = (sorted: readonly number[], p: number): number => sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]!;
 
+const clockTicks = ((): number => {
+  try {
+    return Number(execSync('getconf CLK_TCK').toString().trim()) || 100;
+  } catch {
+    return 100;
+  }
+})();
+
+/** CPU time (user + system) of processes `pids`, µs, from /proc (0 where it cannot be read). */
+function cpuUs(pids: readonly number[]): number {
+  let total = 0;
+  for (const pid of pids) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      total += ((Number(fields[11]) + Number(fields[12])) / clockTicks) * 1e6; // utime, stime (fields 14, 15)
+    } catch {
+      // not Linux, or gone
+    }
+  }
+  return total;
+}
+
 interface Figures {
   readonly [k: string]: number;
 }
@@ -64,7 +97,7 @@ async function latency(db: Geode, text: string, params: () => Record<string, unk
   return { p50: round(q(lat, 0.5)), p99: round(q(lat, 0.99)) };
 }
 
-async function writes(db: Geode): Promise<number> {
+async function writes(db: Geode, pids: readonly number[]): Promise<{ wps: number; cpuUsPerWrite: number; clientCpuUsPerWrite: number; peerCores: number }> {
   let k = 0;
   const run = async (ms: number): Promise<number> => {
     const end = performance.now() + ms;
@@ -85,8 +118,18 @@ async function writes(db: Geode): Promise<number> {
   };
   await run(1_000);
   const t0 = performance.now();
+  const cpu0 = cpuUs(pids);
+  const client0 = process.cpuUsage();
   const done = await run(writeMs);
-  return round((done / (performance.now() - t0)) * 1000, 0);
+  const wallMs = performance.now() - t0;
+  const cpu = cpuUs(pids) - cpu0;
+  const client = process.cpuUsage(client0);
+  return {
+    wps: round((done / wallMs) * 1000, 0),
+    cpuUsPerWrite: round(cpu / Math.max(1, done), 1),
+    clientCpuUsPerWrite: round((client.user + client.system) / Math.max(1, done), 1),
+    peerCores: round(cpu / 1000 / wallMs, 2),
+  };
 }
 
 async function measure(name: string, config: Record<string, unknown>, personIds: readonly bigint[]): Promise<Figures> {
@@ -102,13 +145,28 @@ async function measure(name: string, config: Record<string, unknown>, personIds:
     await until(async () => ((await db!.query('MATCH (p:Person) RETURN count(p) AS n').catch(() => undefined))?.rows[0]?.['n'] === BigInt(personIds.length) ? true : undefined), 30_000, 'the data');
     let i = 0;
     const person = (): Record<string, unknown> => ({ id: personIds[i++ % personIds.length]! });
+    const pids = peers.map((p) => p.child.proc.pid ?? 0);
+    const lookupCpu0 = cpuUs(pids);
     const lookup = await latency(db, 'MATCH (p:Person {id: $id}) RETURN p.firstName AS f', person);
+    const lookupCpuUs = (cpuUs(pids) - lookupCpu0) / (n + 20);
+    const counters = async (): Promise<string> => JSON.stringify(await Promise.all(peers.map(async (p) => {
+      const c = await p.request({ op: 'counters' });
+      delete c['ok'];
+      return c;
+    })));
+    log(`${name}: after the lookups, per peer: ${await counters()}`);
     const count = await latency(db, 'MATCH (p:Person) RETURN count(p.firstName) AS n', () => ({}));
     const twoHop = await latency(db, 'MATCH (a:Person {id: $id})-[:KNOWS]-(b:Person)-[:KNOWS]-(c:Person) RETURN count(DISTINCT c) AS n', person);
     const topk = await latency(db, 'MATCH (p:Person) RETURN p.id AS id ORDER BY p.creationDate DESC LIMIT 10', () => ({}));
     log(`${name}: lookup ${JSON.stringify(lookup)} count ${JSON.stringify(count)} two_hop ${JSON.stringify(twoHop)} topk ${JSON.stringify(topk)}`);
-    const wps = await writes(db);
-    log(`${name}: ${wps} writes/s at concurrency ${concurrency}`);
+    // Without client routing (an older build): -1.
+    const routing = db.cluster!.clientRouting ?? { direct: 0, routed: 0 };
+    const direct0 = routing.direct;
+    const routed0 = routing.routed;
+    const w = await writes(db, pids);
+    const directShare = db.cluster!.clientRouting === undefined ? -1 : round((routing.direct - direct0) / Math.max(1, routing.direct - direct0 + routing.routed - routed0));
+    log(`${name}: after the writes, per peer: ${await counters()}`);
+    log(`${name}: ${w.wps} writes/s at concurrency ${concurrency}, peers' CPU ${w.cpuUsPerWrite} µs/write (${w.peerCores} cores), client ${w.clientCpuUsPerWrite} µs/write, direct ${directShare}`);
     return {
       lookup_p50_ms: lookup.p50,
       lookup_p99_ms: lookup.p99,
@@ -118,7 +176,12 @@ async function measure(name: string, config: Record<string, unknown>, personIds:
       two_hop_p99_ms: twoHop.p99,
       topk_p50_ms: topk.p50,
       topk_p99_ms: topk.p99,
-      writes_per_s: wps,
+      writes_per_s: w.wps,
+      cpu_us_per_write: w.cpuUsPerWrite,
+      client_cpu_us_per_write: w.clientCpuUsPerWrite,
+      peer_cores_writes: w.peerCores,
+      cpu_us_per_lookup: round(lookupCpuUs, 1),
+      direct_share: directShare,
     };
   } finally {
     await db?.close().catch(() => {});
@@ -134,6 +197,7 @@ function cut(nodes: readonly NodeData[], edges: readonly EdgeData[], sharding: R
   return round(crossing / edges.length, 4);
 }
 
+const loadStart = round(loadavg()[0]!);
 const local = await openGeode({ storage: 'memory' });
 await importLdbcFolder(local, LDBC, { fileStarted: () => {}, fileProgress: () => {}, fileFinished: () => {} });
 const store = storeOf(local);
@@ -155,5 +219,7 @@ out['writes_ratio'] = round(sharded['writes_per_s']! / single['writes_per_s']!);
 out['hash_cut'] = hashCut;
 out['graph_aware_cut'] = awareCut;
 out['cut_reduction'] = round(1 - awareCut / hashCut, 4);
+out['load_avg_start'] = loadStart;
+out['load_avg_end'] = round(loadavg()[0]!);
 process.stdout.write(`${JSON.stringify({ shards: 3, replicas: 3, processes: 3, n, concurrency, ...out })}\n`);
 process.exit(0);

@@ -5,6 +5,7 @@ import type { GeodePeer } from '../net/index.ts';
 import type { FaultMode, PeerStatus, ReplicaLag, ShardHost } from '../shard/index.ts';
 import type { FederationAgent } from '../federation/index.ts';
 import type { ShardedCluster } from './sharded-cluster.ts';
+import type { ShardedClientRouter } from '../cluster/client-router.ts';
 
 /** The cluster side of a database opened with `openGeode({ cluster })`. */
 export interface GeodeCluster {
@@ -28,6 +29,11 @@ export interface GeodeCluster {
   readonly transport: GeodePeer;
   /** On a member of a sharded cluster (`sharding.shards` > 1): the shard map, `shards()` rows, the bulk import. */
   readonly sharding?: ShardedCluster;
+  /**
+   * On a client: its routing over a sharded cluster's cached shard map (docs/sharding.md, "Routing on
+   * the client"): the map, and how many statements went straight to a shard's leader (`direct`).
+   */
+  readonly clientRouting?: ShardedClientRouter;
   /**
    * The federation agent when `federation.enabled` (docs/federation.md): `lag()` per federated
    * cluster, `onLag(listener)` for lag events, `cut(cluster, true|false)` to cut a link (tests,

@@ -30,6 +30,7 @@ import type { FederationAgent } from '../federation/index.ts';
 import { splitShardingConfig, validateShardingConfig } from '../cluster/sharding-config.ts';
 import { groupStore, startSharding, type ShardedCluster } from './sharded-cluster.ts';
 import { shardsProcedure, unshardedMap } from '../cluster/shards-procedure.ts';
+import { ShardedClientRouter } from '../cluster/client-router.ts';
 
 function checkReadQuorum(v: unknown): 'majority' | 1 | undefined {
   if (v === undefined || v === 'majority' || v === 1) return v;
@@ -66,6 +67,8 @@ class ClusteredGeode implements Geode {
   /** Set on a member of a sharded cluster: statements go through its router. */
   readonly #sharded: ShardedCluster | undefined;
   readonly #clock: WorkerClock | undefined;
+  /** On a client: routes each statement of a sharded cluster to the member that should run it. */
+  readonly #clientRouting: ShardedClientRouter | undefined;
 
   constructor(
     runner: ShardHost | ShardClient,
@@ -91,6 +94,7 @@ class ClusteredGeode implements Geode {
     this.#opts = opts;
     this.#timeoutMs = timeoutMs;
     const host = runner instanceof ShardHost ? runner : undefined;
+    this.#clientRouting = runner instanceof ShardClient ? new ShardedClientRouter(runner) : undefined;
     this.#clock = member?.ticker;
     const controls = host !== undefined && member !== undefined ? memberControls({ host, transport, faults: member.faults, clock: member.clock }) : clientControls(transport);
     this.#controls = controls;
@@ -114,6 +118,7 @@ class ClusteredGeode implements Geode {
       transport,
       federation: member?.federation,
       ...(member?.sharded === undefined ? {} : { sharding: member.sharded }),
+      ...(this.#clientRouting === undefined ? {} : { clientRouting: this.#clientRouting }),
     };
     this.#federation = member?.federation;
   }
@@ -139,7 +144,12 @@ class ClusteredGeode implements Geode {
     // SHOW CLUSTER STATUS is CALL db.cluster.status() (rewritten here, so a client's member runs the CALL).
     const opts = { ...(readQuorum === undefined ? {} : { readQuorum }), ...(timeoutMs === undefined ? {} : { timeoutMs }) };
     const statement = (typeof text === 'string' ? rewriteShowCommand(text) : undefined) ?? text;
-    const r = this.#sharded !== undefined ? await this.#sharded.router.run(statement, params, opts) : await this.#runner.query(statement, params, opts);
+    const r =
+      this.#sharded !== undefined
+        ? await this.#sharded.router.run(statement, params, opts)
+        : this.#clientRouting !== undefined
+          ? await this.#clientRouting.run(statement, params, opts)
+          : await this.#runner.query(statement, params, opts);
     return toQueryResult(r);
   }
 

@@ -8,7 +8,8 @@ import type { ShardHost } from '../shard/index.ts';
 import { ShardManager } from '../cluster/shard-manager.ts';
 import { ShardedRouter } from '../cluster/sharded-router.ts';
 import { importGraph, type ShardImportSummary } from '../cluster/shard-import.ts';
-import { shardRows, shardsProcedure, type ShardRow } from '../cluster/shards-procedure.ts';
+import { mapChangesProcedure, shardRows, shardsProcedure, type ShardRow } from '../cluster/shards-procedure.ts';
+import { META_GROUP } from '../cluster/shard-manager.ts';
 import type { ResolvedSharding } from '../cluster/sharding-config.ts';
 import type { ShardMapState } from '../cluster/shard-map.ts';
 import type { CrossShardCommitter } from '../cluster/cross-shard.ts';
@@ -52,6 +53,7 @@ export function startSharding(host: ShardHost, sharding: ResolvedSharding, onWar
   // Other writes spanning shards (SET, DELETE, MERGE, ...) run as transactions of their own.
   router.transactions = statementTransactions(graphTxnComponents(host, txn));
   host.registerProcedure(shardsProcedure(() => manager.map(), host));
+  host.registerProcedure(mapChangesProcedure(() => host.graph(META_GROUP)));
   host.serveClientsWith((text, params, options) => router.run(text, params, options));
   manager.start();
   return {

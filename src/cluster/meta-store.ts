@@ -74,7 +74,8 @@ export function decodeChange(text: unknown): ShardMapChange | undefined {
 }
 
 /** The changes in the meta graph, in `seq` order. */
-function changesOf(graph: GraphReader): { seq: number; change: Value }[] {
+/** mapChangesOf: the shard map changes a meta graph holds, in log order (`seq`). */
+export function mapChangesOf(graph: GraphReader): { seq: number; change: Value }[] {
   const out: { seq: number; change: Value }[] = [];
   for (const n of graph.nodesByLabel(MAP_CHANGE_LABEL)) {
     const seq = n.props.get('seq');
@@ -100,7 +101,7 @@ export class MetaMapCache {
       this.#map = emptyShardMap();
       return this.#map;
     }
-    const changes = changesOf(graph);
+    const changes = mapChangesOf(graph);
     const key = `${changes.length}:${changes[changes.length - 1]!.seq}`;
     if (key === this.#key) return this.#map;
     this.#key = key;

@@ -260,6 +260,13 @@ export function shardingOf(state: ShardMapState, labels: readonly string[]): Lab
 
 const placers = new WeakMap<LabelSharding, HashRing | RangePartitioner>();
 
+/** placerOf: the ring or ranges of a hash or range spread, built once per spread (spreads are immutable values of the map). */
+export function placerOf(sh: LabelSharding): HashRing | RangePartitioner {
+  let placer = placers.get(sh);
+  if (placer === undefined) placers.set(sh, (placer = sh.strategy === 'range' ? RangePartitioner.of(sh.shards, sh.ranges ?? []) : HashRing.of(sh.shards, sh.virtualNodes ?? virtualNodesDefault, sh.arcs ?? [])));
+  return placer;
+}
+
 /**
  * shardOfNode: the shard a new node goes to under a hash or range spread; undefined under
  * graph-aware (its {@link GraphAwarePartitioner} decides from the neighbours). Hash: the ring
@@ -269,9 +276,7 @@ const placers = new WeakMap<LabelSharding, HashRing | RangePartitioner>();
 export function shardOfNode(sh: LabelSharding, id: bigint | number, props: ReadonlyMap<string, Value>): ShardId | undefined {
   if (sh.strategy === 'graph-aware') return undefined;
   const v = sh.key === undefined ? undefined : props.get(sh.key);
-  // Spreads are immutable values of the map: each one's ring or ranges are built once.
-  let placer = placers.get(sh);
-  if (placer === undefined) placers.set(sh, (placer = sh.strategy === 'range' ? RangePartitioner.of(sh.shards, sh.ranges ?? []) : HashRing.of(sh.shards, sh.virtualNodes ?? virtualNodesDefault, sh.arcs ?? [])));
+  const placer = placerOf(sh);
   if (placer instanceof RangePartitioner) return placer.shardOf(v);
   const ring = placer;
   if (typeof v === 'bigint' || typeof v === 'string' || (typeof v === 'number' && Number.isSafeInteger(v))) return ring.shardOf(v);

@@ -17,10 +17,9 @@
  */
 import type { Comparison, Expression, LabelExpression, MatchClause, NodePattern, Statement } from '../gql/ast.ts';
 import type { Value } from '../graph/index.ts';
-import { HashRing, type ShardId } from './hash-ring.ts';
-import { RangePartitioner, type KeyRange } from './range-partitioner.ts';
-import { shardingOf, type LabelSharding, type ShardMapState } from './shard-map.ts';
-import { virtualNodesDefault } from './sharding-constants.ts';
+import type { HashRing, ShardId } from './hash-ring.ts';
+import type { KeyRange, RangePartitioner } from './range-partitioner.ts';
+import { placerOf, shardingOf, type LabelSharding, type ShardMapState } from './shard-map.ts';
 
 /** The shards one node variable (or anonymous node pattern) can bind. */
 export interface PrunedNode {
@@ -171,12 +170,13 @@ function comparisonConstraints(e: Comparison, name: string, key: string | undefi
 
 function shardsOf(c: Constraint, sharding: LabelSharding): ShardId[] {
   if (sharding.strategy === 'range') {
-    const p = RangePartitioner.of(sharding.shards, sharding.ranges ?? []);
+    const p = placerOf(sharding) as RangePartitioner;
     if (c.kind === 'range') return p.shardsFor(c.range);
     return c.values.map((v) => p.shardOf(v));
   }
   if (c.kind === 'range') return [...sharding.shards];
-  const ring = HashRing.of(sharding.shards, sharding.virtualNodes ?? virtualNodesDefault, sharding.arcs ?? []);
+  // Built once per spread (shardOfNode's): a ring has shards × virtual nodes points to sort.
+  const ring = placerOf(sharding) as HashRing;
   const out: ShardId[] = [];
   for (const v of c.values) {
     // Only ints and strings have a ring position: any other value keeps every shard.

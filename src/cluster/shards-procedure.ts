@@ -4,7 +4,7 @@
  * peer's replica of it (falling back to the map's replicas and last reported leader when this peer
  * holds none). Columns in {@link SHARDS_COLUMNS} (docs/procedures.md).
  */
-import type { Value } from '../graph/index.ts';
+import type { GraphReader, Value } from '../graph/index.ts';
 import type { ProcedureDefinition } from '../query/index.ts';
 import type { ShardHost } from '../shard/index.ts';
 import { answerFetch } from './coordinator/shard-data.ts';
@@ -12,6 +12,7 @@ import { HashRing } from './hash-ring.ts';
 import { applyShardMapChange, emptyShardMap, type LabelSharding, type ShardEntry, type ShardMapState } from './shard-map.ts';
 import { virtualNodesDefault } from './sharding-constants.ts';
 import { ownerFilter } from './shard-split.ts';
+import { mapChangesOf } from './meta-store.ts';
 
 /** Output columns of `db.cluster.shards()`, in order. */
 export const SHARDS_COLUMNS = [
@@ -149,5 +150,23 @@ export function shardsProcedure(map: () => ShardMapState, host: Pick<ShardHost, 
         BigInt(r.map_version),
         r.state,
       ]),
+  };
+}
+
+/**
+ * mapChangesProcedure: `db.cluster.mapChanges()`, one row per shard map change in log order
+ * (`seq`, `change`: the stored JSON), from `meta()` (this peer's meta replica). A cluster client
+ * folds them (`foldChanges`) into the map it routes with (src/cluster/client-router.ts).
+ */
+export function mapChangesProcedure(meta: () => GraphReader): ProcedureDefinition {
+  return {
+    name: 'db.cluster.mapChanges',
+    description: 'One row per shard map change, in log order: seq, change (JSON). What a cluster client folds into its cached shard map.',
+    inputs: [],
+    outputs: [
+      { name: 'seq', type: 'INTEGER' },
+      { name: 'change', type: 'STRING' },
+    ],
+    run: () => mapChangesOf(meta()).map((c) => [BigInt(c.seq), c.change]),
   };
 }

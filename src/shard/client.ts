@@ -164,6 +164,11 @@ export class ShardClient {
     return this.#leaders.get(group)?.peer;
   }
 
+  /** knownGroups: the groups a member named a leader of, ascending (a sharded cluster has groups above 0). */
+  knownGroups(): number[] {
+    return [...this.#leaders.keys()].sort((a, b) => a - b);
+  }
+
   #peerGone(peer: PeerId): void {
     this.#modes.delete(peer);
     for (const [group, l] of this.#leaders) if (l.peer === peer) this.#leaders.delete(group);
@@ -182,9 +187,11 @@ export class ShardClient {
   /**
    * query: runs one statement through a member. Rejects with the statement's GeodeError, or
    * LIMIT_EXCEEDED (`RequestTimeout`) when no member answered in time (a write's outcome is then
-   * unknown), or CLOSED. `staleness` is not reported through a client.
+   * unknown), or CLOSED. `staleness` is not reported through a client. `prefer`: the member asked
+   * first (a routing hint: a sharded cluster's client sends a pruned statement to its shard's
+   * leader); the retries after a refusal go to the members in turn as without it.
    */
-  async query(text: string, params?: Readonly<Record<string, unknown>>, options: ShardQueryOptions = {}): Promise<ShardQueryResult> {
+  async query(text: string, params?: Readonly<Record<string, unknown>>, options: ShardQueryOptions = {}, prefer?: PeerId): Promise<ShardQueryResult> {
     if (this.#closed) throw new GeodeError('CLOSED', 'the client is closed');
     if (typeof text !== 'string') throw new GeodeError('GQL_TYPE', 'query text must be a string', { source: 'query' });
     const engineParams = toEngineParams(params);
@@ -207,7 +214,7 @@ export class ShardClient {
       if (this.#pending.size >= forwardedRequestsMax) throw new GeodeError('LIMIT_EXCEEDED', `more than ${forwardedRequestsMax} statements wait on members`, { detail: 'TooManyPending' });
       // First the leader a member named (writes and linearizable reads are served there without a
       // forwarding hop), then the members in turn.
-      const hinted = turn === 0 ? this.#leaders.get(group)?.peer : undefined;
+      const hinted = turn === 0 ? (prefer ?? this.#leaders.get(group)?.peer) : undefined;
       const peer = hinted !== undefined && members.includes(hinted) ? hinted : members[turn % members.length]!;
       turn++;
       const requestId = this.#next++;

@@ -18,6 +18,9 @@ import {
 } from './constants.ts';
 import { heartbeatMsDefault, tickMsDefault } from '../raft/index.ts';
 
+/** Default bound on clock drift over one lease, ms (`lease_reads.clock_drift_ms`). */
+export const leaseClockDriftMsDefault = 20;
+
 /** The Raft keys a shard host passes to each group's node (`raft.*`). */
 export type ShardRaftConfig = Omit<RaftConfig, 'id' | 'random' | 'logger' | 'applied' | 'testingKnobs'>;
 
@@ -47,6 +50,17 @@ export interface ShardConfig {
     /** Applied entries each group replica keeps for snapshot reads (MVCC history). Default 4,096. */
     readonly mvcc_history_entries?: number;
   };
+  /**
+   * Leader leases for linearizable reads (docs/shard.md, "Lease reads"): a leader that a quorum
+   * acknowledged less than an election timeout (minus `clock_drift_ms`) ago answers a read without
+   * a ReadIndex round. Relies on clocks that run at about the same rate on every peer.
+   */
+  readonly lease_reads?: {
+    /** Default true (needs `raft.check_quorum`, on by default; without it leases are off). */
+    readonly enabled?: boolean;
+    /** The bound on how much faster a peer's clock may run than another's over one lease, ms. Default 20. */
+    readonly clock_drift_ms?: number;
+  };
 }
 
 /** ResolvedShardConfig: every value filled in and checked. */
@@ -61,13 +75,18 @@ export interface ResolvedShardConfig {
   readonly fdThreshold: number;
   readonly requestTimeoutMs: number;
   readonly mvccHistoryEntries: number;
+  /** How long a leader's lease lasts after the start of the round a quorum acknowledged, ms; 0: lease reads off. */
+  readonly leaseMs: number;
+  /** The minimum election timeout, ms: a restarted replica ignores vote requests this long (leases rely on it). */
+  readonly electionMinMs: number;
 }
 
-const topKeys = new Set(['raft', 'replication', 'read_quorum', 'write_quorum', 'sync_replicas', 'async_replicas', 'failure_detector', 'request_timeout_ms', 'transactions']);
+const topKeys = new Set(['raft', 'replication', 'read_quorum', 'write_quorum', 'sync_replicas', 'async_replicas', 'failure_detector', 'request_timeout_ms', 'transactions', 'lease_reads']);
 const sections: Record<string, ReadonlySet<string>> = {
   replication: new Set(['factor']),
   failure_detector: new Set(['interval_ms', 'suspect_after', 'threshold']),
   transactions: new Set(['mvcc_history_entries']),
+  lease_reads: new Set(['enabled', 'clock_drift_ms']),
 };
 
 /**
@@ -140,8 +159,9 @@ export function validateShardConfig(input: ShardConfig | Record<string, unknown>
   for (const k of raftHostKeys) if (k in raftIn) refuse(`raft.${k}`, 'unknown key');
   // The Raft core validates its keys: its messages name them `raft.<key>`, its detail is the bare
   // key; here the detail becomes `raft.<key>` too, as every other key of this layer is named.
+  let resolvedRaft: ReturnType<typeof validateRaftConfig>;
   try {
-    validateRaftConfig({ ...(raftIn as ShardRaftConfig), id: 1 as never, random: () => 0 });
+    resolvedRaft = validateRaftConfig({ ...(raftIn as ShardRaftConfig), id: 1 as never, random: () => 0 });
   } catch (err) {
     if (isGeodeError(err, 'CONFIG_INVALID') && err.detail !== undefined && !err.detail.startsWith('raft.')) {
       throw new GeodeError('CONFIG_INVALID', err.message, { source: 'config', detail: `raft.${err.detail}`, cause: err });
@@ -174,5 +194,16 @@ export function validateShardConfig(input: ShardConfig | Record<string, unknown>
   const txn = (c['transactions'] ?? {}) as Record<string, unknown>;
   const mvccHistoryEntries =
     txn['mvcc_history_entries'] === undefined ? mvccHistoryEntriesDefault : int('transactions.mvcc_history_entries', txn['mvcc_history_entries'], 1, mvccHistoryEntriesMax);
-  return { raft, tickMs, replicationFactor: factor, readQuorum: rq, asyncReplicas, fdIntervalMs, fdSuspectAfter, fdThreshold, requestTimeoutMs, mvccHistoryEntries };
+  const lease = (c['lease_reads'] ?? {}) as Record<string, unknown>;
+  const leaseOn = lease['enabled'] === undefined ? true : lease['enabled'];
+  if (typeof leaseOn !== 'boolean') refuse('lease_reads.enabled', `must be true or false, got ${JSON.stringify(leaseOn)}`);
+  const driftMs = lease['clock_drift_ms'] === undefined ? leaseClockDriftMsDefault : ms('lease_reads.clock_drift_ms', lease['clock_drift_ms']);
+  const electionMinMs = resolvedRaft.electionTicksMin * tickMs;
+  // A follower that heard the leader ignores vote requests for electionTicksMin ticks, the first of which may come at once.
+  const leaseSpanMs = (resolvedRaft.electionTicksMin - 1) * tickMs;
+  if (leaseOn && lease['clock_drift_ms'] !== undefined && driftMs >= leaseSpanMs) {
+    refuse('lease_reads.clock_drift_ms', `must be below the lease span of ${leaseSpanMs} ms (the minimum election timeout less one tick), got ${driftMs}`);
+  }
+  const leaseMs = leaseOn && resolvedRaft.checkQuorum ? Math.max(0, leaseSpanMs - driftMs) : 0;
+  return { raft, tickMs, replicationFactor: factor, readQuorum: rq, asyncReplicas, fdIntervalMs, fdSuspectAfter, fdThreshold, requestTimeoutMs, mvccHistoryEntries, leaseMs, electionMinMs };
 }

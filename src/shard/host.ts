@@ -258,6 +258,7 @@ export class ShardHost {
     );
     this.#groups.set(id, g);
     this.#order.push(g);
+    this.#openedAt.set(id, c.clock.now());
   }
 
   /**
@@ -318,6 +319,18 @@ export class ShardHost {
   }
 
   #clientRunner: ((text: string, params: Readonly<Record<string, unknown>>, options: ShardQueryOptions) => Promise<ShardQueryResult>) | undefined;
+
+  /** Per group: the leader lease this host holds (docs/shard.md, "Lease reads"): its term and until when (host clock). */
+  readonly #leases = new Map<number, { readonly term: number; readonly until: number }>();
+  /** Per group: a term in which this host sent MsgTimeoutNow (a forced election may follow): no lease reads in it. */
+  readonly #leaseVoidTerm = new Map<number, number>();
+  /** Per group: a background ReadIndex round renewing the lease is under way. */
+  readonly #leaseRenewing = new Set<number>();
+  /** Per group: when it started running here (a replica ignores vote requests for an election timeout after, see #stepAll). */
+  readonly #openedAt = new Map<number, number>();
+  /** Reads answered under a leader lease, and ReadIndex rounds begun (leases renewed included). */
+  leaseReads = 0;
+  readIndexRounds = 0;
 
   /** memberPeers: connected peers that announced themselves as members (hello), sorted. */
   memberPeers(): PeerId[] {
@@ -391,6 +404,12 @@ export class ShardHost {
           const rd = g.takeReady();
           if (rd === undefined) continue;
           batch.push([g, rd]);
+          // A leadership transfer lets its target win an election its voters' leases would refuse:
+          // no lease reads for the rest of this term (before the message leaves).
+          if (rd.messages.some((m) => m.type === 'MsgTimeoutNow')) {
+            this.#leaseVoidTerm.set(g.id, g.node.raft.term);
+            this.#leases.delete(g.id);
+          }
           // As etcd's MustSync: entries, a snapshot, a new term or vote must be on disk first; a hard
           // state that only moves the commit index is staged and rides along with the next sync
           // (a commit index lost in a crash is learnt again from the leader).
@@ -681,6 +700,11 @@ export class ShardHost {
     const g = this.#groups.get(item.group)!;
     for (const m of item.messages) {
       if (m.to !== g.selfNode) continue; // meant for an earlier identity; Raft would drop it too
+      if ((m.type === 'MsgVote' || m.type === 'MsgPreVote') && m.transfer !== true && this.config.leaseMs > 0 && now - (this.#openedAt.get(g.id) ?? 0) < this.config.electionMinMs) {
+        // Just started (or restarted): it may have acknowledged a leader whose lease still runs, and
+        // forgot. Until an election timeout passed it votes for no one, as if it still heard that leader.
+        continue;
+      }
       g.hints.set(m.from, from);
       if ((m.type === 'MsgApp' || m.type === 'MsgHeartbeat' || m.type === 'MsgSnap') && m.term >= g.node.raft.term) g.leaderContactAt = now;
       try {
@@ -777,6 +801,13 @@ export class ShardHost {
     }
     const term = g.node.raft.term;
     const seen = g.spec[g.spec.length - 1];
+    if (this.#leaseHeld(g, term)) {
+      // Leader lease: no other leader since a quorum's last acknowledgement, so what this replica
+      // holds (once what it saw commits) is the latest.
+      this.leaseReads++;
+      if (seen !== undefined) await this.#waitSpec(seen, deadline);
+      return exec.result;
+    }
     await this.#readIndex(g, deadline);
     if (!stillLeading(g, term)) {
       throw new GeodeError('PROPOSAL_DROPPED', `peer ${this.self} stopped leading group ${g.id} while confirming a read (ask the new leader)`, { detail: 'NotLeader' });
@@ -802,6 +833,10 @@ export class ShardHost {
     const ctx = `${this.self}:${this.#nextRead++}`;
     const resendMs = 2 * (this.config.raft.heartbeat_ms ?? 50);
     let asked = this.#now();
+    this.readIndexRounds++;
+    // A lease starts when the round was first asked: every heartbeat a quorum acknowledged for it left later.
+    const firstAsked = asked;
+    const leaderTerm = g.node.isLeader() ? g.node.raft.term : undefined;
     g.node.readIndex(ctx);
     this.#kick();
     await this.#waiters.until(
@@ -821,7 +856,35 @@ export class ShardHost {
     );
     const index = g.readStates.get(ctx)!;
     g.readStates.delete(ctx);
+    if (leaderTerm !== undefined && this.config.leaseMs > 0 && stillLeading(g, leaderTerm) && this.#leaseVoidTerm.get(g.id) !== leaderTerm) {
+      const until = firstAsked + this.config.leaseMs;
+      const held = this.#leases.get(g.id);
+      if (held === undefined || held.term !== leaderTerm || held.until < until) this.#leases.set(g.id, { term: leaderTerm, until });
+    }
     return index;
+  }
+
+  /**
+   * #leaseHeld: whether this host may answer a read of `g` at once, as its leader in `term`,
+   * without a ReadIndex round: a quorum acknowledged its heartbeats less than the lease ago (so
+   * no other leader can have been elected since: the voters that acknowledged ignore vote requests
+   * for an election timeout), no transfer was begun in the term, and the leader is ready (an entry
+   * of its term committed). Renews the lease in the background once half of it ran.
+   */
+  #leaseHeld(g: GroupReplica, term: number): boolean {
+    if (this.config.leaseMs <= 0) return false;
+    const lease = this.#leases.get(g.id);
+    if (lease === undefined || lease.term !== term || !stillLeading(g, term) || !g.leaderReady()) return false;
+    if (g.node.raft.leadTransferee !== NO_NODE || this.#leaseVoidTerm.get(g.id) === term) return false;
+    const now = this.#now();
+    if (now >= lease.until) return false;
+    if (lease.until - now < this.config.leaseMs / 2 && !this.#leaseRenewing.has(g.id)) {
+      this.#leaseRenewing.add(g.id);
+      void this.#readIndex(g, now + this.config.requestTimeoutMs)
+        .catch(() => {})
+        .finally(() => this.#leaseRenewing.delete(g.id));
+    }
+    return true;
   }
 
   /** On a follower: ReadIndex, wait until applied, run; undefined when the statement writes (it is then forwarded). */
@@ -926,6 +989,11 @@ export class ShardHost {
         const term = g.node.raft.term;
         const out = read(g.graph);
         const seen = g.spec[g.spec.length - 1];
+        if (this.#leaseHeld(g, term)) {
+          this.leaseReads++;
+          if (seen !== undefined) await this.#waitSpec(seen, deadline);
+          return out;
+        }
         await this.#readIndex(g, deadline);
         // The read stands only if this replica led, in that term, until the round confirmed it: a
         // leader deposed meanwhile has its re-asked round confirmed by the new leader, which says

@@ -123,6 +123,17 @@ async function handle(req: Record<string, unknown>): Promise<Record<string, unkn
       return { ok: true };
     case 'shards':
       return { ok: true, rows: cluster.sharding?.shards() ?? [] };
+    case 'counters': {
+      // Read and routing counters (bench:shards): lease reads, ReadIndex rounds, and the router's hops.
+      const host = cluster.host!;
+      const r = cluster.sharding?.router;
+      return {
+        ok: true,
+        leaseReads: host.leaseReads,
+        readIndexRounds: host.readIndexRounds,
+        ...(r === undefined ? {} : { queries: r.queries, leaderReads: r.leaderReads, followerReads: r.followerReads, localWrites: r.localWrites, forwardedWrites: r.forwardedWrites }),
+      };
+    }
     case 'shardDebug': {
       // What this member's shard manager and host see: the map it holds, its check loop, and per group the conf and placement.
       const sh = cluster.sharding;

@@ -23,6 +23,7 @@ import {
 import { validateRaftConfig } from '../../src/raft/index.ts';
 import type { NodeId } from '../../src/raft/types.ts';
 import { shardConfigKeys, validateShardConfig } from '../../src/shard/index.ts';
+import { leaseClockDriftMsDefault } from '../../src/shard/config.ts';
 import { isGeodeError } from '../../src/util/errors.ts';
 import { batchMaxDefault, federationConfigKeys, lagThresholdMsDefault, logRetainEntriesDefault, validateFederationConfig } from '../../src/federation/config.ts';
 import { failAfterMsDefault, splitThresholdNodesDefault, shardingConfigKeys, shardsDefault, validateShardingConfig } from '../../src/cluster/sharding-config.ts';
@@ -176,6 +177,8 @@ describe('docs/configuration.md', () => {
         'failure_detector.threshold': shard.fdThreshold,
         request_timeout_ms: shard.requestTimeoutMs,
         'transactions.mvcc_history_entries': shard.mvccHistoryEntries,
+        'lease_reads.enabled': shard.leaseMs > 0,
+        'lease_reads.clock_drift_ms': leaseClockDriftMsDefault,
       });
     });
 

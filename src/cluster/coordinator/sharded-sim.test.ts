@@ -168,6 +168,7 @@ describe('seeded sharded simulation with a shard split during the faults', () =>
     let found: string | undefined;
     const writes = txnWriteSide({ resolverPeriodMs: 200 });
     for (let s = 1; s <= 20 && found === undefined; s++) found = (await runShardedSim(s, 1_000, { split: true, writes, plantSkipOwnerFilter: true })).violations[0];
-    expect(found).toMatch(/one database answers/);
+    // The moved half counted twice: a result unlike the one database's, or a write's nodes seen twice.
+    expect(found).toMatch(/one database answers|shows \d+ nodes of write \d+, which has/);
   }, 120_000);
 });
