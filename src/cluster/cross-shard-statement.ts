@@ -83,31 +83,44 @@ export async function copyShards(tx: GroupView, map: ShardMapState, fresh = fals
   return out;
 }
 
+/**
+ * Where the ids of what a statement created go: node ids and edge ids apart (a scratch graph's
+ * node 1 and edge 1 are two entities: one map for both renamed a matched node 1 as the new edge 1).
+ */
+interface IdMaps {
+  readonly nodes: ReadonlyMap<number, number>;
+  readonly edges: ReadonlyMap<number, number>;
+}
+
 /** The ids `r` names, remapped where `ids` says (created entities get their leased ids). */
-function remapValue(v: ResultValue, ids: ReadonlyMap<number, number>): ResultValue {
-  const id = (x: number): number => ids.get(x) ?? x;
-  if (v instanceof GeodeNode) return new GeodeNode(id(v.id), v.labels, v.properties);
-  if (v instanceof GeodeRelationship) return new GeodeRelationship(id(v.id), v.type, id(v.startNodeId), id(v.endNodeId), v.properties);
+function remapValue(v: ResultValue, ids: IdMaps): ResultValue {
+  const node = (x: number): number => ids.nodes.get(x) ?? x;
+  const edge = (x: number): number => ids.edges.get(x) ?? x;
+  if (v instanceof GeodeNode) return new GeodeNode(node(v.id), v.labels, v.properties);
+  if (v instanceof GeodeRelationship) return new GeodeRelationship(edge(v.id), v.type, node(v.startNodeId), node(v.endNodeId), v.properties);
   if (v instanceof GeodePath) return new GeodePath(v.nodes.map((n) => remapValue(n, ids) as GeodeNode), v.relationships.map((r) => remapValue(r, ids) as GeodeRelationship));
   if (Array.isArray(v)) return v.map((x: ResultValue) => remapValue(x, ids));
   return v;
 }
 
 /** A command with its ids remapped (and no rewind of a next-id counter: shards allocate their own). */
-function remapCommand(c: GraphCommand, ids: ReadonlyMap<number, number>): GraphCommand {
-  const id = (x: number): number => ids.get(x) ?? x;
+function remapCommand(c: GraphCommand, ids: IdMaps): GraphCommand {
+  const node = (x: number): number => ids.nodes.get(x) ?? x;
+  const edge = (x: number): number => ids.edges.get(x) ?? x;
   switch (c.op) {
     case 'createEdge':
-      return { ...c, id: id(c.id), src: id(c.src), dst: id(c.dst) };
+      return { ...c, id: edge(c.id), src: node(c.src), dst: node(c.dst) };
     case 'deleteNode':
+      return { op: c.op, id: node(c.id) };
     case 'deleteEdge':
-      return { op: c.op, id: id(c.id) };
+      return { op: c.op, id: edge(c.id) };
+    case 'setEdgeProperty':
+      return { ...c, id: edge(c.id) };
     case 'createNode':
     case 'setNodeProperty':
-    case 'setEdgeProperty':
     case 'addLabel':
     case 'removeLabel':
-      return { ...c, id: id(c.id) };
+      return { ...c, id: node(c.id) };
     default:
       throw crossShardRefusal(`this statement makes a ${c.op} change`);
   }
@@ -145,10 +158,10 @@ export async function splitStatement(
   const rows = detachRows(r.columns, r.rows);
   // Fresh ids for what it created (the scratch graph's own ids are only unique in it).
   const created = r.commands.filter((c) => (c.op === 'createNode' && !home.has(c.id)) || (c.op === 'createEdge' && !ends.has(c.id)));
-  const ids = new Map<number, number>();
+  const ids = { nodes: new Map<number, number>(), edges: new Map<number, number>() };
   if (created.length > 0) {
     const { start } = await lease(created.length);
-    created.forEach((c, i) => ids.set((c as { id: number }).id, start + i));
+    created.forEach((c, i) => (c.op === 'createNode' ? ids.nodes : ids.edges).set((c as { id: number }).id, start + i));
   }
   const commands = r.commands.map((c) => remapCommand(c, ids));
   const newNodes: NodeData[] = [];
@@ -239,5 +252,5 @@ export async function splitStatement(
         throw crossShardRefusal(`this statement makes a ${c.op} change`);
     }
   }
-  return { columns: r.columns, rows: ids.size === 0 ? rows : rows.map((row) => Object.fromEntries(Object.entries(row).map(([k, v]) => [k, remapValue(v, ids)]))), parts, writes: r.commands.length };
+  return { columns: r.columns, rows: created.length === 0 ? rows : rows.map((row) => Object.fromEntries(Object.entries(row).map(([k, v]) => [k, remapValue(v, ids)]))), parts, writes: r.commands.length };
 }
