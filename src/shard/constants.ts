@@ -30,6 +30,8 @@ export const forwardedRequestsMax = 10_000;
 export const waitingQueriesMax = 100_000;
 /** Most writes executed speculatively on a leader and not yet committed. */
 export const speculativeWritesMax = 10_000;
+/** Most statements a leader puts in one log entry (statements of one turn share an entry). */
+export const entryStatementsMax = 256;
 /** Most query texts remembered as "writes" (forwarded to the leader without a read round first). */
 export const writeTextCacheMax = 1_024;
 

@@ -386,6 +386,7 @@ export class ShardHost {
         const stores = new Set<LogStore>();
         for (const g of this.#order) {
           g.observe(now);
+          g.flushProposals();
           const prev = g.log.initialState().hardState;
           const rd = g.takeReady();
           if (rd === undefined) continue;
@@ -441,6 +442,7 @@ export class ShardHost {
             g.finishReady(rd);
             if (rd.committedEntries.length > 0 || rd.snapshot !== undefined) this.#notifyApplied(g.id);
             await g.maybeSnapshot();
+            if (g.savingFailure !== undefined) throw g.savingFailure;
             if (this.#stopped !== undefined) return;
           }
         }
@@ -784,8 +786,9 @@ export class ShardHost {
   }
 
   async #waitSpec(s: SpecWrite, deadline: number): Promise<void> {
-    await this.#waiters.until(() => s.state !== 'pending', deadline, `the commit of log entry ${s.index}`);
+    await this.#waiters.until(() => s.state !== 'pending', deadline, s.index > 0 ? `the commit of log entry ${s.index}` : 'the commit of a write');
     if (s.state === 'committed') return;
+    if (s.state === 'refused') throw s.error;
     if (s.state === 'dropped') {
       throw new GeodeError('PROPOSAL_DROPPED', `the leader changed before log entry ${s.index} committed; the write did not happen (retry it)`, { detail: 'LeaderChanged' });
     }
@@ -1030,7 +1033,7 @@ export class ShardHost {
       if (upTo !== undefined && e.index > upTo) break;
       for (const k of e.keys) keys.add(k);
     }
-    if (upTo === undefined) for (const s of g.spec) if (s.index > index) for (const k of entryKeys(s.commands).keys) keys.add(k);
+    if (upTo === undefined) for (const s of g.spec) if (s.index === 0 || s.index > index) for (const k of entryKeys(s.commands).keys) keys.add(k); // 0: not proposed yet (after all)
     return keys;
   }
 
@@ -1640,6 +1643,7 @@ export class ShardHost {
   async close(): Promise<void> {
     if (this.#stopped === undefined) this.#stop(new GeodeError('CLOSED', 'the shard host is closed'));
     await this.#pumpDone;
+    for (const g of this.#order) await g.snapshotSaved();
     for (const g of this.#order) await g.store.close().catch(() => {});
     await this.#c.transport.close();
   }
