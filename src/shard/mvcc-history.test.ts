@@ -52,6 +52,19 @@ describe('MvccHistory', () => {
     expect(h.after(3)!.map((e) => e.index)).toEqual([4, 5, 6]);
   });
 
+  it('keeps at most its bound of commands in all: large entries push older ones out', () => {
+    const g = new GraphStore();
+    const h = new MvccHistory(0, 100, 100, 10);
+    applyEntry(h, g, 1, [{ op: 'createNode', id: 1, labels: [], props: [] }]);
+    const big: GraphCommand[] = [];
+    for (let i = 0; i < 6; i++) big.push({ op: 'setNodeProperty', id: 1, key: `k${i}`, value: 1n });
+    applyEntry(h, g, 2, big);
+    expect(h.size).toBe(2);
+    applyEntry(h, g, 3, big.map((c) => ({ ...c, value: 2n }) as GraphCommand));
+    expect(h.after(1)).toBeUndefined();
+    expect(h.after(2)!.map((e) => e.index)).toEqual([3]);
+  });
+
   it('keeps what a pin needs beyond the recent window, and collects it once the pin is released or past its deadline', () => {
     const g = new GraphStore();
     const h = new MvccHistory(0, 100, 2);

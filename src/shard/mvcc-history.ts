@@ -12,7 +12,9 @@
  * store). Entries with no graph commands (conf changes, a leader's no-op) are not kept: the graph
  * at their index is the graph at the entry before.
  *
- * Bounds and collection: at most `maxEntries` entries (the oldest go first); besides, entries no
+ * Bounds and collection: at most `maxEntries` entries and {@link mvccHistoryCommandsMax} graph
+ * commands in all (a memory bound: a few large entries count for what they hold; the oldest go
+ * first); besides, entries no
  * live snapshot needs go — everything at or below the oldest pinned index, and, with no pin that
  * old, all but the newest `recentEntries` (kept so a leader can validate the commit of a
  * transaction that read on another member, which pins its snapshot only there). `floor` is the
@@ -36,6 +38,9 @@ export interface HistoryEntry {
   /** True when it created or dropped an index or a constraint (query plans depend on those). */
   readonly schema: boolean;
 }
+
+/** Most graph commands a history keeps in all (each with its undo: roughly 100–300 bytes). */
+export const mvccHistoryCommandsMax = 100_000;
 
 const schemaOps = new Set(['createIndex', 'dropIndex', 'createConstraint', 'dropConstraint']);
 
@@ -78,16 +83,21 @@ export class MvccHistory {
   #head = 0;
   #floor: number;
   readonly #maxEntries: number;
+  readonly #maxCommands: number;
   readonly #recentEntries: number;
+  /** Commands of the kept entries. */
+  #commands = 0;
   readonly #pins = new Map<number, Pin>();
   #nextPin = 1;
 
   /** `floor`: the index the graph stands at when the history starts (nothing older can be read). */
-  constructor(floor: number, maxEntries: number, recentEntries: number) {
+  constructor(floor: number, maxEntries: number, recentEntries: number, maxCommands = mvccHistoryCommandsMax) {
     assert(Number.isSafeInteger(maxEntries) && maxEntries >= 1, `mvcc history bound must be a positive integer, got ${maxEntries}`);
     assert(Number.isSafeInteger(recentEntries) && recentEntries >= 0, `mvcc recent entries must be a non-negative integer, got ${recentEntries}`);
     this.#floor = floor;
     this.#maxEntries = maxEntries;
+    assert(Number.isSafeInteger(maxCommands) && maxCommands >= 1, `mvcc history command bound must be a positive integer, got ${maxCommands}`);
+    this.#maxCommands = maxCommands;
     this.#recentEntries = Math.min(recentEntries, maxEntries);
   }
 
@@ -112,6 +122,7 @@ export class MvccHistory {
     assert(last === undefined || last.index < entry.index, `history entry ${entry.index} after ${last?.index}`);
     assert(entry.index > this.#floor, `history entry ${entry.index} at or below the floor ${this.#floor}`);
     this.#entries.push(entry);
+    this.#commands += entry.commands.length;
     this.collect(now, entry.index);
   }
 
@@ -119,6 +130,7 @@ export class MvccHistory {
   reset(index: number): void {
     this.#entries = [];
     this.#head = 0;
+    this.#commands = 0;
     this.#floor = Math.max(this.#floor, index);
   }
 
@@ -148,8 +160,10 @@ export class MvccHistory {
     }
     let h = this.#head;
     const end = this.#entries.length;
-    while (h < end && (end - h > this.#maxEntries || this.#entries[h]!.index <= keepAfter)) {
-      this.#floor = Math.max(this.#floor, this.#entries[h]!.index);
+    while (h < end && (end - h > this.#maxEntries || this.#commands > this.#maxCommands || this.#entries[h]!.index <= keepAfter)) {
+      const e = this.#entries[h]!;
+      this.#floor = Math.max(this.#floor, e.index);
+      this.#commands -= e.commands.length;
       h++;
     }
     this.#head = h;
