@@ -361,9 +361,25 @@ export class GraphStore implements GraphReader {
    * and changes nothing itself, but the commands before it STAY applied. Returns the count.
    */
   applyBatch(commands: readonly GraphCommand[]): number {
+    this.#applyAll(commands, undefined);
+    return commands.length;
+  }
+
+  /**
+   * applyBatchWithUndo: as {@link applyBatch}, answering each command's undo commands (undo them
+   * newest first to take the batch back).
+   */
+  applyBatchWithUndo(commands: readonly GraphCommand[]): GraphCommand[][] {
+    const undo = new Array<GraphCommand[]>(commands.length);
+    this.#applyAll(commands, undo);
+    return undo;
+  }
+
+  #applyAll(commands: readonly GraphCommand[], undo: GraphCommand[][] | undefined): void {
     for (let i = 0; i < commands.length; i++) {
       try {
-        this.#apply(commands[i]!, false);
+        const u = this.#apply(commands[i]!, undo !== undefined);
+        if (undo !== undefined) undo[i] = u;
       } catch (err) {
         if (err instanceof GeodeError) {
           throw new GeodeError(err.code, `command ${i} (${String(commands[i]?.op)}): ${err.message}`, {
@@ -375,7 +391,6 @@ export class GraphStore implements GraphReader {
         throw err;
       }
     }
-    return commands.length;
   }
 
   #apply(c: GraphCommand, undo: boolean): GraphCommand[] {

@@ -484,7 +484,7 @@ export class GroupReplica {
       const source = `group ${this.id} log entry ${e.index}`;
       const commands = decodeCommands(e.data, source);
       const graph = this.graph;
-      const undo = applyWithUndo(graph, commands);
+      const undo = graph.applyBatchWithUndo(commands);
       const { keys, schema } = entryKeys(commands);
       if (schema) this.engine.invalidatePlans();
       const rollback = (): void => {
@@ -567,30 +567,6 @@ export class GroupReplica {
   async snapshotSaved(): Promise<void> {
     await this.#saving;
   }
-}
-
-/**
- * applyWithUndo: applies `commands` in order and returns each one's undo commands. As
- * `GraphStore.applyBatch`, the first that does not apply throws (naming its position) and the ones
- * before it stay applied.
- */
-function applyWithUndo(graph: GraphStore, commands: readonly GraphCommand[]): GraphCommand[][] {
-  const undo: GraphCommand[][] = new Array<GraphCommand[]>(commands.length);
-  for (let i = 0; i < commands.length; i++) {
-    try {
-      undo[i] = graph.apply(commands[i]!);
-    } catch (err) {
-      if (err instanceof GeodeError) {
-        throw new GeodeError(err.code, `command ${i} (${String(commands[i]?.op)}): ${err.message}`, {
-          ...(err.detail === undefined ? {} : { detail: err.detail }),
-          source: 'command',
-          cause: err,
-        });
-      }
-      throw err;
-    }
-  }
-  return undo;
 }
 
 /** Reads a snapshot's envelope: the members' peer ids and the graph. INPUT_INVALID naming `source`. */
