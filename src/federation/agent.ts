@@ -51,9 +51,13 @@ const longPollMs = 1_000;
  * answers with the first new entry, so without it a link at 1,000 writes/s would ask about once
  * per write, and each request costs more (a stream, a Raft entry and an fsync in this cluster)
  * than merging the records in it: this gathers tens of writes per batch for at most this much
- * lag. A link behind asks again at once.
+ * lag. A link behind asks again at once. 20 (was 10): a request costs the SERVING cluster too
+ * (a libp2p stream: yamux frames, each noise-decrypted or -encrypted, about 1–2 ms of CPU on a
+ * loaded machine), so a caught-up link at 8,000 writes/s cost the origin about 20 µs of CPU
+ * per write at 10 ms and 11 µs at 20 (bench:federation, `cpu_us_per_write_*`), for about 5 ms
+ * more lag at the median.
  */
-const pullIntervalMs = 10;
+const pullIntervalMs = 20;
 /** A request (dial included) that takes longer fails, ms. */
 const requestTimeoutMs = 10_000;
 /** Retry delays after a failed request, ms. */
