@@ -53,6 +53,16 @@ function processCpuMs(pid: number | undefined): number {
     return NaN;
   }
 }
+/** Write and read system calls a process made so far, from /proc (Linux); NaN elsewhere. */
+function processSyscalls(pid: number | undefined): { w: number; r: number } {
+  try {
+    const io = readFileSync(`/proc/${pid ?? 'self'}/io`, 'utf8');
+    const field = (k: string): number => Number(new RegExp(`${k}: (\\d+)`).exec(io)?.[1] ?? NaN);
+    return { w: field('syscw'), r: field('syscr') };
+  } catch {
+    return { w: NaN, r: NaN };
+  }
+}
 /** USER_HZ of Linux's /proc times (100 on every common build). */
 const CLOCK_TICKS_PER_S = 100;
 
@@ -127,11 +137,14 @@ async function main(): Promise<void> {
     const c1 = await throughput(db, 1, ms, cpuMs);
     log(`concurrency 1: ${round(c1.writesPerS, 0)} writes/s, p50 ${round(c1.p50)} ms, p99 ${round(c1.p99)} ms, ${c1.failed} failed`);
     const byProcess = (): number[] => [clusterCpuMs([]), ...[relay.child.proc.pid, ...peers.map((p) => p.child.proc.pid)].map(processCpuMs)];
+    const pidsAll = [undefined, relay.child.proc.pid, ...peers.map((p) => p.child.proc.pid)];
+    const sys0 = pidsAll.map(processSyscalls);
     const before = byProcess();
     const key0 = nextKey;
     const frames0 = await Promise.all(peers.map((p) => p.status()));
     const c64 = await throughput(db, 64, ms, cpuMs);
     const used = byProcess().map((v, i) => Math.round(v - before[i]!));
+    const sys1 = pidsAll.map(processSyscalls);
     const frames1 = await Promise.all(peers.map((p) => p.status()));
     const writes = nextKey - key0;
     log(
@@ -139,6 +152,8 @@ async function main(): Promise<void> {
         .map((p, i) => `${p.name}${frames1[i]!.isLeader ? ' (leader)' : ''} ${round((frames1[i]!.framesOut - frames0[i]!.framesOut) / writes, 3)} / ${round((frames1[i]!.framesIn - frames0[i]!.framesIn) / writes, 3)}`)
         .join(', ')}`,
     );
+    const names = ['client', 'relay', ...peers.map((p) => p.name)];
+    log(`write / read system calls per write during concurrency 64: ${names.map((nm, i) => `${nm} ${round((sys1[i]!.w - sys0[i]!.w) / writes, 3)} / ${round((sys1[i]!.r - sys0[i]!.r) / writes, 3)}`).join(', ')}`);
     log(`CPU ms during concurrency 64 (warm-up included): client ${used[0]}, relay ${used[1]}, ${peers.map((p, i) => `${p.name} ${used[i + 2]}`).join(', ')}`);
     log(
       `concurrency 64: ${round(c64.writesPerS, 0)} writes/s, p50 ${round(c64.p50)} ms, p99 ${round(c64.p99)} ms, ${c64.failed} failed, ${round(c64.cpuMsPerWrite, 3)} CPU ms per write (all processes)`,

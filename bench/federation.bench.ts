@@ -20,15 +20,18 @@
  *    100,000, behind each: the tail travels, `catchup_snapshot_chunks` 0).
  *
  * Every throughput measure runs on fresh clusters (same graph sizes); `uptime`'s load is printed
- * with the figures (a shared machine moves them by tens of percent).
+ * with the figures (a shared machine moves them by tens of percent). Before each, the origin's
+ * process CPU per write at a fixed rate (`--cpu-rate`, `cpu_us_per_write_*`, pinned): the
+ * load-robust figure, and `federation_cpu_cost_pct`, the throughput a saturated core loses to it.
  *
  * Progress on stderr; the LAST stdout line is one JSON object.
  *
  *   npm run bench:federation
  *   npx tsx bench/federation.bench.ts --cut-ms 20000 --ms 3000
+ *   npx tsx bench/federation.bench.ts --cost-only 1 --rounds 3   # the cost figures only, median of 3
  */
 import { execFileSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { PeerProc, removeDir, tempDir, until } from '../test/cluster/harness.ts';
@@ -39,6 +42,18 @@ const MS = arg('ms', 5_000);
 const RATE = arg('rate', 1_000);
 const LAG_MS = arg('lag-ms', 10_000);
 const CUT_MS = arg('cut-ms', 60_000);
+/** `--cost-only 1`: only the throughput measures (pinned, then shared cores), no lag or catch-up. */
+const COST_ONLY = arg('cost-only', 0) !== 0;
+/** `--rounds N`: the pinned throughput measures N times (fresh clusters each), figures the median. */
+const ROUNDS = Math.max(1, Math.floor(arg('rounds', 1)));
+/**
+ * `--cpu-rate R` (default 8,000; 0: none): before each throughput measure, the origin writes at R
+ * writes/s for `--ms` (after 1 s at R) and its process CPU per write is taken: every cluster then
+ * does the same writes into graphs of the same sizes (a single-peer cluster's snapshots cost in
+ * proportion to its graph, so an unpaced run that wrote more pays more per write), and CPU time
+ * moves far less with the machine's load than a rate does.
+ */
+const CPU_RATE = arg('cpu-rate', 8_000);
 const log = (m: string): void => {
   process.stderr.write(`${m}\n`);
 };
@@ -74,6 +89,26 @@ function pin(p: PeerProc, cpus: string): boolean {
     return true;
   } catch {
     return false;
+  }
+}
+
+/** Clock ticks per second of /proc/<pid>/stat's CPU times. */
+const clockTicks = ((): number => {
+  try {
+    return Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+  } catch {
+    return 100;
+  }
+})();
+
+/** cpuMs: user + system CPU time of a process so far, ms (undefined without /proc). */
+function cpuMs(p: PeerProc): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${p.child.proc.pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(f[11]) + Number(f[12])) * 1000) / clockTicks; // fields 14 and 15: utime, stime
+  } catch {
+    return undefined;
   }
 }
 
@@ -121,11 +156,24 @@ try {
     return eu === undefined ? { origin } : { origin, eu };
   };
   const rate = (a: LoadAnswer): number => (a.acked * 1000) / a.elapsedMs;
-  const measure = async (p: PeerProc, prefix: string): Promise<number> => {
-    await load(p, 0, 1_000, 64, `w${prefix}`);
-    return rate(await load(p, 0, MS, 64, prefix));
+  /** Writes/s, and the origin process's CPU µs per acknowledged write (the load generator in it included): less moved by other load than the rate. */
+  interface Measure {
+    readonly rate: number;
+    readonly cpuUs: number;
+  }
+  const measure = async (p: PeerProc, prefix: string): Promise<Measure> => {
+    let cpuUs = NaN;
+    if (CPU_RATE > 0) {
+      await load(p, CPU_RATE, 1_000, 64, `v${prefix}`);
+      const c0 = cpuMs(p);
+      const paced = await load(p, CPU_RATE, MS, 64, `c${prefix}`);
+      const c1 = cpuMs(p);
+      if (paced.acked < 0.95 * CPU_RATE * (MS / 1000)) log(`${p.name}: only ${round(rate(paced))} of ${CPU_RATE} writes/s paced: its CPU per write is not comparable (lower --cpu-rate)`);
+      if (c0 !== undefined && c1 !== undefined) cpuUs = ((c1 - c0) * 1000) / paced.acked;
+    } else await load(p, 0, 1_000, 64, `w${prefix}`);
+    return { rate: rate(await load(p, 0, MS, 64, prefix)), cpuUs };
   };
-  const rates = async (tag: string, pinIt: boolean): Promise<{ w0: number; ws: number; w1: number; us: PeerProc; eu: PeerProc }> => {
+  const rates = async (tag: string, pinIt: boolean): Promise<{ w0: Measure; ws: Measure; w1: Measure; us: PeerProc; eu: PeerProc }> => {
     const base = (await fresh(tag, 'base', pinIt)).origin;
     const w0 = await measure(base, 'a');
     await base.stop();
@@ -135,67 +183,98 @@ try {
     const pair = await fresh(tag, 'pair', pinIt);
     const w1 = await measure(pair.origin, 'f');
     await caughtUp(pair.origin, pair.eu!, 'eu caught up after the throughput run');
-    log(`throughput (${tag}): ${round(w0)} writes/s without federation, ${round(ws)} with federation and no cluster pulling, ${round(w1)} with eu pulling`);
+    log(
+      `throughput (${tag}): ${round(w0.rate)} writes/s without federation, ${round(ws.rate)} with federation and no cluster pulling, ${round(w1.rate)} with eu pulling; ` +
+        `origin CPU per write ${round(w0.cpuUs)} / ${round(ws.cpuUs)} / ${round(w1.cpuUs)} µs; load ${round(loadavg()[0]!, 2)}`,
+    );
     return { w0, ws, w1, us: pair.origin, eu: pair.eu! };
   };
-  let pinned: Awaited<ReturnType<typeof rates>> | undefined;
+  const median = (xs: readonly number[]): number => {
+    const s = [...xs].sort((a, b) => a - b);
+    return s.length % 2 === 1 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+  };
+  /** The pinned figures: each the median over the rounds. */
+  let pinned: { w0: Measure; ws: Measure; w1: Measure } | undefined;
   if (pinning) {
-    try {
-      pinned = await rates('pinned', true);
-    } catch (err) {
-      log(`no pinned measure (${err instanceof Error ? err.message : String(err)})`);
+    const all: { w0: Measure; ws: Measure; w1: Measure }[] = [];
+    for (let r = 0; r < ROUNDS; r++) {
+      try {
+        const one = await rates('pinned', true);
+        await Promise.all([one.us.stop(), one.eu.stop()]);
+        all.push(one);
+      } catch (err) {
+        log(`no pinned measure (${err instanceof Error ? err.message : String(err)})`);
+        break;
+      }
     }
-    if (pinned !== undefined) await Promise.all([pinned.us.stop(), pinned.eu.stop()]);
+    if (all.length > 0) {
+      const med = (pick: (x: { w0: Measure; ws: Measure; w1: Measure }) => Measure): Measure => ({ rate: median(all.map((x) => pick(x).rate)), cpuUs: median(all.map((x) => pick(x).cpuUs)) });
+      pinned = { w0: med((x) => x.w0), ws: med((x) => x.ws), w1: med((x) => x.w1) };
+    }
   }
   const shared = await rates('shared cores', false);
   const { us, eu } = shared;
-
-  // 2. Cross-cluster lag at RATE writes/s.
-  await eu.request({ op: 'fedSamples' });
-  const paced = await load(us, RATE, LAG_MS, 32, 'l');
-  await new Promise((r) => setTimeout(r, 1_000));
-  const samples = ((await eu.request({ op: 'fedSamples' }))['samples'] as number[]).sort((a, b) => a - b);
-  log(`lag: ${samples.length} changes at ${round((paced.acked * 1000) / paced.elapsedMs)} writes/s: p50 ${quantile(samples, 0.5)} ms, p99 ${quantile(samples, 0.99)} ms`);
-
-  // 3. Catch-up after a cut.
-  await eu.request({ op: 'fedCut', cluster: 'us', cut: true });
-  log(`cut for ${CUT_MS} ms, writing at ${RATE}/s`);
-  const during = await load(us, RATE, CUT_MS, 32, 'c');
-  const before = (await euLink(eu))!;
-  const healedAt = performance.now();
-  await eu.request({ op: 'fedCut', cluster: 'us', cut: false });
-  await caughtUp(us, eu, 'eu caught up after the cut');
-  const catchupMs = performance.now() - healedAt;
-  const after = (await euLink(eu))!;
-  const nodes = await eu.query('MATCH (b:B) RETURN count(b) AS n', {}, { readQuorum: 1 });
-  log(`catch-up: ${during.acked} changes in ${round(catchupMs)} ms (${after.snapshotChunks - before.snapshotChunks} snapshot chunks); eu holds ${nodes.ok ? String(nodes.rows[0]!['n']) : '?'} :B nodes`);
-
-  const out = {
-    lag_p50_ms: round(quantile(samples, 0.5)),
-    lag_p99_ms: round(quantile(samples, 0.99)),
-    lag_changes: samples.length,
-    lag_writes_per_s: round((paced.acked * 1000) / paced.elapsedMs),
-    catchup_changes: during.acked,
-    catchup_ms: round(catchupMs),
-    load_avg_1m: round(loadavg()[0]!, 2),
-    catchup_changes_per_s: round((during.acked * 1000) / catchupMs),
-    catchup_snapshot_chunks: after.snapshotChunks - before.snapshotChunks,
-    catchup_records_per_s: round(((after.recordsReceived - before.recordsReceived) * 1000) / catchupMs),
+  const costFigures = {
     ...(pinned === undefined
       ? {}
       : {
-          writes_per_s_without_federation: round(pinned.w0),
-          writes_per_s_with_federation: round(pinned.w1),
-          federation_cost_pct: cost(pinned.w0, pinned.w1),
-          writes_per_s_stamped_no_downstream: round(pinned.ws),
-          stamping_cost_pct: cost(pinned.w0, pinned.ws),
+          writes_per_s_without_federation: round(pinned.w0.rate),
+          writes_per_s_with_federation: round(pinned.w1.rate),
+          federation_cost_pct: cost(pinned.w0.rate, pinned.w1.rate),
+          writes_per_s_stamped_no_downstream: round(pinned.ws.rate),
+          stamping_cost_pct: cost(pinned.w0.rate, pinned.ws.rate),
+          cpu_us_per_write_without_federation: round(pinned.w0.cpuUs),
+          cpu_us_per_write_stamped_no_downstream: round(pinned.ws.cpuUs),
+          cpu_us_per_write_with_federation: round(pinned.w1.cpuUs),
+          // The throughput a saturated core loses to the extra CPU per write: 1 − without/with.
+          federation_cpu_cost_pct: cost(pinned.w1.cpuUs, pinned.w0.cpuUs),
+          stamping_cpu_cost_pct: cost(pinned.ws.cpuUs, pinned.w0.cpuUs),
+          cpu_rate: CPU_RATE,
+          pinned_rounds: ROUNDS,
         }),
-    writes_per_s_without_federation_shared_cores: round(shared.w0),
-    writes_per_s_with_federation_shared_cores: round(shared.w1),
-    federation_cost_shared_cores_pct: cost(shared.w0, shared.w1),
-    stamping_cost_shared_cores_pct: cost(shared.w0, shared.ws),
+    writes_per_s_without_federation_shared_cores: round(shared.w0.rate),
+    writes_per_s_with_federation_shared_cores: round(shared.w1.rate),
+    federation_cost_shared_cores_pct: cost(shared.w0.rate, shared.w1.rate),
+    stamping_cost_shared_cores_pct: cost(shared.w0.rate, shared.ws.rate),
   };
-  process.stdout.write(`${JSON.stringify(out)}\n`);
+  if (COST_ONLY) {
+    process.stdout.write(`${JSON.stringify({ load_avg_1m: round(loadavg()[0]!, 2), ...costFigures })}\n`);
+  } else {
+    // 2. Cross-cluster lag at RATE writes/s.
+    await eu.request({ op: 'fedSamples' });
+    const paced = await load(us, RATE, LAG_MS, 32, 'l');
+    await new Promise((r) => setTimeout(r, 1_000));
+    const samples = ((await eu.request({ op: 'fedSamples' }))['samples'] as number[]).sort((a, b) => a - b);
+    log(`lag: ${samples.length} changes at ${round((paced.acked * 1000) / paced.elapsedMs)} writes/s: p50 ${quantile(samples, 0.5)} ms, p99 ${quantile(samples, 0.99)} ms`);
+
+    // 3. Catch-up after a cut.
+    await eu.request({ op: 'fedCut', cluster: 'us', cut: true });
+    log(`cut for ${CUT_MS} ms, writing at ${RATE}/s`);
+    const during = await load(us, RATE, CUT_MS, 32, 'c');
+    const before = (await euLink(eu))!;
+    const healedAt = performance.now();
+    await eu.request({ op: 'fedCut', cluster: 'us', cut: false });
+    await caughtUp(us, eu, 'eu caught up after the cut');
+    const catchupMs = performance.now() - healedAt;
+    const after = (await euLink(eu))!;
+    const nodes = await eu.query('MATCH (b:B) RETURN count(b) AS n', {}, { readQuorum: 1 });
+    log(`catch-up: ${during.acked} changes in ${round(catchupMs)} ms (${after.snapshotChunks - before.snapshotChunks} snapshot chunks); eu holds ${nodes.ok ? String(nodes.rows[0]!['n']) : '?'} :B nodes`);
+
+    const out = {
+      lag_p50_ms: round(quantile(samples, 0.5)),
+      lag_p99_ms: round(quantile(samples, 0.99)),
+      lag_changes: samples.length,
+      lag_writes_per_s: round((paced.acked * 1000) / paced.elapsedMs),
+      catchup_changes: during.acked,
+      catchup_ms: round(catchupMs),
+      load_avg_1m: round(loadavg()[0]!, 2),
+      catchup_changes_per_s: round((during.acked * 1000) / catchupMs),
+      catchup_snapshot_chunks: after.snapshotChunks - before.snapshotChunks,
+      catchup_records_per_s: round(((after.recordsReceived - before.recordsReceived) * 1000) / catchupMs),
+      ...costFigures,
+    };
+    process.stdout.write(`${JSON.stringify(out)}\n`);
+  }
 } finally {
   await Promise.all(procs.map((p) => p.sigkill()));
   for (const d of dirs) removeDir(d);

@@ -30,7 +30,10 @@ export class ClusterTransaction implements GeodeTransaction {
     this.readOnly = options.readOnly;
     this.#timeoutMs = options.timeoutMs;
     this.#timer = setTimeout(() => {
-      if (this.#state === 'open' && this.#committing === undefined) this.#state = 'timedOut';
+      if (this.#state === 'open' && this.#committing === undefined) {
+        this.#state = 'timedOut';
+        tx.end();
+      }
     }, options.timeoutMs);
     (this.#timer as { unref?: () => void }).unref?.();
   }
@@ -69,6 +72,7 @@ export class ClusterTransaction implements GeodeTransaction {
     if (this.#state === 'open' && this.#committing === undefined) {
       clearTimeout(this.#timer);
       this.#state = 'rolledBack';
+      this.#tx.end();
     }
     return Promise.resolve();
   }

@@ -28,10 +28,16 @@ import type { RequestHandler, RequestProtocolInit } from '../net/index.ts';
 import { HybridClock } from '../txn/hlc.ts';
 import { GeodeError, isGeodeError } from '../util/errors.ts';
 import { federationAddressesMax, federationPeersMax, type FederationPeer, type ResolvedFederationConfig } from './config.ts';
-import { checkRecord, CURSOR_PREFIX, type Register, EDGE_PREFIX, mergeRecords, NODE_PREFIX, recordOf, recordsOfCommands, stampLocalWrite, type EntityRecord, type ReceivedRecord } from './registers.ts';
+import { checkRecord, CURSOR_PREFIX, type Register, EDGE_PREFIX, mergeRecords, NODE_PREFIX, RECORD_FORMAT, recordOf, recordsOfCommands, stampLocalWrite, type EntityRecord, type ReceivedRecord } from './registers.ts';
 
 /** The federation protocol id. */
 export const FEDERATION_PROTOCOL = '/geode/federation/1.0.0';
+/**
+ * The request version: 2 since records are stored in format 2 (registers.ts, `RECORD_FORMAT`),
+ * which the entries of a tail carry as they are. A receiver that asks with version 1 could not
+ * read them: it is answered with an error naming the versions.
+ */
+const PROTOCOL_VERSION = 2;
 /** Largest request or response frame, bytes. */
 export const federationFrameBytesMax = 16 * 1024 * 1024;
 /** Entry data read per answer, bytes (one entry always goes). */
@@ -343,6 +349,9 @@ export class FederationAgent {
     const requester = typeof r['from'] === 'string' ? r['from'] : '';
     const after = r['after'];
     if (want !== this.self) return encode({ kind: 'error', message: `this is cluster ${this.self}, not ${String(want)}` });
+    if (typeof r['v'] !== 'number' || r['v'] < PROTOCOL_VERSION) {
+      return encode({ kind: 'error', message: `cluster ${this.self} serves federation requests of version ${PROTOCOL_VERSION} (records of format ${RECORD_FORMAT}); this request is of version ${String(r['v'])}: upgrade cluster ${requester || 'asking'}` });
+    }
     if (this.#cutServing.has(requester)) return encode({ kind: 'error', message: `the link to cluster ${requester} is cut` });
     if (typeof after !== 'number' || !Number.isSafeInteger(after) || after < 0) return encode({ kind: 'error', message: 'after must be a log index' });
     const max = Math.min(this.#cfg.batchMax, typeof r['max'] === 'number' && r['max'] >= 1 ? Math.floor(r['max']) : this.#cfg.batchMax);
@@ -461,7 +470,7 @@ export class FederationAgent {
 
   /** One request for the batch after `cur`; the answer decoded, an error answer thrown. */
   async #fetch(link: Link, cur: Cursor): Promise<Batch> {
-    const req = encode({ v: 1, from: this.self, cluster: link.cluster, after: cur.index, max: this.#cfg.batchMax, waitMs: longPollMs, ...(cur.snap === undefined ? {} : { snap: cur.snap }) });
+    const req = encode({ v: PROTOCOL_VERSION, from: this.self, cluster: link.cluster, after: cur.index, max: this.#cfg.batchMax, waitMs: longPollMs, ...(cur.snap === undefined ? {} : { snap: cur.snap }) });
     const res = await this.#c.net.sendRequest([link.addresses[link.addr]!], FEDERATION_PROTOCOL, req, { maxFrameBytes: federationFrameBytesMax, timeoutMs: requestTimeoutMs });
     const answer = decodeSnapshot(res, `cluster ${link.cluster}'s answer`) as Answer;
     if (answer.kind === 'error') throw new GeodeError('IO', `cluster ${link.cluster} answered: ${answer.message}`, { source: link.cluster });

@@ -18,8 +18,9 @@
  *   is in the graph while it exists and both its ends are visible (otherwise it waits in
  *   `f/pend/<node fid>` for that end).
  */
-import { decodeValue, encodeValue, type GraphCommand, type GraphStore, type MetaValue, type NodeRecord } from '../graph/index.ts';
+import { decodeValue, encodeValue, VALUE_FORMAT_VERSION, type GraphCommand, type GraphStore, type MetaValue, type NodeRecord } from '../graph/index.ts';
 import { compareHlc, type HlcTimestamp, type HybridClock } from '../txn/hlc.ts';
+import { GeodeError } from '../util/errors.ts';
 
 /** A register: [wall ms, logical, origin cluster, value] (value null: removed / absent). */
 export type Register = readonly [number, number, string, unknown];
@@ -107,13 +108,182 @@ function recordKey(kind: 'n' | 'e', fid: string): string {
 }
 
 /**
- * recordOf: a record as stored (its bytes, {@link encodeValue}: one buffer instead of a tree of
+ * The format of a record's bytes: {@link encodeValue} of a list
+ * `[2, 'n', W, L, O, x, lb, lo, pb, po]` (a node) or `[2, 'e', W, L, O, x, t, s, d, pb, po]` (an
+ * edge): ONE stamp per record (W, L, O: wall, logical, origin) — the existence register's —
+ * with the existence's value `x`; `lb` / `pb` the labels / properties stamped with it as flat
+ * `[key, value, ...]`, `lo` / `po` those stamped otherwise as flat `[key, wall, logical, origin,
+ * value, ...]`. A stamped CREATE has every register in the base lists: about a third of format 1's
+ * bytes and objects. Format 1 (`{ k, x, l, p }`, each register a `[wall, logical, origin, value]`),
+ * as bytes or as plain data, is still read.
+ */
+export const RECORD_FORMAT = 2;
+
+/** Splits registers into those with stamp (w, l, o) (flat [key, value]) and the others (flat [key, w, l, o, value]). */
+function splitRegs(regs: Registers, w: number, l: number, o: string): [unknown[], unknown[]] {
+  const same: unknown[] = [];
+  const other: unknown[] = [];
+  for (let i = 0; i + 1 < regs.length; i += 2) {
+    const r = regs[i + 1] as Register;
+    if (r[0] === w && r[1] === l && r[2] === o) same.push(regs[i], r[3]);
+    else other.push(regs[i], r[0], r[1], r[2], r[3]);
+  }
+  return [same, other];
+}
+
+/** encodeRecord: a record's bytes in format {@link RECORD_FORMAT}. */
+export function encodeRecord(rec: EntityRecord): Uint8Array {
+  const [w, l, o, x] = rec.x;
+  if (rec.k === 'n') {
+    const [lb, lo] = splitRegs(rec.l, w, l, o);
+    const [pb, po] = splitRegs(rec.p, w, l, o);
+    return packRecord([RECORD_FORMAT, 'n', w, l, o, x, lb, lo, pb, po]);
+  }
+  const [pb, po] = splitRegs(rec.p, w, l, o);
+  return packRecord([RECORD_FORMAT, 'e', w, l, o, x, rec.t, rec.s, rec.d, pb, po]);
+}
+
+// A record's tree written straight to msgpack (what {@link encodeValue} writes for it, and what
+// its decoder reads), without the codec's tagging walk and copy: lists, strings, booleans, null,
+// numbers and bigints. Anything else (a map, a temporal value, ...) goes through encodeValue.
+let buf = new Uint8Array(256);
+let view = new DataView(buf.buffer);
+let pos = 0;
+const utf8 = new TextEncoder();
+
+function room(n: number): void {
+  if (pos + n <= buf.length) return;
+  const next = new Uint8Array(Math.max(buf.length * 2, pos + n));
+  next.set(buf.subarray(0, pos));
+  buf = next;
+  view = new DataView(buf.buffer);
+}
+
+/** Writes `v`; false when it is not of the simple kinds (nothing useful written then). */
+function packSimple(v: unknown): boolean {
+  switch (typeof v) {
+    case 'string': {
+      const n = v.length;
+      room(5 + 3 * n);
+      const at = pos;
+      pos += n < 32 ? 1 : n < 256 ? 2 : n < 65_536 ? 3 : 5; // header for up to 3n bytes, rewritten below
+      const head = pos - at;
+      let i = 0;
+      for (; i < n; i++) {
+        const c = v.charCodeAt(i);
+        if (c >= 0x80) break;
+        buf[pos++] = c;
+      }
+      if (i < n) pos += utf8.encodeInto(v.slice(i), buf.subarray(pos)).written;
+      const len = pos - at - head;
+      const need = len < 32 ? 1 : len < 256 ? 2 : len < 65_536 ? 3 : 5;
+      if (need !== head) {
+        buf.copyWithin(at + need, at + head, pos);
+        pos += need - head;
+      }
+      if (need === 1) buf[at] = 0xa0 | len;
+      else if (need === 2) (buf[at] = 0xd9), (buf[at + 1] = len);
+      else if (need === 3) (buf[at] = 0xda), view.setUint16(at + 1, len);
+      else (buf[at] = 0xdb), view.setUint32(at + 1, len);
+      return true;
+    }
+    case 'boolean':
+      room(1);
+      buf[pos++] = v ? 0xc3 : 0xc2;
+      return true;
+    case 'number':
+      room(9);
+      if (Number.isInteger(v) && !Object.is(v, -0) && v >= -0x8000_0000 && v < 0x1_0000_0000) {
+        if (v >= 0 && v < 128) buf[pos++] = v;
+        else if (v < 0 && v >= -32) buf[pos++] = 0x100 + v;
+        else if (v >= 0) {
+          if (v < 256) (buf[pos++] = 0xcc), (buf[pos++] = v);
+          else if (v < 65_536) (buf[pos] = 0xcd), view.setUint16(pos + 1, v), (pos += 3);
+          else (buf[pos] = 0xce), view.setUint32(pos + 1, v), (pos += 5);
+        } else (buf[pos] = 0xd2), view.setInt32(pos + 1, v), (pos += 5);
+        return true;
+      }
+      if (Object.is(v, -0)) return false; // the codec tags it
+      buf[pos] = 0xcb;
+      view.setFloat64(pos + 1, v);
+      pos += 9;
+      return true;
+    case 'bigint':
+      if (v < -(1n << 63n) || v >= 1n << 63n) return false;
+      room(9);
+      buf[pos] = 0xd3;
+      view.setBigInt64(pos + 1, v);
+      pos += 9;
+      return true;
+    case 'object': {
+      if (v === null) {
+        room(1);
+        buf[pos++] = 0xc0;
+        return true;
+      }
+      if (!Array.isArray(v)) return false;
+      const n = v.length;
+      room(5);
+      if (n < 16) buf[pos++] = 0x90 | n;
+      else if (n < 65_536) (buf[pos] = 0xdc), view.setUint16(pos + 1, n), (pos += 3);
+      else (buf[pos] = 0xdd), view.setUint32(pos + 1, n), (pos += 5);
+      for (let i = 0; i < n; i++) if (!packSimple(v[i])) return false;
+      return true;
+    }
+    default:
+      return false;
+  }
+}
+
+/** A record's tree as {@link encodeValue} bytes (its version byte first). */
+function packRecord(tree: unknown[]): Uint8Array {
+  pos = 0;
+  room(1);
+  buf[pos++] = VALUE_FORMAT_VERSION;
+  if (!packSimple(tree)) return encodeValue(tree);
+  return buf.slice(0, pos);
+}
+
+/** The registers of a format-2 record's base list and other list, flat, or undefined when malformed. */
+function joinRegs(same: unknown, other: unknown, w: number, l: number, o: string): (string | Register)[] | undefined {
+  if (!Array.isArray(same) || !Array.isArray(other) || same.length % 2 !== 0 || other.length % 5 !== 0) return undefined;
+  const out: (string | Register)[] = [];
+  for (let i = 0; i < same.length; i += 2) out.push(same[i] as string, [w, l, o, same[i + 1]]);
+  for (let i = 0; i < other.length; i += 5) out.push(other[i] as string, [other[i + 1] as number, other[i + 2] as number, other[i + 3] as string, other[i + 4]]);
+  return out;
+}
+
+/** A format-2 record's tree as a record; INPUT_INVALID when it is not one (the registers' types are checked by {@link checkRecord}). */
+function recordOfTree(key: string, t: unknown[]): EntityRecord {
+  const bad = (): GeodeError => new GeodeError('INPUT_INVALID', `federation record ${key}: not a record of format ${RECORD_FORMAT}`, { source: 'federation' });
+  const [, k, w, l, o, x] = t as [unknown, unknown, number, number, string, unknown];
+  if (k === 'n' && t.length === 10) {
+    const lr = joinRegs(t[6], t[7], w, l, o);
+    const pr = joinRegs(t[8], t[9], w, l, o);
+    if (lr === undefined || pr === undefined) throw bad();
+    return { k: 'n', x: [w, l, o, x], l: lr, p: pr };
+  }
+  if (k === 'e' && t.length === 11) {
+    const pr = joinRegs(t[9], t[10], w, l, o);
+    if (pr === undefined) throw bad();
+    return { k: 'e', x: [w, l, o, x], t: t[6] as string, s: t[7] as string, d: t[8] as string, p: pr };
+  }
+  throw bad();
+}
+
+/**
+ * recordOf: a record as stored (its bytes, {@link encodeRecord}: one buffer instead of a tree of
  * objects costs the snapshots, the log entries and the garbage collector far less) read back;
- * a record stored as plain data (an older version) is taken as it is. INPUT_INVALID for bytes
- * that are not a value.
+ * format 1 (an object, as bytes or as plain data) is taken as it is. INPUT_INVALID for bytes
+ * that are not a value, or a record of an unknown format.
  */
 export function recordOf(key: string, stored: MetaValue): EntityRecord {
-  return (stored instanceof Uint8Array ? decodeValue(stored, `federation record ${key}`) : stored) as EntityRecord;
+  const v = stored instanceof Uint8Array ? decodeValue(stored, `federation record ${key}`) : stored;
+  if (Array.isArray(v)) {
+    if (v[0] !== RECORD_FORMAT) throw new GeodeError('INPUT_INVALID', `federation record ${key}: format ${String(v[0])} is not supported (this version reads formats 1 and ${RECORD_FORMAT})`, { source: 'federation' });
+    return recordOfTree(key, v);
+  }
+  return v as EntityRecord;
 }
 
 function readRecord<R extends EntityRecord>(graph: GraphStore, key: string): R | undefined {
@@ -239,13 +409,24 @@ export function stampLocalWrite(graph: GraphStore, self: string, clock: HybridCl
     if (rec !== undefined) above = maxOf(rec.p, compareRegisters(rec.x, above) > 0 ? rec.x : above);
   }
   const t = nextStamp(clock, above);
-  const reg = (v: unknown): Register => [t.wall, t.logical, self, v];
   const out: GraphCommand[] = [];
   for (const [id, touched] of nodes) {
     const { fid, rec } = prevNodes.get(id)!;
     const live = graph.node(id);
     const node = live === undefined || live.deleted ? undefined : live;
     if (node === undefined && rec === undefined) continue; // created and deleted in one statement
+    if (touched.created && node !== undefined) {
+      // Made by this statement: every register has this stamp, so the record is written at once
+      // (format 2: all in the base lists), with no maps of registers built and split.
+      const lb: unknown[] = [];
+      for (const k of touched.labels) lb.push(k, node.labels.has(k));
+      for (const k of node.labels) if (!touched.labels.has(k)) lb.push(k, true);
+      const pb: unknown[] = [];
+      for (const k of touched.props) pb.push(k, node.props.get(k) ?? null);
+      for (const [k, v] of node.props) if (!touched.props.has(k)) pb.push(k, v);
+      out.push({ op: 'setMeta', key: NODE_PREFIX + fid, value: packRecord([RECORD_FORMAT, 'n', t.wall, t.logical, self, true, lb, [], pb, []]) });
+      continue;
+    }
     if (rec === undefined) {
       // First write federated on a node made before federation: all of it travels.
       for (const k of node!.labels) touched.labels.add(k);
@@ -255,37 +436,49 @@ export function stampLocalWrite(graph: GraphStore, self: string, clock: HybridCl
     const p = regMap(rec?.p);
     if (node === undefined) {
       // Deleted: its existence, every label and every property (a re-creation starts empty).
-      for (const [k, r] of l) if (r[3] !== false) l.set(k, reg(false));
-      for (const [k, r] of p) if (r[3] !== null) p.set(k, reg(null));
-      for (const k of touched.labels) l.set(k, reg(false));
-      for (const k of touched.props) p.set(k, reg(null));
+      for (const [k, r] of l) if (r[3] !== false) l.set(k, stamped(t, self, false));
+      for (const [k, r] of p) if (r[3] !== null) p.set(k, stamped(t, self, null));
+      for (const k of touched.labels) l.set(k, stamped(t, self, false));
+      for (const k of touched.props) p.set(k, stamped(t, self, null));
     } else {
-      for (const k of touched.labels) l.set(k, reg(node.labels.has(k)));
-      for (const k of touched.props) p.set(k, reg(node.props.get(k) ?? null));
+      for (const k of touched.labels) l.set(k, stamped(t, self, node.labels.has(k)));
+      for (const k of touched.props) p.set(k, stamped(t, self, node.props.get(k) ?? null));
     }
-    const x = touched.exists || rec === undefined ? reg(node !== undefined) : rec.x;
-    out.push({ op: 'setMeta', key: recordKey('n', fid), value: encodeValue({ k: 'n', x, l: flatRegs(l), p: flatRegs(p) } satisfies NodeRecordMeta) });
+    const x = touched.exists || rec === undefined ? stamped(t, self, node !== undefined) : rec.x;
+    out.push({ op: 'setMeta', key: recordKey('n', fid), value: encodeRecord({ k: 'n', x, l: flatRegs(l), p: flatRegs(p) }) });
   }
   for (const [id, touched] of edges) {
     const { fid, rec } = prevEdges.get(id)!;
     const live = graph.edge(id);
     const edge = live === undefined || live.deleted ? undefined : live;
     if (edge === undefined && rec === undefined) continue;
-    if (rec === undefined) for (const k of edge!.props.keys()) touched.props.add(k);
-    const p = regMap(rec?.p);
-    if (edge === undefined) {
-      for (const [k, r] of p) if (r[3] !== null) p.set(k, reg(null));
-      for (const k of touched.props) p.set(k, reg(null));
-    } else {
-      for (const k of touched.props) p.set(k, reg(edge.props.get(k) ?? null));
-    }
-    const x = touched.exists || rec === undefined ? reg(edge !== undefined) : rec.x;
     const t0 = rec?.t ?? edge!.type;
     const s0 = rec?.s ?? fidOf(graph, self, 'n', edge!.src.id);
     const d0 = rec?.d ?? fidOf(graph, self, 'n', edge!.dst.id);
-    out.push({ op: 'setMeta', key: recordKey('e', fid), value: encodeValue({ k: 'e', x, t: t0, s: s0, d: d0, p: flatRegs(p) } satisfies EdgeRecordMeta) });
+    if (touched.created && edge !== undefined) {
+      const pb: unknown[] = [];
+      for (const k of touched.props) pb.push(k, edge.props.get(k) ?? null);
+      for (const [k, v] of edge.props) if (!touched.props.has(k)) pb.push(k, v);
+      out.push({ op: 'setMeta', key: EDGE_PREFIX + fid, value: packRecord([RECORD_FORMAT, 'e', t.wall, t.logical, self, true, t0, s0, d0, pb, []]) });
+      continue;
+    }
+    if (rec === undefined) for (const k of edge!.props.keys()) touched.props.add(k);
+    const p = regMap(rec?.p);
+    if (edge === undefined) {
+      for (const [k, r] of p) if (r[3] !== null) p.set(k, stamped(t, self, null));
+      for (const k of touched.props) p.set(k, stamped(t, self, null));
+    } else {
+      for (const k of touched.props) p.set(k, stamped(t, self, edge.props.get(k) ?? null));
+    }
+    const x = touched.exists || rec === undefined ? stamped(t, self, edge !== undefined) : rec.x;
+    out.push({ op: 'setMeta', key: recordKey('e', fid), value: encodeRecord({ k: 'e', x, t: t0, s: s0, d: d0, p: flatRegs(p) }) });
   }
   return out;
+}
+
+/** A register of a local write's stamp. */
+function stamped(t: HlcTimestamp, self: string, v: unknown): Register {
+  return [t.wall, t.logical, self, v];
 }
 
 // ------------------------------------------------------------------------------------- merge
@@ -355,7 +548,7 @@ export function mergeRecords(graph: GraphStore, self: string, records: readonly 
       counts.changed++;
       const rec: NodeRecordMeta = { k: 'n', x, l: flatRegs(labels.merged), p: flatRegs(props.merged) };
       // New here: the merged record is the remote one, whose bytes came with it.
-      apply({ op: 'setMeta', key, value: l === undefined && raw !== undefined ? raw : encodeValue(rec) });
+      apply({ op: 'setMeta', key, value: l === undefined && raw !== undefined ? raw : encodeRecord(rec) });
       projectNode(graph, self, fid, x, labels.merged, props.merged, labels.won, props.won, apply);
     } else {
       const l = local as EdgeRecordMeta | undefined;
@@ -368,7 +561,7 @@ export function mergeRecords(graph: GraphStore, self: string, records: readonly 
       }
       counts.changed++;
       const rec: EdgeRecordMeta = { k: 'e', x, t: l?.t ?? remote.t, s: l?.s ?? remote.s, d: l?.d ?? remote.d, p: flatRegs(props.merged) };
-      apply({ op: 'setMeta', key, value: l === undefined && raw !== undefined ? raw : encodeValue(rec) });
+      apply({ op: 'setMeta', key, value: l === undefined && raw !== undefined ? raw : encodeRecord(rec) });
       projectEdge(graph, self, fid, rec, props.merged, props.won, apply);
     }
   }

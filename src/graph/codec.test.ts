@@ -3,7 +3,8 @@ import fc from 'fast-check';
 import { GraphStore } from './index.ts';
 import { buildDuration, buildTemporal } from './index.ts';
 import { isGeodeError } from '../util/errors.ts';
-import { decodeSnapshot, encodeSnapshot } from './codec.ts';
+import { concatCommandBatches, decodeCommands, decodeSnapshot, encodeCommands, encodeSnapshot } from './codec.ts';
+import type { GraphCommand } from './types.ts';
 
 describe('snapshot codec', () => {
   it('keeps integers as bigint and floats as number, int64 extremes included', () => {
@@ -80,5 +81,31 @@ describe('snapshot codec', () => {
       }
       expect(isGeodeError(caught, 'INPUT_INVALID')).toBe(true);
     }
+  });
+});
+
+describe('command batches', () => {
+  const command = fc.oneof(
+    fc.record({ op: fc.constant('createNode' as const), id: fc.nat(), labels: fc.array(fc.string(), { maxLength: 3 }), props: fc.array(fc.tuple(fc.string(), fc.oneof(fc.bigInt({ min: -(2n ** 63n), max: 2n ** 63n - 1n }), fc.string(), fc.double()))) }),
+    fc.record({ op: fc.constant('deleteNode' as const), id: fc.nat() }),
+  ) as fc.Arbitrary<GraphCommand>;
+
+  it('concatenated batches decode as the concatenation of their commands, whatever the batches’ sizes', () => {
+    // Sizes around msgpack's array header forms: fixarray (< 16), array16 (< 65,536).
+    const batch = fc.oneof(fc.array(command, { maxLength: 20 }), fc.array(command, { minLength: 14, maxLength: 18 }));
+    fc.assert(
+      fc.property(fc.array(batch, { minLength: 1, maxLength: 6 }), (batches) => {
+        const joined = concatCommandBatches(batches.map((b) => encodeCommands(b)));
+        expect(decodeCommands(joined)).toEqual(decodeCommands(encodeCommands(batches.flat())));
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('joins batches past 65,535 commands in all (the 32-bit array header)', () => {
+    const one: GraphCommand[] = Array.from({ length: 40_000 }, (_, id) => ({ op: 'deleteNode', id }) as GraphCommand);
+    const joined = decodeCommands(concatCommandBatches([encodeCommands(one), encodeCommands(one)]));
+    expect(joined.length).toBe(80_000);
+    expect(joined[40_001]).toEqual({ op: 'deleteNode', id: 1 });
   });
 });

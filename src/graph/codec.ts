@@ -210,6 +210,56 @@ export function encodeCommands(commands: readonly GraphCommand[]): Uint8Array {
 }
 
 /**
+ * concatCommandBatches: one command batch holding `batches`' commands in order, as
+ * {@link encodeCommands} of their concatenation would give — without decoding them: each batch's
+ * msgpack array header is dropped and one header for the total count written in front (msgpack
+ * arrays are a count and then their elements). Every part must come from `encodeCommands`.
+ */
+export function concatCommandBatches(batches: readonly Uint8Array[]): Uint8Array {
+  assert(batches.length > 0, 'concatCommandBatches: no batch');
+  if (batches.length === 1) return batches[0]!;
+  let count = 0;
+  let bytes = 0;
+  const heads: number[] = new Array<number>(batches.length);
+  for (let i = 0; i < batches.length; i++) {
+    const b = batches[i]!;
+    assert(b[0] === COMMANDS_FORMAT_VERSION, `concatCommandBatches: part ${i} is not a command batch`);
+    const [n, head] = arrayHeader(b, 1);
+    count += n;
+    heads[i] = 1 + head;
+    bytes += b.length - heads[i]!;
+  }
+  const headBytes = count < 16 ? 1 : count < 0x10000 ? 3 : 5;
+  const out = new Uint8Array(1 + headBytes + bytes);
+  out[0] = COMMANDS_FORMAT_VERSION;
+  if (headBytes === 1) out[1] = 0x90 | count;
+  else if (headBytes === 3) {
+    out[1] = 0xdc;
+    out[2] = count >>> 8;
+    out[3] = count & 0xff;
+  } else {
+    out[1] = 0xdd;
+    new DataView(out.buffer, out.byteOffset + 2, 4).setUint32(0, count);
+  }
+  let o = 1 + headBytes;
+  for (let i = 0; i < batches.length; i++) {
+    const b = batches[i]!;
+    out.set(b.subarray(heads[i]!), o);
+    o += b.length - heads[i]!;
+  }
+  return out;
+}
+
+/** The element count and header length of the msgpack array at `at`. */
+function arrayHeader(b: Uint8Array, at: number): [count: number, headerBytes: number] {
+  const t = b[at]!;
+  if ((t & 0xf0) === 0x90) return [t & 0x0f, 1];
+  if (t === 0xdc) return [(b[at + 1]! << 8) | b[at + 2]!, 3];
+  assert(t === 0xdd, `concatCommandBatches: byte ${t} does not start a msgpack array`);
+  return [new DataView(b.buffer, b.byteOffset + at + 1, 4).getUint32(0), 5];
+}
+
+/**
  * Decodes {@link encodeCommands}' output; INPUT_INVALID naming `source` (e.g. `log entry 42`) when
  * the bytes are not a command batch of this format. The commands are shape-checked only as far as
  * being a list of objects with an `op`: the store validates each one when it applies it.

@@ -30,4 +30,4 @@ export {
   temporalProblem,
 } from './temporal.ts';
 export type { TemporalFields, TemporalKind } from './temporal.ts';
-export { encodeSnapshot, decodeSnapshot, encodeCommands, decodeCommands, encodeValue, decodeValue, SNAPSHOT_MAGIC, SNAPSHOT_FORMAT_VERSION, COMMANDS_FORMAT_VERSION } from './codec.ts';
+export { encodeSnapshot, decodeSnapshot, encodeCommands, decodeCommands, concatCommandBatches, encodeValue, decodeValue, VALUE_FORMAT_VERSION, SNAPSHOT_MAGIC, SNAPSHOT_FORMAT_VERSION, COMMANDS_FORMAT_VERSION } from './codec.ts';

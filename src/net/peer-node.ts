@@ -7,7 +7,7 @@ import { noise } from '@chainsafe/libp2p-noise';
 import { yamux } from '@chainsafe/libp2p-yamux';
 import { circuitRelayTransport } from '@libp2p/circuit-relay-v2';
 import { identify } from '@libp2p/identify';
-import { tcp } from '@libp2p/tcp';
+import { corkingTcp } from './corking-tcp.ts';
 import { webSockets } from '@libp2p/websockets';
 import { createLibp2p } from 'libp2p';
 import { parsePeerKey } from './keys.ts';
@@ -30,7 +30,7 @@ export async function createNodePeer(init: NodePeerInit): Promise<GeodePeer> {
   const node = await createLibp2p({
     ...(init.privateKey === undefined ? {} : { privateKey: parsePeerKey(init.privateKey) }),
     addresses: { listen: [...(init.listen ?? NODE_PEER_LISTEN_DEFAULT)] },
-    transports: [tcp(), webSockets(), circuitRelayTransport()],
+    transports: [corkingTcp(), webSockets(), circuitRelayTransport()],
     connectionEncrypters: [noise()],
     streamMuxers: [yamux()],
     connectionGater: { denyDialMultiaddr: () => false },

@@ -10,6 +10,8 @@ import { GeodeError, isGeodeError } from '../util/errors.ts';
 import {
   asyncReplicasDefault,
   failureThresholdDefault,
+  mvccHistoryEntriesDefault,
+  mvccHistoryEntriesMax,
   replicationFactorDefault,
   requestTimeoutMsDefault,
   suspectIntervalsDefault,
@@ -44,6 +46,10 @@ export interface ShardConfig {
   };
   /** Ms a query waits for a leader, a read index or a forwarded answer. Default 5,000. */
   readonly request_timeout_ms?: number;
+  readonly transactions?: {
+    /** Applied entries each group replica keeps for snapshot reads (MVCC history). Default 4,096. */
+    readonly mvcc_history_entries?: number;
+  };
   /**
    * Leader leases for linearizable reads (docs/shard.md, "Lease reads"): a leader that a quorum
    * acknowledged less than an election timeout (minus `clock_drift_ms`) ago answers a read without
@@ -68,16 +74,18 @@ export interface ResolvedShardConfig {
   readonly fdSuspectAfter: number;
   readonly fdThreshold: number;
   readonly requestTimeoutMs: number;
+  readonly mvccHistoryEntries: number;
   /** How long a leader's lease lasts after the start of the round a quorum acknowledged, ms; 0: lease reads off. */
   readonly leaseMs: number;
   /** The minimum election timeout, ms: a restarted replica ignores vote requests this long (leases rely on it). */
   readonly electionMinMs: number;
 }
 
-const topKeys = new Set(['raft', 'replication', 'read_quorum', 'write_quorum', 'sync_replicas', 'async_replicas', 'failure_detector', 'request_timeout_ms', 'lease_reads']);
+const topKeys = new Set(['raft', 'replication', 'read_quorum', 'write_quorum', 'sync_replicas', 'async_replicas', 'failure_detector', 'request_timeout_ms', 'transactions', 'lease_reads']);
 const sections: Record<string, ReadonlySet<string>> = {
   replication: new Set(['factor']),
   failure_detector: new Set(['interval_ms', 'suspect_after', 'threshold']),
+  transactions: new Set(['mvcc_history_entries']),
   lease_reads: new Set(['enabled', 'clock_drift_ms']),
 };
 
@@ -183,6 +191,9 @@ export function validateShardConfig(input: ShardConfig | Record<string, unknown>
     refuse('failure_detector.suspect_after', `must be below failure_detector.threshold (${fdThreshold}), got ${fdSuspectAfter}`);
   }
   const requestTimeoutMs = c['request_timeout_ms'] === undefined ? requestTimeoutMsDefault : ms('request_timeout_ms', c['request_timeout_ms']);
+  const txn = (c['transactions'] ?? {}) as Record<string, unknown>;
+  const mvccHistoryEntries =
+    txn['mvcc_history_entries'] === undefined ? mvccHistoryEntriesDefault : int('transactions.mvcc_history_entries', txn['mvcc_history_entries'], 1, mvccHistoryEntriesMax);
   const lease = (c['lease_reads'] ?? {}) as Record<string, unknown>;
   const leaseOn = lease['enabled'] === undefined ? true : lease['enabled'];
   if (typeof leaseOn !== 'boolean') refuse('lease_reads.enabled', `must be true or false, got ${JSON.stringify(leaseOn)}`);
@@ -194,5 +205,5 @@ export function validateShardConfig(input: ShardConfig | Record<string, unknown>
     refuse('lease_reads.clock_drift_ms', `must be below the lease span of ${leaseSpanMs} ms (the minimum election timeout less one tick), got ${driftMs}`);
   }
   const leaseMs = leaseOn && resolvedRaft.checkQuorum ? Math.max(0, leaseSpanMs - driftMs) : 0;
-  return { raft, tickMs, replicationFactor: factor, readQuorum: rq, asyncReplicas, fdIntervalMs, fdSuspectAfter, fdThreshold, requestTimeoutMs, leaseMs, electionMinMs };
+  return { raft, tickMs, replicationFactor: factor, readQuorum: rq, asyncReplicas, fdIntervalMs, fdSuspectAfter, fdThreshold, requestTimeoutMs, mvccHistoryEntries, leaseMs, electionMinMs };
 }

@@ -30,6 +30,8 @@ export const forwardedRequestsMax = 10_000;
 export const waitingQueriesMax = 100_000;
 /** Most writes executed speculatively on a leader and not yet committed. */
 export const speculativeWritesMax = 10_000;
+/** Most statements a leader puts in one log entry (statements of one turn share an entry). */
+export const entryStatementsMax = 256;
 /** Most query texts remembered as "writes" (forwarded to the leader without a read round first). */
 export const writeTextCacheMax = 1_024;
 
@@ -53,3 +55,17 @@ export const clientMemberPollMs = 20;
 assert(frameMessagesMax <= 65_536, 'frameMessagesMax must stay below 65,536');
 assert(suspectIntervalsDefault < failureThresholdDefault, 'a peer must be suspect before it is failed');
 assert(messageEntriesMax >= 100, 'a frame must carry at least one default MsgApp (100 entries)');
+
+/**
+ * Default bound of a group replica's MVCC history (`transactions.mvcc_history_entries`): applied
+ * entries kept so transactions read older snapshots; a read older than what is kept fails
+ * PROPOSAL_DROPPED `SnapshotTooOld` (src/shard/mvcc-history.ts).
+ */
+export const mvccHistoryEntriesDefault = 4_096;
+/** Largest `transactions.mvcc_history_entries` accepted. */
+export const mvccHistoryEntriesMax = 1_000_000;
+/**
+ * Newest entries a replica's MVCC history keeps with no live snapshot that old: a leader validates
+ * the commit of a transaction that read on another member against them (that member pins it).
+ */
+export const mvccRecentEntries = 256;

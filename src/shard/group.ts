@@ -30,7 +30,7 @@ import {
   type Snapshot,
   type Term,
 } from '../raft/index.ts';
-import { decodeCommands, decodeSnapshot, encodeCommands, encodeSnapshot, GraphStore, type GraphCommand, type Value } from '../graph/index.ts';
+import { concatCommandBatches, decodeCommands, decodeSnapshot, encodeCommands, encodeSnapshot, GraphStore, type GraphCommand, type Value } from '../graph/index.ts';
 import { QueryEngine, type ProcedureDefinition } from '../query/index.ts';
 import { toResultValue, type ResultRow } from '../api/result.ts';
 import type { LogStore } from '../storage/types.ts';
@@ -39,7 +39,8 @@ import { assert } from '../util/assert.ts';
 import { GeodeError } from '../util/errors.ts';
 import { COMMAND_BATCH_BYTES_MAX } from './graph-replica.ts';
 import type { ResolvedShardConfig } from './config.ts';
-import { speculativeWritesMax } from './constants.ts';
+import { entryStatementsMax, mvccRecentEntries, speculativeWritesMax } from './constants.ts';
+import { entryKeys, MvccHistory } from './mvcc-history.ts';
 import { checkPeerId, nodeIdOfPeer } from './peer-ids.ts';
 import type { WireResult } from './values.ts';
 import type { GroupId } from './wire.ts';
@@ -52,15 +53,23 @@ export interface Execution {
 }
 
 /** SpecState: a speculative write's fate. */
-export type SpecState = 'pending' | 'committed' | 'dropped' | 'unknown';
+export type SpecState = 'pending' | 'committed' | 'dropped' | 'unknown' | 'refused';
 
-/** A write executed on the leader's graph and proposed at (index, term). */
+/**
+ * A write executed on the leader's graph and proposed at (index, term). Writes executed in the
+ * same turn share one log entry: `index` is 0 until that entry is proposed
+ * ({@link GroupReplica.flushProposals}). `refused`: the proposal was refused (`error` says why;
+ * nothing happened).
+ */
 export interface SpecWrite {
-  readonly index: LogIndex;
-  readonly term: Term;
+  index: LogIndex;
+  term: Term;
   readonly result: WireResult;
+  /** The commands applied to the graph and proposed (applying them again redoes the write after a rollback). */
+  readonly commands: readonly GraphCommand[];
   readonly rollback: () => void;
   state: SpecState;
+  error?: unknown;
 }
 
 /** What a group needs from its host. */
@@ -81,7 +90,6 @@ export interface GroupDeps {
 }
 
 const SNAPSHOT_ENVELOPE_FORMAT = 'geode-shard/1';
-const schemaOps = new Set(['createIndex', 'dropIndex', 'createConstraint', 'dropConstraint']);
 
 export class GroupReplica {
   readonly id: GroupId;
@@ -99,7 +107,11 @@ export class GroupReplica {
   /** Speculative writes, oldest first (leader only). */
   spec: SpecWrite[] = [];
   /** Rolled-back speculative writes waiting for the log to decide their outcome, by index. */
-  readonly orphans = new Map<number, SpecWrite>();
+  readonly orphans = new Map<number, SpecWrite[]>();
+  /** The tail of `spec` not proposed yet, and each one's encoded commands: one log entry at the next flush. */
+  #unproposed: SpecWrite[] = [];
+  #unproposedData: Uint8Array[] = [];
+  #unproposedBytes = 0;
   /** The term this replica last led, and the index of its no-op in that term. */
   #leaderTerm = 0;
   #noopIndex = 0;
@@ -107,6 +119,10 @@ export class GroupReplica {
   leaderContactAt = 0;
   /** A snapshot is due but speculative writes are in the graph: new writes wait. */
   snapshotDue = false;
+  /** The background save of a snapshot, while one runs. */
+  #saving: Promise<void> | undefined;
+  /** The first error of a background snapshot save: the host stops on it (the store is no longer usable). */
+  savingFailure: unknown;
   /**
    * Entries kept in the in-memory log behind each snapshot (as etcd's `SnapshotCatchUpEntries`):
    * readers of the committed log (federation) that far behind read entries, not the snapshot.
@@ -119,7 +135,10 @@ export class GroupReplica {
   elections = 0;
   /** Ready results of reads: context → read index. */
   readonly readStates = new Map<string, LogIndex>();
+  /** Recent applied entries, for snapshot reads and key-granular commit checks (src/shard/mvcc-history.ts). */
+  readonly history: MvccHistory;
   readonly #procedures: readonly ProcedureDefinition[];
+  readonly #now: () => number;
 
   private constructor(deps: GroupDeps, node: RawNode, log: MemoryStorage, graph: GraphStore) {
     this.id = deps.id;
@@ -130,6 +149,8 @@ export class GroupReplica {
     this.log = log;
     this.graph = graph;
     this.#procedures = deps.procedures;
+    this.#now = deps.now;
+    this.history = new MvccHistory(log.snapshot().metadata.index, deps.config.mvccHistoryEntries, mvccRecentEntries);
     this.engine = this.#newEngine();
     this.peers.set(deps.selfNode, deps.self);
   }
@@ -252,15 +273,31 @@ export class GroupReplica {
     }
   }
 
-  /** Rolls the speculative writes back, newest first; they become orphans decided by the log. */
+  /**
+   * Rolls the speculative writes back, newest first; proposed ones become orphans decided by the
+   * log, those not proposed yet did not happen.
+   */
   #stepDown(): void {
     for (let i = this.spec.length - 1; i >= 0; i--) {
       const s = this.spec[i]!;
       s.rollback();
-      this.orphans.set(s.index, s);
+      if (s.index === 0) {
+        s.state = 'dropped';
+        continue;
+      }
+      const at = this.orphans.get(s.index);
+      if (at === undefined) this.orphans.set(s.index, [s]);
+      else at.push(s);
     }
     this.spec = [];
+    this.#clearUnproposed();
     this.engine.invalidatePlans();
+  }
+
+  #clearUnproposed(): void {
+    this.#unproposed = [];
+    this.#unproposedData = [];
+    this.#unproposedBytes = 0;
   }
 
   /** execute: runs a statement on the local graph and detaches its rows. Throws the query's GeodeError. */
@@ -278,33 +315,88 @@ export class GroupReplica {
   }
 
   /**
-   * proposeSpeculative: on a ready leader, proposes the commands of a statement just executed on
-   * the graph (no await in between, so log order is execution order). Throws (after rolling the
-   * statement back) when the proposal is refused.
+   * proposeSpeculative: on a ready leader, queues the commands of a statement just executed on
+   * the graph for the next log entry (no await in between, so log order is execution order).
+   * Statements of one turn go out as one entry (the host flushes before it takes the next Ready):
+   * fewer, larger entries cost the log, the followers and their stores less per write. Throws
+   * (after rolling the statement back) when it cannot be proposed.
    */
   proposeSpeculative(exec: Execution): SpecWrite {
     assert(this.leaderReady(), 'proposeSpeculative on a replica that is not a ready leader');
+    let data: Uint8Array;
     try {
       if (this.spec.length >= speculativeWritesMax) {
         throw new GeodeError('LIMIT_EXCEEDED', `more than ${speculativeWritesMax} writes wait to commit on this leader`, { detail: 'TooManyPending' });
       }
-      const data = encodeCommands(exec.commands);
+      data = encodeCommands(exec.commands);
       if (data.length > COMMAND_BATCH_BYTES_MAX) {
         throw new GeodeError('LIMIT_EXCEEDED', `one statement wrote ${data.length} bytes of changes; at most ${COMMAND_BATCH_BYTES_MAX} fit in one log entry`, {
           detail: 'StatementTooLarge',
         });
       }
-      this.node.propose(data);
     } catch (err) {
       exec.rollback();
       throw err;
     }
-    const r = this.node.raft;
-    const s: SpecWrite = { index: r.log.lastIndex(), term: r.term, result: exec.result, rollback: exec.rollback, state: 'pending' };
-    const prev = this.spec[this.spec.length - 1];
-    assert(prev === undefined || prev.index < s.index, `speculative write at ${s.index} after one at ${prev?.index}`);
+    if (this.#unproposedBytes + data.length > COMMAND_BATCH_BYTES_MAX || this.#unproposed.length >= entryStatementsMax) {
+      // The entry is full: propose it first. The statement just run sits on top of it in the graph.
+      const refused = this.#proposeUnproposed();
+      if (refused !== undefined) {
+        exec.rollback();
+        this.#refuseUnproposed(refused);
+        throw refused;
+      }
+    }
+    const s: SpecWrite = { index: 0 as LogIndex, term: this.node.raft.term, result: exec.result, commands: exec.commands, rollback: exec.rollback, state: 'pending' };
     this.spec.push(s);
+    this.#unproposed.push(s);
+    this.#unproposedData.push(data);
+    this.#unproposedBytes += data.length;
     return s;
+  }
+
+  /**
+   * flushProposals: proposes the statements queued by {@link proposeSpeculative} as one log entry.
+   * The host calls it before each Ready (after {@link observe}). A refused proposal rolls them back
+   * (newest first) and marks them `refused`.
+   */
+  flushProposals(): void {
+    if (this.#unproposed.length === 0) return;
+    const refused = this.#proposeUnproposed();
+    if (refused !== undefined) this.#refuseUnproposed(refused);
+  }
+
+  /** Proposes the queued statements; answers the error when Raft refused them (nothing rolled back). */
+  #proposeUnproposed(): unknown {
+    if (this.#unproposed.length === 0) return undefined;
+    try {
+      this.node.propose(concatCommandBatches(this.#unproposedData));
+    } catch (err) {
+      return err;
+    }
+    const r = this.node.raft;
+    const index = r.log.lastIndex();
+    const before = this.spec[this.spec.length - this.#unproposed.length - 1];
+    assert(before === undefined || before.index < index, `speculative writes at ${index} after one at ${before?.index}`);
+    for (const s of this.#unproposed) {
+      s.index = index;
+      s.term = r.term;
+    }
+    this.#clearUnproposed();
+    return undefined;
+  }
+
+  /** Rolls the queued statements back, newest first, as refused with `err`. */
+  #refuseUnproposed(err: unknown): void {
+    const queued = this.#unproposed;
+    for (let i = queued.length - 1; i >= 0; i--) {
+      queued[i]!.rollback();
+      queued[i]!.state = 'refused';
+      queued[i]!.error = err;
+    }
+    this.spec.length -= queued.length;
+    this.#clearUnproposed();
+    this.engine.invalidatePlans();
   }
 
   /** takeReady: the next Ready, its snapshot/entries/hard state already in the log view and staged to the store. */
@@ -370,31 +462,45 @@ export class GroupReplica {
     const head = this.spec[0];
     if (head !== undefined && head.index === e.index) {
       assert(head.term === e.term, `speculative write at ${e.index} of term ${head.term} committed as term ${e.term} while leading`);
-      this.spec.shift();
-      head.state = 'committed';
+      let n = 0;
+      while (n < this.spec.length && this.spec[n]!.index === e.index) this.spec[n++]!.state = 'committed';
+      const writes = this.spec.splice(0, n);
+      // One history entry for the log entry: its statements' commands in order, undone newest first.
+      const commands = writes.length === 1 ? writes[0]!.commands : writes.flatMap((w) => w.commands);
+      if (commands.length > 0) {
+        const { keys, schema } = entryKeys(commands);
+        const undo =
+          writes.length === 1
+            ? writes[0]!.rollback
+            : (): void => {
+                for (let i = writes.length - 1; i >= 0; i--) writes[i]!.rollback();
+              };
+        this.history.push({ index: e.index, keys, commands, undo, schema }, this.#now());
+      }
       return;
     }
-    assert(head === undefined || head.index > e.index, `entry ${e.index} committed past the speculative write at ${head?.index}`);
+    assert(head === undefined || head.index === 0 || head.index > e.index, `entry ${e.index} committed past the speculative write at ${head?.index}`);
     if (e.data.length > 0) {
       const source = `group ${this.id} log entry ${e.index}`;
       const commands = decodeCommands(e.data, source);
-      this.graph.applyBatch(commands);
-      for (const c of commands) {
-        if (schemaOps.has(c.op)) {
-          this.engine.invalidatePlans();
-          break;
-        }
-      }
+      const graph = this.graph;
+      const undo = applyWithUndo(graph, commands);
+      const { keys, schema } = entryKeys(commands);
+      if (schema) this.engine.invalidatePlans();
+      const rollback = (): void => {
+        for (let i = undo.length - 1; i >= 0; i--) for (const u of undo[i]!) graph.apply(u);
+      };
+      this.history.push({ index: e.index, keys, commands, undo: rollback, schema }, this.#now());
     }
     this.#settleOrphan(e);
   }
 
   #settleOrphan(e: Entry): void {
     if (this.orphans.size === 0) return;
-    const o = this.orphans.get(e.index);
-    if (o === undefined) return;
+    const at = this.orphans.get(e.index);
+    if (at === undefined) return;
     this.orphans.delete(e.index);
-    o.state = o.term === e.term ? 'committed' : 'dropped';
+    for (const o of at) o.state = o.term === e.term ? 'committed' : 'dropped';
   }
 
   #applySnapshot(snap: Snapshot): void {
@@ -402,13 +508,14 @@ export class GroupReplica {
     const restored = restoreEnvelope(snap, `group ${this.id} snapshot at index ${snap.metadata.index}`);
     this.graph = restored.graph;
     this.#graphApplied = snap.metadata.index;
+    this.history.reset(snap.metadata.index);
     this.engine = this.#newEngine();
     for (const [id, peer] of restored.peers) this.peers.set(id, peer);
     // Orphans the snapshot covers: only the one at its exact index can be decided.
-    for (const [index, o] of this.orphans) {
+    for (const [index, at] of this.orphans) {
       if (index > snap.metadata.index) continue;
       this.orphans.delete(index);
-      o.state = index === snap.metadata.index ? (o.term === snap.metadata.term ? 'committed' : 'dropped') : 'unknown';
+      for (const o of at) o.state = index === snap.metadata.index ? (o.term === snap.metadata.term ? 'committed' : 'dropped') : 'unknown';
     }
   }
 
@@ -416,9 +523,14 @@ export class GroupReplica {
    * maybeSnapshot: takes a snapshot and compacts the log when `snapshot_threshold` entries were
    * applied since the last one. With speculative writes in the graph it marks one due instead
    * (new writes wait until they commit).
+   *
+   * The graph is captured at the applied index at once (synchronously); writing it to the store
+   * (its file and syncs) and compacting the log happen in the background, so the host's loop
+   * keeps committing and answering meanwhile. One save at a time: no new snapshot is taken while
+   * one is being written. A save that fails is reported through {@link GroupReplica.savingFailure}.
    */
   async maybeSnapshot(): Promise<void> {
-    if (!this.node.shouldSnapshot()) return;
+    if (this.#saving !== undefined || !this.node.shouldSnapshot()) return;
     if (this.spec.length > 0) {
       this.snapshotDue = true;
       return;
@@ -430,12 +542,55 @@ export class GroupReplica {
     const peers: [number, string][] = [];
     for (const [id, peer] of this.peers) if (status.conf.voters.includes(id) || status.conf.learners.includes(id)) peers.push([id, peer]);
     const data = encodeSnapshot({ format: SNAPSHOT_ENVELOPE_FORMAT, peers, graph: this.graph.snapshot() });
-    const snap: Snapshot = { metadata: { index, term: t, conf: status.conf }, data };
-    await this.store.saveSnapshot(snap);
-    this.log.createSnapshot(index, status.conf, data);
-    this.log.compact((index - Math.min(index, this.logRetainEntries)) as LogIndex);
     this.snapshotDue = false;
+    const snap: Snapshot = { metadata: { index, term: t, conf: status.conf }, data };
+    this.#saving = this.#save(snap).then(
+      () => {
+        this.#saving = undefined;
+      },
+      (err: unknown) => {
+        this.#saving = undefined;
+        this.savingFailure ??= err;
+      },
+    );
   }
+
+  /** The store's durable snapshot first, then the in-memory log (a newer snapshot installed meanwhile wins: both calls ignore an older index). */
+  async #save(snap: Snapshot): Promise<void> {
+    await this.store.saveSnapshot(snap);
+    const { index, conf } = snap.metadata;
+    this.log.createSnapshot(index, conf, snap.data);
+    this.log.compact((index - Math.min(index, this.logRetainEntries)) as LogIndex);
+  }
+
+  /** Settles when no snapshot save runs (close and tests wait for it). */
+  async snapshotSaved(): Promise<void> {
+    await this.#saving;
+  }
+}
+
+/**
+ * applyWithUndo: applies `commands` in order and returns each one's undo commands. As
+ * `GraphStore.applyBatch`, the first that does not apply throws (naming its position) and the ones
+ * before it stay applied.
+ */
+function applyWithUndo(graph: GraphStore, commands: readonly GraphCommand[]): GraphCommand[][] {
+  const undo: GraphCommand[][] = new Array<GraphCommand[]>(commands.length);
+  for (let i = 0; i < commands.length; i++) {
+    try {
+      undo[i] = graph.apply(commands[i]!);
+    } catch (err) {
+      if (err instanceof GeodeError) {
+        throw new GeodeError(err.code, `command ${i} (${String(commands[i]?.op)}): ${err.message}`, {
+          ...(err.detail === undefined ? {} : { detail: err.detail }),
+          source: 'command',
+          cause: err,
+        });
+      }
+      throw err;
+    }
+  }
+  return undo;
 }
 
 /** Reads a snapshot's envelope: the members' peer ids and the graph. INPUT_INVALID naming `source`. */

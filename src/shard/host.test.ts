@@ -124,6 +124,52 @@ describe('ShardHost over the memory transport', () => {
     expect(c.stores.get(follower)!.durable().snapshotIndex).toBeGreaterThan(behindAt);
   });
 
+  it('a leader keeps committing while its snapshot is being written, and compacts once it is durable', async () => {
+    const c = new SimCluster({ seed: 17, config: { ...fast, raft: { tick_ms: 10, snapshot_threshold: 20 } } });
+    await c.form(3);
+    const leader = c.leader()!;
+    const store = c.stores.get(leader.self)!;
+    const save = store.saveSnapshot.bind(store);
+    const held: (() => void)[] = [];
+    store.saveSnapshot = (snap) => new Promise<void>((ok, fail) => held.push(() => void save(snap).then(ok, fail)));
+    // Past several thresholds with the first save held: every write still commits and answers.
+    for (let i = 0; i < 60; i++) await c.value(leader.query('CREATE (:N {k: $k})', { k: BigInt(i) }), 5_000);
+    expect(held.length).toBe(1); // one save at a time
+    expect(store.durable().snapshotIndex).toBe(0);
+    for (const release of held.splice(0)) release();
+    expect(await c.until(() => store.durable().snapshotIndex > 0, 2_000)).toBe(true);
+    await c.value(leader.query('CREATE (:N {k: 60})'), 5_000);
+    expect(await c.until(() => held.length === 1, 2_000)).toBe(true); // the next threshold takes the next snapshot
+    expect(keys(c, leader.self)).toEqual([...Array(61).keys()]);
+  });
+
+  it('statements run on the leader in one turn share one log entry, each answered, on every replica', async () => {
+    const c = new SimCluster({ seed: 19, config: fast });
+    await c.form(3);
+    const leader = c.leader()!;
+    const before = leader.raftStatus().lastIndex;
+    const answers = await c.value(Promise.all(Array.from({ length: 20 }, (_, i) => leader.query('CREATE (:N {k: $k}) RETURN 1 AS one', { k: BigInt(i) }))));
+    expect(answers.every((a) => a.writes === 1 && a.rows.length === 1)).toBe(true);
+    expect(leader.raftStatus().lastIndex - before).toBeLessThanOrEqual(2); // not one entry per statement
+    expect(await c.until(() => appliedEverywhere(c), 2_000)).toBe(true);
+    for (const p of ['p1', 'p2', 'p3']) expect(keys(c, p)).toEqual([...Array(20).keys()]);
+  });
+
+  it('a batched entry Raft refuses fails each of its statements with the reason, and none of them stays in the graph', async () => {
+    const c = new SimCluster({ seed: 21, config: { ...fast, raft: { tick_ms: 10, max_uncommitted_bytes: 1 } } });
+    await c.form(3);
+    const leader = c.leader()!;
+    // Followers cut off: the first entry stays uncommitted, so the uncommitted-bytes limit refuses the next one.
+    for (const h of c.hosts.values()) if (h !== leader) c.net.cut(leader.self, h.self);
+    const first = c.settle(leader.query('CREATE (:N {k: 0})', {}, { timeoutMs: 2_000 }), 3_000);
+    await c.run(1);
+    const second = await Promise.all([1, 2, 3].map((k) => c.settle(leader.query('CREATE (:N {k: $k})', { k: BigInt(k) }), 1_000)));
+    for (const r of second) expect(!r.ok && isGeodeError(r.error, 'PROPOSAL_DROPPED') && r.error.detail === 'UncommittedLimit').toBe(true);
+    expect(keys(c, leader.self)).toEqual([0]); // the refused ones rolled back; the first still waits to commit
+    for (const h of c.hosts.values()) if (h !== leader) c.net.heal(leader.self, h.self);
+    expect((await first).ok).toBe(true);
+  });
+
   it('a partitioned old leader rolls its pre-applied writes back and they fail with LeaderChanged', async () => {
     const c = new SimCluster({ seed: 16, config: fast });
     await c.form(3);

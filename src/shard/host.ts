@@ -32,6 +32,7 @@ import { validateShardConfig, type ResolvedShardConfig, type ShardConfig } from 
 import { forwardedRequestsMax, frameItemsMax, groupsPerHostMax, membershipCheckMs, waitingQueriesMax, writeTextCacheMax } from './constants.ts';
 import { FailureDetector, type PeerHealth } from './failure-detector.ts';
 import { GroupReplica, type Execution, type SpecWrite } from './group.ts';
+import { entryKeys } from './mvcc-history.ts';
 import { decideMembership } from './membership.ts';
 import { nodeIdOfPeer } from './peer-ids.ts';
 import { toEngineParams, type WireResult } from './values.ts';
@@ -398,6 +399,7 @@ export class ShardHost {
         const stores = new Set<LogStore>();
         for (const g of this.#order) {
           g.observe(now);
+          g.flushProposals();
           const prev = g.log.initialState().hardState;
           const rd = g.takeReady();
           if (rd === undefined) continue;
@@ -459,6 +461,7 @@ export class ShardHost {
             g.finishReady(rd);
             if (rd.committedEntries.length > 0 || rd.snapshot !== undefined) this.#notifyApplied(g.id);
             await g.maybeSnapshot();
+            if (g.savingFailure !== undefined) throw g.savingFailure;
             if (this.#stopped !== undefined) return;
           }
         }
@@ -814,8 +817,9 @@ export class ShardHost {
   }
 
   async #waitSpec(s: SpecWrite, deadline: number): Promise<void> {
-    await this.#waiters.until(() => s.state !== 'pending', deadline, `the commit of log entry ${s.index}`);
+    await this.#waiters.until(() => s.state !== 'pending', deadline, s.index > 0 ? `the commit of log entry ${s.index}` : 'the commit of a write');
     if (s.state === 'committed') return;
+    if (s.state === 'refused') throw s.error;
     if (s.state === 'dropped') {
       throw new GeodeError('PROPOSAL_DROPPED', `the leader changed before log entry ${s.index} committed; the write did not happen (retry it)`, { detail: 'LeaderChanged' });
     }
@@ -1019,6 +1023,95 @@ export class ShardHost {
   }
 
   /**
+   * snapshotIndex: the index of the last entry this replica's graph of `group` applied (a leader's
+   * speculative writes not counted): where a transaction's snapshot of the group starts; read it
+   * with {@link graphAt}.
+   */
+  snapshotIndex(group: number): number {
+    return this.#group(group).graphApplied();
+  }
+
+  /**
+   * graphAt: runs `fn` synchronously on `group`'s graph as it stood at log index `index` (a
+   * snapshot, at or below {@link graphIndex}): a leader's speculative writes are rolled back
+   * (newest first), the entries after `index` undone from the MVCC history (newest first), `fn`
+   * runs, and everything is redone in order — nothing else touches the graph meanwhile, so no
+   * reader or writer sees the travel. `fn` must leave the graph as it found it; its second
+   * argument says whether the undone entries changed the schema (plans made on the newer graph
+   * may not fit). Throws PROPOSAL_DROPPED `SnapshotTooOld` (retryable) when the history no longer
+   * reaches back to `index` (see src/shard/mvcc-history.ts).
+   */
+  graphAt<T>(group: number, index: number, fn: (graph: GraphStore, schemaChanged: boolean) => T): T {
+    const g = this.#group(group);
+    const applied = g.graphApplied();
+    assert(index <= applied, `group ${group}: a snapshot at ${index} is past the applied index ${applied}`);
+    const undone = g.history.after(index);
+    if (undone === undefined) throw snapshotTooOld(group, index, g.history.floor);
+    const spec = g.spec;
+    if (undone.length === 0 && spec.length === 0) return fn(g.graph, false);
+    const graph = g.graph;
+    let schema = false;
+    for (let i = spec.length - 1; i >= 0; i--) spec[i]!.rollback();
+    for (let i = undone.length - 1; i >= 0; i--) {
+      const e = undone[i]!;
+      e.undo();
+      if (e.schema) schema = true;
+    }
+    try {
+      return fn(graph, schema);
+    } finally {
+      for (const e of undone) for (const c of e.commands) graph.applyWithoutUndo(c);
+      for (const s of spec) for (const c of s.commands) graph.applyWithoutUndo(c);
+      if (schema) g.engine.invalidatePlans();
+    }
+  }
+
+  /**
+   * pinSnapshot: a transaction reads `group` at `index` until wall ms `until` (this host's clock):
+   * the group's MVCC history keeps every entry after `index` (within
+   * `transactions.mvcc_history_entries`) until the returned release is called or `until` passes.
+   * Throws `SnapshotTooOld` when the history no longer reaches back to `index`.
+   */
+  pinSnapshot(group: number, index: number, until: number): () => void {
+    const g = this.#group(group);
+    if (index < g.history.floor) throw snapshotTooOld(group, index, g.history.floor);
+    const unpin = g.history.pin(index, until);
+    let done = false;
+    return () => {
+      if (done) return;
+      done = true;
+      unpin();
+      g.history.collect(this.#now(), g.graphApplied());
+    };
+  }
+
+  /**
+   * writtenSince: the entity keys (`n:<id>`, `e:<id>`) written to `group` after log index `index`
+   * by applied entries and, on a leader, by its speculative writes (which the log orders before
+   * anything proposed now); undefined when the MVCC history no longer reaches back to `index`.
+   * With `upTo`: only the applied entries up to that index.
+   * Graph transactions validate their commits against it (src/txn/graph-transaction.ts).
+   */
+  writtenSince(group: number, index: number, upTo?: number): Set<string> | undefined {
+    const g = this.#group(group);
+    const entries = g.history.after(index);
+    if (entries === undefined) return undefined;
+    const keys = new Set<string>();
+    for (const e of entries) {
+      if (upTo !== undefined && e.index > upTo) break;
+      for (const k of e.keys) keys.add(k);
+    }
+    if (upTo === undefined) for (const s of g.spec) if (s.index === 0 || s.index > index) for (const k of entryKeys(s.commands).keys) keys.add(k); // 0: not proposed yet (after all)
+    return keys;
+  }
+
+  /** mvccHistory: `group`'s history size, floor and live pins (for tests and status). */
+  mvccHistory(group: number): { readonly entries: number; readonly floor: number; readonly pins: number } {
+    const h = this.#group(group).history;
+    return { entries: h.size, floor: h.floor, pins: h.pins };
+  }
+
+  /**
    * applyCommands: on the group's ready leader, applies graph commands as one log entry (all or
    * none: a refused command rolls back the ones before it and rejects with its GeodeError) and
    * resolves once committed. Elsewhere PROPOSAL_DROPPED `NotLeader` (nothing applied): send it to
@@ -1042,7 +1135,8 @@ export class ShardHost {
     const undo: GraphCommand[][] = [];
     const rollback = (): void => {
       for (let i = undo.length - 1; i >= 0; i--) for (const u of undo[i]!) g.graph.apply(u);
-      g.engine.invalidatePlans();
+      // Plans depend on the schema only (MVCC reads roll speculative writes back and forth).
+      if (entryKeys(commands).schema) g.engine.invalidatePlans();
     };
     try {
       build(g.graph, (c) => {
@@ -1168,7 +1262,8 @@ export class ShardHost {
     const undo: GraphCommand[][] = [];
     const rollback = (): void => {
       for (let i = undo.length - 1; i >= 0; i--) for (const u of undo[i]!) g.graph.apply(u);
-      g.engine.invalidatePlans();
+      // Plans depend on the schema only (MVCC reads roll speculative writes back and forth).
+      if (entryKeys(commands).schema) g.engine.invalidatePlans();
     };
     try {
       for (const c of commands) undo.push(g.graph.apply(c));
@@ -1616,7 +1711,17 @@ export class ShardHost {
   async close(): Promise<void> {
     if (this.#stopped === undefined) this.#stop(new GeodeError('CLOSED', 'the shard host is closed'));
     await this.#pumpDone;
+    for (const g of this.#order) await g.snapshotSaved();
     for (const g of this.#order) await g.store.close().catch(() => {});
     await this.#c.transport.close();
   }
+}
+
+/** PROPOSAL_DROPPED `SnapshotTooOld`: a read at `index` of a group whose MVCC history starts above it. */
+function snapshotTooOld(group: number, index: number, floor: number): GeodeError {
+  return new GeodeError(
+    'PROPOSAL_DROPPED',
+    `shard group ${group} no longer keeps the versions a read at log index ${index} needs (its MVCC history starts at ${floor}; see transactions.mvcc_history_entries): retry the transaction`,
+    { detail: 'SnapshotTooOld', source: 'transaction' },
+  );
 }

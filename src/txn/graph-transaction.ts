@@ -36,8 +36,8 @@ import { QueryEngine } from '../query/index.ts';
 import type { GroupView } from '../cluster/txn-view.ts';
 import type { StatementTransactions } from '../cluster/cross-shard.ts';
 import type { ShardHost } from '../shard/host.ts';
-import { GeodeError } from '../util/errors.ts';
-import { intents } from './intents.ts';
+import { GeodeError, isGeodeError } from '../util/errors.ts';
+import { intents, snapshotStands, type SnapshotCheck } from './intents.ts';
 import { retryableTxnError, txnRetriesDefault, txnTimeoutMsDefault, type TxnCoordinator, type TxnIsolation, type TxnTransport } from './two-phase.ts';
 
 /** Most write commands one graph transaction buffers (beyond: LIMIT_EXCEEDED `TooManyWrites`). */
@@ -64,12 +64,21 @@ export interface GraphTxnOptions {
 }
 
 interface GroupPart {
-  /** The log index the transaction reads the group at. */
+  /** The log index the transaction reads the group at (its snapshot there). */
   readonly index: number;
   readonly commands: GraphCommand[];
+  /** The graph the engine is over (a snapshot installed since replaces the replica's graph). */
+  store: GraphStore;
   /** An engine over this replica's graph, for this transaction's statements (its own plan cache). */
-  readonly engine: QueryEngine;
+  engine: QueryEngine;
+  /** Releases the pin that keeps the group's MVCC history back to `index`. */
+  readonly unpin: () => void;
+  /** The index each group of this member stood at when this group's first read began (before its ReadIndex). */
+  readonly before: ReadonlyMap<number, number>;
 }
+
+/** Wall ms a snapshot pin outlives the transaction's deadline (a commit in flight still validates against it). */
+const pinSlackMs = 5_000;
 
 const conflict = (detail: string, message: string): GeodeError => new GeodeError('PROPOSAL_DROPPED', message, { detail, source: 'transaction' });
 
@@ -82,6 +91,9 @@ export class GraphTransaction implements GroupView {
   /** First reads under way, so two concurrent statements of the transaction share one. */
   readonly #touching = new Map<number, Promise<GroupPart>>();
   #commands = 0;
+  #ended = false;
+  /** Set once the snapshots proved inconsistent across groups: every later statement and the commit fail with it. */
+  #doomed: GeodeError | undefined;
 
   constructor(components: GraphTxnComponents, options: GraphTxnOptions) {
     this.#c = components;
@@ -105,10 +117,21 @@ export class GraphTransaction implements GroupView {
     return g;
   }
 
+  /**
+   * end: releases the transaction's snapshots (the groups' MVCC histories may collect what only
+   * it needed). Commit calls it; a transaction dropped otherwise (rolled back, timed out, its body
+   * failed) should call it too — or its pins lapse at its deadline. Idempotent.
+   */
+  end(): void {
+    this.#ended = true;
+    for (const p of this.#parts.values()) p.unpin();
+  }
+
   /** The first read of `group`: a linearizable point, then the index its replica stands at with no intent in it. */
   #touch(group: number): Promise<GroupPart> {
     const part = this.#parts.get(group);
     if (part !== undefined) return Promise.resolve(part);
+    if (this.#ended) return Promise.reject(new GeodeError('INPUT_INVALID', 'the transaction has ended', { source: 'transaction' }));
     let t = this.#touching.get(group);
     if (t === undefined) {
       t = this.#firstRead(group).finally(() => this.#touching.delete(group));
@@ -121,11 +144,25 @@ export class GraphTransaction implements GroupView {
     const { host } = this.#c;
     const waitEnd = this.#c.now() + intentWaitMsMax;
     for (let attempt = 0; ; attempt++) {
+      const before = new Map<number, number>();
+      for (const g of host.groups()) before.set(g, host.snapshotIndex(g));
       await host.readGraph(group, () => undefined, { timeoutMs: this.#left() });
-      const index = host.graphIndex(group);
-      if (index !== undefined && intents(host.graph(group)).length === 0) {
-        const part: GroupPart = { index, commands: [], engine: new QueryEngine(this.#store(group)) };
+      // The index of everything applied (a leader's speculative writes are set aside by graphAt).
+      const index = host.snapshotIndex(group);
+      if (host.graphAt(group, index, (g) => intents(g).length === 0)) {
+        const store = this.#store(group);
+        const unpin = host.pinSnapshot(group, index, this.#deadline + pinSlackMs);
+        const part: GroupPart = { index, commands: [], store, engine: new QueryEngine(store), unpin, before };
         this.#parts.set(group, part);
+        if (this.#ended) unpin();
+        try {
+          await this.#checkCut(group);
+        } catch (err) {
+          // The part stays registered (a later statement must not read it unchecked): doom the transaction.
+          if (isGeodeError(err, 'PROPOSAL_DROPPED')) this.#doomed ??= err;
+          else this.#doomed ??= conflict('WriteConflict', `the transaction could not check its snapshot of shard group ${group} against the others (retry)`);
+          throw err;
+        }
         return part;
       }
       if (this.#c.now() >= Math.min(waitEnd, this.#deadline)) {
@@ -135,20 +172,56 @@ export class GraphTransaction implements GroupView {
     }
   }
 
+  /**
+   * The snapshots of several groups must be one consistent cut: a moment at which every group held
+   * the data of its snapshot, with no intent. After the first read of `group` at `V`, each group
+   * `A` read before (at `V_A`) is checked against it, pair by pair (intervals on a line that meet
+   * pairwise all meet: one moment for all):
+   * - `group` wrote nothing since the index this replica had applied of it when `A`'s first read
+   *   began (its MVCC history between the two is empty): it held the same state all along, so at
+   *   the moment `A` was read too — no message needed; or else
+   * - at a linearizable point, `A` holds the same data as at `V_A` (nothing but transaction
+   *   bookkeeping written since, no intent): it still stood there after `V` was taken.
+   * Neither: PROPOSAL_DROPPED `WriteConflict` (retry).
+   */
+  async #checkCut(group: number): Promise<void> {
+    const { host } = this.#c;
+    const index = this.#parts.get(group)!.index;
+    const others = [...this.#parts].filter(([g, p]) => {
+      if (g === group) return false;
+      const then = p.before.get(group);
+      if (then === undefined || then > index) return true;
+      return host.writtenSince(group, then, index)?.size !== 0;
+    });
+    if (others.length === 0) return;
+    await Promise.all(
+      others.map(async ([g, p]) => {
+        const ok = await host.readGraph(g, (graph) => snapshotStands(graph, host.writtenSince(g, p.index)), { timeoutMs: this.#left() });
+        if (!ok) throw conflict('WriteConflict', `shard group ${g} changed before the transaction first read group ${group}: its reads would not be one snapshot (retry)`);
+      }),
+    );
+  }
+
   async view<T>(group: number, fn: (graph: GraphStore, engine: QueryEngine) => T): Promise<T> {
     const part = await this.#touch(group);
+    if (this.#doomed !== undefined) throw this.#doomed;
     // From here to the end: one synchronous turn (nothing else touches the graph meanwhile).
-    const now = this.#c.host.graphIndex(group);
-    if (now !== part.index) throw conflict('WriteConflict', `shard group ${group} changed while the transaction read it (retry)`);
     const store = this.#store(group);
-    const undo: GraphCommand[][] = [];
-    try {
-      for (const c of part.commands) undo.push(store.apply(c));
-      return fn(store, part.engine);
-    } finally {
-      for (let i = undo.length - 1; i >= 0; i--) for (const u of undo[i]!) store.apply(u);
-      if (part.commands.length > 0) part.engine.invalidatePlans();
+    if (store !== part.store) {
+      part.store = store;
+      part.engine = new QueryEngine(store);
     }
+    return this.#c.host.graphAt(group, part.index, (graph, schemaChanged) => {
+      if (schemaChanged) part.engine.invalidatePlans();
+      const undo: GraphCommand[][] = [];
+      try {
+        for (const c of part.commands) undo.push(graph.apply(c));
+        return fn(graph, part.engine);
+      } finally {
+        for (let i = undo.length - 1; i >= 0; i--) for (const u of undo[i]!) graph.apply(u);
+        if (part.commands.length > 0 || schemaChanged) part.engine.invalidatePlans();
+      }
+    });
   }
 
   write(group: number, commands: readonly GraphCommand[]): void {
@@ -172,13 +245,14 @@ export class GraphTransaction implements GroupView {
     this.write(group, commands);
   }
 
-  /** Checks at a linearizable point that each of `groups` still stands where the transaction read it. */
+  /** Checks at a linearizable point that each of `groups` holds the same data as at the transaction's snapshot there. */
   async #validate(groups: readonly number[]): Promise<void> {
     const { host } = this.#c;
     await Promise.all(
       groups.map(async (g) => {
-        const now = await host.readGraph(g, () => host.graphIndex(g), { timeoutMs: this.#left() });
-        if (now !== this.#parts.get(g)!.index) throw conflict('WriteConflict', `shard group ${g} changed after the transaction read it (retry)`);
+        const index = this.#parts.get(g)!.index;
+        const ok = await host.readGraph(g, (graph) => snapshotStands(graph, host.writtenSince(g, index)), { timeoutMs: this.#left() });
+        if (!ok) throw conflict('WriteConflict', `shard group ${g} changed after the transaction read it (retry)`);
       }),
     );
   }
@@ -186,25 +260,36 @@ export class GraphTransaction implements GroupView {
   /**
    * commit: as the file's header says. Resolves once the writes are visible on every group
    * (or, when a group is slow to resolve, once the decision is recorded and the deadline passed).
-   * Rejects PROPOSAL_DROPPED (`WriteConflict`, `Locked`, `TxnAborted`: nothing happened, retry),
-   * IO `TxnOutcomeUnknown` (it may have committed: all or none), LIMIT_EXCEEDED past the deadline.
+   * Rejects PROPOSAL_DROPPED (`WriteConflict`, `Locked`, `SnapshotTooOld`, `TxnAborted`: nothing
+   * happened, retry), IO `TxnOutcomeUnknown` (it may have committed: all or none), LIMIT_EXCEEDED
+   * past the deadline. Ends the transaction ({@link end}) whatever happens.
    */
   async commit(): Promise<void> {
+    try {
+      await this.#commit();
+    } finally {
+      this.end();
+    }
+  }
+
+  async #commit(): Promise<void> {
+    if (this.#doomed !== undefined) throw this.#doomed;
     const written = [...this.#parts].filter(([, p]) => p.commands.length > 0).map(([g]) => g);
     const onlyRead = this.groups().filter((g) => !written.includes(g));
+    const serializable = this.isolation === 'serializable';
+    // Snapshot: first committer wins per key on the groups written; serializable: no data of any group read changed.
+    const check: SnapshotCheck = serializable ? 'data' : 'keys';
     if (written.length === 0) {
-      if (this.#parts.size > 1) await this.#validate(onlyRead);
+      // One group, or snapshot isolation: the reads were one snapshot (one index, or a checked cut).
+      if (serializable && this.#parts.size > 1) await this.#validate(onlyRead);
       return;
     }
-    const serializable = this.isolation === 'serializable';
     if (written.length === 1 && (onlyRead.length === 0 || !serializable)) {
-      if (onlyRead.length > 0) await this.#validate(onlyRead);
       const g = written[0]!;
       const p = this.#parts.get(g)!;
-      await this.#c.transport.send(g, { op: 'apply', commands: p.commands, expect: p.index }, this.#c.now() + this.#left());
+      await this.#c.transport.send(g, { op: 'apply', commands: p.commands, expect: p.index, check }, this.#c.now() + this.#left());
       return;
     }
-    if (!serializable && onlyRead.length > 0) await this.#validate(onlyRead);
     const parts = new Map<number, readonly GraphCommand[]>();
     const expect = new Map<number, number>();
     for (const [g, p] of this.#parts) {
@@ -213,7 +298,7 @@ export class GraphTransaction implements GroupView {
       expect.set(g, p.index);
     }
     const timeoutMs = Math.min(this.#left(), txnTimeoutMsDefault);
-    const c = await this.#c.coordinator.commitAcrossShards(parts, { timeoutMs, expect });
+    const c = await this.#c.coordinator.commitAcrossShards(parts, { timeoutMs, expect, check });
     // Read-your-writes: wait (bounded) until every participant applied it.
     await resolvedOrAfter(c.resolved, Math.max(0, this.#deadline - this.#c.now()), this.#c.after);
   }
@@ -255,6 +340,7 @@ export function statementTransactions(components: GraphTxnComponents): Statement
           await tx.commit();
           return out;
         } catch (err) {
+          tx.end();
           if (!retryableTxnError(err) || attempt >= txnRetriesDefault || components.now() >= deadline) throw err;
           await components.sleep(2 * 2 ** Math.min(attempt, 6) * (0.5 + Math.random()));
         }

@@ -212,13 +212,14 @@ export class SimTxnCluster {
   readonly #crashRnd: Prng;
   readonly #plant: GraphTxnSimOptions['plant'];
 
-  constructor(seed: number, plant?: GraphTxnSimOptions['plant']) {
+  /** `config`: shard keys added to the simulation's (tests set `transactions.mvcc_history_entries` so). */
+  constructor(seed: number, plant?: GraphTxnSimOptions['plant'], config: Readonly<Record<string, unknown>> = {}) {
     this.c = new SimCluster({
       seed,
       groups: [TXN_RECORD_GROUP, ...GROUPS],
       delayMs: [1, 4],
       syncDelayMs: [1, 12],
-      config: { raft: { tick_ms: 10, snapshot_threshold: 200 }, request_timeout_ms: 1_500, replication: { factor: 3 }, async_replicas: 2 },
+      config: { raft: { tick_ms: 10, snapshot_threshold: 200 }, request_timeout_ms: 1_500, replication: { factor: 3 }, async_replicas: 2, ...config },
     });
     const rnd = this.c.prng.fork();
     this.#skews = new Map(PEERS.map((p) => [p, rnd.int(-skewMsMax, skewMsMax)]));
@@ -310,11 +311,14 @@ export class SimTxnCluster {
     return this.#finish(tx, m, body);
   }
 
-  /** begin: a graph transaction through `peer` left open: its statements, and its commit (as a session's COMMIT). */
-  begin(peer: string, isolation: TxnIsolation): { run: SimStatement; commit: () => Promise<SimTxnResult<void>> } {
+  /**
+   * begin: a graph transaction through `peer` left open: its statements, and its commit (as a
+   * session's COMMIT). `timeoutMs`: its time limit (default the simulation's).
+   */
+  begin(peer: string, isolation: TxnIsolation, readOnly = false, timeoutMs = simTxnTimeoutMs): { run: SimStatement; commit: () => Promise<SimTxnResult<void>> } {
     const m = this.members.get(peer);
     if (m === undefined) throw new Error(`${peer} is not running`);
-    const tx = new GraphTransaction(m.components, { isolation, readOnly: false, deadline: m.components.now() + simTxnTimeoutMs });
+    const tx = new GraphTransaction(m.components, { isolation, readOnly, deadline: m.components.now() + timeoutMs });
     return {
       run: async (text, params) => (await m.router.run(text, params, { timeoutMs: simTxnTimeoutMs }, tx)).rows,
       commit: () => tx.commit().then(() => ({ outcome: 'ok' as const }), (error: unknown) => ({ outcome: outcomeOf(error), error })),
@@ -327,6 +331,7 @@ export class SimTxnCluster {
       await tx.commit();
       return { outcome: 'ok', value };
     } catch (err) {
+      tx.end();
       if (process.env['GRAPH_TXN_SIM_DEBUG'] !== undefined) {
         process.stderr.write(`${Math.round(this.c.scheduler.now)} ${m.host.self} ${tx.readOnly ? 'ro' : 'rw'}: ${isGeodeError(err) ? `${err.code} ${err.detail ?? ''} ${err.message}` : String(err)}\n`);
       }

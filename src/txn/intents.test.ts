@@ -103,16 +103,29 @@ describe('participant state machine (intents in the group graph)', () => {
     expect(late.result).toEqual({ decision: 'aborted' });
   });
 
-  it('a graph transaction commits only on a group still at the log index it read: prepare and apply refuse otherwise', () => {
+  it('a graph transaction under snapshot commits unless an entry after its read wrote a key it writes (first committer wins per key)', () => {
     const g = new GraphStore();
     const set = [{ op: 'createNode' as const, id: 5, labels: [], props: [] }];
-    expect(detailOf(() => prepareCommands(g, req('t1', { commands: set, expect: 7 }), 0, { graphIndex: 8 }))).toBe('WriteConflict');
-    expect(detailOf(() => prepareCommands(g, req('t1', { commands: set, expect: 7 }), 0, { graphIndex: undefined }))).toBe('WriteConflict');
-    expect(detailOf(() => applyIfCommands(g, set, 7, 8))).toBe('WriteConflict');
-    expect(applyIfCommands(g, set, 7, 7)).toEqual({ commands: set, result: 'applied' });
-    apply(g, prepareCommands(g, req('t1', { commands: set, expect: 7 }), 0, { graphIndex: 7 }));
-    // A group holding a prepared transaction takes no one-entry commit (its writes are not visible yet).
-    expect(detailOf(() => applyIfCommands(g, [{ op: 'createNode', id: 6, labels: [], props: [] }], 9, 9))).toBe('Locked');
+    const written = (keys: string[]) => () => new Set(keys);
+    expect(detailOf(() => prepareCommands(g, req('t1', { commands: set, expect: 7, check: 'keys' }), 0, { written: written(['n:5']) }))).toBe('WriteConflict');
+    expect(detailOf(() => prepareCommands(g, req('t1', { commands: set, expect: 7, check: 'keys' }), 0, { written: () => undefined }))).toBe('SnapshotTooOld');
+    expect(detailOf(() => applyIfCommands(g, set, 7, new Set(['n:5']), 'keys'))).toBe('WriteConflict');
+    expect(applyIfCommands(g, set, 7, new Set(['n:6', 'e:5']), 'keys')).toEqual({ commands: set, result: 'applied' });
+    expect(prepareCommands(g, req('t1', { commands: set, expect: 7, check: 'keys' }), 0, { written: written(['n:6']) }).commands.length).toBeGreaterThan(0);
+  });
+
+  it('a graph transaction under serializable commits only on a group whose data nothing wrote after its read, holding no intent', () => {
+    const g = new GraphStore();
+    const set = [{ op: 'createNode' as const, id: 5, labels: [], props: [] }];
+    expect(detailOf(() => prepareCommands(g, req('t1', { commands: set, expect: 7 }), 0, { written: () => new Set(['n:6']) }))).toBe('WriteConflict');
+    expect(detailOf(() => applyIfCommands(g, set, 7, new Set(['e:1']), 'data'))).toBe('WriteConflict');
+    expect(applyIfCommands(g, set, 7, new Set(), 'data')).toEqual({ commands: set, result: 'applied' });
+    apply(g, prepareCommands(g, req('t1', { commands: set, expect: 7 }), 0, { written: () => new Set() }));
+    // Transaction bookkeeping (the state node the prepare wrote) is not data; the intent it left is.
+    expect(detailOf(() => applyIfCommands(g, [{ op: 'createNode', id: 6, labels: [], props: [] }], 9, new Set([`n:${2 ** 52}`]), 'data'))).toBe('Locked');
+    // Under snapshot a prepared transaction locks only its keys.
+    expect(applyIfCommands(g, [{ op: 'createNode', id: 6, labels: [], props: [] }], 9, new Set(), 'keys').result).toBe('applied');
+    expect(detailOf(() => applyIfCommands(g, [{ op: 'setNodeProperty', id: 5, key: 'x', value: 1n }], 9, new Set(), 'keys'))).toBe('Locked');
   });
 
   it('a write outside transactions is held off what a prepared transaction write-locks, not off anything else', () => {

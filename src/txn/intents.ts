@@ -83,10 +83,54 @@ export interface PrepareRequest {
   readonly deadline: number;
   /**
    * A graph transaction's snapshot check: the log index this group's graph stood at when the
-   * transaction read it (`ShardHost.graphIndex`). The prepare is refused (`WriteConflict`) unless
-   * the leader's graph still stands there: nothing was written to the group since.
+   * transaction read it (`ShardHost.graphIndex`). The prepare is refused (`WriteConflict`) when an
+   * entry after it wrote what {@link PrepareRequest.check} says (the leader's MVCC history tells).
    */
   readonly expect?: number;
+  /** How `expect` is checked (default `'data'`): see {@link SnapshotCheck}. */
+  readonly check?: SnapshotCheck;
+}
+
+/**
+ * SnapshotCheck: what a graph transaction's commit checks on a group it read at log index `V`.
+ * - `'keys'` (snapshot isolation, first committer wins at key granularity): no entry after `V`
+ *   wrote a node or edge this transaction writes there.
+ * - `'data'` (serializable, where the transaction's reads are not tracked key by key): no entry
+ *   after `V` wrote any node or edge of the group (transaction bookkeeping aside), and the group
+ *   holds no intent of another transaction.
+ */
+export type SnapshotCheck = 'keys' | 'data';
+
+/** The lock key of the transaction state node (bookkeeping, not data: ignored by snapshot checks). */
+const stateKey = `n:${TXN_NODE_ID}`;
+
+/**
+ * checkSnapshot: throws PROPOSAL_DROPPED when a graph transaction that read this group at `expect`
+ * may not commit `commands` here, by `check` (see {@link SnapshotCheck}); `written` is what the
+ * group's MVCC history says entries after `expect` wrote (`ShardHost.writtenSince`), undefined
+ * when it no longer reaches back that far (`SnapshotTooOld`).
+ */
+export function checkSnapshot(graph: GraphReader, commands: readonly GraphCommand[], expect: number, written: ReadonlySet<string> | undefined, check: SnapshotCheck): void {
+  if (written === undefined) throw conflict('SnapshotTooOld', `the shard no longer keeps what was written after log index ${expect}, where the transaction read it (retry)`);
+  if (check === 'keys') {
+    if (written.size === 0) return;
+    for (const k of rawLocks(commands)) {
+      if (written.has(k)) throw conflict('WriteConflict', `write conflict on ${k.startsWith('n:') ? 'node' : 'edge'} ${k.slice(2)}: another transaction wrote it after this one read it (retry)`);
+    }
+    return;
+  }
+  for (const k of written) if (k !== stateKey) throw conflict('WriteConflict', `write conflict: the shard changed after the transaction read it at log index ${expect} (retry)`);
+  if (intents(graph).length > 0) throw conflict('Locked', 'the shard holds a prepared transaction (retry)');
+}
+
+/**
+ * snapshotStands: whether a group read at `expect` still holds the same data (the `'data'` check
+ * passes): nothing but transaction bookkeeping written since, no intent of another transaction.
+ */
+export function snapshotStands(graph: GraphReader, written: ReadonlySet<string> | undefined): boolean {
+  if (written === undefined) return false;
+  for (const k of written) if (k !== stateKey) return false;
+  return intents(graph).length === 0;
 }
 
 /** The decision of a transaction, as its record holds it. */
@@ -331,13 +375,11 @@ export function prepareCommands(
   graph: GraphReader,
   req: PrepareRequest,
   now: number,
-  opts: { readonly maxSkewMs?: number; readonly skipWriteCheck?: boolean; readonly graphIndex?: number } = {},
+  opts: { readonly maxSkewMs?: number; readonly skipWriteCheck?: boolean; readonly written?: (index: number) => ReadonlySet<string> | undefined } = {},
 ): Computed<'prepared'> {
   if (intentOf(graph, req.txn) !== undefined) return { commands: [], result: 'prepared' };
   if (now > req.deadline + (opts.maxSkewMs ?? 500)) throw conflict('TxnAborted', `transaction ${req.txn} asked to prepare after its deadline (retry)`);
-  if (req.expect !== undefined && opts.graphIndex !== req.expect) {
-    throw conflict('WriteConflict', `write conflict: the shard changed after the transaction read it (log index ${String(opts.graphIndex)}, read at ${req.expect}; retry)`);
-  }
+  if (req.expect !== undefined) checkSnapshot(graph, req.commands, req.expect, opts.written?.(req.expect), req.check ?? 'data');
   const store = liveStore(graph);
   const writes = [...new Set([...req.kv.map(([k]) => registerLock(k)), ...rawLocks(req.commands)])];
   const reads = req.isolation === 'serializable' ? [...new Set(req.reads.map(registerLock))].filter((k) => !writes.includes(k)) : [];
@@ -383,16 +425,23 @@ export function prepareCommands(
 
 /**
  * applyIfCommands: the entry of a one-group graph transaction's commit: its `commands`, when the
- * group's graph (standing at log index `graphIndex` on the leader; undefined while it holds
- * speculative writes) still stands at `expect`, the index the transaction read it at, and holds
- * no intent; PROPOSAL_DROPPED `WriteConflict` or `Locked` otherwise. Empty commands are refused
- * (a read-only transaction does not commit through here).
+ * transaction that read the group at log index `expect` may commit them by `check` (see
+ * {@link checkSnapshot}; `written`: what entries after `expect` wrote, from the leader's MVCC
+ * history) and no prepared transaction locks what they write ('data': no intent at all);
+ * PROPOSAL_DROPPED `WriteConflict`, `Locked` or `SnapshotTooOld` otherwise. Empty commands are
+ * refused (a read-only transaction does not commit through here).
  */
-export function applyIfCommands(graph: GraphReader, commands: readonly GraphCommand[], expect: number, graphIndex: number | undefined): Computed<'applied'> {
+export function applyIfCommands(
+  graph: GraphReader,
+  commands: readonly GraphCommand[],
+  expect: number,
+  written: ReadonlySet<string> | undefined,
+  check: SnapshotCheck = 'data',
+): Computed<'applied'> {
   if (commands.length === 0) throw new GeodeError('INPUT_INVALID', 'an apply carries at least one command', { source: 'transaction', detail: 'BadTxnMessage' });
   rawLocks(commands); // no schema commands, not the state node
-  if (graphIndex !== expect) throw conflict('WriteConflict', `write conflict: the shard changed after the transaction read it (log index ${String(graphIndex)}, read at ${expect}; retry)`);
-  if (intents(graph).length > 0) throw conflict('Locked', 'the shard holds a prepared transaction (retry)');
+  checkSnapshot(graph, commands, expect, written, check);
+  if (blockedByIntent(graph, commands)) throw conflict('Locked', 'a prepared transaction locks what this one writes (retry)');
   return { commands, result: 'applied' };
 }
 

@@ -43,6 +43,7 @@ import {
   type PrepareRequest,
   type RecordState,
   type RegisterRead,
+  type SnapshotCheck,
 } from './intents.ts';
 import type { GraphCommand, GraphReader } from '../graph/index.ts';
 
@@ -51,11 +52,12 @@ export type TxnRequest =
   | { readonly op: 'prepare'; readonly req: PrepareRequest }
   | { readonly op: 'resolve'; readonly txn: string; readonly decision: Decision }
   /**
-   * A one-group graph transaction's commit: `commands` as one entry, if the group's graph still
-   * stands at log index `expect` and holds no intent (PROPOSAL_DROPPED `WriteConflict` / `Locked`
+   * A one-group graph transaction's commit: `commands` as one entry, if the transaction that read
+   * the group at log index `expect` may commit them by `check` (default `'data'`; see
+   * {@link SnapshotCheck}: PROPOSAL_DROPPED `WriteConflict` / `Locked` / `SnapshotTooOld`
    * otherwise). Not idempotent: the transport does not send it twice.
    */
-  | { readonly op: 'apply'; readonly commands: readonly GraphCommand[]; readonly expect: number }
+  | { readonly op: 'apply'; readonly commands: readonly GraphCommand[]; readonly expect: number; readonly check?: SnapshotCheck }
   | { readonly op: 'timestamp' }
   /** `deadline`: wall ms after which a commit is refused and recorded as an abort. */
   | { readonly op: 'decide'; readonly txn: string; readonly want: 'commit' | 'abort'; readonly participants: readonly number[]; readonly deadline: number }
@@ -156,7 +158,7 @@ export async function serveTxnRequest<R extends TxnRequest>(host: ShardHost, gro
           host.checkWriteFence(group, g, r.req.commands);
           return prepareCommands(g, r.req, ctx.now(), {
             skipWriteCheck: ctx.plantSkipWriteCheck === true,
-            graphIndex: host.graphIndex(group),
+            written: (index) => host.writtenSince(group, index),
             ...(ctx.maxSkewMs === undefined ? {} : { maxSkewMs: ctx.maxSkewMs }),
           });
         }, t);
@@ -165,7 +167,7 @@ export async function serveTxnRequest<R extends TxnRequest>(host: ShardHost, gro
       out = await onLeader(host, group, (g) => resolveCommands(g, r.txn, r.decision, ctx.retentionMs), t);
       break;
     case 'apply':
-      out = await onLeader(host, group, (g) => applyIfCommands(g, r.commands, r.expect, host.graphIndex(group)), t);
+      out = await onLeader(host, group, (g) => applyIfCommands(g, r.commands, r.expect, host.writtenSince(group, r.expect), r.check), t);
       break;
     case 'timestamp':
       out = await onLeader(

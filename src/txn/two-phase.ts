@@ -33,7 +33,7 @@
 import type { GraphCommand } from '../graph/index.ts';
 import { GeodeError, isGeodeError } from '../util/errors.ts';
 import type { HlcTimestamp } from './hlc.ts';
-import type { Decision, PrepareRequest, TxnValue } from './intents.ts';
+import type { Decision, PrepareRequest, SnapshotCheck, TxnValue } from './intents.ts';
 import type { TxnReplies, TxnRequest } from './participant.ts';
 
 /** Default `transactions.timeout_ms`: how long a transaction may run, and how long its locks may wait. */
@@ -123,6 +123,8 @@ interface Part {
   commands: GraphCommand[];
   /** The group's graph index the prepare expects ({@link PrepareRequest.expect}). */
   expect?: number;
+  /** How `expect` is checked ({@link PrepareRequest.check}). */
+  check?: SnapshotCheck;
 }
 
 export class TxnCoordinator {
@@ -189,13 +191,13 @@ export class TxnCoordinator {
    * `TxnAborted`: nothing happened, retry), with the commands' own error when they do not apply on
    * their group (nothing happened), or IO `TxnOutcomeUnknown` when the decision could not be
    * recorded or read back in time (the record, which participants consult, decides it).
-   * `options.expect`: per group, the graph index it must still stand at (a graph transaction's
-   * snapshot check: PROPOSAL_DROPPED `WriteConflict` otherwise); a group there with no commands
-   * takes part too (it was read).
+   * `options.expect`: per group, the graph index a graph transaction read it at, checked by
+   * `options.check` (default `'data'`, see {@link SnapshotCheck}: PROPOSAL_DROPPED `WriteConflict`
+   * otherwise); a group there with no commands takes part too (it was read).
    */
   async commitAcrossShards(
     parts: ReadonlyMap<number, readonly GraphCommand[]>,
-    options: { readonly timeoutMs?: number; readonly expect?: ReadonlyMap<number, number> } = {},
+    options: { readonly timeoutMs?: number; readonly expect?: ReadonlyMap<number, number>; readonly check?: SnapshotCheck } = {},
   ): Promise<TxnCommit> {
     const timeoutMs = options.timeoutMs ?? txnTimeoutMsDefault;
     const ps = new Map<number, Part>();
@@ -205,6 +207,7 @@ export class TxnCoordinator {
       if (p === undefined) ps.set(g, { kv: new Map(), reads: new Set(), commands: [], expect });
       else p.expect = expect;
     }
+    if (options.check !== undefined) for (const p of ps.values()) if (p.expect !== undefined) p.check = options.check;
     return this.commitParts(ps, undefined, 'snapshot', this.#c.now() + timeoutMs, timeoutMs);
   }
 
@@ -230,6 +233,7 @@ export class TxnCoordinator {
           participants: groups,
           deadline,
           ...(p.expect === undefined ? {} : { expect: p.expect }),
+          ...(p.check === undefined ? {} : { check: p.check }),
         };
         return this.#send(g, { op: 'prepare', req }, deadline);
       }),

@@ -8,7 +8,7 @@
 import type { GraphCommand } from '../graph/index.ts';
 import { GeodeError, isGeodeError } from '../util/errors.ts';
 import type { HlcTimestamp } from './hlc.ts';
-import { decodeRawCommands, encodeRawCommands, lockedKeysMax, type Decision, type IntentState, type PrepareRequest, type RecordState, type RegisterRead, type TxnValue } from './intents.ts';
+import { decodeRawCommands, encodeRawCommands, lockedKeysMax, type Decision, type IntentState, type PrepareRequest, type RecordState, type RegisterRead, type SnapshotCheck, type TxnValue } from './intents.ts';
 import type { TxnReplies, TxnRequest } from './participant.ts';
 
 /** Longest transaction id, register key or lock key, characters. */
@@ -124,6 +124,11 @@ function parse(bytes: Uint8Array, what: string): unknown {
   }
 }
 
+function snapshotCheck(x: unknown, what: string): SnapshotCheck {
+  if (x !== 'keys' && x !== 'data') bad(what, 'must be "keys" or "data"');
+  return x;
+}
+
 /** encodeTxnRequest: a request's bytes. */
 export function encodeTxnRequest(request: TxnRequest): Uint8Array {
   if (request.op === 'apply') return encoder.encode(JSON.stringify({ ...request, commands: encodeRawCommands(request.commands) }));
@@ -153,13 +158,19 @@ export function decodeTxnRequest(bytes: Uint8Array): TxnRequest {
         participants: groups(r['participants'], 'req.participants'),
         deadline: int(r['deadline'], 'req.deadline'),
         ...(r['expect'] === undefined ? {} : { expect: int(r['expect'], 'req.expect') }),
+        ...(r['check'] === undefined ? {} : { check: snapshotCheck(r['check'], 'req.check') }),
       };
       return { op, req };
     }
     case 'resolve':
       return { op, txn: str(o['txn'], 'txn'), decision: decision(o['decision'], 'decision') };
     case 'apply':
-      return { op, commands: commandsOf(str(o['commands'], 'commands', Number.MAX_SAFE_INTEGER)), expect: int(o['expect'], 'expect') };
+      return {
+        op,
+        commands: commandsOf(str(o['commands'], 'commands', Number.MAX_SAFE_INTEGER)),
+        expect: int(o['expect'], 'expect'),
+        ...(o['check'] === undefined ? {} : { check: snapshotCheck(o['check'], 'check') }),
+      };
     case 'timestamp':
     case 'intents':
     case 'records':
