@@ -2,7 +2,7 @@
  * Client-side routing for a sharded cluster (docs/sharding.md, "Routing on the client").
  *
  * A cluster client (`openGeode({ cluster: { client: true } })`) caches the shard map (folded from
- * `CALL db.cluster.mapChanges()`, refreshed in the background when it is older than
+ * `CALL db.cluster.mapChanges(since)`, refreshed in the background when it is older than
  * {@link clientMapMaxAgeMsDefault}, when a member names a leader of a group the map does not know,
  * and after a `StaleShardMap` refusal) and picks, for each statement, the member it is sent to:
  *
@@ -170,6 +170,8 @@ export class ShardedClientRouter {
   readonly #client: RoutingClient;
   readonly #maxAgeMs: number;
   #map: ShardMapState | undefined;
+  /** The map's changes as folded, in order (`CALL db.cluster.mapChanges`). */
+  readonly #changes: { readonly seq: number; readonly change: Value }[] = [];
   #mapAt = 0;
   #refreshing: Promise<void> | undefined;
   #turn = 0;
@@ -200,9 +202,14 @@ export class ShardedClientRouter {
     this.mapRefreshes++;
     this.#refreshing = (async () => {
       try {
-        const r = await this.#client.query('CALL db.cluster.mapChanges()', undefined, {});
-        const changes = r.rows.map((row) => ({ seq: Number(row['seq'] as bigint), change: row['change'] as Value })).sort((a, b) => a.seq - b.seq);
-        this.#map = foldChanges(changes.map((c) => c.change));
+        // Only the changes after the last one held (the map's changes are only ever appended).
+        const last = this.#changes.length === 0 ? 0 : this.#changes[this.#changes.length - 1]!.seq;
+        const r = await this.#client.query('CALL db.cluster.mapChanges($since)', { since: BigInt(last) }, {});
+        const fresh = r.rows.map((row) => ({ seq: Number(row['seq'] as bigint), change: row['change'] as Value })).filter((c) => c.seq > last).sort((a, b) => a.seq - b.seq);
+        if (fresh.length > 0 || this.#map === undefined) {
+          this.#changes.push(...fresh);
+          this.#map = foldChanges(this.#changes.map((c) => c.change));
+        }
         this.#mapAt = Date.now();
       } catch {
         // Not a sharded cluster (no such procedure), or no member answered: route through members.

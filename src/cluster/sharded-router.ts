@@ -4,13 +4,17 @@
  * - `CALL db.cluster.*` runs on the meta group (group 0) as in a one-shard cluster;
  * - a read runs through the {@link ShardCoordinator} over the shard map, each fetch read from this
  *   peer's replica of the shard's group at a linearizable point (`readGraph`: ReadIndex through the
- *   group's leader); the result names the shards asked (`shards`), EXPLAIN too;
+ *   group's leader, or the leader's lease); the result names the shards asked (`shards`), EXPLAIN
+ *   too; a point read ({@link isPointShape}) pruned to a shard this peer leads runs as a plain
+ *   query on that group instead (cluster clients send such reads to the shard's leader:
+ *   client-router.ts);
  * - a write takes the path {@link planWrite} gives it: an insert runs on a scratch graph with
  *   leased ids, its nodes placed by their spreads, and lands as one log entry on its one shard
  *   (several shards: the {@link CrossShardCommitter}); a single-shard update runs on its shard's
  *   leader; anything else is refused (`CrossShardWrite`).
  *
- * Metrics: `queries`, `crossShardQueries` (statements that asked more than one shard).
+ * Metrics: `queries`, `crossShardQueries` (statements that asked more than one shard), and the
+ * hops: `leaderReads` / `followerReads`, `pointReads`, `localWrites` / `forwardedWrites`.
  */
 import { GraphStore, type GraphReader, type PropertyValue, type Value } from '../graph/index.ts';
 import { parse, type LabelExpression, type MatchClause, type Statement } from '../gql/index.ts';

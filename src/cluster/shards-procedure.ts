@@ -154,19 +154,25 @@ export function shardsProcedure(map: () => ShardMapState, host: Pick<ShardHost, 
 }
 
 /**
- * mapChangesProcedure: `db.cluster.mapChanges()`, one row per shard map change in log order
- * (`seq`, `change`: the stored JSON), from `meta()` (this peer's meta replica). A cluster client
- * folds them (`foldChanges`) into the map it routes with (src/cluster/client-router.ts).
+ * mapChangesProcedure: `db.cluster.mapChanges(since)`, one row per shard map change after sequence
+ * number `since` (0: all), in log order (`seq`, `change`: the stored JSON), from this peer's meta
+ * replica. A cluster client folds them (`foldChanges`) into the map it routes with, asking only
+ * for what came after the last change it holds (src/cluster/client-router.ts).
  */
 export function mapChangesProcedure(meta: () => GraphReader): ProcedureDefinition {
   return {
     name: 'db.cluster.mapChanges',
-    description: 'One row per shard map change, in log order: seq, change (JSON). What a cluster client folds into its cached shard map.',
-    inputs: [],
+    description: 'One row per shard map change after sequence number `since` (0: all), in log order: seq, change (JSON). What a cluster client folds into its cached shard map.',
+    inputs: [{ name: 'since', type: 'INTEGER' }],
     outputs: [
       { name: 'seq', type: 'INTEGER' },
       { name: 'change', type: 'STRING' },
     ],
-    run: () => mapChangesOf(meta()).map((c) => [BigInt(c.seq), c.change]),
+    run: (args) => {
+      const since = typeof args[0] === 'bigint' ? Number(args[0]) : 0;
+      return mapChangesOf(meta())
+        .filter((c) => c.seq > since)
+        .map((c) => [BigInt(c.seq), c.change]);
+    },
   };
 }
