@@ -8,12 +8,12 @@ import { shardingOf, shardOfNode } from '../../src/cluster/shard-map.ts';
 /** Longest wait for a cluster to reach a state (a liveness bound: generous on a busy machine). */
 export const WAIT_MS = 20_000;
 
-/** until: resolves once `cond()` holds (polled every 25 ms); throws after `ms`. */
-export async function until(what: string, cond: () => boolean | Promise<boolean>, ms = WAIT_MS): Promise<void> {
+/** until: resolves once `cond()` holds (polled every 25 ms); throws after `ms`, with `state()` in the message when given. */
+export async function until(what: string, cond: () => boolean | Promise<boolean>, ms = WAIT_MS, state?: () => string): Promise<void> {
   const end = Date.now() + ms;
   for (;;) {
     if (await cond()) return;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}${state === undefined ? '' : `; state: ${state()}`}`);
     await new Promise((r) => setTimeout(r, 25));
   }
 }
@@ -90,6 +90,13 @@ export async function startShardedPeers(cluster: { readonly id: string; readonly
         return rows.length === shards && rows.every((r) => r.replicas.length === 3 && r.leader !== null);
       }),
     ms,
+    () =>
+      JSON.stringify(
+        peers.map((p) => ({
+          shards: p.cluster!.sharding!.shards().map((r) => ({ shard: r.shard, leader: r.leader, replicas: r.replicas.length, learners: r.learners.length, state: r.state })),
+          meta: p.cluster!.status().map((s) => ({ peer: s.peer.slice(-6), role: s.role, state: s.state, leader: s.leader?.slice(-6), term: s.term })),
+        })),
+      ),
   );
   return { relay, peers, close };
 }
