@@ -7,8 +7,8 @@
  * `denyDialMultiaddr: () => false` lets a tab dial a relay on a private or loopback address.
  * RTCPeerConnection exists only on a page (not in workers), so this runs on the page.
  */
-import { noise } from '@chainsafe/libp2p-noise';
-import { yamux } from '@chainsafe/libp2p-yamux';
+import { quickNoise } from './noise-framing.ts';
+import { lazyWindowYamux } from './lazy-window-yamux.ts';
 import { circuitRelayTransport } from '@libp2p/circuit-relay-v2';
 import { identify } from '@libp2p/identify';
 import { webRTC } from '@libp2p/webrtc';
@@ -35,8 +35,8 @@ export async function createBrowserPeer(init: BrowserPeerInit): Promise<GeodePee
     ...(init.privateKey === undefined ? {} : { privateKey: parsePeerKey(init.privateKey) }),
     addresses: { listen: ['/p2p-circuit', '/webrtc'] },
     transports: [webSockets(), webRTC({ rtcConfiguration: { iceServers: init.iceServers ?? [] } }), circuitRelayTransport()],
-    connectionEncrypters: [noise()],
-    streamMuxers: [yamux()],
+    connectionEncrypters: [quickNoise()],
+    streamMuxers: [lazyWindowYamux()],
     connectionGater: { denyDialMultiaddr: () => false },
     connectionManager: { addressDialTimeout: init.addressDialTimeoutMs ?? TAB_ADDRESS_DIAL_TIMEOUT_MS_DEFAULT },
     services: { identify: identify() },

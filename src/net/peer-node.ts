@@ -3,8 +3,8 @@
  * peers over WebSockets), noise, yamux, identify and the circuit relay transport, wrapped in the
  * shared {@link Libp2pTransport}.
  */
-import { noise } from '@chainsafe/libp2p-noise';
-import { yamux } from '@chainsafe/libp2p-yamux';
+import { quickNoise } from './noise-framing.ts';
+import { lazyWindowYamux } from './lazy-window-yamux.ts';
 import { circuitRelayTransport } from '@libp2p/circuit-relay-v2';
 import { identify } from '@libp2p/identify';
 import { corkingTcp } from './corking-tcp.ts';
@@ -31,8 +31,8 @@ export async function createNodePeer(init: NodePeerInit): Promise<GeodePeer> {
     ...(init.privateKey === undefined ? {} : { privateKey: parsePeerKey(init.privateKey) }),
     addresses: { listen: [...(init.listen ?? NODE_PEER_LISTEN_DEFAULT)] },
     transports: [corkingTcp(), webSockets(), circuitRelayTransport()],
-    connectionEncrypters: [noise()],
-    streamMuxers: [yamux()],
+    connectionEncrypters: [quickNoise()],
+    streamMuxers: [lazyWindowYamux()],
     connectionGater: { denyDialMultiaddr: () => false },
     services: { identify: identify() },
   });

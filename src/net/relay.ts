@@ -6,8 +6,8 @@
  * addresses, and forwards noise-encrypted signalling on relayed connections, whose limits stay
  * small (signalling only: Raft and queries run on direct connections).
  */
-import { noise } from '@chainsafe/libp2p-noise';
-import { yamux } from '@chainsafe/libp2p-yamux';
+import { quickNoise } from './noise-framing.ts';
+import { lazyWindowYamux } from './lazy-window-yamux.ts';
 import { circuitRelayServer } from '@libp2p/circuit-relay-v2';
 import { identify } from '@libp2p/identify';
 import type { Connection, Stream } from '@libp2p/interface';
@@ -72,8 +72,8 @@ export async function createRelay(init: RelayInit = {}): Promise<Relay> {
       ...(init.announce === undefined ? {} : { announce: [...init.announce] }),
     },
     transports: [tcp(), webSockets()],
-    connectionEncrypters: [noise()],
-    streamMuxers: [yamux()],
+    connectionEncrypters: [quickNoise()],
+    streamMuxers: [lazyWindowYamux()],
     connectionGater: { denyDialMultiaddr: () => false },
     services: {
       identify: identify(),
