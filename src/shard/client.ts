@@ -48,6 +48,10 @@ export class ShardClient {
   readonly #c: ShardClientComponents;
   readonly #timeoutMs: number;
   readonly #modes = new Map<PeerId, PeerMode>();
+  /** {@link members}, computed again after a change of {@link #modes} (undefined). */
+  #members: PeerId[] | undefined;
+  /** {@link knownGroups}, computed again after a group is added to or removed from {@link #leaders} (undefined). */
+  #knownGroups: number[] | undefined;
   readonly #pending = new Map<number, Pending>();
   /** Items waiting for this task to end, per member (see #queue). */
   readonly #outbox = new Map<PeerId, { item: FrameItem; unsent: () => void }[]>();
@@ -132,6 +136,7 @@ export class ShardClient {
     }
     for (const it of items) {
       if (it.kind === 'hello') {
+        if (this.#modes.get(from) !== it.mode) this.#members = undefined;
         this.#modes.set(from, it.mode);
         continue;
       }
@@ -153,9 +158,13 @@ export class ShardClient {
     const known = this.#leaders.get(group);
     if (known !== undefined && term < known.term) return;
     if (leader === undefined) {
-      if (known !== undefined && term > known.term) this.#leaders.delete(group);
+      if (known !== undefined && term > known.term) {
+        this.#leaders.delete(group);
+        this.#knownGroups = undefined;
+      }
       return;
     }
+    if (known === undefined) this.#knownGroups = undefined;
     this.#leaders.set(group, { peer: leader, term });
   }
 
@@ -166,11 +175,14 @@ export class ShardClient {
 
   /** knownGroups: the groups a member named a leader of, ascending (a sharded cluster has groups above 0). */
   knownGroups(): number[] {
-    return [...this.#leaders.keys()].sort((a, b) => a - b);
+    this.#knownGroups ??= [...this.#leaders.keys()].sort((a, b) => a - b);
+    return this.#knownGroups.slice();
   }
 
   #peerGone(peer: PeerId): void {
     this.#modes.delete(peer);
+    this.#members = undefined;
+    this.#knownGroups = undefined;
     for (const [group, l] of this.#leaders) if (l.peer === peer) this.#leaders.delete(group);
     for (const [id, p] of this.#pending) {
       if (p.peer !== peer) continue;
@@ -181,7 +193,12 @@ export class ShardClient {
 
   /** members: the connected peers that said they are members, sorted. */
   members(): PeerId[] {
-    return [...this.#modes].filter(([, m]) => m === 'member').map(([p]) => p).sort();
+    return this.#memberList().slice();
+  }
+
+  #memberList(): readonly PeerId[] {
+    this.#members ??= [...this.#modes].filter(([, m]) => m === 'member').map(([p]) => p).sort();
+    return this.#members;
   }
 
   /**
@@ -206,7 +223,7 @@ export class ShardClient {
       if (left <= 0) {
         throw new GeodeError('LIMIT_EXCEEDED', `no member answered within the time limit${lastError === undefined ? '' : ` (last: ${lastError.message})`}`, { detail: 'RequestTimeout' });
       }
-      const members = this.members();
+      const members = this.#memberList();
       if (members.length === 0) {
         await this.#sleep(Math.min(memberPollMs, left));
         continue;
