@@ -226,6 +226,7 @@ export class ShardHost {
       } else {
         host.#peerModes.delete(peer);
         host.#peerDown(peer);
+        for (const listener of host.#peerDownListeners) listener(peer);
       }
       host.#kick();
     });
@@ -319,6 +320,18 @@ export class ShardHost {
   }
 
   #clientRunner: ((text: string, params: Readonly<Record<string, unknown>>, options: ShardQueryOptions) => Promise<ShardQueryResult>) | undefined;
+
+  readonly #peerDownListeners = new Set<(peer: PeerId) => void>();
+
+  /**
+   * onPeerDown: `listener` is called with a peer (member or client) whose last connection to this
+   * host closed, after the host's own bookkeeping (e.g. a member drops the remote transactions a
+   * client held: src/api/remote-transaction.ts). Returns a function that removes the listener.
+   */
+  onPeerDown(listener: (peer: PeerId) => void): () => void {
+    this.#peerDownListeners.add(listener);
+    return () => this.#peerDownListeners.delete(listener);
+  }
 
   /** Per group: the leader lease this host holds (docs/shard.md, "Lease reads"): its term and until when (host clock). */
   readonly #leases = new Map<number, { readonly term: number; readonly until: number }>();
