@@ -269,7 +269,7 @@ export class RemoteTransaction implements GeodeTransaction {
       const leader = sharded ? undefined : client.leaderOf(0);
       const member = turn === 0 && leader !== undefined && members.includes(leader) ? leader : members[memberTurn++ % members.length]!;
       try {
-        const reply = decodeTxnSessionReply('begin', await client.call(member, TXN_SESSION_SERVICE, payload, deadline), member);
+        const reply = decodeTxnSessionReply('begin', await client.call(member, TXN_SESSION_SERVICE, payload, deadline - Date.now()), member);
         return new RemoteTransaction(client, member, reply.txn, options, started);
       } catch (err) {
         // Never sent, or the member left (it drops what it began for a client that left): another member.
@@ -331,8 +331,7 @@ export class RemoteTransaction implements GeodeTransaction {
 
   /** Tells the member to drop the transaction; it drops it anyway at the time limit or when the connection closes. */
   #sendRollback(): Promise<void> {
-    const deadline = Date.now() + Math.min(this.#client.requestTimeoutMs, 2_000);
-    return this.#client.call(this.member, TXN_SESSION_SERVICE, encodeTxnSessionRequest({ op: 'rollback', txn: this.id }), deadline).then(
+    return this.#client.call(this.member, TXN_SESSION_SERVICE, encodeTxnSessionRequest({ op: 'rollback', txn: this.id }), Math.min(this.#client.requestTimeoutMs, 2_000)).then(
       () => undefined,
       () => undefined,
     );
@@ -340,7 +339,7 @@ export class RemoteTransaction implements GeodeTransaction {
 
   async #call<O extends TxnSessionRequest['op']>(op: O, payload: Uint8Array): Promise<TxnSessionReplies[O]> {
     // The member ends the transaction at its time limit and answers then: a little slack for the answer.
-    const bytes = await this.#client.call(this.member, TXN_SESSION_SERVICE, payload, this.#deadline + remoteTxnGraceMs);
+    const bytes = await this.#client.call(this.member, TXN_SESSION_SERVICE, payload, this.#deadline + remoteTxnGraceMs - Date.now());
     return decodeTxnSessionReply(op, bytes, this.member);
   }
 

@@ -261,18 +261,18 @@ export class ShardClient {
    * answered by the member's `ShardHost.serveCalls` handler) and resolves with the reply bytes.
    * One attempt, never sent again: rejects with the service's GeodeError; PROPOSAL_DROPPED
    * `NotLeader` when it could not be sent (it surely did not run), `MemberGone` when the member
-   * left before answering; LIMIT_EXCEEDED `RequestTimeout` at `deadline` (client clock),
+   * left before answering; LIMIT_EXCEEDED `RequestTimeout` after `timeoutMs`,
    * `TooManyPending` past the limit of waiting requests, `CallTooLarge` for a payload that cannot
    * fit in a frame; CLOSED.
    */
-  async call(peer: PeerId, service: string, payload: Uint8Array, deadline: number): Promise<Uint8Array> {
+  async call(peer: PeerId, service: string, payload: Uint8Array, timeoutMs: number): Promise<Uint8Array> {
     if (this.#closed) throw new GeodeError('CLOSED', 'the client is closed');
     if (payload.length > this.#c.transport.maxFrameBytes - 1_024) {
       throw new GeodeError('LIMIT_EXCEEDED', `a ${service} call of ${payload.length} bytes does not fit in a frame (${this.#c.transport.maxFrameBytes} bytes)`, { detail: 'CallTooLarge' });
     }
     if (this.#pending.size >= forwardedRequestsMax) throw new GeodeError('LIMIT_EXCEEDED', `more than ${forwardedRequestsMax} requests wait on members`, { detail: 'TooManyPending' });
     const requestId = this.#next++;
-    const left = Math.max(1, deadline - this.#c.clock.now());
+    const left = Math.max(1, timeoutMs);
     const answer = await new Promise<Answer>((resolve) => {
       let timer: TimerHandle | undefined;
       const settle = (r: Answer): void => {
