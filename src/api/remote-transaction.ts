@@ -35,7 +35,7 @@ export const remoteTxnGraceMs = 1_000;
 
 /** What a member's remote transaction service needs of its host. */
 export interface RemoteTxnHost {
-  serveCalls(service: string, handler: CallHandler | undefined): void;
+  serveCalls(service: string, handler: CallHandler | undefined, options?: { readonly fromClients?: boolean }): void;
   onPeerDown(listener: (peer: PeerId) => void): () => void;
 }
 
@@ -182,7 +182,7 @@ export function serveRemoteTransactions(host: RemoteTxnHost, init: RemoteTxnServ
     const request = decodeTxnSessionRequest(payload);
     if (group !== 0) throw new GeodeError('INPUT_INVALID', `bad remote transaction message: sent for group ${group}, expected 0`, { source: 'transaction', detail: 'BadTxnSessionMessage' });
     return serve(from, request);
-  });
+  }, { fromClients: true });
   const stopListening = host.onPeerDown((peer) => {
     epochs.set(peer, (epochs.get(peer) ?? 0) + 1);
     for (const [txn, h] of [...held]) if (h.owner === peer && !h.committing) drop(txn);
@@ -312,7 +312,10 @@ export class RemoteTransaction implements GeodeTransaction {
       },
       (err: unknown) => {
         this.#state = 'rolledBack';
-        if (notSent(err)) throw this.#aborted(err);
+        if (notSent(err)) {
+          void this.#sendRollback(); // the member drops it at its time limit anyway
+          throw this.#aborted(err);
+        }
         if (memberGone(err) || callTimedOut(err)) {
           throw new GeodeError('IO', `member ${this.member} did not answer the commit: the transaction may or may not have committed`, { detail: 'TxnOutcomeUnknown', source: 'transaction', cause: err });
         }

@@ -189,6 +189,8 @@ export class ShardHost {
   #acceptGroups: (group: number) => boolean = () => false;
   /** Services answering call items (kind 8), by name; and the calls being served now. */
   readonly #services = new Map<string, CallHandler>();
+  /** Services whose calls clients (hello mode client) may make; other services answer only members. */
+  readonly #clientServices = new Set<string>();
   #serving = 0;
   #nextRequest = 1;
   #nextRead = 1;
@@ -1359,11 +1361,19 @@ export class ShardHost {
   /**
    * serveCalls: `handler` answers the call items (wire kind 8) of `service` that peers send for a
    * group this host runs (undefined: stop answering; calls are then refused UNSUPPORTED). The
-   * handler validates the payload itself; what it throws goes back as the call's error.
+   * handler validates the payload itself; what it throws goes back as the call's error. Calls
+   * from a peer that said hello as a client are refused (UNSUPPORTED `NoService`) unless
+   * `options.fromClients` (a client's remote transactions); members' services (`txn`: prepares,
+   * raw commands) stay members-only.
    */
-  serveCalls(service: string, handler: CallHandler | undefined): void {
-    if (handler === undefined) this.#services.delete(service);
-    else this.#services.set(service, handler);
+  serveCalls(service: string, handler: CallHandler | undefined, options: { readonly fromClients?: boolean } = {}): void {
+    this.#clientServices.delete(service);
+    if (handler === undefined) {
+      this.#services.delete(service);
+      return;
+    }
+    this.#services.set(service, handler);
+    if (options.fromClients === true) this.#clientServices.add(service);
   }
 
   /**
@@ -1398,7 +1408,8 @@ export class ShardHost {
   /** The callee's side of a call (wire kind 8): at most forwardedRequestsMax served at once. */
   async #serveCall(from: PeerId, item: CallItem): Promise<void> {
     let reply: FrameItem;
-    const handler = this.#services.get(item.service);
+    const served = this.#services.get(item.service);
+    const handler = served !== undefined && this.#peerModes.get(from) === 'client' && !this.#clientServices.has(item.service) ? undefined : served;
     try {
       if (handler === undefined) throw new GeodeError('UNSUPPORTED', `peer ${this.self} serves no ${item.service} calls`, { detail: 'NoService' });
       if (this.#serving >= forwardedRequestsMax) throw new GeodeError('LIMIT_EXCEEDED', `peer ${this.self} serves ${forwardedRequestsMax} calls already`, { detail: 'TooManyPending' });
