@@ -178,7 +178,7 @@ export function serveRemoteTransactions(host: RemoteTxnHost, init: RemoteTxnServ
   };
 
   host.serveCalls(TXN_SESSION_SERVICE, async (from, group, payload) => {
-    if (stopped) throw new GeodeError('CLOSED', 'this member no longer serves remote transactions', { source: 'transaction' });
+    if (stopped) throw new GeodeError('CLOSED', 'this member is closing: it no longer serves remote transactions (the ones it held were rolled back)', { source: 'transaction', detail: 'MemberStopping' });
     const request = decodeTxnSessionRequest(payload);
     if (group !== 0) throw new GeodeError('INPUT_INVALID', `bad remote transaction message: sent for group ${group}, expected 0`, { source: 'transaction', detail: 'BadTxnSessionMessage' });
     return serve(from, request);
@@ -211,6 +211,8 @@ const slept = (ms: number): Promise<void> => new Promise((ok) => setTimeout(ok, 
 const notSent = (err: unknown): boolean => isGeodeError(err, 'PROPOSAL_DROPPED') && err.detail === 'NotLeader';
 const memberGone = (err: unknown): boolean => isGeodeError(err, 'PROPOSAL_DROPPED') && err.detail === 'MemberGone';
 const callTimedOut = (err: unknown): boolean => isGeodeError(err, 'LIMIT_EXCEEDED') && err.detail === 'RequestTimeout';
+/** CLOSED from a member (it names itself as the source), not from this client: the member is closing. */
+const memberClosing = (err: unknown): boolean => isGeodeError(err, 'CLOSED') && err.source !== undefined;
 
 let memberTurn = 0;
 
@@ -273,9 +275,7 @@ export class RemoteTransaction implements GeodeTransaction {
         return new RemoteTransaction(client, member, reply.txn, options, started);
       } catch (err) {
         // Never sent, or the member left (it drops what it began for a client that left): another member.
-        // CLOSED from a member (it names itself as the source): it is stopping. From this client: it closed.
-        const memberClosed = isGeodeError(err, 'CLOSED') && err.source !== undefined;
-        if (!notSent(err) && !memberGone(err) && !memberClosed) throw err;
+        if (!notSent(err) && !memberGone(err) && !memberClosing(err)) throw err;
         last = err;
         await slept(Math.min(50, 2 + 2 * turn));
       }
@@ -312,11 +312,11 @@ export class RemoteTransaction implements GeodeTransaction {
       },
       (err: unknown) => {
         this.#state = 'rolledBack';
-        if (notSent(err)) {
+        if (notSent(err) || (memberClosing(err) && (err as GeodeError).detail === 'MemberStopping')) {
           void this.#sendRollback(); // the member drops it at its time limit anyway
           throw this.#aborted(err);
         }
-        if (memberGone(err) || callTimedOut(err)) {
+        if (memberGone(err) || callTimedOut(err) || memberClosing(err)) {
           throw new GeodeError('IO', `member ${this.member} did not answer the commit: the transaction may or may not have committed`, { detail: 'TxnOutcomeUnknown', source: 'transaction', cause: err });
         }
         throw err;
@@ -362,7 +362,7 @@ export class RemoteTransaction implements GeodeTransaction {
       void this.#sendRollback();
       return transactionTimedOut(this.#timeoutMs);
     }
-    if (notSent(err) || memberGone(err) || (isGeodeError(err, 'PROPOSAL_DROPPED') && err.detail === 'TxnAborted')) {
+    if (notSent(err) || memberGone(err) || memberClosing(err) || (isGeodeError(err, 'PROPOSAL_DROPPED') && err.detail === 'TxnAborted')) {
       if (this.#state === 'open') this.#state = 'rolledBack';
       clearTimeout(this.#timer);
       void this.#sendRollback();

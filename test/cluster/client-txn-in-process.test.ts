@@ -8,7 +8,8 @@
  * success; a client that disconnects mid-transaction leaves nothing and blocks nothing (the member
  * drops it long before its time limit); a transaction past its time limit leaves nothing (a member
  * dropping the transaction of a silent client by itself: src/api/remote-transaction.test.ts); a
- * session's BEGIN ... COMMIT runs from the client; the per-connection bound refuses clearly.
+ * session's BEGIN ... COMMIT runs from the client; the per-connection bound refuses clearly; a
+ * member that closes under a client's transaction aborts it, and db.transaction runs it elsewhere.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openGeode, type Geode } from '../../src/node.ts';
@@ -205,6 +206,26 @@ describe('transactions from a cluster client, unsharded (three members)', () => 
   });
 
   clientTransactionProperties(() => ctx!);
+
+  it('a member that closes under a client\'s transaction aborts it (nothing of it stays); db.transaction runs it again on another member', async () => {
+    const { peers, client, other, a } = ctx!;
+    const before = (await balance(other, a))!;
+    const ran: string[] = [];
+    await client.transaction(
+      async (tx) => {
+        const member = (tx as unknown as { member: string }).member;
+        ran.push(member);
+        const b = (await tx.query('MATCH (p:Person {id: $id}) RETURN p.balance AS b', { id: BigInt(a) })).rows[0]!.b as bigint;
+        await tx.query('MATCH (p:Person {id: $id}) SET p.balance = $v', { id: BigInt(a), v: b + 1n });
+        if (ran.length === 1) await peers.find((p) => p.cluster!.self === member)!.close();
+        await tx.query('MATCH (p:Person {id: $id}) SET p.balance = p.balance + 1', { id: BigInt(a) });
+      },
+      { retries: 50, backoffMs: 20 },
+    );
+    expect(ran.length).toBeGreaterThan(1);
+    expect(ran.slice(1)).not.toContain(ran[0]);
+    expect(await balance(other, a)).toBe(before + 2n); // the first attempt's write is not there
+  });
 });
 
 describe('transactions from a cluster client, sharded (four members, three shards)', () => {
