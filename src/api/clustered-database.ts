@@ -122,15 +122,12 @@ class ClusteredGeode implements Geode {
       federation: member?.federation,
       ...(member?.sharded === undefined ? {} : { sharding: member.sharded }),
       ...(this.#clientRouting === undefined ? {} : { clientRouting: this.#clientRouting }),
+      remoteTransactions: () => this.#remoteTxns?.open() ?? 0,
     };
     this.#federation = member?.federation;
     this.#remoteTxns = host !== undefined && this.#txn !== undefined ? serveRemoteTransactions(host, { begin: (o) => this.#begin(o) }) : undefined;
   }
 
-  /** remoteTransactions: on a member, how many transactions it holds for cluster clients now (tests). @internal */
-  remoteTransactions(): number {
-    return this.#remoteTxns?.open() ?? 0;
-  }
 
   readonly #federation: FederationAgent | undefined;
 

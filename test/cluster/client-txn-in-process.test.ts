@@ -15,6 +15,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openGeode, type Geode } from '../../src/node.ts';
 import { isGeodeError } from '../../src/util/errors.ts';
 import { remoteTxnsPerConnectionMax } from '../../src/api/remote-transaction.ts';
+import { sample } from '../../src/cluster/testing.ts';
+import { clusterMetricsText } from '../../packages/cli/src/metrics.ts';
 import { startFourShardedPeers, startThreePeers, until, write } from './in-process-helpers.ts';
 
 const SECRET = 'client-txn';
@@ -27,7 +29,7 @@ async function balance(db: Geode, id: number): Promise<bigint | null> {
 
 /** Remote transactions the members hold for clients now. */
 function held(peers: readonly Geode[]): number {
-  return peers.reduce((n, p) => n + (p as unknown as { remoteTransactions(): number }).remoteTransactions(), 0);
+  return peers.reduce((n, p) => n + p.cluster!.remoteTransactions(), 0);
 }
 
 async function openClient(id: string, relays: string[], members: number): Promise<Geode> {
@@ -137,6 +139,8 @@ function clientTransactionProperties(ctx: () => Ctx): void {
     await s.query('MATCH (p:Person {id: $id}) SET p.balance = 0', { id: BigInt(a) });
     await s.query('CREATE (:Person {id: $id, balance: 1})', { id: BigInt(spare) });
     expect(held(peers)).toBe(1);
+    // What a member's /metrics (the CLI's) says.
+    expect(peers.map((p) => sample(clusterMetricsText(p.cluster!), 'remote_transactions_open')).sort()).toEqual([0, 0, 1, ...(peers.length > 3 ? [0] : [])].sort());
     await leaving.close(); // the connections close; its transaction's time limit (60 s by default) is far off
     await until('the member to drop the transaction of the client that left', () => held(peers) === 0, 15_000);
     expect(await balance(other, a)).toBe(before);
