@@ -128,7 +128,6 @@ class ClusteredGeode implements Geode {
     this.#remoteTxns = host !== undefined && this.#txn !== undefined ? serveRemoteTransactions(host, { begin: (o) => this.#begin(o) }) : undefined;
   }
 
-
   readonly #federation: FederationAgent | undefined;
 
   get cluster(): GeodeCluster {
