@@ -11,7 +11,10 @@
  *    commit), each at concurrency 1 (latency) and `--c` (default 4; throughput, retried on
  *    conflicts), for `--ms` each (default 3,000);
  * 2. contention: `--c` workers moving 1 between 4 hot accounts on the two shards, one attempt per
- *    transaction (no retry): the abort rate is aborted attempts / attempts; the total is checked after.
+ *    transaction (no retry): the abort rate is aborted attempts / attempts; the total is checked after;
+ * 3. from a cluster client (a fourth process, `cluster.client`: no replica; each transaction runs on
+ *    a member, the members in turn, src/api/remote-transaction.ts): single- and two-shard
+ *    transactions at concurrency 1 (`client_*` keys).
  *
  * Progress goes to stderr; the LAST stdout line is one JSON object.
  *
@@ -20,7 +23,7 @@
  */
 import { numberArg } from './bench-util.ts';
 import { startPeerProcs } from './peer-procs.ts';
-import { until, type PeerProc } from '../test/cluster/harness.ts';
+import { PeerProc, removeDir, tempDir, until } from '../test/cluster/harness.ts';
 
 const MS = numberArg('ms', 3_000);
 const C = numberArg('c', 4);
@@ -35,7 +38,9 @@ async function ask(p: PeerProc, req: Record<string, unknown>): Promise<Record<st
 }
 
 const config = { sharding: { shards: 2, labels: { Acct: { strategy: 'hash', key: 'id' } } }, replication: { factor: 3 } };
-const { peers, close } = await startPeerProcs({ name: 'txn', cluster: 'bench-txn', secret: SECRET, config });
+const { peers, relay, close } = await startPeerProcs({ name: 'txn', cluster: 'bench-txn', secret: SECRET, config });
+let client: PeerProc | undefined;
+const clientDir = tempDir('geode-bench-txn-client-');
 const out: Record<string, unknown> = { processes: 3, shards: 2, replicas: 3, ms: MS, concurrency: C };
 try {
   const coordinator = peers[0]!;
@@ -89,7 +94,23 @@ try {
     contended_committed_per_s: round(((r['committed'] as number) / MS) * 1000, 1),
     contended_total_kept: (before['rows'] as { s: bigint }[])[0]!.s === (after['rows'] as { s: bigint }[])[0]!.s,
   });
+
+  log('from a cluster client');
+  client = await PeerProc.start('txn-client', { data: clientDir, relays: [relay.tcp()], cluster: 'bench-txn', secret: SECRET, client: true, config });
+  const c = client;
+  await until(async () => ((await c.request({ op: 'query', text: 'MATCH (p:Acct {id: $id}) RETURN p.balance AS b', params: { id: a[0]! } }))['ok'] === true ? true : undefined), 30_000, 'the client to answer', 100);
+  await c.request({ op: 'txnLoad', kind: 'two', ms: 1_000, concurrency: 1, a, b, retries: 50 }); // warm-up
+  for (const [name, kind] of [['single_shard', 'single'], ['two_shard', 'two']] as const) {
+    const r = await ask(c, { op: 'txnLoad', kind, ms: MS, concurrency: 1, a, b, retries: 50 });
+    log(`client ${name} c1: ${JSON.stringify(r)}`);
+    out[`client_${name}_c1_txns_per_s`] = round(((r['committed'] as number) / MS) * 1000, 1);
+    out[`client_${name}_c1_p50_ms`] = round(r['p50Ms'] as number);
+    out[`client_${name}_c1_p99_ms`] = round(r['p99Ms'] as number);
+  }
+  out['client_over_member_single_p50_c1'] = round((out['client_single_shard_c1_p50_ms'] as number) / (out['single_shard_c1_p50_ms'] as number));
 } finally {
+  await client?.stop();
+  removeDir(clientDir);
   await close();
 }
 process.stdout.write(`${JSON.stringify(out)}\n`);

@@ -35,6 +35,12 @@ export interface GeodeCluster {
    */
   readonly clientRouting?: ShardedClientRouter;
   /**
+   * remoteTransactions: on a member, the transactions it holds open for cluster clients now
+   * (docs/transactions.md, "From a cluster client"; the metric `remote_transactions_open`); 0 on a
+   * client.
+   */
+  remoteTransactions(): number;
+  /**
    * The federation agent when `federation.enabled` (docs/federation.md): `lag()` per federated
    * cluster, `onLag(listener)` for lag events, `cut(cluster, true|false)` to cut a link (tests,
    * the demo). Undefined otherwise and on a client.

@@ -31,6 +31,7 @@ import { splitShardingConfig, validateShardingConfig } from '../cluster/sharding
 import { groupStore, startSharding, type ShardedCluster } from './sharded-cluster.ts';
 import { shardsProcedure, unshardedMap } from '../cluster/shards-procedure.ts';
 import { ShardedClientRouter } from '../cluster/client-router.ts';
+import { RemoteTransaction, serveRemoteTransactions, type RemoteTxnServer } from './remote-transaction.ts';
 
 function checkReadQuorum(v: unknown): 'majority' | 1 | undefined {
   if (v === undefined || v === 'majority' || v === 1) return v;
@@ -69,6 +70,8 @@ class ClusteredGeode implements Geode {
   readonly #clock: WorkerClock | undefined;
   /** On a client: routes each statement of a sharded cluster to the member that should run it. */
   readonly #clientRouting: ShardedClientRouter | undefined;
+  /** On a member: the transactions it runs for cluster clients (src/api/remote-transaction.ts). */
+  readonly #remoteTxns: RemoteTxnServer | undefined;
 
   constructor(
     runner: ShardHost | ShardClient,
@@ -119,8 +122,10 @@ class ClusteredGeode implements Geode {
       federation: member?.federation,
       ...(member?.sharded === undefined ? {} : { sharding: member.sharded }),
       ...(this.#clientRouting === undefined ? {} : { clientRouting: this.#clientRouting }),
+      remoteTransactions: () => this.#remoteTxns?.open() ?? 0,
     };
     this.#federation = member?.federation;
+    this.#remoteTxns = host !== undefined && this.#txn !== undefined ? serveRemoteTransactions(host, { begin: (o) => this.#begin(o) }) : undefined;
   }
 
   readonly #federation: FederationAgent | undefined;
@@ -183,18 +188,17 @@ class ClusteredGeode implements Geode {
 
   /**
    * A transaction over this member's shard groups (docs/transactions.md, "On a clustered
-   * database"); a cluster client holds no replica and refuses (UNSUPPORTED `ClusterTransaction`).
+   * database"); on a cluster client, which holds no replica, a transaction run by a member for it
+   * ("From a cluster client": {@link RemoteTransaction}).
    */
   async #begin(options: TransactionOptions | undefined): Promise<GeodeTransaction> {
     const resolved = resolveTransactionOptions(options, this.#transactionTimeoutMs);
     if (this.#closing !== undefined) throw new GeodeError('CLOSED', 'the database is closed');
     const host = this.#runner;
+    if (host instanceof ShardClient) return RemoteTransaction.begin(host, resolved);
     const txn = this.#txn;
-    if (!(host instanceof ShardHost) || txn === undefined) {
-      throw new GeodeError('UNSUPPORTED', 'a cluster client holds no replica: run transactions on a member (open without cluster.client)', {
-        source: 'transaction',
-        detail: 'ClusterTransaction',
-      });
+    if (txn === undefined) {
+      throw new GeodeError('UNSUPPORTED', 'this member runs no transaction side', { source: 'transaction', detail: 'ClusterTransaction' });
     }
     const sharded = this.#sharded;
     if (sharded !== undefined) await sharded.manager.ready(Math.min(resolved.timeoutMs, 10_000));
@@ -222,6 +226,7 @@ class ClusteredGeode implements Geode {
       this.#stopApplied?.();
       this.#live?.close();
       this.#controls.stop();
+      this.#remoteTxns?.stop();
       this.#federation?.stop();
       this.#sharded?.stop();
       if (this.#sharded === undefined) this.#txn?.stop();

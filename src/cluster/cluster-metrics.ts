@@ -24,6 +24,10 @@ export function registerClusterMetrics(reg: MetricsRegistry, init: ClusterViewIn
     reg.register({ name: 'cross_shard_queries', type: 'counter', help: 'Statements through this peer that read from or wrote to more than one shard.', collect: () => sharding.stats().crossShardQueries });
     reg.register({ name: 'sharded_queries_total', type: 'counter', help: 'Statements this peer ran through the shard router.', collect: () => sharding.stats().queries });
   }
+  const remote = init.remoteTransactions;
+  if (remote !== undefined) {
+    reg.register({ name: 'remote_transactions_open', type: 'gauge', help: 'Transactions this member holds open for cluster clients (at most 1,024).', collect: () => remote() });
+  }
   reg.register({
     name: 'cluster_nodes_total',
     type: 'gauge',

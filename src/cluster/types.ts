@@ -44,4 +44,6 @@ export interface ClusterViewInit {
   readonly groups?: readonly number[];
   /** A sharded cluster's router counters (the `cross_shard_queries` family); absent: not sharded. */
   readonly sharding?: { stats(): { readonly queries: number; readonly crossShardQueries: number } };
+  /** Transactions this member holds open for cluster clients now (`remote_transactions_open`); absent: not reported. */
+  readonly remoteTransactions?: () => number;
 }

@@ -99,4 +99,21 @@ describe('ShardHost.registerProcedure', () => {
     h.registerProcedure(whoAmI(h.self));
     expect(() => h.registerProcedure(whoAmI(h.self))).toThrow();
   });
+
+  it('calls a member service open to clients, and is refused one that only members may call (txn prepares stay members-only)', async () => {
+    const c = new SimCluster({ seed: 27, config: fast });
+    await c.form(3);
+    const client = c.client('client-1');
+    await c.value(client.query('RETURN 1'));
+    const member = c.leader()!;
+    member.serveCalls('echo', (_from, _group, p) => Promise.resolve(p.slice().reverse()), { fromClients: true });
+    member.serveCalls('members-only', (_from, _group, p) => Promise.resolve(p));
+    const reply = await c.value(client.call(member.self, 'echo', Uint8Array.from([1, 2, 3]), 2_000));
+    expect([...reply]).toEqual([3, 2, 1]);
+    const refused = await c.value(client.call(member.self, 'members-only', Uint8Array.from([1]), 2_000).catch((e: unknown) => e));
+    expect(isGeodeError(refused, 'UNSUPPORTED') && refused.detail === 'NoService').toBe(true);
+    // A member calling the same service is served.
+    const other = [...c.hosts.values()].find((h) => h.self !== member.self)!;
+    expect([...(await c.value(other.call(member.self, 0, 'members-only', Uint8Array.from([9]), other.now() + 2_000)))]).toEqual([9]);
+  });
 });

@@ -35,9 +35,15 @@ export interface ShardClientInit {
   readonly requestTimeoutMs?: number;
 }
 
+interface Answer {
+  result?: WireResult;
+  reply?: Uint8Array;
+  error?: GeodeError;
+}
+
 interface Pending {
   readonly peer: PeerId;
-  settle: (r: { result?: WireResult; error?: GeodeError }) => void;
+  settle: (r: Answer) => void;
 }
 
 /** PROPOSAL_DROPPED details after which the statement surely did not run: ask another member. */
@@ -125,7 +131,7 @@ export class ShardClient {
     try {
       items = decodeFrame(frame, { peer: from, maxFrameBytes: this.#c.transport.maxFrameBytes, knownGroup: (id) => id <= groupIdMax });
       for (const it of items) {
-        if (it.kind !== 'hello' && it.kind !== 'result' && it.kind !== 'error' && it.kind !== 'leader') throw new GeodeError('INPUT_INVALID', `bad frame from peer ${from}: a ${it.kind} item sent to a client`, { source: from });
+        if (it.kind !== 'hello' && it.kind !== 'result' && it.kind !== 'reply' && it.kind !== 'error' && it.kind !== 'leader') throw new GeodeError('INPUT_INVALID', `bad frame from peer ${from}: a ${it.kind} item sent to a client`, { source: from });
       }
     } catch (err) {
       if (!isGeodeError(err, 'INPUT_INVALID')) throw err;
@@ -144,11 +150,12 @@ export class ShardClient {
         this.#learnLeader(it.group, it.leader, it.term);
         continue;
       }
-      if (it.kind !== 'result' && it.kind !== 'error') continue;
+      if (it.kind !== 'result' && it.kind !== 'reply' && it.kind !== 'error') continue;
       const p = this.#pending.get(it.requestId);
       if (p === undefined || p.peer !== from) continue; // timed out already, or a stray answer
       this.#pending.delete(it.requestId);
       if (it.kind === 'result') p.settle({ result: it.result });
+      else if (it.kind === 'reply') p.settle({ reply: it.payload });
       else p.settle({ error: new GeodeError(it.code, it.message, { ...(it.detail === '' ? {} : { detail: it.detail }), source: from }) });
     }
   }
@@ -166,6 +173,11 @@ export class ShardClient {
     }
     if (known === undefined) this.#knownGroups = undefined;
     this.#leaders.set(group, { peer: leader, term });
+  }
+
+  /** requestTimeoutMs: the default time limit of a statement, ms (`request_timeout_ms`). */
+  get requestTimeoutMs(): number {
+    return this.#timeoutMs;
   }
 
   /** leaderOf: the peer a member last named as the group's leader, if any (routing hint). */
@@ -235,9 +247,9 @@ export class ShardClient {
       const peer = hinted !== undefined && members.includes(hinted) ? hinted : members[turn % members.length]!;
       turn++;
       const requestId = this.#next++;
-      const answer = await new Promise<{ result?: WireResult; error?: GeodeError }>((resolve) => {
+      const answer = await new Promise<Answer>((resolve) => {
         let timer: TimerHandle | undefined;
-        const settle = (r: { result?: WireResult; error?: GeodeError }): void => {
+        const settle = (r: Answer): void => {
           timer?.cancel();
           resolve(r);
         };
@@ -254,11 +266,49 @@ export class ShardClient {
         });
       });
       if (answer.result !== undefined) return answer.result;
-      const err = answer.error!;
+      const err = answer.error ?? new GeodeError('INPUT_INVALID', `member ${peer} answered a statement with a call reply`, { source: peer });
       if (!mayRetry(err, text)) throw err;
       lastError = err;
       await this.#sleep(Math.min(memberPollMs, Math.max(1, deadline - this.#c.clock.now())));
     }
+  }
+
+  /**
+   * call: sends `payload` to `service` on member `peer` (a call item of the shard wire, group 0,
+   * answered by the member's `ShardHost.serveCalls` handler) and resolves with the reply bytes.
+   * One attempt, never sent again: rejects with the service's GeodeError; PROPOSAL_DROPPED
+   * `NotLeader` when it could not be sent (it surely did not run), `MemberGone` when the member
+   * left before answering; LIMIT_EXCEEDED `RequestTimeout` after `timeoutMs`,
+   * `TooManyPending` past the limit of waiting requests, `CallTooLarge` for a payload that cannot
+   * fit in a frame; CLOSED.
+   */
+  async call(peer: PeerId, service: string, payload: Uint8Array, timeoutMs: number): Promise<Uint8Array> {
+    if (this.#closed) throw new GeodeError('CLOSED', 'the client is closed');
+    if (payload.length > this.#c.transport.maxFrameBytes - 1_024) {
+      throw new GeodeError('LIMIT_EXCEEDED', `a ${service} call of ${payload.length} bytes does not fit in a frame (${this.#c.transport.maxFrameBytes} bytes)`, { detail: 'CallTooLarge' });
+    }
+    if (this.#pending.size >= forwardedRequestsMax) throw new GeodeError('LIMIT_EXCEEDED', `more than ${forwardedRequestsMax} requests wait on members`, { detail: 'TooManyPending' });
+    const requestId = this.#next++;
+    const left = Math.max(1, timeoutMs);
+    const answer = await new Promise<Answer>((resolve) => {
+      let timer: TimerHandle | undefined;
+      const settle = (r: Answer): void => {
+        timer?.cancel();
+        resolve(r);
+      };
+      this.#pending.set(requestId, { peer, settle });
+      timer = this.#c.clock.after(left, () => {
+        this.#pending.delete(requestId);
+        settle({ error: new GeodeError('LIMIT_EXCEEDED', `member ${peer} did not answer a ${service} call within the time limit`, { detail: 'RequestTimeout' }) });
+      });
+      this.#queue(peer, { kind: 'call', group: groupId(0), requestId, service, payload }, () => {
+        if (this.#pending.get(requestId)?.settle !== settle) return;
+        this.#pending.delete(requestId);
+        settle({ error: new GeodeError('PROPOSAL_DROPPED', `member ${peer} is not reachable now`, { detail: 'NotLeader' }) });
+      });
+    });
+    if (answer.reply !== undefined) return answer.reply;
+    throw answer.error ?? new GeodeError('INPUT_INVALID', `member ${peer} answered a ${service} call with a statement result`, { source: peer });
   }
 
   #sleep(ms: number): Promise<void> {

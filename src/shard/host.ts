@@ -189,6 +189,8 @@ export class ShardHost {
   #acceptGroups: (group: number) => boolean = () => false;
   /** Services answering call items (kind 8), by name; and the calls being served now. */
   readonly #services = new Map<string, CallHandler>();
+  /** Services whose calls clients (hello mode client) may make; other services answer only members. */
+  readonly #clientServices = new Set<string>();
   #serving = 0;
   #nextRequest = 1;
   #nextRead = 1;
@@ -226,6 +228,7 @@ export class ShardHost {
       } else {
         host.#peerModes.delete(peer);
         host.#peerDown(peer);
+        for (const listener of host.#peerDownListeners) listener(peer);
       }
       host.#kick();
     });
@@ -319,6 +322,18 @@ export class ShardHost {
   }
 
   #clientRunner: ((text: string, params: Readonly<Record<string, unknown>>, options: ShardQueryOptions) => Promise<ShardQueryResult>) | undefined;
+
+  readonly #peerDownListeners = new Set<(peer: PeerId) => void>();
+
+  /**
+   * onPeerDown: `listener` is called with a peer (member or client) whose last connection to this
+   * host closed, after the host's own bookkeeping (e.g. a member drops the remote transactions a
+   * client held: src/api/remote-transaction.ts). Returns a function that removes the listener.
+   */
+  onPeerDown(listener: (peer: PeerId) => void): () => void {
+    this.#peerDownListeners.add(listener);
+    return () => this.#peerDownListeners.delete(listener);
+  }
 
   /** Per group: the leader lease this host holds (docs/shard.md, "Lease reads"): its term and until when (host clock). */
   readonly #leases = new Map<number, { readonly term: number; readonly until: number }>();
@@ -1346,11 +1361,19 @@ export class ShardHost {
   /**
    * serveCalls: `handler` answers the call items (wire kind 8) of `service` that peers send for a
    * group this host runs (undefined: stop answering; calls are then refused UNSUPPORTED). The
-   * handler validates the payload itself; what it throws goes back as the call's error.
+   * handler validates the payload itself; what it throws goes back as the call's error. Calls
+   * from a peer that said hello as a client are refused (UNSUPPORTED `NoService`) unless
+   * `options.fromClients` (a client's remote transactions); members' services (`txn`: prepares,
+   * raw commands) stay members-only.
    */
-  serveCalls(service: string, handler: CallHandler | undefined): void {
-    if (handler === undefined) this.#services.delete(service);
-    else this.#services.set(service, handler);
+  serveCalls(service: string, handler: CallHandler | undefined, options: { readonly fromClients?: boolean } = {}): void {
+    this.#clientServices.delete(service);
+    if (handler === undefined) {
+      this.#services.delete(service);
+      return;
+    }
+    this.#services.set(service, handler);
+    if (options.fromClients === true) this.#clientServices.add(service);
   }
 
   /**
@@ -1385,7 +1408,8 @@ export class ShardHost {
   /** The callee's side of a call (wire kind 8): at most forwardedRequestsMax served at once. */
   async #serveCall(from: PeerId, item: CallItem): Promise<void> {
     let reply: FrameItem;
-    const handler = this.#services.get(item.service);
+    const served = this.#services.get(item.service);
+    const handler = served !== undefined && this.#peerModes.get(from) === 'client' && !this.#clientServices.has(item.service) ? undefined : served;
     try {
       if (handler === undefined) throw new GeodeError('UNSUPPORTED', `peer ${this.self} serves no ${item.service} calls`, { detail: 'NoService' });
       if (this.#serving >= forwardedRequestsMax) throw new GeodeError('LIMIT_EXCEEDED', `peer ${this.self} serves ${forwardedRequestsMax} calls already`, { detail: 'TooManyPending' });

@@ -41,7 +41,7 @@ export type GeodeErrorCode =
   | 'IO'
   /** A Raft proposal was refused (no leader known, leadership transfer, limit); `detail` says why. */
   | 'PROPOSAL_DROPPED'
-  /** The operation exists but not in this configuration (e.g. a transaction on a cluster member, for now). */
+  /** The operation exists but not in this configuration (e.g. `subscribe` on a cluster client, a call of a service a peer does not serve). */
   | 'UNSUPPORTED';
 
 /** Where in a source text an error was found; line and column start at 1. */

@@ -138,6 +138,8 @@ export interface PeerArgs {
   readonly config?: Record<string, unknown>;
   /** Listen multiaddrs (default: loopback, free ports). */
   readonly listen?: string[];
+  /** Join as a cluster client (`cluster.client`: memory storage, no replica; `query` and `txnLoad` only). */
+  readonly client?: boolean;
 }
 
 /** A peer process (peer-process.ts) driven by JSON lines. */

@@ -20,7 +20,8 @@
  *   `b[w]` the next time, and adds 1; `two`: reads `a[w]` and `b[w]` and adds 1 to each; `contended`: moves 1 between two of
  *   `a[0..1]`, `b[0..1]`), each with `retries` retries; latencies of the committed ones
  *
- * Arguments: one JSON object `{ data, relays, cluster, secret, bootstrap, config, listen? }`. Prints
+ * Arguments: one JSON object `{ data, relays, cluster, secret, bootstrap, config, listen?, client? }`
+ * (`client: true`: a cluster client, memory storage, for `query` and `txnLoad`). Prints
  * `{ ready: true, self }` once open. Bigints travel as `{ $int: '…' }`.
  */
 import { createInterface } from 'node:readline';
@@ -36,6 +37,7 @@ interface Args {
   readonly bootstrap?: boolean;
   readonly config?: Record<string, unknown>;
   readonly listen?: string[];
+  readonly client?: boolean;
 }
 
 const args = JSON.parse(process.argv[2] ?? '{}') as Args;
@@ -45,9 +47,17 @@ const send = (x: unknown): void => {
 };
 
 const db = await openGeode({
-  storage: `file:${args.data}`,
+  storage: args.client === true ? 'memory' : `file:${args.data}`,
   onWarning: (m) => process.stderr.write(`warning: ${m}\n`),
-  cluster: { id: args.cluster, secret: args.secret, relays: args.relays, bootstrap: args.bootstrap === true, config: args.config ?? {}, ...(args.listen === undefined ? {} : { listen: args.listen }) },
+  cluster: {
+    id: args.cluster,
+    secret: args.secret,
+    relays: args.relays,
+    bootstrap: args.bootstrap === true,
+    config: args.config ?? {},
+    ...(args.listen === undefined ? {} : { listen: args.listen }),
+    ...(args.client === true ? { client: true } : {}),
+  },
 });
 const cluster = db.cluster!;
 send({ ready: true, self: cluster.self });

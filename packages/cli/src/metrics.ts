@@ -67,6 +67,7 @@ export function clusterMetricsText(cluster: GeodeCluster): string {
       registerClusterMetrics(reg, {
         host: cluster.host,
         net: cluster.transport,
+        remoteTransactions: () => cluster.remoteTransactions(),
         ...(cluster.federation === undefined ? {} : { federation: cluster.federation }),
         ...(cluster.sharding === undefined ? {} : { sharding: cluster.sharding, groups: [0, ...cluster.sharding.map().shards.map((s) => s.group)] }),
       });
