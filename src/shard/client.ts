@@ -246,25 +246,7 @@ export class ShardClient {
       const hinted = turn === 0 ? (prefer ?? this.#leaders.get(group)?.peer) : undefined;
       const peer = hinted !== undefined && members.includes(hinted) ? hinted : members[turn % members.length]!;
       turn++;
-      const requestId = this.#next++;
-      const answer = await new Promise<Answer>((resolve) => {
-        let timer: TimerHandle | undefined;
-        const settle = (r: Answer): void => {
-          timer?.cancel();
-          resolve(r);
-        };
-        this.#pending.set(requestId, { peer, settle });
-        timer = this.#c.clock.after(left, () => {
-          this.#pending.delete(requestId);
-          settle({ error: new GeodeError('LIMIT_EXCEEDED', `member ${peer} did not answer within the time limit (a write may or may not have happened)`, { detail: 'RequestTimeout' }) });
-        });
-        const item: FrameItem = { kind: 'clientQuery', group, requestId, text, params: engineParams, readQuorum };
-        this.#queue(peer, item, () => {
-          if (this.#pending.get(requestId)?.settle !== settle) return; // answered or timed out meanwhile
-          this.#pending.delete(requestId);
-          settle({ error: new GeodeError('PROPOSAL_DROPPED', `member ${peer} is not reachable now`, { detail: 'NotLeader' }) });
-        });
-      });
+      const answer = await this.#request(peer, left, (requestId) => ({ kind: 'clientQuery', group, requestId, text, params: engineParams, readQuorum }), 'a statement', ' (a write may or may not have happened)');
       if (answer.result !== undefined) return answer.result;
       const err = answer.error ?? new GeodeError('INPUT_INVALID', `member ${peer} answered a statement with a call reply`, { source: peer });
       if (!mayRetry(err, text)) throw err;
@@ -288,27 +270,35 @@ export class ShardClient {
       throw new GeodeError('LIMIT_EXCEEDED', `a ${service} call of ${payload.length} bytes does not fit in a frame (${this.#c.transport.maxFrameBytes} bytes)`, { detail: 'CallTooLarge' });
     }
     if (this.#pending.size >= forwardedRequestsMax) throw new GeodeError('LIMIT_EXCEEDED', `more than ${forwardedRequestsMax} requests wait on members`, { detail: 'TooManyPending' });
+    const answer = await this.#request(peer, Math.max(1, timeoutMs), (requestId) => ({ kind: 'call', group: groupId(0), requestId, service, payload }), `a ${service} call`, '');
+    if (answer.reply !== undefined) return answer.reply;
+    throw answer.error ?? new GeodeError('INPUT_INVALID', `member ${peer} answered a ${service} call with a statement result`, { source: peer });
+  }
+
+  /**
+   * #request: queues the item `build` makes for a fresh request id to `peer` and waits for its
+   * answer: the member's, LIMIT_EXCEEDED `RequestTimeout` after `ms` (`what` and `outcome` in its
+   * message), or PROPOSAL_DROPPED `NotLeader` when the frame could not be sent.
+   */
+  #request(peer: PeerId, ms: number, build: (requestId: number) => FrameItem, what: string, outcome: string): Promise<Answer> {
     const requestId = this.#next++;
-    const left = Math.max(1, timeoutMs);
-    const answer = await new Promise<Answer>((resolve) => {
+    return new Promise<Answer>((resolve) => {
       let timer: TimerHandle | undefined;
       const settle = (r: Answer): void => {
         timer?.cancel();
         resolve(r);
       };
       this.#pending.set(requestId, { peer, settle });
-      timer = this.#c.clock.after(left, () => {
+      timer = this.#c.clock.after(ms, () => {
         this.#pending.delete(requestId);
-        settle({ error: new GeodeError('LIMIT_EXCEEDED', `member ${peer} did not answer a ${service} call within the time limit`, { detail: 'RequestTimeout' }) });
+        settle({ error: new GeodeError('LIMIT_EXCEEDED', `member ${peer} did not answer ${what} within the time limit${outcome}`, { detail: 'RequestTimeout' }) });
       });
-      this.#queue(peer, { kind: 'call', group: groupId(0), requestId, service, payload }, () => {
-        if (this.#pending.get(requestId)?.settle !== settle) return;
+      this.#queue(peer, build(requestId), () => {
+        if (this.#pending.get(requestId)?.settle !== settle) return; // answered or timed out meanwhile
         this.#pending.delete(requestId);
         settle({ error: new GeodeError('PROPOSAL_DROPPED', `member ${peer} is not reachable now`, { detail: 'NotLeader' }) });
       });
     });
-    if (answer.reply !== undefined) return answer.reply;
-    throw answer.error ?? new GeodeError('INPUT_INVALID', `member ${peer} answered a ${service} call with a statement result`, { source: peer });
   }
 
   #sleep(ms: number): Promise<void> {
