@@ -235,3 +235,20 @@ describe('federation registers in the replicated graph', () => {
     }
   });
 });
+
+describe('stamped records in memory', () => {
+  it('shares buffers between the records of many stamped writes (not one each), and each reads back as its entity', () => {
+    let t = 5_000;
+    const us = new MiniCluster('us', () => t++);
+    for (let i = 0; i < 300; i++) us.write('CREATE (:B {k: $k})', { k: i });
+    const buffers = new Set<ArrayBufferLike>();
+    for (let id = 1; id <= 300; id++) {
+      const stored = us.graph.meta(`f/n/us/${id}`) as Uint8Array;
+      expect(stored).toBeInstanceOf(Uint8Array);
+      buffers.add(stored.buffer);
+      const rec = recordOf(`f/n/us/${id}`, stored);
+      expect(rec.k === 'n' && rec.p).toEqual(['k', [rec.x[0], rec.x[1], 'us', id - 1]]);
+    }
+    expect(buffers.size).toBeLessThanOrEqual(10);
+  });
+});

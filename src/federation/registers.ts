@@ -18,7 +18,7 @@
  *   is in the graph while it exists and both its ends are visible (otherwise it waits in
  *   `f/pend/<node fid>` for that end).
  */
-import { decodeValue, encodeValue, VALUE_FORMAT_VERSION, type GraphCommand, type GraphStore, type MetaValue, type NodeRecord } from '../graph/index.ts';
+import { decodeValue, encodeValue, metaViewSharedBytesMax, VALUE_FORMAT_VERSION, type GraphCommand, type GraphStore, type MetaValue, type NodeRecord } from '../graph/index.ts';
 import { compareHlc, type HlcTimestamp, type HybridClock } from '../txn/hlc.ts';
 import { GeodeError } from '../util/errors.ts';
 
@@ -235,13 +235,37 @@ function packSimple(v: unknown): boolean {
   }
 }
 
+/**
+ * Records' bytes are carved out of slabs of {@link metaViewSharedBytesMax} bytes (the graph store
+ * keeps such views as they are): one buffer per slab, not one per record. A buffer of its own
+ * per record (`slice`) cost each one a tracked backing store (a small typed array made on the
+ * heap gets one once its `.buffer` is read, as the store and the log's encoder do): about 1-2 µs
+ * per stamped write, mostly in the garbage collector (a slab keeps at most its size alive for a
+ * record still held). Records larger than a quarter of a slab get a buffer of their own.
+ */
+let slab = new Uint8Array(metaViewSharedBytesMax);
+let slabAt = 0;
+
+/** The first `n` bytes of `buf` in a slab (or a buffer of their own when large). */
+function slabCopy(n: number): Uint8Array {
+  if (n > metaViewSharedBytesMax / 4) return buf.slice(0, n);
+  if (slabAt + n > slab.length) {
+    slab = new Uint8Array(metaViewSharedBytesMax);
+    slabAt = 0;
+  }
+  const at = slabAt;
+  slab.set(buf.subarray(0, n), at);
+  slabAt += n;
+  return slab.subarray(at, at + n);
+}
+
 /** A record's tree as {@link encodeValue} bytes (its version byte first). */
 function packRecord(tree: unknown[]): Uint8Array {
   pos = 0;
   room(1);
   buf[pos++] = VALUE_FORMAT_VERSION;
   if (!packSimple(tree)) return encodeValue(tree);
-  return buf.slice(0, pos);
+  return slabCopy(pos);
 }
 
 /** The registers of a format-2 record's base list and other list, flat, or undefined when malformed. */

@@ -6,7 +6,7 @@ export * from './types.ts';
 export * from './values.ts';
 export { EMPTY_PROPS, EdgeRecord, NodeRecord, PathValue } from './records.ts';
 export type { AdjacencyTypeCache } from './records.ts';
-export { GraphStore, INDEX_KEYS_MAX } from './store.ts';
+export { GraphStore, INDEX_KEYS_MAX, metaViewSharedBytesMax } from './store.ts';
 export { isNaNKeyed, valueKey } from './value-key.ts';
 export type { ValueKey } from './value-key.ts';
 export { checkStorable, isStorable } from './storable.ts';

@@ -568,3 +568,23 @@ describe('snapshot metadata order', () => {
     }
   });
 });
+
+describe('metadata bytes', () => {
+  it('keeps a copy of bytes that are a view of a large buffer (a decoded log entry is not kept alive by one value), and a view of a small buffer as it is', async () => {
+    const { metaViewSharedBytesMax } = await import('./store.ts');
+    const store = new GraphStore();
+    const entry = new Uint8Array(64 * 1024).fill(7);
+    store.apply({ op: 'setMeta', key: 'big', value: entry.subarray(100, 140) });
+    const big = store.meta('big') as Uint8Array;
+    expect(Array.from(big)).toEqual(new Array(40).fill(7));
+    expect(big.buffer.byteLength).toBe(40);
+    const slab = new Uint8Array(metaViewSharedBytesMax).fill(3);
+    const view = slab.subarray(10, 50);
+    store.apply({ op: 'setMeta', key: 'small', value: view });
+    expect(store.meta('small')).toBe(view);
+    // Both survive a snapshot and a restore unchanged.
+    const back = GraphStore.restore(store.snapshot());
+    expect(Array.from(back.meta('big') as Uint8Array)).toEqual(new Array(40).fill(7));
+    expect(Array.from(back.meta('small') as Uint8Array)).toEqual(new Array(40).fill(3));
+  });
+});

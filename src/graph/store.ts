@@ -194,6 +194,15 @@ function byName(a: { readonly name: string }, b: { readonly name: string }): num
 }
 
 /** The in-memory property graph; see the file header for the contract of `apply`. */
+/**
+ * metaViewSharedBytesMax: a metadata value that is a view of a buffer of at most this many bytes
+ * is kept as that view (it may keep the rest of the buffer alive: at most this much per value);
+ * a view of a larger buffer (a decoded log entry or snapshot) is copied. Writers of many small
+ * byte values (federation's records) allocate them in slabs of this size: a buffer per value
+ * costs the garbage collector a tracked backing store each (about 1-2 µs per value written).
+ */
+export const metaViewSharedBytesMax = 4096;
+
 export class GraphStore implements GraphReader {
   readonly #nodes = new IdTable<NodeRecord>();
   readonly #edges = new IdTable<EdgeRecord>();
@@ -906,8 +915,10 @@ export class GraphStore implements GraphReader {
       }
     }
     if (value === null) this.#meta.delete(key);
-    // Bytes decoded from a log entry or a snapshot are a view of its whole buffer: a copy keeps only the value.
-    else if (value instanceof Uint8Array && value.byteLength !== value.buffer.byteLength) this.#meta.set(key, value.slice());
+    // Bytes decoded from a log entry or a snapshot are a view of its whole buffer: a copy keeps
+    // only the value. A view of a small buffer is kept as it is (federation records are views of
+    // a shared slab: one buffer per ~100 records instead of one each, see metaViewSharedBytesMax).
+    else if (value instanceof Uint8Array && value.buffer.byteLength > metaViewSharedBytesMax && value.byteLength !== value.buffer.byteLength) this.#meta.set(key, value.slice());
     else this.#meta.set(key, value);
     return undo ? [{ op: 'setMeta', key, value: before ?? null }] : [];
   }
