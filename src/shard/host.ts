@@ -1137,15 +1137,7 @@ export class ShardHost {
   async snapshotIndexAt(group: number, ts: VersionStamp, options: { readonly timeoutMs?: number } = {}): Promise<number> {
     this.#checkRunning();
     const g = this.#group(group);
-    const clock = this.#c.versions;
-    if (clock === undefined) throw new GeodeError('UNSUPPORTED', `peer ${this.self} does not stamp versions: reads at a past timestamp need a version clock`, { detail: 'Unstamped' });
-    const wall = clock.now().wall;
-    if (ts.wall > wall - this.config.maxClockSkewMs) {
-      throw new GeodeError('INPUT_INVALID', `a read at a past timestamp must be at least transactions.max_clock_skew_ms (${this.config.maxClockSkewMs} ms) old; ${ts.wall} is ${Math.max(0, wall - ts.wall)} ms old`, {
-        source: 'transaction',
-        detail: 'TimestampNotClosed',
-      });
-    }
+    this.checkReadableAt(ts);
     const deadline = this.#now() + (options.timeoutMs ?? this.config.requestTimeoutMs);
     const newest = g.history.newestStamp;
     if (newest === undefined || compareStamps(newest, ts) <= 0 || g.spec.length > 0) {
@@ -1167,6 +1159,23 @@ export class ShardHost {
     throw new GeodeError('PROPOSAL_DROPPED', `shard group ${group} no longer keeps its version at ${ts.wall}.${ts.logical} (see transactions.mvcc_retention_ms and transactions.mvcc_history_entries): read at a newer timestamp`, {
       detail: 'SnapshotTooOld',
     });
+  }
+
+  /**
+   * checkReadableAt: throws unless this host can read at past timestamp `ts`: UNSUPPORTED
+   * `Unstamped` without a version clock; INPUT_INVALID `TimestampNotClosed` when `ts` is less than
+   * `transactions.max_clock_skew_ms` old by this host's clock.
+   */
+  checkReadableAt(ts: VersionStamp): void {
+    const clock = this.#c.versions;
+    if (clock === undefined) throw new GeodeError('UNSUPPORTED', `peer ${this.self} does not stamp versions: reads at a past timestamp need a version clock`, { detail: 'Unstamped' });
+    const wall = clock.now().wall;
+    if (ts.wall > wall - this.config.maxClockSkewMs) {
+      throw new GeodeError('INPUT_INVALID', `a read at a past timestamp must be at least transactions.max_clock_skew_ms (${this.config.maxClockSkewMs} ms) old; ${ts.wall} is ${Math.max(0, wall - ts.wall)} ms old`, {
+        source: 'transaction',
+        detail: 'TimestampNotClosed',
+      });
+    }
   }
 
   /** The group leader's last log index after it confirmed its leadership (this host's, when it leads). */

@@ -119,6 +119,7 @@ export class GraphTransaction implements GroupView {
     if (options.asOf !== undefined && !options.readOnly) {
       throw new GeodeError('INPUT_INVALID', 'a transaction reading at a past timestamp (asOf) must be READ ONLY', { source: 'transaction', detail: 'AsOfReadOnly' });
     }
+    if (options.asOf !== undefined) components.host.checkReadableAt(options.asOf);
   }
 
   /** The snapshot timestamp every group is read at, for a transaction reading `asOf` (undefined otherwise). */
