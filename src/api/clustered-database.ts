@@ -22,6 +22,7 @@ import { LiveQueries, type SubscribeOptions, type Unsubscribe } from './live-que
 import { clusterProcedures, rewriteShowCommand } from '../cluster/index.ts';
 import { resolveTransactionOptions, runInTransaction, Session, TRANSACTION_TIMEOUT_MS_DEFAULT, type GeodeSession, type GeodeTransaction, type ResolvedTransactionOptions, type TransactionOptions } from './transaction.ts';
 import { ClusterTransaction, type ClusterStatementRunner } from './cluster-transaction.ts';
+import { HybridClock, hlcLogicalMax } from '../txn/hlc.ts';
 import { GraphTransaction } from '../txn/graph-transaction.ts';
 import { graphTxnComponents, startClusterTxn, type ClusterTxn } from '../txn/shard-committer.ts';
 import { runInView } from '../cluster/txn-view.ts';
@@ -195,14 +196,19 @@ class ClusteredGeode implements Geode {
     const resolved = resolveTransactionOptions(options, this.#transactionTimeoutMs);
     if (this.#closing !== undefined) throw new GeodeError('CLOSED', 'the database is closed');
     const host = this.#runner;
-    if (host instanceof ShardClient) return RemoteTransaction.begin(host, resolved);
+    if (host instanceof ShardClient) {
+      if (resolved.asOf !== undefined) throw new GeodeError('UNSUPPORTED', 'a cluster client cannot read at a past timestamp (asOf) yet: run it on a member', { source: 'transaction', detail: 'AsOf' });
+      return RemoteTransaction.begin(host, resolved);
+    }
     const txn = this.#txn;
     if (txn === undefined) {
       throw new GeodeError('UNSUPPORTED', 'this member runs no transaction side', { source: 'transaction', detail: 'ClusterTransaction' });
     }
     const sharded = this.#sharded;
     if (sharded !== undefined) await sharded.manager.ready(Math.min(resolved.timeoutMs, 10_000));
-    const tx = new GraphTransaction(graphTxnComponents(host, txn), { isolation: resolved.isolation, readOnly: resolved.readOnly, deadline: Date.now() + resolved.timeoutMs });
+    // "As of t ms": every version stamped in that ms or before (the logical counter at its top).
+    const asOf = resolved.asOf === undefined ? undefined : { wall: resolved.asOf, logical: hlcLogicalMax };
+    const tx = new GraphTransaction(graphTxnComponents(host, txn), { isolation: resolved.isolation, readOnly: resolved.readOnly, deadline: Date.now() + resolved.timeoutMs, asOf });
     const run: ClusterStatementRunner = async (text, params, opts, gtx) => {
       if (this.#closing !== undefined) throw new GeodeError('CLOSED', 'the database is closed');
       const statement = (typeof text === 'string' ? rewriteShowCommand(text) : undefined) ?? text;
@@ -293,6 +299,8 @@ export async function openClusteredGeode(options: GeodeOptions, timeoutMs: numbe
         random: Math.random,
         // Group 0 in the data directory itself (as before sharding); shard groups in `groups/<id>` beside it.
         logStore: (group) => (group === 0 ? store : groupStore(storage, group, options.onWarning)),
+        // This peer's hybrid clock: it stamps the versions (commit timestamps) of the entries this peer proposes.
+        versions: new HybridClock(() => Date.now(), validateShardConfig(config).maxClockSkewMs),
         ...(options.onWarning === undefined ? {} : { onWarning: options.onWarning }),
       },
       { bootstrap: opts.bootstrap, config, ...(sharding.shards > 1 ? { acceptGroups: (g: number) => g <= sharding.shards } : {}) },

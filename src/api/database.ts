@@ -320,6 +320,9 @@ class EmbeddedGeode implements Geode {
   /** Opens a transaction once the open one (if any) ended and no snapshot is being taken. */
   async #begin(options: TransactionOptions | undefined): Promise<EmbeddedTransaction> {
     const resolved = resolveTransactionOptions(options, this.#transactionTimeoutMs);
+    if (resolved.asOf !== undefined) {
+      throw new GeodeError('UNSUPPORTED', 'reads at a past timestamp (asOf) need a clustered database: an embedded one keeps no versions', { source: 'transaction', detail: 'AsOf' });
+    }
     for (;;) {
       if (this.#closed) throw new GeodeError('CLOSED', 'the database is closed');
       await this.#afterTransactions();

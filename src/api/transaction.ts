@@ -33,6 +33,16 @@ export interface TransactionOptions {
   readonly retries?: number;
   /** The first wait before a retry, ms, doubled each time (at most 64×) with jitter. Default 5. */
   readonly backoffMs?: number;
+  /**
+   * Read the graph as it was at this past moment (a `Date`, or wall-clock ms since 1970), on a
+   * clustered database: every shard as of that time, by the commit timestamps of its versions,
+   * with the cross-shard transactions committed by then — one consistent cut of the cluster that
+   * never aborts because others write. Needs `readOnly: true`; at least
+   * `transactions.max_clock_skew_ms` (500 ms) in the past and within
+   * `transactions.mvcc_retention_ms` (5 s) of history (PROPOSAL_DROPPED `SnapshotTooOld` beyond).
+   * See docs/transactions.md, "Reads at a past timestamp".
+   */
+  readonly asOf?: Date | number;
 }
 
 /** The transaction options once checked, defaults filled in. */
@@ -42,6 +52,8 @@ export interface ResolvedTransactionOptions {
   readonly timeoutMs: number;
   readonly retries: number;
   readonly backoffMs: number;
+  /** Wall-clock ms of a read at a past timestamp (`asOf`); undefined: the latest snapshot. */
+  readonly asOf?: number | undefined;
 }
 
 /** Default retries of `db.transaction` after a conflict. */
@@ -56,7 +68,7 @@ export const TRANSACTION_TIMEOUT_MS_DEFAULT = 60_000;
 /** The longest time limit a transaction may ask for (a day: past it the timer is not a timer). */
 export const TRANSACTION_TIMEOUT_MS_MAX = 86_400_000;
 
-const transactionOptionKeys: ReadonlySet<string> = new Set(['isolation', 'readOnly', 'timeoutMs', 'retries', 'backoffMs']);
+const transactionOptionKeys: ReadonlySet<string> = new Set(['isolation', 'readOnly', 'timeoutMs', 'retries', 'backoffMs', 'asOf']);
 
 function checkCount(value: unknown, key: string, max: number): number | undefined {
   if (value === undefined) return undefined;
@@ -101,7 +113,16 @@ export function resolveTransactionOptions(options: unknown, defaultTimeoutMs: nu
   if (o.readOnly !== undefined && typeof o.readOnly !== 'boolean') {
     throw new GeodeError('CONFIG_INVALID', `readOnly must be true or false, got ${String(o.readOnly)}`, { source: 'config', detail: 'readOnly' });
   }
+  let asOf: number | undefined;
+  if (o.asOf !== undefined) {
+    asOf = o.asOf instanceof Date ? o.asOf.getTime() : o.asOf;
+    if (typeof asOf !== 'number' || !Number.isSafeInteger(asOf) || asOf < 0) {
+      throw new GeodeError('CONFIG_INVALID', `asOf must be a Date or a whole number of ms since 1970, got ${String(o.asOf)}`, { source: 'config', detail: 'asOf' });
+    }
+    if (o.readOnly !== true) throw new GeodeError('CONFIG_INVALID', 'asOf reads the past: the transaction must be readOnly: true', { source: 'config', detail: 'asOf' });
+  }
   return {
+    ...(asOf === undefined ? {} : { asOf }),
     isolation: o.isolation ?? 'snapshot',
     readOnly: o.readOnly ?? false,
     timeoutMs: checkTransactionTimeout(o.timeoutMs, 'timeoutMs') ?? defaultTimeoutMs,

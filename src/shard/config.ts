@@ -12,6 +12,9 @@ import {
   failureThresholdDefault,
   mvccHistoryEntriesDefault,
   mvccHistoryEntriesMax,
+  mvccRetentionMsDefault,
+  mvccRetentionMsMax,
+  maxClockSkewMsDefault,
   replicationFactorDefault,
   requestTimeoutMsDefault,
   suspectIntervalsDefault,
@@ -49,6 +52,10 @@ export interface ShardConfig {
   readonly transactions?: {
     /** Applied entries each group replica keeps for snapshot reads (MVCC history). Default 4,096. */
     readonly mvcc_history_entries?: number;
+    /** How long unpinned history is kept for reads at a past timestamp, ms (0: only what snapshots pin). Default 5,000. */
+    readonly mvcc_retention_ms?: number;
+    /** Clock skew between peers the hybrid clock tolerates, ms; reads `asOf` must be at least this old. Default 500. */
+    readonly max_clock_skew_ms?: number;
   };
   /**
    * Leader leases for linearizable reads (docs/shard.md, "Lease reads"): a leader that a quorum
@@ -75,6 +82,10 @@ export interface ResolvedShardConfig {
   readonly fdThreshold: number;
   readonly requestTimeoutMs: number;
   readonly mvccHistoryEntries: number;
+  /** `transactions.mvcc_retention_ms`. */
+  readonly mvccRetentionMs: number;
+  /** `transactions.max_clock_skew_ms`. */
+  readonly maxClockSkewMs: number;
   /** How long a leader's lease lasts after the start of the round a quorum acknowledged, ms; 0: lease reads off. */
   readonly leaseMs: number;
   /** The minimum election timeout, ms: a restarted replica ignores vote requests this long (leases rely on it). */
@@ -85,7 +96,7 @@ const topKeys = new Set(['raft', 'replication', 'read_quorum', 'write_quorum', '
 const sections: Record<string, ReadonlySet<string>> = {
   replication: new Set(['factor']),
   failure_detector: new Set(['interval_ms', 'suspect_after', 'threshold']),
-  transactions: new Set(['mvcc_history_entries']),
+  transactions: new Set(['mvcc_history_entries', 'mvcc_retention_ms', 'max_clock_skew_ms']),
   lease_reads: new Set(['enabled', 'clock_drift_ms']),
 };
 
@@ -194,6 +205,8 @@ export function validateShardConfig(input: ShardConfig | Record<string, unknown>
   const txn = (c['transactions'] ?? {}) as Record<string, unknown>;
   const mvccHistoryEntries =
     txn['mvcc_history_entries'] === undefined ? mvccHistoryEntriesDefault : int('transactions.mvcc_history_entries', txn['mvcc_history_entries'], 1, mvccHistoryEntriesMax);
+  const mvccRetentionMs = txn['mvcc_retention_ms'] === undefined ? mvccRetentionMsDefault : int('transactions.mvcc_retention_ms', txn['mvcc_retention_ms'], 0, mvccRetentionMsMax);
+  const maxClockSkewMs = txn['max_clock_skew_ms'] === undefined ? maxClockSkewMsDefault : int('transactions.max_clock_skew_ms', txn['max_clock_skew_ms'], 0, 60_000);
   const lease = (c['lease_reads'] ?? {}) as Record<string, unknown>;
   const leaseOn = lease['enabled'] === undefined ? true : lease['enabled'];
   if (typeof leaseOn !== 'boolean') refuse('lease_reads.enabled', `must be true or false, got ${JSON.stringify(leaseOn)}`);
@@ -205,5 +218,5 @@ export function validateShardConfig(input: ShardConfig | Record<string, unknown>
     refuse('lease_reads.clock_drift_ms', `must be below the lease span of ${leaseSpanMs} ms (the minimum election timeout less one tick), got ${driftMs}`);
   }
   const leaseMs = leaseOn && resolvedRaft.checkQuorum ? Math.max(0, leaseSpanMs - driftMs) : 0;
-  return { raft, tickMs, replicationFactor: factor, readQuorum: rq, asyncReplicas, fdIntervalMs, fdSuspectAfter, fdThreshold, requestTimeoutMs, mvccHistoryEntries, leaseMs, electionMinMs };
+  return { raft, tickMs, replicationFactor: factor, readQuorum: rq, asyncReplicas, fdIntervalMs, fdSuspectAfter, fdThreshold, requestTimeoutMs, mvccHistoryEntries, mvccRetentionMs, maxClockSkewMs, leaseMs, electionMinMs };
 }

@@ -69,3 +69,13 @@ export const mvccHistoryEntriesMax = 1_000_000;
  * the commit of a transaction that read on another member against them (that member pins it).
  */
 export const mvccRecentEntries = 256;
+/**
+ * Default `transactions.mvcc_retention_ms`: how long a replica's MVCC history keeps applied
+ * entries no snapshot pins, so a read at a past timestamp (`asOf`) finds the version then.
+ * Still within `mvcc_history_entries` and the history's command bound.
+ */
+export const mvccRetentionMsDefault = 5_000;
+/** Largest `transactions.mvcc_retention_ms` accepted (one hour). */
+export const mvccRetentionMsMax = 3_600_000;
+/** Default `transactions.max_clock_skew_ms`: the clock skew between peers the hybrid clock tolerates. */
+export const maxClockSkewMsDefault = 500;

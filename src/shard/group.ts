@@ -30,7 +30,7 @@ import {
   type Snapshot,
   type Term,
 } from '../raft/index.ts';
-import { concatCommandBatches, decodeCommands, decodeSnapshot, encodeCommands, encodeSnapshot, GraphStore, type GraphCommand, type Value } from '../graph/index.ts';
+import { concatCommandBatches, decodeSnapshot, encodeCommands, encodeSnapshot, GraphStore, type GraphCommand, type Value } from '../graph/index.ts';
 import { QueryEngine, type ProcedureDefinition } from '../query/index.ts';
 import { toResultValue, type ResultRow } from '../api/result.ts';
 import type { LogStore } from '../storage/types.ts';
@@ -41,6 +41,7 @@ import { COMMAND_BATCH_BYTES_MAX } from './graph-replica.ts';
 import type { ResolvedShardConfig } from './config.ts';
 import { entryStatementsMax, mvccRecentEntries, speculativeWritesMax } from './constants.ts';
 import { entryKeys, MvccHistory } from './mvcc-history.ts';
+import { decodeEntry, entryStamp, stampEntry, type VersionClock, type VersionStamp } from './entry-stamp.ts';
 import { checkPeerId, nodeIdOfPeer } from './peer-ids.ts';
 import type { WireResult } from './values.ts';
 import type { GroupId } from './wire.ts';
@@ -70,6 +71,8 @@ export interface SpecWrite {
   readonly rollback: () => void;
   state: SpecState;
   error?: unknown;
+  /** The version stamp of its entry, once proposed (undefined on a host without a version clock). */
+  stamp?: VersionStamp | undefined;
 }
 
 /** What a group needs from its host. */
@@ -87,6 +90,8 @@ export interface GroupDeps {
    * builds (the first, and each one a snapshot restore makes). The host owns the list and appends.
    */
   readonly procedures: readonly ProcedureDefinition[];
+  /** Stamps the entries this replica proposes as leader and is told the stamps of the entries it appends (src/shard/entry-stamp.ts); none: entries go unstamped. */
+  readonly versions?: VersionClock | undefined;
 }
 
 const SNAPSHOT_ENVELOPE_FORMAT = 'geode-shard/1';
@@ -139,8 +144,11 @@ export class GroupReplica {
   readonly history: MvccHistory;
   readonly #procedures: readonly ProcedureDefinition[];
   readonly #now: () => number;
+  readonly #versions: VersionClock | undefined;
+  /** The stamp of the newest applied stamped entry (or of the snapshot restored): what a snapshot taken now records. */
+  #appliedStamp: VersionStamp | undefined;
 
-  private constructor(deps: GroupDeps, node: RawNode, log: MemoryStorage, graph: GraphStore) {
+  private constructor(deps: GroupDeps, node: RawNode, log: MemoryStorage, graph: GraphStore, snapshotStamp: VersionStamp | undefined) {
     this.id = deps.id;
     this.self = deps.self;
     this.selfNode = deps.selfNode;
@@ -150,7 +158,9 @@ export class GroupReplica {
     this.graph = graph;
     this.#procedures = deps.procedures;
     this.#now = deps.now;
-    this.history = new MvccHistory(log.snapshot().metadata.index, deps.config.mvccHistoryEntries, mvccRecentEntries);
+    this.#versions = deps.versions;
+    this.#appliedStamp = snapshotStamp;
+    this.history = new MvccHistory(log.snapshot().metadata.index, deps.config.mvccHistoryEntries, mvccRecentEntries, undefined, deps.config.mvccRetentionMs, snapshotStamp);
     this.engine = this.#newEngine();
     this.peers.set(deps.selfNode, deps.self);
   }
@@ -173,6 +183,7 @@ export class GroupReplica {
       const log = new MemoryStorage();
       let graph = new GraphStore();
       let peerList: [NodeId, PeerId][] = [];
+      let snapshotStamp: VersionStamp | undefined;
       const fresh = durable.snapshot === undefined && durable.entries.length === 0;
       if (fresh && bootstrap !== false) {
         // One voter (`true`: this peer founds the group), or every listed voter: each of them writes
@@ -195,8 +206,11 @@ export class GroupReplica {
           const restored = restoreEnvelope(durable.snapshot, `${deps.store.location}: snapshot at index ${durable.snapshot.metadata.index}`);
           graph = restored.graph;
           peerList = restored.peers;
+          snapshotStamp = restored.stamp;
+          if (snapshotStamp !== undefined) deps.versions?.witness(snapshotStamp);
         }
         log.append(durable.entries);
+        witnessEntries(deps.versions, durable.entries, `${deps.store.location}`);
         const hs = durable.hardState;
         log.setHardState({ ...hs, commit: Math.min(hs.commit, log.lastIndex()) as LogIndex });
       }
@@ -212,7 +226,7 @@ export class GroupReplica {
         },
         log,
       );
-      const g = new GroupReplica(deps, node, log, graph);
+      const g = new GroupReplica(deps, node, log, graph, snapshotStamp);
       g.durableIndex = log.lastIndex(); // everything opened from the store is on disk
       for (const [id, peer] of peerList) g.peers.set(id, peer);
       return g;
@@ -369,8 +383,10 @@ export class GroupReplica {
   /** Proposes the queued statements; answers the error when Raft refused them (nothing rolled back). */
   #proposeUnproposed(): unknown {
     if (this.#unproposed.length === 0) return undefined;
+    const batch = concatCommandBatches(this.#unproposedData);
+    const stamp = this.#versions?.now();
     try {
-      this.node.propose(concatCommandBatches(this.#unproposedData));
+      this.node.propose(stamp === undefined ? batch : stampEntry(stamp, batch));
     } catch (err) {
       return err;
     }
@@ -381,6 +397,7 @@ export class GroupReplica {
     for (const s of this.#unproposed) {
       s.index = index;
       s.term = r.term;
+      s.stamp = stamp;
     }
     this.#clearUnproposed();
     return undefined;
@@ -408,6 +425,7 @@ export class GroupReplica {
       this.snapshotsReceived++;
     }
     this.log.append(rd.entries);
+    witnessEntries(this.#versions, rd.entries, `group ${this.id}`);
     if (rd.hardState !== undefined) this.log.setHardState(rd.hardState);
     if (rd.snapshot !== undefined || rd.entries.length > 0 || rd.hardState !== undefined) {
       this.store.stage({ snapshot: rd.snapshot, entries: rd.entries, hardState: rd.hardState });
@@ -475,14 +493,17 @@ export class GroupReplica {
             : (): void => {
                 for (let i = writes.length - 1; i >= 0; i--) writes[i]!.rollback();
               };
-        this.history.push({ index: e.index, keys, commands, undo, schema }, this.#now());
+        const stamp = writes[0]!.stamp;
+        if (stamp !== undefined) this.#appliedStamp = stamp;
+        this.history.push({ index: e.index, keys, commands, undo, schema, stamp }, this.#now());
       }
       return;
     }
     assert(head === undefined || head.index === 0 || head.index > e.index, `entry ${e.index} committed past the speculative write at ${head?.index}`);
     if (e.data.length > 0) {
       const source = `group ${this.id} log entry ${e.index}`;
-      const commands = decodeCommands(e.data, source);
+      const { stamp, commands } = decodeEntry(e.data, source);
+      if (stamp !== undefined) this.#appliedStamp = stamp;
       const graph = this.graph;
       const undo = graph.applyBatchWithUndo(commands);
       const { keys, schema } = entryKeys(commands);
@@ -490,7 +511,7 @@ export class GroupReplica {
       const rollback = (): void => {
         for (let i = undo.length - 1; i >= 0; i--) for (const u of undo[i]!) graph.apply(u);
       };
-      this.history.push({ index: e.index, keys, commands, undo: rollback, schema }, this.#now());
+      this.history.push({ index: e.index, keys, commands, undo: rollback, schema, stamp }, this.#now());
     }
     this.#settleOrphan(e);
   }
@@ -508,7 +529,9 @@ export class GroupReplica {
     const restored = restoreEnvelope(snap, `group ${this.id} snapshot at index ${snap.metadata.index}`);
     this.graph = restored.graph;
     this.#graphApplied = snap.metadata.index;
-    this.history.reset(snap.metadata.index);
+    this.#appliedStamp = restored.stamp;
+    if (restored.stamp !== undefined) this.#versions?.witness(restored.stamp);
+    this.history.reset(snap.metadata.index, restored.stamp);
     this.engine = this.#newEngine();
     for (const [id, peer] of restored.peers) this.peers.set(id, peer);
     // Orphans the snapshot covers: only the one at its exact index can be decided.
@@ -541,7 +564,10 @@ export class GroupReplica {
     assert(t !== undefined, `no term for the applied index ${index}`);
     const peers: [number, string][] = [];
     for (const [id, peer] of this.peers) if (status.conf.voters.includes(id) || status.conf.learners.includes(id)) peers.push([id, peer]);
-    const data = encodeSnapshot({ format: SNAPSHOT_ENVELOPE_FORMAT, peers, graph: this.graph.snapshot() });
+    const envelope: Record<string, unknown> = { format: SNAPSHOT_ENVELOPE_FORMAT, peers, graph: this.graph.snapshot() };
+    // The version stamp of the state captured (readers at a past timestamp on a replica restored from it need it).
+    if (this.#appliedStamp !== undefined) envelope['stamp'] = [this.#appliedStamp.wall, this.#appliedStamp.logical];
+    const data = encodeSnapshot(envelope);
     this.snapshotDue = false;
     const snap: Snapshot = { metadata: { index, term: t, conf: status.conf }, data };
     this.#saving = this.#save(snap).then(
@@ -570,8 +596,8 @@ export class GroupReplica {
 }
 
 /** Reads a snapshot's envelope: the members' peer ids and the graph. INPUT_INVALID naming `source`. */
-function restoreEnvelope(snap: Snapshot, source: string): { graph: GraphStore; peers: [NodeId, PeerId][] } {
-  const raw = decodeSnapshot(snap.data, source) as { format?: unknown; peers?: unknown; graph?: unknown };
+function restoreEnvelope(snap: Snapshot, source: string): { graph: GraphStore; peers: [NodeId, PeerId][]; stamp: VersionStamp | undefined } {
+  const raw = decodeSnapshot(snap.data, source) as { format?: unknown; peers?: unknown; graph?: unknown; stamp?: unknown };
   if (typeof raw !== 'object' || raw === null || raw.format !== SNAPSHOT_ENVELOPE_FORMAT || !Array.isArray(raw.peers)) {
     throw new GeodeError('INPUT_INVALID', `${source}: not a shard snapshot (${SNAPSHOT_ENVELOPE_FORMAT})`, { source });
   }
@@ -582,9 +608,33 @@ function restoreEnvelope(snap: Snapshot, source: string): { graph: GraphStore; p
     }
     peers.push([p[0] as NodeId, checkPeerId(p[1], `${source} member`)]);
   }
+  const stamp = envelopeStamp(raw.stamp, source);
   try {
-    return { graph: GraphStore.restore(raw.graph as Parameters<typeof GraphStore.restore>[0]), peers };
+    return { graph: GraphStore.restore(raw.graph as Parameters<typeof GraphStore.restore>[0]), peers, stamp };
   } catch (err) {
     throw new GeodeError('INPUT_INVALID', `${source} does not restore: ${err instanceof Error ? err.message : String(err)}`, { source, cause: err });
+  }
+}
+
+/** The version stamp a snapshot envelope records (absent in envelopes of hosts without a version clock, or older ones). */
+function envelopeStamp(x: unknown, source: string): VersionStamp | undefined {
+  if (x === undefined) return undefined;
+  if (!Array.isArray(x) || x.length !== 2 || !Number.isSafeInteger(x[0]) || (x[0] as number) < 0 || !Number.isSafeInteger(x[1]) || (x[1] as number) < 0) {
+    throw new GeodeError('INPUT_INVALID', `${source}: the snapshot's version stamp is malformed`, { source, detail: 'BadEntryStamp' });
+  }
+  return { wall: x[0] as number, logical: x[1] as number };
+}
+
+/** Tells `versions` the stamps of appended entries (the newest is enough: stamps grow with the index). */
+function witnessEntries(versions: VersionClock | undefined, entries: readonly Entry[], source: string): void {
+  if (versions === undefined) return;
+  for (let i = entries.length - 1; i >= 0; i--) {
+    const e = entries[i]!;
+    if (e.type !== 'normal') continue;
+    const st = entryStamp(e.data, `${source} log entry ${e.index}`);
+    if (st !== undefined) {
+      versions.witness(st);
+      return;
+    }
   }
 }

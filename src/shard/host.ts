@@ -28,6 +28,7 @@ import type { ProcedureDefinition } from '../query/index.ts';
 import { assert } from '../util/assert.ts';
 import { GeodeError, isGeodeError } from '../util/errors.ts';
 import type { HostClock, TimerHandle } from './clock.ts';
+import { compareStamps, decodeEntry, entryBatch, type VersionClock, type VersionStamp } from './entry-stamp.ts';
 import { validateShardConfig, type ResolvedShardConfig, type ShardConfig } from './config.ts';
 import { forwardedRequestsMax, frameItemsMax, groupsPerHostMax, membershipCheckMs, waitingQueriesMax, writeTextCacheMax } from './constants.ts';
 import { FailureDetector, type PeerHealth } from './failure-detector.ts';
@@ -50,6 +51,12 @@ export interface ShardHostComponents {
   readonly logger?: RaftLogger;
   /** Told about recoverable oddities (a refused frame, an unsendable snapshot, ...). */
   readonly onWarning?: (message: string) => void;
+  /**
+   * The clock that stamps the entries this host proposes (their commit timestamps: versions of the
+   * group, src/shard/entry-stamp.ts) and is told the stamps of the entries it appends; one for all
+   * its groups. Without one, entries go unstamped and reads at a past timestamp are refused.
+   */
+  readonly versions?: VersionClock;
 }
 
 /** How a host starts. */
@@ -208,6 +215,7 @@ export class ShardHost {
     this.self = c.transport.self;
     this.config = config;
     this.#fd = new FailureDetector(config.fdIntervalMs, config.fdSuspectAfter, config.fdThreshold);
+    this.#services.set(versionsService, (_from, group, payload) => this.#serveVersionsBound(group, payload));
   }
 
   /** start: validates the configuration (CONFIG_INVALID naming the key), opens every group's store and starts ticking. */
@@ -256,6 +264,7 @@ export class ShardHost {
         logger: c.logger,
         now: () => c.clock.now(),
         procedures: this.#procedures,
+        versions: c.versions,
       },
       bootstrap,
     );
@@ -642,7 +651,7 @@ export class ShardHost {
         for (const m of it.messages) {
           if (m.from !== claimed) throw new GeodeError('INPUT_INVALID', `bad frame from peer ${from}: a message claims node ${m.from}, the peer is node ${claimed}`, { source: from });
           // A forwarded proposal is appended and later applied as it is: its commands must decode now.
-          if (m.type === 'MsgProp') for (const e of m.entries) if (e.type === 'normal' && e.data.length > 0) decodeCommands(e.data, `bad frame from peer ${from}: a proposed entry`);
+          if (m.type === 'MsgProp') for (const e of m.entries) if (e.type === 'normal' && e.data.length > 0) decodeEntry(e.data, `bad frame from peer ${from}: a proposed entry`);
         }
       }
     } catch (err) {
@@ -1100,6 +1109,117 @@ export class ShardHost {
     };
   }
 
+  /** versionClock: the clock stamping this host's entries (undefined: entries go unstamped). */
+  get versionClock(): VersionClock | undefined {
+    return this.#c.versions;
+  }
+
+  /**
+   * versionStampAt: the version stamp of `group`'s graph at log index `index` on this replica (an
+   * applied index the MVCC history reaches), undefined when unknown (unstamped entries).
+   */
+  versionStampAt(group: number, index: number): VersionStamp | undefined {
+    return this.#group(group).history.stampAt(index);
+  }
+
+  /**
+   * snapshotIndexAt: the log index of `group`'s version at snapshot timestamp `ts` on this replica
+   * — the last entry stamped at or before `ts` — for a read at a past timestamp (read it with
+   * {@link graphAt}). `ts` must be closed: at least `transactions.max_clock_skew_ms` before this
+   * host's clock, so that no leader stamps an entry at or before it any more (peers' clocks being
+   * within that skew); INPUT_INVALID `TimestampNotClosed` otherwise. When this replica applied an
+   * entry stamped after `ts`, the answer is local (stamps grow with the index); else the group's
+   * leader confirms its leadership and tells its last log index (the entries it proposed: the only
+   * ones that can still be stamped at or before `ts`), and this replica waits to apply them.
+   * PROPOSAL_DROPPED `SnapshotTooOld` (retryable with a newer `ts`) when the history no longer
+   * reaches back to `ts`; UNSUPPORTED `Unstamped` without a version clock or for unstamped entries.
+   */
+  async snapshotIndexAt(group: number, ts: VersionStamp, options: { readonly timeoutMs?: number } = {}): Promise<number> {
+    this.#checkRunning();
+    const g = this.#group(group);
+    this.checkReadableAt(ts);
+    const deadline = this.#now() + (options.timeoutMs ?? this.config.requestTimeoutMs);
+    const newest = g.history.newestStamp;
+    if (newest === undefined || compareStamps(newest, ts) <= 0 || g.spec.length > 0) {
+      const bound = await this.#lastIndexOfLeader(g, deadline);
+      await this.#waiters.until(
+        () => {
+          this.#checkRunning();
+          return g.graphApplied() >= bound || newerThan(g.history.newestStamp, ts);
+        },
+        deadline,
+        `group ${g.id} to apply index ${bound}`,
+      );
+    }
+    const at = g.history.indexAt(ts);
+    if ('index' in at) return at.index;
+    if (at.unstamped && g.history.newestStamp === undefined) {
+      throw new GeodeError('UNSUPPORTED', `shard group ${group} holds versions written without stamps: it cannot be read at a past timestamp until it is written again`, { detail: 'Unstamped' });
+    }
+    throw new GeodeError('PROPOSAL_DROPPED', `shard group ${group} no longer keeps its version at ${ts.wall}.${ts.logical} (see transactions.mvcc_retention_ms and transactions.mvcc_history_entries): read at a newer timestamp`, {
+      detail: 'SnapshotTooOld',
+    });
+  }
+
+  /**
+   * checkReadableAt: throws unless this host can read at past timestamp `ts`: UNSUPPORTED
+   * `Unstamped` without a version clock; INPUT_INVALID `TimestampNotClosed` when `ts` is less than
+   * `transactions.max_clock_skew_ms` old by this host's clock.
+   */
+  checkReadableAt(ts: VersionStamp): void {
+    const clock = this.#c.versions;
+    if (clock === undefined) throw new GeodeError('UNSUPPORTED', `peer ${this.self} does not stamp versions: reads at a past timestamp need a version clock`, { detail: 'Unstamped' });
+    const wall = clock.now().wall;
+    if (ts.wall > wall - this.config.maxClockSkewMs) {
+      throw new GeodeError('INPUT_INVALID', `a read at a past timestamp must be at least transactions.max_clock_skew_ms (${this.config.maxClockSkewMs} ms) old; ${ts.wall} is ${Math.max(0, wall - ts.wall)} ms old`, {
+        source: 'transaction',
+        detail: 'TimestampNotClosed',
+      });
+    }
+  }
+
+  /** The group leader's last log index after it confirmed its leadership (this host's, when it leads). */
+  async #lastIndexOfLeader(g: GroupReplica, deadline: number): Promise<number> {
+    for (let attempt = 0; ; attempt++) {
+      if (g.node.isLeader()) {
+        await this.#readIndex(g, deadline);
+        if (g.node.isLeader()) return g.node.raft.log.lastIndex();
+      }
+      const leader = g.leaderPeer();
+      if (leader !== undefined && leader !== this.self) {
+        try {
+          const reply = await this.call(leader, g.id, versionsService, new Uint8Array(0), deadline);
+          if (reply.length === 8) return Number(new DataView(reply.buffer, reply.byteOffset, 8).getBigUint64(0));
+          throw new GeodeError('INPUT_INVALID', `${leader} answered a ${versionsService} call with ${reply.length} bytes`, { source: leader });
+        } catch (err) {
+          if (!isGeodeError(err, 'PROPOSAL_DROPPED') || this.#now() >= deadline) throw err;
+        }
+      }
+      if (this.#now() >= deadline) throw new GeodeError('LIMIT_EXCEEDED', `no leader of group ${g.id} answered in time`, { detail: 'RequestTimeout' });
+      const retryAt = Math.min(deadline, this.#now() + Math.min(50, 2 ** attempt));
+      await this.#waiters.until(
+        () => {
+          this.#checkRunning();
+          return this.#now() >= retryAt;
+        },
+        deadline,
+        `a leader of group ${g.id}`,
+      );
+    }
+  }
+
+  /** The leader's side of {@link snapshotIndexAt}: its last log index once its leadership is confirmed. */
+  async #serveVersionsBound(group: number, payload: Uint8Array): Promise<Uint8Array> {
+    if (payload.length !== 0) throw new GeodeError('INPUT_INVALID', `a ${versionsService} call carries no payload`, { detail: 'BadVersionsCall' });
+    const g = this.#group(group);
+    if (!g.node.isLeader()) throw new GeodeError('PROPOSAL_DROPPED', `peer ${this.self} does not lead group ${group}`, { detail: 'NotLeader' });
+    await this.#readIndex(g, this.#now() + this.config.requestTimeoutMs);
+    if (!g.node.isLeader()) throw new GeodeError('PROPOSAL_DROPPED', `peer ${this.self} no longer leads group ${group}`, { detail: 'NotLeader' });
+    const out = new Uint8Array(8);
+    new DataView(out.buffer).setBigUint64(0, BigInt(g.node.raft.log.lastIndex()));
+    return out;
+  }
+
   /**
    * writtenSince: the entity keys (`n:<id>`, `e:<id>`) written to `group` after log index `index`
    * by applied entries and, on a leader, by its speculative writes (which the log orders before
@@ -1118,6 +1238,11 @@ export class ShardHost {
     }
     if (upTo === undefined) for (const s of g.spec) if (s.index === 0 || s.index > index) for (const k of entryKeys(s.commands).keys) keys.add(k); // 0: not proposed yet (after all)
     return keys;
+  }
+
+  /** committedSince: the graph commands of each applied entry after log index `index`, oldest first; undefined when the MVCC history no longer reaches back to it. */
+  committedSince(group: number, index: number): (readonly GraphCommand[])[] | undefined {
+    return this.#group(group).history.after(index)?.map((e) => e.commands);
   }
 
   /** mvccHistory: `group`'s history size, floor and live pins (for tests and status). */
@@ -1190,7 +1315,8 @@ export class ShardHost {
     if (hi <= after) return { applied, entries: [] };
     const entries = g.log.entries((after + 1) as never, (hi + 1) as never, maxBytes);
     const out: { index: number; data: Uint8Array }[] = [];
-    for (const e of entries) out.push({ index: e.index, data: e.type === 'normal' ? e.data : new Uint8Array(0) });
+    // Readers get the command batch (what entries held before they were stamped).
+    for (const e of entries) out.push({ index: e.index, data: e.type === 'normal' ? entryBatch(e.data) : new Uint8Array(0) });
     return { applied, entries: out };
   }
 
@@ -1748,4 +1874,12 @@ function snapshotTooOld(group: number, index: number, floor: number): GeodeError
     `shard group ${group} no longer keeps the versions a read at log index ${index} needs (its MVCC history starts at ${floor}; see transactions.mvcc_history_entries): retry the transaction`,
     { detail: 'SnapshotTooOld', source: 'transaction' },
   );
+}
+
+/** The built-in call service a replica asks its group's leader for the last log index with (reads at a past timestamp). */
+const versionsService = 'geode.versions';
+
+/** Whether `stamp` is known and after `ts`. */
+function newerThan(stamp: VersionStamp | undefined, ts: VersionStamp): boolean {
+  return stamp !== undefined && compareStamps(stamp, ts) > 0;
 }

@@ -84,3 +84,43 @@ describe('MvccHistory', () => {
     expect(h.after(7)).toBeUndefined();
   });
 });
+
+describe('MvccHistory timestamps', () => {
+  const at = (wall: number, logical = 0) => ({ wall, logical });
+  const push = (h: MvccHistory, index: number, wall: number | undefined, now = 0): void =>
+    h.push({ index, keys: [`n:${index}`], commands: [{ op: 'createNode', id: index, labels: [], props: [] }], schema: false, undo: () => {}, stamp: wall === undefined ? undefined : at(wall) }, now);
+
+  it('maps a snapshot timestamp to the version then: the last entry stamped at or before it, or the floor', () => {
+    const h = new MvccHistory(10, 100, 100, undefined, 0, at(50));
+    push(h, 12, 100);
+    push(h, 15, 200);
+    push(h, 16, 300);
+    expect(h.indexAt(at(300))).toEqual({ index: 16 });
+    expect(h.indexAt(at(299, 7))).toEqual({ index: 15 });
+    expect(h.indexAt(at(100))).toEqual({ index: 12 });
+    expect(h.indexAt(at(99))).toEqual({ index: 10 });
+    expect(h.indexAt(at(49))).toEqual({ tooOld: true, unstamped: false });
+    expect([h.stampAt(14), h.stampAt(16), h.stampAt(10), h.stampAt(9)]).toEqual([at(100), at(300), at(50), undefined]);
+    expect(h.newestStamp).toEqual(at(300));
+  });
+
+  it('keeps unpinned entries for the retention time, then collects them, and the floor remembers the version collected', () => {
+    const h = new MvccHistory(0, 100, 0, undefined, 1_000);
+    push(h, 1, 100, 0);
+    push(h, 2, 200, 500);
+    expect(h.indexAt(at(150))).toEqual({ index: 1 });
+    push(h, 3, 300, 1_200); // entry 1 is now 1,200 ms old: gone; the floor is its version
+    expect(h.size).toBe(2);
+    expect(h.floor).toBe(1);
+    expect(h.indexAt(at(150))).toEqual({ index: 1 });
+    expect(h.indexAt(at(99))).toEqual({ tooOld: true, unstamped: false });
+  });
+
+  it('refuses to place a timestamp across an unstamped entry, and an entry stamped before the one it follows is a bug', () => {
+    const h = new MvccHistory(0, 100, 100);
+    push(h, 1, undefined);
+    push(h, 2, 200);
+    expect(h.indexAt(at(100))).toEqual({ tooOld: true, unstamped: true });
+    expect(() => push(h, 3, 150)).toThrow(/not after/);
+  });
+});

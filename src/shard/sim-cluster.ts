@@ -6,6 +6,7 @@
  * event at a time with a macrotask turn in between: every promise continuation a callback started
  * runs before the next event, and a run stays a pure function of its seed.
  */
+import type { VersionClock } from './entry-stamp.ts';
 import { Scheduler } from '../sim/clock.ts';
 import { Prng } from '../sim/prng.ts';
 import { MemoryNetwork, type MemoryTransport } from '../net/memory-transport.ts';
@@ -23,6 +24,8 @@ const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve)
 /** Options of a {@link SimCluster}. */
 export interface SimClusterOptions {
   readonly seed: number;
+  /** Each started host's version clock (src/shard/entry-stamp.ts); none: entries go unstamped. */
+  readonly versions?: (peer: PeerId) => VersionClock;
   readonly config?: ShardConfig | Record<string, unknown>;
   /** Frame delay range, ms. Default [1, 3]. */
   readonly delayMs?: readonly [number, number];
@@ -53,9 +56,11 @@ export class SimCluster {
   readonly warnings: string[] = [];
   readonly #config: ShardConfig | Record<string, unknown>;
   readonly #onStart: ((host: ShardHost) => void) | undefined;
+  readonly #versions: ((peer: PeerId) => VersionClock) | undefined;
 
   constructor(options: SimClusterOptions) {
     this.prng = new Prng(options.seed);
+    this.#versions = options.versions;
     const netPrng = this.prng.fork();
     const s = this.scheduler;
     this.net = new MemoryNetwork({
@@ -118,6 +123,7 @@ export class SimCluster {
           return this.#delayed(store, () => started);
         },
         onWarning: (m) => this.warnings.push(`${peer}: ${m}`),
+        ...(this.#versions === undefined ? {} : { versions: this.#versions(id) }),
       },
       { bootstrap, config: this.#config, groups: this.#groups },
     );

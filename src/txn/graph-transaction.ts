@@ -37,7 +37,8 @@ import type { GroupView } from '../cluster/txn-view.ts';
 import type { StatementTransactions } from '../cluster/cross-shard.ts';
 import type { ShardHost } from '../shard/host.ts';
 import { GeodeError, isGeodeError } from '../util/errors.ts';
-import { intents, snapshotStands, type SnapshotCheck } from './intents.ts';
+import { compareHlc, formatHlc, type HlcTimestamp } from './hlc.ts';
+import { decodeRawCommands, intents, resolutionsIn, snapshotStands, type SnapshotCheck } from './intents.ts';
 import { retryableTxnError, txnRetriesDefault, txnTimeoutMsDefault, type TxnCoordinator, type TxnIsolation, type TxnTransport } from './two-phase.ts';
 
 /** Most write commands one graph transaction buffers (beyond: LIMIT_EXCEEDED `TooManyWrites`). */
@@ -59,6 +60,15 @@ export interface GraphTxnComponents {
 export interface GraphTxnOptions {
   readonly isolation: TxnIsolation;
   readonly readOnly: boolean;
+  /**
+   * Read every group as of this past timestamp (a READ ONLY transaction only): each group's
+   * version stamped at or before it, with the multi-shard transactions committed by then — one
+   * consistent cut of the cluster by commit timestamps; never aborts because others write.
+   * Must be at least `transactions.max_clock_skew_ms` old (see {@link ShardHost.snapshotIndexAt}).
+   */
+  readonly asOf?: HlcTimestamp | undefined;
+  /** PLANTED BUG (TEST-ONLY): a read `asOf` ignores the multi-shard transactions committed by then whose intents its versions hold. */
+  readonly plantSkipSeen?: boolean;
   /** Wall ms after which statements and the commit fail (the caller says how). */
   readonly deadline: number;
 }
@@ -67,6 +77,8 @@ interface GroupPart {
   /** The log index the transaction reads the group at (its snapshot there). */
   readonly index: number;
   readonly commands: GraphCommand[];
+  /** Writes of multi-shard transactions committed by the snapshot timestamp but not yet applied at `index` (reads `asOf`): applied under the transaction's own. */
+  readonly seen: readonly GraphCommand[];
   /** The graph the engine is over (a snapshot installed since replaces the replica's graph). */
   store: GraphStore;
   /** An engine over this replica's graph, for this transaction's statements (its own plan cache). */
@@ -92,6 +104,8 @@ export class GraphTransaction implements GroupView {
   readonly #touching = new Map<number, Promise<GroupPart>>();
   #commands = 0;
   #ended = false;
+  readonly #asOf: HlcTimestamp | undefined;
+  readonly #plantSkipSeen: boolean;
   /** Set once the snapshots proved inconsistent across groups: every later statement and the commit fail with it. */
   #doomed: GeodeError | undefined;
 
@@ -100,6 +114,17 @@ export class GraphTransaction implements GroupView {
     this.readOnly = options.readOnly;
     this.isolation = options.isolation;
     this.#deadline = options.deadline;
+    this.#asOf = options.asOf;
+    this.#plantSkipSeen = options.plantSkipSeen === true;
+    if (options.asOf !== undefined && !options.readOnly) {
+      throw new GeodeError('INPUT_INVALID', 'a transaction reading at a past timestamp (asOf) must be READ ONLY', { source: 'transaction', detail: 'AsOfReadOnly' });
+    }
+    if (options.asOf !== undefined) components.host.checkReadableAt(options.asOf);
+  }
+
+  /** The snapshot timestamp every group is read at, for a transaction reading `asOf` (undefined otherwise). */
+  get asOf(): HlcTimestamp | undefined {
+    return this.#asOf;
   }
 
   /** The groups the transaction read or wrote, ascending. */
@@ -134,7 +159,7 @@ export class GraphTransaction implements GroupView {
     if (this.#ended) return Promise.reject(new GeodeError('INPUT_INVALID', 'the transaction has ended', { source: 'transaction' }));
     let t = this.#touching.get(group);
     if (t === undefined) {
-      t = this.#firstRead(group).finally(() => this.#touching.delete(group));
+      t = (this.#asOf === undefined ? this.#firstRead(group) : this.#firstReadAt(group, this.#asOf)).finally(() => this.#touching.delete(group));
       this.#touching.set(group, t);
     }
     return t;
@@ -152,7 +177,7 @@ export class GraphTransaction implements GroupView {
       if (host.graphAt(group, index, (g) => intents(g).length === 0)) {
         const store = this.#store(group);
         const unpin = host.pinSnapshot(group, index, this.#deadline + pinSlackMs);
-        const part: GroupPart = { index, commands: [], store, engine: new QueryEngine(store), unpin, before };
+        const part: GroupPart = { index, commands: [], seen: [], store, engine: new QueryEngine(store), unpin, before };
         this.#parts.set(group, part);
         if (this.#ended) unpin();
         try {
@@ -167,6 +192,53 @@ export class GraphTransaction implements GroupView {
       }
       if (this.#c.now() >= Math.min(waitEnd, this.#deadline)) {
         throw conflict('Locked', `shard group ${group} holds a transaction that is being committed (retry)`);
+      }
+      await this.#c.sleep(Math.min(50, 2 + 2 ** attempt));
+    }
+  }
+
+  /**
+   * The first read of `group` at past timestamp `ts`: its version then (the last entry stamped at
+   * or before `ts`, src/shard/host.ts `snapshotIndexAt`), plus the writes of the multi-shard
+   * transactions whose intents that version holds and that committed at or before `ts`. Why that
+   * is one cut across groups: a transaction's commit timestamp `C` is issued above every
+   * participant's prepare stamp, and each participant's resolution entry is stamped above `C`; so
+   * at `ts >= C` every participant either resolved already or holds the intent (prepared before),
+   * and at `ts < C` none resolved. An intent whose resolution this replica has not applied yet
+   * is waited for (at most 2 s, then `Locked`).
+   */
+  async #firstReadAt(group: number, ts: HlcTimestamp): Promise<GroupPart> {
+    const { host } = this.#c;
+    const waitEnd = this.#c.now() + intentWaitMsMax;
+    for (let attempt = 0; ; attempt++) {
+      const index = await host.snapshotIndexAt(group, ts, { timeoutMs: this.#left() });
+      const held = host.graphAt(group, index, (g) => intents(g));
+      const seen: GraphCommand[] = [];
+      let pending: string | undefined;
+      if (held.length > 0) {
+        const later = { resolved: new Set<string>(), committed: new Map<string, HlcTimestamp>() };
+        const since = host.committedSince(group, index);
+        if (since === undefined) throw conflict('SnapshotTooOld', `shard group ${group} no longer keeps what followed its version at ${formatHlc(ts)} (read at a newer timestamp)`);
+        for (const commands of since) resolutionsIn(commands, later);
+        for (const it of held) {
+          if (!later.resolved.has(it.txn)) {
+            pending = it.txn;
+            break;
+          }
+          const c = later.committed.get(it.txn);
+          if (c !== undefined && compareHlc(c, ts) <= 0 && !this.#plantSkipSeen) seen.push(...decodeRawCommands(it.cmds, `the intent of ${it.txn}`));
+        }
+      }
+      if (pending === undefined) {
+        const store = this.#store(group);
+        const unpin = host.pinSnapshot(group, index, this.#deadline + pinSlackMs);
+        const part: GroupPart = { index, commands: [], seen, store, engine: new QueryEngine(store), unpin, before: new Map() };
+        this.#parts.set(group, part);
+        if (this.#ended) unpin();
+        return part;
+      }
+      if (this.#c.now() >= Math.min(waitEnd, this.#deadline)) {
+        throw conflict('Locked', `shard group ${group} at ${formatHlc(ts)} holds transaction ${pending}, not resolved here yet (retry)`);
       }
       await this.#c.sleep(Math.min(50, 2 + 2 ** attempt));
     }
@@ -215,11 +287,12 @@ export class GraphTransaction implements GroupView {
       if (schemaChanged) part.engine.invalidatePlans();
       const undo: GraphCommand[][] = [];
       try {
+        for (const c of part.seen) undo.push(graph.apply(c));
         for (const c of part.commands) undo.push(graph.apply(c));
         return fn(graph, part.engine);
       } finally {
         for (let i = undo.length - 1; i >= 0; i--) for (const u of undo[i]!) graph.apply(u);
-        if (part.commands.length > 0 || schemaChanged) part.engine.invalidatePlans();
+        if (undo.length > 0 || schemaChanged) part.engine.invalidatePlans();
       }
     });
   }
@@ -281,7 +354,8 @@ export class GraphTransaction implements GroupView {
     const check: SnapshotCheck = serializable ? 'data' : 'keys';
     if (written.length === 0) {
       // One group, or snapshot isolation: the reads were one snapshot (one index, or a checked cut).
-      if (serializable && this.#parts.size > 1) await this.#validate(onlyRead);
+      // Read at a past timestamp: one cut by construction, serializable at that timestamp.
+      if (serializable && this.#parts.size > 1 && this.#asOf === undefined) await this.#validate(onlyRead);
       return;
     }
     if (written.length === 1 && (onlyRead.length === 0 || !serializable)) {

@@ -57,6 +57,11 @@ describe('graph transactions in the sharded simulation', () => {
     expect(caught?.violations.join('\n')).toMatch(/half applied|accounts hold|audit/);
   }, 60_000);
 
+  it('catches a planted read at a past timestamp that leaves out the cross-shard transactions committed by then (torn audits)', async () => {
+    const caught = await caughtOn('as-of-skip-seen', [52, 54, 56, 60]);
+    expect(caught?.violations.join('\n')).toMatch(/in the past .* committed having seen a total/);
+  }, 60_000);
+
   it('counts a transaction as failed only when its error says nothing happened', () => {
     const e = (code: GeodeError['code'], detail?: string) => new GeodeError(code, 'x', detail === undefined ? {} : { detail });
     expect([e('PROPOSAL_DROPPED', 'WriteConflict'), e('PROPOSAL_DROPPED', 'Locked'), e('PROPOSAL_DROPPED', 'TxnAborted')].map(outcomeOf)).toEqual(['fail', 'fail', 'fail']);

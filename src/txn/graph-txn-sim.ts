@@ -45,6 +45,7 @@ import { ShardedRouter } from '../cluster/sharded-router.ts';
 import { idBase, type ShardManager } from '../cluster/shard-manager.ts';
 import { applyShardMapChange, emptyShardMap, type ShardMapChange, type ShardMapState } from '../cluster/shard-map.ts';
 import { GraphTransaction, type GraphTxnComponents } from './graph-transaction.ts';
+import { HybridClock } from './hlc.ts';
 import { intents } from './intents.ts';
 import { startClusterTxn, TXN_RECORD_GROUP, type ClusterTxn, type ClusterTxnEnv } from './shard-committer.ts';
 import type { CoordinatorFaults, TxnCoordinator, TxnIsolation, TxnTransport } from './two-phase.ts';
@@ -61,6 +62,8 @@ export interface GraphTxnSimReport {
   readonly crossShard: number;
   /** Committed audits (each saw the initial total). */
   readonly audits: number;
+  /** Of those, audits read at a past timestamp (`asOf`: a cut of every shard by commit timestamps). */
+  readonly asOfAudits: number;
   readonly transfers: number;
   readonly crashes: number;
   readonly partitions: number;
@@ -80,7 +83,7 @@ export interface GraphTxnSimReport {
 
 /** TEST-ONLY planted bugs: each must make the checks fail on some seeds. */
 export interface GraphTxnSimOptions {
-  readonly plant?: 'skip-validation' | 'apply-half';
+  readonly plant?: 'skip-validation' | 'apply-half' | 'as-of-skip-seen';
   /** Virtual ms of faults (default 1,500). */
   readonly durationMs?: number;
 }
@@ -220,6 +223,8 @@ export class SimTxnCluster {
       delayMs: [1, 4],
       syncDelayMs: [1, 12],
       config: { raft: { tick_ms: 10, snapshot_threshold: 200 }, request_timeout_ms: 1_500, replication: { factor: 3 }, async_replicas: 2, ...config },
+      // Each member's hybrid clock stamps its versions, on its skewed wall clock.
+      versions: (peer) => new HybridClock(() => clockBaseMs + Math.floor(this.c.scheduler.now) + this.#skews.get(peer)!),
     });
     const rnd = this.c.prng.fork();
     this.#skews = new Map(PEERS.map((p) => [p, rnd.int(-skewMsMax, skewMsMax)]));
@@ -304,10 +309,21 @@ export class SimTxnCluster {
    * transaction: runs `body` in a graph transaction through `peer`'s router (as `db.transaction`
    * on that member does, one attempt) and commits it; how it ended as its client sees it.
    */
-  async transaction<T>(peer: string, options: { readonly isolation: TxnIsolation; readonly readOnly: boolean }, body: (run: SimStatement) => Promise<T>): Promise<SimTxnResult<T>> {
+  async transaction<T>(
+    peer: string,
+    options: { readonly isolation: TxnIsolation; readonly readOnly: boolean; readonly asOfAgoMs?: number },
+    body: (run: SimStatement) => Promise<T>,
+  ): Promise<SimTxnResult<T>> {
     const m = this.members.get(peer);
     if (m === undefined) return { outcome: 'fail' };
-    const tx = new GraphTransaction(m.components, { isolation: options.isolation, readOnly: options.readOnly, deadline: m.components.now() + simTxnTimeoutMs });
+    const now = m.components.now();
+    const asOf = options.asOfAgoMs === undefined ? undefined : { wall: now - options.asOfAgoMs, logical: 0 };
+    let tx: GraphTransaction;
+    try {
+      tx = new GraphTransaction(m.components, { isolation: options.isolation, readOnly: options.readOnly, deadline: now + simTxnTimeoutMs, asOf, plantSkipSeen: this.#plant === 'as-of-skip-seen' });
+    } catch (err) {
+      return { outcome: outcomeOf(err), error: err };
+    }
     return this.#finish(tx, m, body);
   }
 
@@ -358,7 +374,7 @@ export async function runGraphTxnSim(seed: number, options: GraphTxnSimOptions =
   const leaderOf = (g: number): ShardHost | undefined => sim.leaderOf(g);
   const violations: string[] = [];
   const fail = (m: string): void => void violations.push(`seed ${seed} (${isolation}${options.plant === undefined ? '' : `, planted ${options.plant}`}): ${m}`);
-  const stats = { committed: 0, aborted: 0, unknown: 0, crossShard: 0, audits: 0, transfers: 0, writeSkews: 0, quiesceMs: 0, hotSeeds: 0 };
+  const stats = { committed: 0, aborted: 0, unknown: 0, crossShard: 0, audits: 0, asOfAudits: 0, transfers: 0, writeSkews: 0, quiesceMs: 0, hotSeeds: 0 };
   const report = (): GraphTxnSimReport => ({ seed, isolation, ...stats, ...sim.stats, violations });
   if (!(await sim.form())) return { ...report(), violations: [`seed ${seed}: the groups did not form`] };
   sim.faulty = true;
@@ -373,6 +389,7 @@ export async function runGraphTxnSim(seed: number, options: GraphTxnSimOptions =
     isGeodeError(err) && (err.code === 'PROPOSAL_DROPPED' || err.code === 'LIMIT_EXCEEDED' || err.code === 'CLOSED' || err.code === 'IO' || err.code === 'NOT_FOUND');
 
   const end = s.now + durationMs;
+  const loadedAt = s.now;
   const history: ListTxn[] = [];
   let nextTxn = 0;
   const nextValue = new Map(KEYS.map((k) => [k, 0]));
@@ -456,21 +473,29 @@ export async function runGraphTxnSim(seed: number, options: GraphTxnSimOptions =
     }
   }
 
-  async function auditor(): Promise<void> {
+  async function auditor(pastOnly = false): Promise<void> {
     const my = c.prng.fork();
     while (s.now < end) {
       const up = [...members.keys()];
       if (up.length > 0) {
         const peer = my.pick(up);
-        const r = await transaction(peer, true, async (run) => (await run(AUDIT, {}))[0]?.['t'] as bigint);
-        if (r.outcome !== 'ok' && !explained(r.error)) fail(`an audit through ${peer} failed with ${String(r.error)}`);
+        // Half the audits read at a past timestamp (after the accounts were loaded, and closed: older than the clock skew bound).
+        const ago = s.now - loadedAt > 800 && (pastOnly || my.next() < 0.5) ? my.int(600, Math.min(1_500, Math.floor(s.now - loadedAt) - 100)) : undefined;
+        if (pastOnly && ago === undefined) {
+          await sleep(50);
+          continue;
+        }
+        const audit = async (run: SimStatement): Promise<bigint> => (await run(AUDIT, {}))[0]?.['t'] as bigint;
+        const r = ago === undefined ? await transaction(peer, true, audit) : await sim.transaction(peer, { isolation, readOnly: true, asOfAgoMs: ago }, audit);
+        if (r.outcome !== 'ok' && !explained(r.error)) fail(`an audit${ago === undefined ? '' : ` ${ago} ms in the past`} through ${peer} failed with ${String(r.error)}`);
         count(r.outcome);
         if (r.outcome === 'ok') {
           stats.audits++;
-          if (r.value !== TOTAL) fail(`an audit through ${peer} committed having seen a total of ${String(r.value)}, not ${TOTAL}`);
+          if (ago !== undefined) stats.asOfAudits++;
+          if (r.value !== TOTAL) fail(`an audit${ago === undefined ? '' : ` ${ago} ms in the past`} through ${peer} committed having seen a total of ${String(r.value)}, not ${TOTAL}`);
         }
       }
-      await sleep(my.int(10, 60));
+      await sleep(pastOnly ? my.int(2, 15) : my.int(10, 60));
     }
   }
 
@@ -498,7 +523,7 @@ export async function runGraphTxnSim(seed: number, options: GraphTxnSimOptions =
   // Hot-key clients on half the seeds (both levels): they keep shard 0 moving, which aborts most audits.
   const hot = Math.floor(seed / 2) % 2 === 1 ? [hotClient(), hotClient(), hotClient(), hotClient()] : [];
   if (hot.length > 0) stats.hotSeeds = 1;
-  void Promise.all([...hot, listClient(), listClient(), listClient(), bankClient(), bankClient(), auditor(), nemesis()]).then(() => (finished = true));
+  void Promise.all([...hot, listClient(), listClient(), listClient(), bankClient(), bankClient(), auditor(), auditor(true), nemesis()]).then(() => (finished = true));
   if (!(await c.until(() => finished, durationMs + 60_000))) fail('the clients did not finish');
 
   // Quiescence: heal, everyone up; within a time limit and two resolver periods (plus elections),

@@ -93,6 +93,18 @@ export class HybridClock {
   }
 
   /**
+   * witness: takes in a timestamp from the group's agreed log (an entry's version stamp): the clock
+   * moves up to it, with no skew check (the log is what the group agreed on; refusing it would stop
+   * replication). {@link now} then returns something above it.
+   */
+  witness(t: HlcTimestamp): void {
+    if (t.wall > this.#wall || (t.wall === this.#wall && t.logical > this.#logical)) {
+      this.#wall = t.wall;
+      this.#logical = t.logical;
+    }
+  }
+
+  /**
    * update: takes in a timestamp received from `from` and returns one above both it and every
    * earlier one. Throws INPUT_INVALID (`ClockSkew`) when it is more than `maxSkewMs` ahead of this
    * peer's physical clock (the clock is then unchanged), or (`BadTimestamp`) when malformed.

@@ -466,6 +466,9 @@ export function resolveCommands(graph: GraphReader, txn: string, decision: Decis
   }
   if (decision.decision === 'committed') {
     const ts = decision.ts;
+    // The commit timestamp, in the entry that makes the writes visible: a read at a past timestamp
+    // that finds this intent in its version learns from it whether the writes were in by then.
+    w.put(COMMITTED_KEY, { txn, ts });
     for (const [key, value] of it.kv) {
       const old = w.get<RegisterState>(`r:${key}`);
       const last = latestTs(old);
@@ -483,6 +486,27 @@ export function resolveCommands(graph: GraphReader, txn: string, decision: Decis
     return { commands: [...w.commands, ...decodeRawCommands(it.cmds, `the intent of ${txn}`)], result: 'resolved' };
   }
   return { commands: w.commands, result: 'resolved' };
+}
+
+/** The state-node property a commit's resolution sets to `{ txn, ts }` (the latest one wins: it is read from the entries, not the state). */
+const COMMITTED_KEY = 'committed';
+
+/**
+ * resolutionsIn: what entries' commands say of transactions resolved on a group: `resolved`, every
+ * transaction whose intent they removed; `committed`, the commit timestamps of those that committed
+ * (set by {@link resolveCommands} in the same entry). An intent removed without a commit
+ * timestamp was aborted.
+ */
+export function resolutionsIn(commands: readonly GraphCommand[], into: { resolved: Set<string>; committed: Map<string, HlcTimestamp> }): void {
+  for (const c of commands) {
+    if (c.op !== 'setNodeProperty' || c.id !== TXN_NODE_ID) continue;
+    if (c.key === COMMITTED_KEY && typeof c.value === 'string') {
+      const v = JSON.parse(c.value) as { txn: string; ts: HlcTimestamp };
+      into.committed.set(v.txn, v.ts);
+    } else if (c.key.startsWith('i:') && c.value === null) {
+      into.resolved.add(c.key.slice(2));
+    }
+  }
 }
 
 // ------------------------------------------------------------------ record group: clock and decisions

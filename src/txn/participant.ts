@@ -60,7 +60,8 @@ export type TxnRequest =
   | { readonly op: 'apply'; readonly commands: readonly GraphCommand[]; readonly expect: number; readonly check?: SnapshotCheck }
   | { readonly op: 'timestamp' }
   /** `deadline`: wall ms after which a commit is refused and recorded as an abort. */
-  | { readonly op: 'decide'; readonly txn: string; readonly want: 'commit' | 'abort'; readonly participants: readonly number[]; readonly deadline: number }
+  /** `after`: the participants' version stamps after they prepared: a commit timestamp is issued above them (reads at a past timestamp rely on it). */
+  | { readonly op: 'decide'; readonly txn: string; readonly want: 'commit' | 'abort'; readonly participants: readonly number[]; readonly deadline: number; readonly after?: HlcTimestamp }
   | { readonly op: 'forget'; readonly txn: string }
   | { readonly op: 'read'; readonly keys: readonly string[]; readonly ts: HlcTimestamp }
   | { readonly op: 'record'; readonly txn: string }
@@ -70,7 +71,8 @@ export type TxnRequest =
 
 /** The reply to each request kind. */
 export interface TxnReplies {
-  prepare: 'prepared';
+  /** With the participant's version stamp after the prepare (above its prepare entry's) on a host that stamps versions. */
+  prepare: 'prepared' | { readonly prepared: HlcTimestamp };
   resolve: 'resolved' | 'absent';
   apply: 'applied';
   timestamp: HlcTimestamp;
@@ -103,6 +105,9 @@ export interface ParticipantContext {
 const clocks = new WeakMap<ShardHost, HybridClock>();
 
 function clockFor(host: ShardHost, ctx: ParticipantContext): HybridClock {
+  // One clock per peer: the one stamping the host's versions, when it is a hybrid clock.
+  const versions = host.versionClock;
+  if (versions instanceof HybridClock) return versions;
   let c = clocks.get(host);
   if (c === undefined) clocks.set(host, (c = new HybridClock(ctx.now, ctx.maxSkewMs)));
   return c;
@@ -162,8 +167,15 @@ export async function serveTxnRequest<R extends TxnRequest>(host: ShardHost, gro
             ...(ctx.maxSkewMs === undefined ? {} : { maxSkewMs: ctx.maxSkewMs }),
           });
         }, t);
+      {
+        // The prepare entry is committed: this clock is past its stamp.
+        const versions = host.versionClock;
+        if (versions !== undefined) out = { prepared: versions.now() };
+      }
       break;
     case 'resolve':
+      // The resolution's entry is stamped after the commit timestamp (reads at a past timestamp rely on it).
+      if (r.decision.decision === 'committed') host.versionClock?.witness(r.decision.ts);
       out = await onLeader(host, group, (g) => resolveCommands(g, r.txn, r.decision, ctx.retentionMs), t);
       break;
     case 'apply':
@@ -186,6 +198,7 @@ export async function serveTxnRequest<R extends TxnRequest>(host: ShardHost, gro
         group,
         (g) => {
           if (recordOf(g, r.txn) !== undefined) return decideCommands(g, r.txn, { decision: 'aborted' }, r.participants, ctx.now());
+          if (r.after !== undefined) clockFor(host, ctx).witness(r.after);
           const late = ctx.now() > r.deadline + (ctx.maxSkewMs ?? 500);
           const d: Decision = r.want === 'commit' && !late ? { decision: 'committed', ts: issue(host, g, ctx) } : { decision: 'aborted' };
           return decideCommands(g, r.txn, d, r.participants, ctx.now());

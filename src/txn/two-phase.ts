@@ -32,7 +32,7 @@
  */
 import type { GraphCommand } from '../graph/index.ts';
 import { GeodeError, isGeodeError } from '../util/errors.ts';
-import type { HlcTimestamp } from './hlc.ts';
+import { compareHlc, type HlcTimestamp } from './hlc.ts';
 import type { Decision, PrepareRequest, SnapshotCheck, TxnValue } from './intents.ts';
 import type { TxnReplies, TxnRequest } from './participant.ts';
 
@@ -247,7 +247,9 @@ export class TxnCoordinator {
     if (this.#faults.skipRecord === true && refusal === undefined) {
       decision = { decision: 'committed', ts: await this.#send(record, { op: 'timestamp' }, deadline) };
     } else {
-      decision = await this.#decide(txn, refusal === undefined ? 'commit' : 'abort', groups, deadline, timeoutMs);
+      let after: HlcTimestamp | undefined;
+      for (const r of prepared) if (r.status === 'fulfilled' && typeof r.value === 'object' && (after === undefined || compareHlc(r.value.prepared, after) > 0)) after = r.value.prepared;
+      decision = await this.#decide(txn, refusal === undefined ? 'commit' : 'abort', groups, deadline, timeoutMs, after);
     }
     await this.#faults.afterDecide?.(txn);
     this.#check();
@@ -270,12 +272,12 @@ export class TxnCoordinator {
   }
 
   /** Records the decision, retrying until recorded or the deadline (plus a timeout) passed. */
-  async #decide(txn: string, want: 'commit' | 'abort', groups: readonly number[], deadline: number, timeoutMs: number): Promise<Decision> {
+  async #decide(txn: string, want: 'commit' | 'abort', groups: readonly number[], deadline: number, timeoutMs: number, after?: HlcTimestamp): Promise<Decision> {
     const giveUp = Math.max(deadline, this.#c.now()) + timeoutMs;
     let last: unknown;
     for (let i = 0; this.#c.now() < giveUp; i++) {
       try {
-        return await this.#send(this.#c.recordGroup, { op: 'decide', txn, want, participants: groups, deadline }, giveUp);
+        return await this.#send(this.#c.recordGroup, { op: 'decide', txn, want, participants: groups, deadline, ...(after === undefined ? {} : { after }) }, giveUp);
       } catch (err) {
         if (isGeodeError(err, 'CLOSED') && this.#c.alive?.() === false) throw err;
         last = err;

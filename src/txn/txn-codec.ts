@@ -178,7 +178,14 @@ export function decodeTxnRequest(bytes: Uint8Array): TxnRequest {
     case 'decide': {
       const want = o['want'];
       if (want !== 'commit' && want !== 'abort') bad('want', 'must be "commit" or "abort"');
-      return { op, txn: str(o['txn'], 'txn'), want, participants: groups(o['participants'], 'participants'), deadline: int(o['deadline'], 'deadline') };
+      return {
+        op,
+        txn: str(o['txn'], 'txn'),
+        want,
+        participants: groups(o['participants'], 'participants'),
+        deadline: int(o['deadline'], 'deadline'),
+        ...(o['after'] === undefined || o['after'] === null ? {} : { after: hlc(o['after'], 'after') }),
+      };
     }
     case 'forget':
     case 'record':
@@ -202,8 +209,9 @@ export function decodeTxnReply<R extends TxnRequest>(op: R['op'], bytes: Uint8Ar
   let out: unknown;
   switch (op as TxnRequest['op']) {
     case 'prepare':
-      if (x !== 'prepared') bad('the reply to prepare', 'must be "prepared"');
-      out = x;
+      if (x === 'prepared') out = x;
+      else if (typeof x === 'object' && x !== null && !Array.isArray(x) && 'prepared' in x) out = { prepared: hlc((x as Record<string, unknown>)['prepared'], 'the reply to prepare') };
+      else bad('the reply to prepare', 'must be "prepared" or {"prepared": timestamp}');
       break;
     case 'apply':
       if (x !== 'applied') bad('the reply to apply', 'must be "applied"');

@@ -183,6 +183,44 @@ describe('transactions on a sharded cluster', () => {
 
   transactionProperties(() => ({ peers, a, b, spare: 5_000 }));
 
+  it('a READ ONLY transaction asOf a past moment reads every shard as it stood then, while transfers go on, and never aborts', async () => {
+    const read = async (tx: { query: Geode['query'] }, id: number): Promise<bigint> =>
+      (await tx.query('MATCH (p:Person {id: $id}) RETURN p.balance AS b', { id: BigInt(id) })).rows[0]!.b as bigint;
+    const before = [await balance(peers[0]!, a), await balance(peers[0]!, b)];
+    const total = before[0]! + before[1]!;
+    const t0 = Date.now();
+    await new Promise((ok) => setTimeout(ok, 700)); // t0 must be older than the clock skew bound (500 ms)
+    // Transfers between the two shards, with audits at past moments running through other members meanwhile.
+    let stop = false;
+    const audits: bigint[] = [];
+    const auditor = (async () => {
+      for (let i = 0; !stop; i++) {
+        const seen = await peers[(i % 2) + 2]!.transaction(async (tx) => (await read(tx, a)) + (await read(tx, b)), { readOnly: true, asOf: Date.now() - 550 - (i % 5) * 40, retries: 0 });
+        audits.push(seen);
+      }
+    })();
+    for (let k = 0; k < 6; k++) await transfer(peers[k % 2]!, k % 3 === 0 ? b : a, k % 3 === 0 ? a : b, 4);
+    await new Promise((ok) => setTimeout(ok, 800));
+    stop = true;
+    await auditor;
+    expect(audits.length).toBeGreaterThan(3);
+    expect(audits.every((t) => t === total)).toBe(true);
+    // As of t0: the balances before every transfer, on both shards, from any member.
+    for (const p of peers) expect(await p.transaction(async (tx) => [await read(tx, a), await read(tx, b)], { readOnly: true, asOf: t0 })).toEqual(before);
+    const now = [await balance(peers[0]!, a), await balance(peers[0]!, b)];
+    expect(now).not.toEqual(before);
+    expect(await peers[1]!.transaction(async (tx) => [await read(tx, a), await read(tx, b)], { readOnly: true, asOf: new Date(Date.now() - 600) })).toEqual(now);
+  });
+
+  it('a read asOf is refused clearly: too recent, not READ ONLY, older than the history kept', async () => {
+    const noop = async (): Promise<void> => {};
+    await expect(peers[0]!.transaction(noop, { readOnly: true, asOf: Date.now() - 100 })).rejects.toMatchObject({ code: 'INPUT_INVALID', detail: 'TimestampNotClosed' });
+    await expect(peers[0]!.transaction(noop, { asOf: Date.now() - 1_000 })).rejects.toMatchObject({ code: 'CONFIG_INVALID', detail: 'asOf' });
+    await expect(
+      peers[0]!.transaction((tx) => tx.query('MATCH (p:Person {id: $id}) RETURN p', { id: BigInt(a) }), { readOnly: true, asOf: Date.now() - 3_600_000, retries: 0 }),
+    ).rejects.toMatchObject({ code: 'PROPOSAL_DROPPED', detail: 'SnapshotTooOld' });
+  });
+
   it('updates spanning shards commit on all of them: SET, MERGE of an edge between shards (once), DELETE of it, DETACH DELETE', async () => {
     const [x, y] = [7_000, 7_001];
     await write(peers[0]!, 'CREATE (:Person {id: $x, balance: 0}), (:Person {id: $y, balance: 0})', { x: BigInt(x), y: BigInt(y) });
