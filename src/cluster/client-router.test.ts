@@ -1,10 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parse } from '../gql/index.ts';
 import { toEngineParams } from '../shard/index.ts';
-import { insertDestination, routeStatement, ShardedClientRouter, staticInsert, type RoutingClient } from './client-router.ts';
-import { encodeChange } from './meta-store.ts';
-import { initialChanges } from './sharding-config.ts';
-import type { PeerId } from '../net/types.ts';
+import { insertDestination, routeStatement, staticInsert } from './client-router.ts';
 import { isPointShape } from './sharded-router.ts';
 import { shardingOf, shardOfNode } from './shard-map.ts';
 import { initialShardMap, validateShardingConfig } from './sharding-config.ts';
@@ -47,34 +44,6 @@ describe('client routing decisions', () => {
     }
     expect(staticInsert(parse('UNWIND [1, 2] AS i CREATE (:Person {id: i})'), {})).toBeUndefined();
     expect(staticInsert(parse('CREATE (:Person {id: 1 + 1})'), {})).toBeUndefined();
-  });
-});
-
-describe('the client router sending statements', () => {
-  it('sends every insert placed by id of one task to one leader, and the next task`s to another', async () => {
-    const changes = initialChanges(validateShardingConfig({ sharding: { shards: 3 } }));
-    const sent: (PeerId | undefined)[] = [];
-    const client: RoutingClient = {
-      query: async (text, _params, _options, prefer) => {
-        if (text.startsWith('CALL db.cluster.mapChanges')) return { columns: ['seq', 'change'], rows: changes.map((c, i) => ({ seq: BigInt(i + 1), change: encodeChange(c) })), writes: 0 };
-        sent.push(prefer);
-        return { columns: [], rows: [], writes: 1 };
-      },
-      leaderOf: (group) => `leader-${group}` as PeerId,
-      knownGroups: () => [0, 1, 2, 3],
-    };
-    const router = new ShardedClientRouter(client);
-    await router.refresh();
-    router.autoRefresh = false;
-    const burst = async (): Promise<void> => void (await Promise.all(Array.from({ length: 10 }, (_, k) => router.run('CREATE (:Item {k: $k})', { k: BigInt(k) }))));
-    await burst();
-    await burst();
-    await burst();
-    expect(sent).toHaveLength(30);
-    const bursts = [0, 10, 20].map((i) => new Set(sent.slice(i, i + 10)));
-    for (const b of bursts) expect(b.size).toBe(1); // one member per task: one frame, one entry there
-    expect(new Set(bursts.map((b) => [...b][0])).size).toBe(3); // the shards' leaders in turn
-    expect(router.direct).toBe(30);
   });
 });
 

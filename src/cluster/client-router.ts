@@ -175,8 +175,6 @@ export class ShardedClientRouter {
   #mapAt = 0;
   #refreshing: Promise<void> | undefined;
   #turn = 0;
-  /** The leader chosen for inserts placed by id in this task (one member per burst, see #pick); undefined: none yet. */
-  #burstLeader: PeerId | undefined;
   /** Parsed statements by text (a client sends the same texts with new parameters). */
   readonly #parsed = new Map<string, Statement>();
   /** Statements sent to the leader of the shard their route named. */
@@ -259,17 +257,7 @@ export class ShardedClientRouter {
     if (route.kind === 'shard') return leaderOf(route.shard);
     if (route.kind === 'anyOf') {
       const leaders = [...new Set(route.shards.flatMap((s) => leaderOf(s) ?? []))].sort();
-      if (leaders.length === 0) return undefined;
-      // Every insert placed by id issued in one task goes to the same leader (the next task's to
-      // the next one): the burst leaves in one frame and lands in one log entry there, as an
-      // unsharded client's does. Rotating per statement split each burst over every leader, so
-      // each frame, entry, AppendEntries and sync carried a third of it or less.
-      const chosen = this.#burstLeader;
-      if (chosen !== undefined && leaders.includes(chosen)) return chosen;
-      const leader = leaders[this.#turn++ % leaders.length]!;
-      this.#burstLeader = leader;
-      queueMicrotask(() => (this.#burstLeader = undefined));
-      return leader;
+      return leaders.length === 0 ? undefined : leaders[this.#turn++ % leaders.length];
     }
     return undefined;
   }
