@@ -24,8 +24,13 @@
  *
  * Progress on stderr; the LAST stdout line is one JSON object (latencies in ms).
  *
+ * `--writes-only`: no LDBC data, no reads: only the write phase of both clusters (its figures and
+ * the CPU per write), for A/B runs of the write path; with CLUSTER_CPU_PROF=<dir> every peer writes
+ * a V8 CPU profile there when it stops (the whole life of the process: mostly the write phase).
+ *
  *   npm run bench:shards
  *   npx tsx bench/shards.bench.ts --n 100 --ms 2000
+ *   npx tsx bench/shards.bench.ts --writes-only --ms 5000
  */
 import { execSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -37,7 +42,7 @@ import { importLdbcFolder } from '../packages/cli/src/import/importer.ts';
 import { placeGraph } from '../src/cluster/shard-import.ts';
 import { initialShardMap, validateShardingConfig } from '../src/cluster/sharding-config.ts';
 import type { EdgeData, NodeData } from '../src/cluster/coordinator/shard-data.ts';
-import { until } from '../test/cluster/harness.ts';
+import { until, type PeerProc } from '../test/cluster/harness.ts';
 import { startPeerProcs } from './peer-procs.ts';
 
 const LDBC = resolve(import.meta.dirname, '..', '..', 'shared', 'ldbc-snb-sf-tiny');
@@ -53,6 +58,7 @@ function arg(name: string, dflt: number): number {
 const n = arg('n', 200);
 const concurrency = arg('c', 64);
 const writeMs = arg('ms', 3_000);
+const writesOnly = process.argv.includes('--writes-only');
 const round = (x: number, d = 2): number => Math.round(x * 10 ** d) / 10 ** d;
 const log = (m: string): void => void process.stderr.write(`${m}\n`);
 const q = (sorted: readonly number[], p: number): number => sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]!;
@@ -97,7 +103,7 @@ async function latency(db: Geode, text: string, params: () => Record<string, unk
   return { p50: round(q(lat, 0.5)), p99: round(q(lat, 0.99)) };
 }
 
-async function writes(db: Geode, pids: readonly number[]): Promise<{ wps: number; cpuUsPerWrite: number; clientCpuUsPerWrite: number; peerCores: number }> {
+async function writes(db: Geode, pids: readonly number[], window?: { start(): Promise<void>; end(done: number): Promise<void> }): Promise<{ wps: number; cpuUsPerWrite: number; clientCpuUsPerWrite: number; peerCores: number }> {
   let k = 0;
   const run = async (ms: number): Promise<number> => {
     const end = performance.now() + ms;
@@ -117,6 +123,7 @@ async function writes(db: Geode, pids: readonly number[]): Promise<{ wps: number
     return done;
   };
   await run(1_000);
+  await window?.start();
   const t0 = performance.now();
   const cpu0 = cpuUs(pids);
   const client0 = process.cpuUsage();
@@ -124,6 +131,7 @@ async function writes(db: Geode, pids: readonly number[]): Promise<{ wps: number
   const wallMs = performance.now() - t0;
   const cpu = cpuUs(pids) - cpu0;
   const client = process.cpuUsage(client0);
+  await window?.end(done);
   return {
     wps: round((done / wallMs) * 1000, 0),
     cpuUsPerWrite: round(cpu / Math.max(1, done), 1),
@@ -137,6 +145,7 @@ async function measure(name: string, config: Record<string, unknown>, personIds:
   const { relay, peers, close } = await startPeerProcs({ name, cluster, secret: SECRET, config });
   let db: Geode | undefined;
   try {
+    if (writesOnly) return await measureWrites(name, cluster, relay.tcp(), peers);
     const imported = await peers[1]!.request({ op: 'importLdbc', folder: LDBC });
     if (imported['ok'] !== true) throw new Error(`import: ${String(imported['message'])}`);
     log(`${name}: imported ${String(imported['nodes'])} nodes, ${String(imported['edges'])} edges in ${String(imported['ms'])} ms`);
@@ -189,6 +198,54 @@ async function measure(name: string, config: Record<string, unknown>, personIds:
   }
 }
 
+/** measureWrites: only the write phase (`--writes-only`), once the cluster takes a write. */
+async function measureWrites(name: string, cluster: string, relay: string, peers: readonly PeerProc[]): Promise<Figures> {
+  const pids = peers.map((p) => p.child.proc.pid ?? 0);
+  const db = await openGeode({ cluster: { id: cluster, secret: SECRET, relays: [relay], client: true } });
+  try {
+    await until(async () => (db.cluster!.transport.connected().length === 3 ? true : undefined), 30_000, 'the client to reach the peers');
+    await until(async () => ((await db.query('CREATE (:Item {k: -1})').catch(() => undefined)) === undefined ? undefined : true), 30_000, 'a first write');
+    const routing = db.cluster!.clientRouting ?? { direct: 0, routed: 0 };
+    const direct0 = routing.direct;
+    const routed0 = routing.routed;
+    // Per write over the measured window: each peer's pump turns, store syncs, log entries
+    // appended, frames and Raft messages sent; the client's frames sent.
+    const loop = (): Promise<Record<string, unknown>[]> => Promise.all(peers.map((p) => p.request({ op: 'counters' })));
+    let before: Record<string, unknown>[] = [];
+    let clientFrames0 = 0;
+    const perWrite: Record<string, number> = {};
+    const w = await writes(db, pids, {
+      start: async () => {
+        before = await loop();
+        clientFrames0 = db.cluster!.transport.stats().framesOut;
+      },
+      end: async (done) => {
+        const clientFrames = db.cluster!.transport.stats().framesOut - clientFrames0;
+        const after = await loop();
+        const rows = after.map((a, i) => {
+          const b = before[i]!;
+          const row: Record<string, number> = {};
+          for (const k of ['turns', 'syncs', 'entries', 'frames']) row[k] = round((Number(a[k]) - Number(b[k])) / Math.max(1, done), 3);
+          const ma = a['messages'] as Record<string, number>;
+          const mb = b['messages'] as Record<string, number>;
+          for (const k of Object.keys(ma)) row[k] = round((ma[k]! - (mb[k] ?? 0)) / Math.max(1, done), 3);
+          return row;
+        });
+        for (const r of rows) for (const [k, v] of Object.entries(r)) perWrite[k] = round((perWrite[k] ?? 0) + v, 3);
+        perWrite['client_frames'] = round(clientFrames / Math.max(1, done), 3);
+        log(`${name}: per write, per peer: ${JSON.stringify(rows)}; client frames ${perWrite['client_frames']}`);
+      },
+    });
+    const directShare = round((routing.direct - direct0) / Math.max(1, routing.direct - direct0 + routing.routed - routed0));
+    log(`${name}: ${w.wps} writes/s at concurrency ${concurrency}, peers' CPU ${w.cpuUsPerWrite} µs/write (${w.peerCores} cores), client ${w.clientCpuUsPerWrite} µs/write, direct ${directShare}`);
+    const counted: Record<string, number> = {};
+    for (const k of ['turns', 'syncs', 'entries', 'frames', 'MsgApp', 'MsgAppResp', 'MsgHeartbeat', 'client_frames']) counted[`${k.replace(/^Msg/, 'msg_').toLowerCase()}_per_write`] = perWrite[k] ?? 0;
+    return { writes_per_s: w.wps, cpu_us_per_write: w.cpuUsPerWrite, client_cpu_us_per_write: w.clientCpuUsPerWrite, peer_cores_writes: w.peerCores, direct_share: directShare, ...counted };
+  } finally {
+    await db.close().catch(() => {});
+  }
+}
+
 /** The cut of the LDBC edges under a spread (the bulk import's placement). */
 function cut(nodes: readonly NodeData[], edges: readonly EdgeData[], sharding: Record<string, unknown>): number {
   const home = placeGraph(initialShardMap(validateShardingConfig({ sharding })), nodes, edges);
@@ -198,6 +255,18 @@ function cut(nodes: readonly NodeData[], edges: readonly EdgeData[], sharding: R
 }
 
 const loadStart = round(loadavg()[0]!);
+if (writesOnly) {
+  const sharded = await measure('sharded', { sharding: { shards: 3 }, replication: { factor: 3 } }, []);
+  const single = await measure('single', { replication: { factor: 3 } }, []);
+  const out: Record<string, number> = {};
+  for (const [k, v] of Object.entries(sharded)) out[`sharded_${k}`] = v;
+  for (const [k, v] of Object.entries(single)) out[`single_${k}`] = v;
+  out['writes_ratio'] = round(sharded['writes_per_s']! / single['writes_per_s']!);
+  out['load_avg_start'] = loadStart;
+  out['load_avg_end'] = round(loadavg()[0]!);
+  process.stdout.write(`${JSON.stringify({ shards: 3, replicas: 3, processes: 3, concurrency, writes_only: 1, ...out })}\n`);
+  process.exit(0);
+}
 const local = await openGeode({ storage: 'memory' });
 await importLdbcFolder(local, LDBC, { fileStarted: () => {}, fileProgress: () => {}, fileFinished: () => {} });
 const store = storeOf(local);

@@ -355,6 +355,12 @@ export class ShardHost {
   /** Reads answered under a leader lease, and ReadIndex rounds begun (leases renewed included). */
   leaseReads = 0;
   readIndexRounds = 0;
+  /**
+   * Loop counters (bench:shards' per-write figures): iterations of the pump that took a Ready,
+   * store syncs, log entries appended (this replica's own log, leader or follower), frames sent,
+   * and Raft messages sent by kind (`MsgApp`, `MsgAppResp`, `MsgHeartbeat`, ...).
+   */
+  readonly loopCounters = { turns: 0, syncs: 0, entries: 0, frames: 0, messages: new Map<string, number>() };
 
   /** memberPeers: connected peers that announced themselves as members (hello), sorted. */
   memberPeers(): PeerId[] {
@@ -471,9 +477,12 @@ export class ShardHost {
           }
           this.#flush();
           // Step 1: every group's writes durable, with one sync per store.
+          this.loopCounters.turns++;
+          this.loopCounters.syncs += stores.size;
           if (stores.size > 0) await Promise.all([...stores].map((s) => s.sync()));
           if (this.#stopped !== undefined) return;
           for (const [g, rd] of batch) {
+            this.loopCounters.entries += rd.entries.length;
             if (rd.entries.length > 0) g.durableIndex = rd.entries[rd.entries.length - 1]!.index;
             else if (rd.snapshot !== undefined) g.durableIndex = rd.snapshot.metadata.index;
           }
@@ -524,8 +533,10 @@ export class ShardHost {
     for (const [g, rd] of batch) {
       if (rd.messages.length === 0) continue;
       const byPeer = new Map<PeerId, RaftItem['messages'][number][]>();
+      const sent = this.loopCounters.messages;
       for (const m of rd.messages) {
         if (!which(m)) continue;
+        sent.set(m.type, (sent.get(m.type) ?? 0) + 1);
         const peer = g.peerOf(m.to);
         if (peer === undefined) {
           g.node.reportUnreachable(m.to);
@@ -558,6 +569,7 @@ export class ShardHost {
   #sendItems(peer: PeerId, items: FrameItem[], t: PeerTransport): void {
     const frame = encodeFrame(items);
     if (frame.length <= t.maxFrameBytes) {
+      this.loopCounters.frames++;
       if (!t.send(peer, frame)) this.#unreachable(peer, items);
       else this.#snapshotsSent(items);
       return;

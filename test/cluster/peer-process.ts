@@ -141,6 +141,11 @@ async function handle(req: Record<string, unknown>): Promise<Record<string, unkn
         ok: true,
         leaseReads: host.leaseReads,
         readIndexRounds: host.readIndexRounds,
+        turns: host.loopCounters.turns,
+        syncs: host.loopCounters.syncs,
+        entries: host.loopCounters.entries,
+        frames: host.loopCounters.frames,
+        messages: Object.fromEntries(host.loopCounters.messages),
         ...(r === undefined ? {} : { queries: r.queries, leaderReads: r.leaderReads, followerReads: r.followerReads, localWrites: r.localWrites, forwardedWrites: r.forwardedWrites }),
       };
     }
