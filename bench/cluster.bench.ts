@@ -117,7 +117,9 @@ async function main(): Promise<void> {
   const trials = arg('trials', 20);
   const dirs: string[] = [];
   const relay = await RelayProc.start();
-  const base = { relays: [relay.tcp()], cluster: CLUSTER, secret: SECRET, config: {} };
+  // --retention-ms N: the peers' transactions.mvcc_retention_ms (history kept for reads at a past timestamp), for A/B runs.
+  const retentionMs = process.argv.includes('--retention-ms') ? arg('retention-ms', 5_000) : undefined;
+  const base = { relays: [relay.tcp()], cluster: CLUSTER, secret: SECRET, config: retentionMs === undefined ? {} : { transactions: { mvcc_retention_ms: retentionMs } } };
   const args: PeerArgs[] = [0, 1, 2].map((i) => {
     const data = tempDir(`geode-bench-p${i}-`);
     dirs.push(data);
