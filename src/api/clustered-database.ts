@@ -196,10 +196,7 @@ class ClusteredGeode implements Geode {
     const resolved = resolveTransactionOptions(options, this.#transactionTimeoutMs);
     if (this.#closing !== undefined) throw new GeodeError('CLOSED', 'the database is closed');
     const host = this.#runner;
-    if (host instanceof ShardClient) {
-      if (resolved.asOf !== undefined) throw new GeodeError('UNSUPPORTED', 'a cluster client cannot read at a past timestamp (asOf) yet: run it on a member', { source: 'transaction', detail: 'AsOf' });
-      return RemoteTransaction.begin(host, resolved);
-    }
+    if (host instanceof ShardClient) return RemoteTransaction.begin(host, resolved);
     const txn = this.#txn;
     if (txn === undefined) {
       throw new GeodeError('UNSUPPORTED', 'this member runs no transaction side', { source: 'transaction', detail: 'ClusterTransaction' });

@@ -126,7 +126,7 @@ export function serveRemoteTransactions(host: RemoteTxnHost, init: RemoteTxnServ
         const epoch = epochs.get(from) ?? 0;
         let tx: GeodeTransaction;
         try {
-          tx = await init.begin({ isolation: r.isolation, readOnly: r.readOnly, timeoutMs: r.timeoutMs });
+          tx = await init.begin({ isolation: r.isolation, readOnly: r.readOnly, timeoutMs: r.timeoutMs, ...(r.asOf === undefined ? {} : { asOf: r.asOf }) });
         } catch (err) {
           release(from);
           throw err;
@@ -256,7 +256,7 @@ export class RemoteTransaction implements GeodeTransaction {
   static async begin(client: RemoteTxnClient, options: ResolvedTransactionOptions): Promise<RemoteTransaction> {
     const started = Date.now();
     const deadline = started + Math.min(options.timeoutMs, client.requestTimeoutMs);
-    const payload = encodeTxnSessionRequest({ op: 'begin', isolation: options.isolation, readOnly: options.readOnly, timeoutMs: options.timeoutMs });
+    const payload = encodeTxnSessionRequest({ op: 'begin', isolation: options.isolation, readOnly: options.readOnly, timeoutMs: options.timeoutMs, asOf: options.asOf });
     let last: unknown;
     for (let turn = 0; ; turn++) {
       const members = client.members();

@@ -30,7 +30,8 @@ export const remoteTxnIdCharsMax = 64;
 
 /** A request of a client to the member running (or to run) its transaction. */
 export type TxnSessionRequest =
-  | { readonly op: 'begin'; readonly isolation: TransactionIsolation; readonly readOnly: boolean; readonly timeoutMs: number }
+  /** `asOf`: wall ms of a read at a past timestamp (a READ ONLY transaction); members of code before 2026-12-06 refuse the key. */
+  | { readonly op: 'begin'; readonly isolation: TransactionIsolation; readonly readOnly: boolean; readonly timeoutMs: number; readonly asOf?: number | undefined }
   | { readonly op: 'query'; readonly txn: string; readonly text: string; readonly params: Readonly<Record<string, Value>>; readonly timeoutMs: number | undefined }
   | { readonly op: 'commit'; readonly txn: string }
   | { readonly op: 'rollback'; readonly txn: string };
@@ -84,7 +85,7 @@ export function encodeTxnSessionRequest(r: TxnSessionRequest): Uint8Array {
   let params: Uint8Array | undefined;
   switch (r.op) {
     case 'begin':
-      header = { isolation: r.isolation, readOnly: r.readOnly, timeoutMs: r.timeoutMs };
+      header = { isolation: r.isolation, readOnly: r.readOnly, timeoutMs: r.timeoutMs, ...(r.asOf === undefined ? {} : { asOf: r.asOf }) };
       break;
     case 'query':
       header = r.timeoutMs === undefined ? { txn: r.txn, text: r.text } : { txn: r.txn, text: r.text, timeoutMs: r.timeoutMs };
@@ -118,11 +119,13 @@ export function decodeTxnSessionRequest(bytes: Uint8Array): TxnSessionRequest {
   if (op !== 'query' && rest.length > 0) bad(`${op} request`, `has ${rest.length} bytes after its header`);
   switch (op) {
     case 'begin': {
-      onlyKeys(h, ['isolation', 'readOnly', 'timeoutMs'], 'begin header');
+      onlyKeys(h, ['isolation', 'readOnly', 'timeoutMs', 'asOf'], 'begin header');
       const isolation = h['isolation'];
       if (isolation !== 'snapshot' && isolation !== 'serializable') bad('begin isolation', "must be 'snapshot' or 'serializable'");
       if (typeof h['readOnly'] !== 'boolean') bad('begin readOnly', 'must be true or false');
-      return { op, isolation, readOnly: h['readOnly'], timeoutMs: timeout(h['timeoutMs'], 'begin timeoutMs') };
+      const asOf = h['asOf'];
+      if (asOf !== undefined && (typeof asOf !== 'number' || !Number.isSafeInteger(asOf) || asOf < 0)) bad('begin asOf', 'must be a whole number of ms since 1970');
+      return { op, isolation, readOnly: h['readOnly'], timeoutMs: timeout(h['timeoutMs'], 'begin timeoutMs'), ...(asOf === undefined ? {} : { asOf: asOf as number }) };
     }
     case 'query': {
       onlyKeys(h, ['txn', 'text', 'timeoutMs'], 'query header');

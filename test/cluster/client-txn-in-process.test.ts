@@ -95,6 +95,25 @@ function clientTransactionProperties(ctx: () => Ctx): void {
     await until('the members to drop every ended transaction', () => held(peers) === 0);
   });
 
+  it("a client's READ ONLY transaction asOf a past moment reads every shard as it stood then (the member runs it)", async () => {
+    const { client, other, a, b } = ctx();
+    const read = async (tx: { query: Geode['query'] }, id: number): Promise<bigint> =>
+      (await tx.query('MATCH (p:Person {id: $id}) RETURN p.balance AS b', { id: BigInt(id) })).rows[0]!.b as bigint;
+    const before = [(await balance(other, a))!, (await balance(other, b))!];
+    const t0 = Date.now();
+    await new Promise((ok) => setTimeout(ok, 700));
+    await other.transaction(async (tx) => {
+      await tx.query('MATCH (p:Person {id: $id}) SET p.balance = p.balance - 3', { id: BigInt(a) });
+      await tx.query('MATCH (p:Person {id: $id}) SET p.balance = p.balance + 3', { id: BigInt(b) });
+    });
+    expect(await client.transaction(async (tx) => [await read(tx, a), await read(tx, b)], { readOnly: true, asOf: t0 })).toEqual(before);
+    await expect(client.transaction(async (tx) => read(tx, a), { readOnly: true, asOf: Date.now() })).rejects.toMatchObject({ code: 'INPUT_INVALID', detail: 'TimestampNotClosed' });
+    await other.transaction(async (tx) => {
+      await tx.query('MATCH (p:Person {id: $id}) SET p.balance = p.balance + 3', { id: BigInt(a) });
+      await tx.query('MATCH (p:Person {id: $id}) SET p.balance = p.balance - 3', { id: BigInt(b) });
+    });
+  });
+
   it("a write-write conflict between a client's transaction and a member's aborts one with WriteConflict; db.transaction retries it to success", async () => {
     const { peers, client, other, a } = ctx();
     const before = (await balance(other, a))!;
