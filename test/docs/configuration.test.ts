@@ -177,6 +177,8 @@ describe('docs/configuration.md', () => {
         'failure_detector.threshold': shard.fdThreshold,
         request_timeout_ms: shard.requestTimeoutMs,
         'transactions.mvcc_history_entries': shard.mvccHistoryEntries,
+        'transactions.mvcc_retention_ms': shard.mvccRetentionMs,
+        'transactions.max_clock_skew_ms': shard.maxClockSkewMs,
         'lease_reads.enabled': shard.leaseMs > 0,
         'lease_reads.clock_drift_ms': leaseClockDriftMsDefault,
       });
@@ -193,7 +195,7 @@ describe('docs/configuration.md', () => {
     });
 
     it('states the ranges the code enforces, and a refusal names the key (raft.* included)', () => {
-      expect(checkRanges(rows, (key, value) => validateShardConfig({ ...context[key], [key]: value }))).toBe(6);
+      expect(checkRanges(rows, (key, value) => validateShardConfig({ ...context[key], [key]: value }))).toBe(8);
       expect(refusal(() => validateShardConfig({ 'failure_detector.threshold': 2 }))).toBe('failure_detector.threshold');
       expect(refusal(() => validateShardConfig({ raft: { heartbeat_ms: 0 } }))).toBe('raft.heartbeat_ms');
       expect(refusal(() => validateShardConfig({ 'raft.heartbeat': 50 }))).toBe('raft.heartbeat');
