@@ -1,10 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { parse } from '../gql/index.ts';
 import { toEngineParams } from '../shard/index.ts';
-import { insertDestination, routeStatement, staticInsert } from './client-router.ts';
+import { insertDestination, routeStatement, ShardedClientRouter, staticInsert, type RoutingClient } from './client-router.ts';
+import { encodeChange, foldChanges } from './meta-store.ts';
+import type { PeerId } from '../net/types.ts';
 import { isPointShape } from './sharded-router.ts';
 import { shardingOf, shardOfNode } from './shard-map.ts';
-import { initialShardMap, validateShardingConfig } from './sharding-config.ts';
+import { initialChanges, initialShardMap, validateShardingConfig } from './sharding-config.ts';
 
 const map = initialShardMap(validateShardingConfig({ sharding: { shards: 3, labels: { Person: { strategy: 'hash', key: 'id' }, Post: { strategy: 'range', key: 'at', ranges: [100, 200] } } } }));
 const personShard = (id: bigint): number => shardOfNode(shardingOf(map, ['Person']), id, new Map([['id', id]]))!;
@@ -68,5 +70,40 @@ describe('point reads on the shard leader (isPointShape)', () => {
     ]) {
       expect(isPointShape(parse(text)), text).toBe(false);
     }
+  });
+});
+
+describe('the leader a node placed by its id is sent to (ShardedClientRouter)', () => {
+  it('is the one with the fewest of the router`s statements under way, so writers answered together go back together', async () => {
+    const shardMap = foldChanges(initialChanges(validateShardingConfig({ sharding: { shards: 3 } })).map(encodeChange));
+    const groups = shardMap.shards.map((s) => s.group);
+    const held: { peer: PeerId | undefined; done: () => void }[] = [];
+    const client: RoutingClient = {
+      knownGroups: () => [0, ...groups],
+      leaderOf: (g) => `leader-${g}` as PeerId,
+      query: (text, _params, _options, prefer) => {
+        if (text.startsWith('CALL db.cluster.mapChanges')) {
+          const rows = initialChanges(validateShardingConfig({ sharding: { shards: 3 } })).map((c, i) => ({ seq: BigInt(i + 1), change: encodeChange(c) }));
+          return Promise.resolve({ columns: ['seq', 'change'], rows, writes: 0 } as never);
+        }
+        return new Promise((ok) => held.push({ peer: prefer, done: () => ok({ columns: [], rows: [], writes: 1 } as never) }));
+      },
+    };
+    const router = new ShardedClientRouter(client);
+    await router.refresh();
+    const runs = Array.from({ length: 6 }, () => router.run('CREATE (:Item {k: 1})', {}));
+    const count = (peer: string): number => held.filter((h) => h.peer === peer).length;
+    const leaders = groups.map((g) => `leader-${g}`);
+    expect(leaders.map(count)).toEqual([2, 2, 2]); // spread evenly
+    // The two statements of one leader answered: the next two go to that leader (it has none under way).
+    const first = leaders[1]!;
+    for (const h of held.filter((x) => x.peer === first)) h.done();
+    await Promise.all(runs.filter((_, i) => held[i]!.peer === first));
+    held.splice(0, held.length, ...held.filter((h) => h.peer !== first));
+    const more = [router.run('CREATE (:Item {k: 2})', {}), router.run('CREATE (:Item {k: 3})', {})];
+    expect(held.slice(-2).map((h) => h.peer)).toEqual([first, first]);
+    for (const h of held) h.done();
+    await Promise.all([...runs, ...more]);
+    expect(router.direct).toBe(8);
   });
 });

@@ -175,6 +175,8 @@ export class ShardedClientRouter {
   #mapAt = 0;
   #refreshing: Promise<void> | undefined;
   #turn = 0;
+  /** Statements this router sent to each member and not yet answered (for the choice among leaders). */
+  readonly #outstanding = new Map<PeerId, number>();
   /** Parsed statements by text (a client sends the same texts with new parameters). */
   readonly #parsed = new Map<string, Statement>();
   /** Statements sent to the leader of the shard their route named. */
@@ -228,12 +230,21 @@ export class ShardedClientRouter {
     if (map === undefined || (this.autoRefresh && (Date.now() - this.#mapAt > this.#maxAgeMs || groups.some((g) => g > 0 && !map.shards.some((s) => s.group === g))))) void this.refresh();
     const peer = map === undefined ? undefined : this.#pick(text, params, map);
     if (peer === undefined) this.routed++;
-    else this.direct++;
+    else {
+      this.direct++;
+      this.#outstanding.set(peer, (this.#outstanding.get(peer) ?? 0) + 1);
+    }
     try {
       return await this.#client.query(text, params, options, peer);
     } catch (err) {
       if (this.autoRefresh && isGeodeError(err, 'PROPOSAL_DROPPED') && err.detail === STALE_MAP_DETAIL) void this.refresh();
       throw err;
+    } finally {
+      if (peer !== undefined) {
+        const left = this.#outstanding.get(peer)! - 1;
+        if (left === 0) this.#outstanding.delete(peer);
+        else this.#outstanding.set(peer, left);
+      }
     }
   }
 
@@ -256,8 +267,24 @@ export class ShardedClientRouter {
     };
     if (route.kind === 'shard') return leaderOf(route.shard);
     if (route.kind === 'anyOf') {
+      // The leader with the fewest of this router's statements under way (ties in turn). Writers
+      // answered together (one log entry's answers come in one frame) then go back together to
+      // the leader that answered them, so each leader keeps a batch of its own: rotating per
+      // statement split them into batches of ~2 writes per entry and frame (docs/sharding.md).
       const leaders = [...new Set(route.shards.flatMap((s) => leaderOf(s) ?? []))].sort();
-      return leaders.length === 0 ? undefined : leaders[this.#turn++ % leaders.length];
+      if (leaders.length === 0) return undefined;
+      const start = this.#turn++;
+      let best: PeerId | undefined;
+      let bestLoad = Infinity;
+      for (let k = 0; k < leaders.length; k++) {
+        const peer = leaders[(start + k) % leaders.length]!;
+        const load = this.#outstanding.get(peer) ?? 0;
+        if (load < bestLoad) {
+          best = peer;
+          bestLoad = load;
+        }
+      }
+      return best;
     }
     return undefined;
   }

@@ -26,6 +26,8 @@ describe('the meta group state in a graph', () => {
     expect(map.shards[1]!.replicas).toEqual(['a', 'b']);
     expect(map.defaultSharding.ranges).toEqual([10n]);
     expect(cache.map(g)).toBe(map); // unchanged: not refolded
+    e.run(PROPOSE_CHANGES, { changes: [encodeChange({ op: 'setReplicas', shard: 1, replicas: ['a', 'c'] as PeerId[], learners: [] })] });
+    expect(cache.map(g).shards[1]!.replicas).toEqual(['a', 'c']); // a change appended: folded again
     expect(foldChanges([])).toEqual(foldChanges(['junk']));
   });
 

@@ -92,9 +92,15 @@ export function mapChangesOf(graph: GraphReader): { seq: number; change: Value }
 export class MetaMapCache {
   #key = '';
   #map: ShardMapState = emptyShardMap();
+  /** The graph and its version the map was last read from: the same graph at the same version holds the same map (every statement's router asks). */
+  #graph: GraphReader | undefined;
+  #version = -1;
 
   /** map: the shard map `graph` (a replica of the meta group) holds. */
   map(graph: GraphReader): ShardMapState {
+    if (graph === this.#graph && graph.version === this.#version) return this.#map;
+    this.#graph = graph;
+    this.#version = graph.version;
     const count = graph.labelCount(MAP_CHANGE_LABEL);
     if (count === 0) {
       this.#key = '';

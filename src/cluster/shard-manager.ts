@@ -141,7 +141,7 @@ export class ShardManager {
     const end = Date.now() + timeoutMs;
     for (;;) {
       const map = this.map();
-      if (map.shards.length > 0 && map.shards.every((s) => this.host.groups().includes(s.group) && this.host.raftStatus(s.group).softState.lead !== 0)) return map;
+      if (map.shards.length > 0 && map.shards.every((s) => this.host.knowsLeader(s.group))) return map;
       if (Date.now() >= end) throw new GeodeError('LIMIT_EXCEEDED', `the shard map has no shards yet after ${timeoutMs} ms (are replication.factor members connected?)`, { detail: 'RequestTimeout', source: 'coordinator' });
       await new Promise((ok) => setTimeout(ok, 20));
     }
@@ -348,7 +348,7 @@ export class ShardManager {
 
   /** Fence the source, wait for prepared transactions on the moving half, copy it, switch the map. */
   async #copySplit(map: ShardMapState, sp: SplitState, src: ShardEntry): Promise<void> {
-    if (!this.host.groups().includes(sp.group) || this.host.raftStatus(sp.group).softState.lead === 0) return; // the new group is not up yet
+    if (!this.host.knowsLeader(sp.group)) return; // the new group is not up yet
     const marker = splitMarkerId(sp.from, sp.into);
     if (!(await this.host.readGraph(src.group, (g) => g.node(marker) !== undefined))) await this.host.submitCommands(src.group, [fenceCommand(map, sp)]);
     const after = mapAfterSplit(map, sp);

@@ -275,7 +275,7 @@ export class ShardedRouter {
         }
         // In a transaction: its view (one snapshot per group, its own writes).
         if (tx !== undefined) return tx.view(group, (g) => answer(g, shard, req));
-        const leads = host.raftStatus(group).softState.role === 'leader';
+        const leads = host.leads(group);
         if (req.kind === 'counts' && !leads) {
           this.followerReads++;
           void confirm(group).catch(() => {}); // awaited below
@@ -438,7 +438,7 @@ export class ShardedRouter {
   }
 
   #leads(group: number): boolean {
-    return this.#host.groups().includes(group) && this.#host.raftStatus(group).softState.role === 'leader';
+    return this.#host.leads(group);
   }
 
   /** An id whose node (of `spread`, with `props`) lands on one of `led`, from the spare ids or new leases; undefined if none came. */

@@ -1735,6 +1735,17 @@ export class ShardHost {
     return this.#group(group).graph;
   }
 
+  /** knowsLeader: this host runs `group` and its replica knows a leader (cheap: the routers ask per statement). */
+  knowsLeader(group: number): boolean {
+    const g = this.#groups.get(group);
+    return g !== undefined && g.node.leader() !== 0;
+  }
+
+  /** leads: this host runs `group` and its replica is the group's Raft leader (ready for writes or not; cheap: see {@link isLeader}). */
+  leads(group: number): boolean {
+    return this.#groups.get(group)?.node.raft.state === 'leader';
+  }
+
   /** raftStatus: the Raft status of a group's node (tests, tools). */
   raftStatus(group?: number): ReturnType<GroupReplica['node']['status']> {
     return this.#group(group).node.status();

@@ -3,7 +3,7 @@
  * count device syncs and inject failures. {@link nodeFileStoreIo} is the real one (`node:fs`).
  * {@link guardIo} turns whatever a call throws into GeodeError('IO') naming the path.
  */
-import { promises as fsp } from 'node:fs';
+import { fdatasyncSync, promises as fsp, writeSync } from 'node:fs';
 import { GeodeError, isGeodeError } from '../../util/errors.ts';
 
 /** An open file. Writes are positional; `write` writes all of `bytes` (looping on short writes). */
@@ -36,20 +36,39 @@ export interface FileStoreIo {
 
 const FLAGS: Record<OpenMode, string> = { append: 'r+', createNew: 'wx', overwrite: 'w' };
 
+/**
+ * Writes of at most this many bytes, and a datasync with at most this many bytes written since the
+ * last one, are made with blocking calls on the event loop's thread instead of libuv's thread pool.
+ * A write-ahead log appends small records and syncs each: handing every call to the pool and back
+ * cost more CPU than the call itself (2026-12-06, this 2-core VM, 600-byte append + fdatasync: 132
+ * µs of CPU and 239 µs wall through the pool, 63 µs and 171 µs blocking; the append alone 25 against
+ * 5 µs). Larger writes (snapshot files, a bulk import's entries) still go through the pool, so the
+ * loop is never blocked for long.
+ */
+export const blockingIoBytesMax = 256 * 1024;
+
 class NodeHandle implements FileStoreHandle {
+  /** Bytes written since the last (data)sync: what a datasync has to flush. */
+  #unsynced = 0;
   constructor(readonly fh: fsp.FileHandle) {}
   async write(bytes: Uint8Array, position: number): Promise<void> {
+    this.#unsynced += bytes.length;
     let done = 0;
     while (done < bytes.length) {
-      const { bytesWritten } = await this.fh.write(bytes, done, bytes.length - done, position + done);
+      const left = bytes.length - done;
+      const bytesWritten = left <= blockingIoBytesMax ? writeSync(this.fh.fd, bytes, done, left, position + done) : (await this.fh.write(bytes, done, left, position + done)).bytesWritten;
       if (bytesWritten <= 0) throw new Error(`write made no progress at ${position + done}`);
       done += bytesWritten;
     }
   }
-  datasync(): Promise<void> {
-    return this.fh.datasync();
+  async datasync(): Promise<void> {
+    const unsynced = this.#unsynced;
+    this.#unsynced = 0;
+    if (unsynced <= blockingIoBytesMax) fdatasyncSync(this.fh.fd);
+    else await this.fh.datasync();
   }
   sync(): Promise<void> {
+    this.#unsynced = 0;
     return this.fh.sync();
   }
   truncate(length: number): Promise<void> {
