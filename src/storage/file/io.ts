@@ -3,7 +3,7 @@
  * count device syncs and inject failures. {@link nodeFileStoreIo} is the real one (`node:fs`).
  * {@link guardIo} turns whatever a call throws into GeodeError('IO') naming the path.
  */
-import { fdatasyncSync, promises as fsp, writeSync } from 'node:fs';
+import { promises as fsp, writeSync } from 'node:fs';
 import { GeodeError, isGeodeError } from '../../util/errors.ts';
 
 /** An open file. Writes are positional; `write` writes all of `bytes` (looping on short writes). */
@@ -37,22 +37,20 @@ export interface FileStoreIo {
 const FLAGS: Record<OpenMode, string> = { append: 'r+', createNew: 'wx', overwrite: 'w' };
 
 /**
- * Writes of at most this many bytes, and a datasync with at most this many bytes written since the
- * last one, are made with blocking calls on the event loop's thread instead of libuv's thread pool.
- * A write-ahead log appends small records and syncs each: handing every call to the pool and back
- * cost more CPU than the call itself (2026-12-06, this 2-core VM, 600-byte append + fdatasync: 132
- * µs of CPU and 239 µs wall through the pool, 63 µs and 171 µs blocking; the append alone 25 against
- * 5 µs). Larger writes (snapshot files, a bulk import's entries) still go through the pool, so the
- * loop is never blocked for long.
+ * Writes of at most this many bytes are made with a blocking call on the event loop's thread
+ * instead of libuv's thread pool: a write-ahead log appends small records, and handing each one to
+ * the pool and back cost more CPU than the write into the page cache itself (2026-12-06, this
+ * 2-core VM, a 600-byte append: 25 µs of CPU through the pool, 5 µs blocking). The fdatasync that
+ * follows stays on the pool: blocking the loop for it (~170 µs here) stops the peer from
+ * handling the frames of its followers and clients while it syncs (the one full `npm run
+ * bench:shards` run with it: a single shard's 7,559 writes/s at 0.71 cores, 14,419-15,867 before). Larger writes
+ * (snapshot files, a bulk import's entries) also stay on the pool.
  */
 export const blockingIoBytesMax = 256 * 1024;
 
 class NodeHandle implements FileStoreHandle {
-  /** Bytes written since the last (data)sync: what a datasync has to flush. */
-  #unsynced = 0;
   constructor(readonly fh: fsp.FileHandle) {}
   async write(bytes: Uint8Array, position: number): Promise<void> {
-    this.#unsynced += bytes.length;
     let done = 0;
     while (done < bytes.length) {
       const left = bytes.length - done;
@@ -61,14 +59,10 @@ class NodeHandle implements FileStoreHandle {
       done += bytesWritten;
     }
   }
-  async datasync(): Promise<void> {
-    const unsynced = this.#unsynced;
-    this.#unsynced = 0;
-    if (unsynced <= blockingIoBytesMax) fdatasyncSync(this.fh.fd);
-    else await this.fh.datasync();
+  datasync(): Promise<void> {
+    return this.fh.datasync();
   }
   sync(): Promise<void> {
-    this.#unsynced = 0;
     return this.fh.sync();
   }
   truncate(length: number): Promise<void> {
