@@ -179,6 +179,10 @@ describe('federation registers in the replicated graph', () => {
       "CREATE (:A:A {k: 1})", // a repeated label: left to the general path
       'CREATE (:A {k: null})', // a null property: left to the general path
       "UNWIND range(1, 20) AS i CREATE (:N {i: i, s: 'v' + toString(i)})",
+      // More than 15 labels and properties in a list (msgpack's 16-bit list header).
+      'CREATE (:L1:L2:L3:L4:L5:L6:L7:L8:L9 {p1: 1, p2: 2, p3: 3, p4: 4, p5: 5, p6: 6, p7: 7, p8: 8, p9: 9})',
+      // Values the record writer leaves to the codec (a temporal value, -0.0), beside plain ones.
+      "CREATE (:T {a: 1, d: date('2020-01-02'), b: 'x'}), (:T {z: -0.0, s: 'é€😀'})",
     ];
     for (const text of texts) {
       const run = (extra: readonly GraphCommand[]): GraphCommand[] => {

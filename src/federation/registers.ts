@@ -532,13 +532,59 @@ function stampCreatesOnly(graph: GraphStore, self: string, clock: HybridClock, c
   for (let i = 0; i < n; i++) {
     const c = commands[i] as Extract<GraphCommand, { op: 'createNode' }>;
     const node = graph.node(c.id)!;
-    const lb: unknown[] = [];
-    for (const k of node.labels) lb.push(k, true);
-    const pb: unknown[] = [];
-    for (const [k, v] of node.props) pb.push(k, v);
-    out[i] = { op: 'setMeta', key: nodeKeyPrefix + c.id, value: packRecord([RECORD_FORMAT, 'n', t.wall, t.logical, self, true, lb, [], pb, []]) };
+    out[i] = { op: 'setMeta', key: nodeKeyPrefix + c.id, value: packCreatedNode(node, t, self) };
   }
   return out;
+}
+
+/** Writes a msgpack array header for `n` elements. */
+function packArrayHead(n: number): void {
+  room(5);
+  if (n < 16) buf[pos++] = 0x90 | n;
+  else if (n < 65_536) (buf[pos] = 0xdc), view.setUint16(pos + 1, n), (pos += 3);
+  else (buf[pos] = 0xdd), view.setUint32(pos + 1, n), (pos += 5);
+}
+
+/**
+ * The record of a node just created, every register stamped `t`: `[2, 'n', wall, logical, self,
+ * true, [label, true, ...], [], [key, value, ...], []]` written straight from the node, without
+ * building those lists (the bytes {@link packRecord} writes for them; registers.test.ts checks
+ * both paths alike). A value of another kind than {@link packSimple} writes (a temporal value, a
+ * map) takes the lists' way through the codec.
+ */
+function packCreatedNode(node: NodeRecord, t: HlcTimestamp, self: string): Uint8Array {
+  pos = 0;
+  room(2);
+  buf[pos++] = VALUE_FORMAT_VERSION;
+  buf[pos++] = 0x9a; // a list of 10
+  buf[pos++] = RECORD_FORMAT;
+  packSimple('n');
+  packSimple(t.wall);
+  packSimple(t.logical);
+  packSimple(self);
+  room(1);
+  buf[pos++] = 0xc3; // exists: true
+  packArrayHead(2 * node.labels.size);
+  for (const k of node.labels) {
+    packSimple(k);
+    room(1);
+    buf[pos++] = 0xc3;
+  }
+  room(1);
+  buf[pos++] = 0x90;
+  packArrayHead(2 * node.props.size);
+  for (const [k, v] of node.props) {
+    if (!packSimple(k) || !packSimple(v)) {
+      const lb: unknown[] = [];
+      for (const l of node.labels) lb.push(l, true);
+      const pb: unknown[] = [];
+      for (const [pk, pv] of node.props) pb.push(pk, pv);
+      return packRecord([RECORD_FORMAT, 'n', t.wall, t.logical, self, true, lb, [], pb, []]);
+    }
+  }
+  room(1);
+  buf[pos++] = 0x90;
+  return slabCopy(pos);
 }
 
 /** A register of a local write's stamp. */

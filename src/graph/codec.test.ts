@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
+import { Packr } from 'msgpackr';
 import { GraphStore } from './index.ts';
 import { buildDuration, buildTemporal } from './index.ts';
 import { isGeodeError } from '../util/errors.ts';
@@ -100,6 +101,42 @@ describe('command batches', () => {
       }),
       { numRuns: 300 },
     );
+  });
+
+  it('writes trailing setMeta commands with byte values (federation records) as msgpackr writes them', () => {
+    // The fast path writes these by hand; the bytes must be msgpackr's with the codec's options
+    // (old peers decode them, and concatCommandBatches splices them), at every header size.
+    const packr = new Packr({ useRecords: false, int64AsType: 'bigint', moreTypes: false, useToJSON: false, variableMapSize: true });
+    const key = fc.oneof(fc.string({ unit: fc.constantFrom('f', '/', 'n', 'u', 's', '1', '9'), minLength: 1, maxLength: 40 }), fc.constantFrom('k'.repeat(31), 'k'.repeat(32), 'k'.repeat(255), 'k'.repeat(256)));
+    const bytes = fc.oneof(fc.uint8Array({ maxLength: 80 }), fc.constantFrom(255, 256).map((n) => new Uint8Array(n).fill(7)));
+    const meta = fc.record({ op: fc.constant('setMeta' as const), key, value: bytes }).map((c) => ({ ...c })) as fc.Arbitrary<GraphCommand>;
+    // Commands the codec's tagging leaves as they are (no -0, no Map), so msgpackr alone writes them alike.
+    const untagged = fc.oneof(
+      fc.record({ op: fc.constant('createNode' as const), id: fc.nat(), labels: fc.array(fc.string(), { maxLength: 3 }), props: fc.array(fc.tuple(fc.string(), fc.oneof(fc.string(), fc.integer({ min: 1 })))) }),
+      fc.record({ op: fc.constant('setMeta' as const), key: fc.constant('f/cur/eu'), value: fc.integer({ min: 0 }) }),
+    ).map((c) => ({ ...c })) as fc.Arbitrary<GraphCommand>; // fast-check may make null-prototype objects, which the codec tags
+    fc.assert(
+      fc.property(fc.array(untagged, { maxLength: 18 }), fc.array(meta, { minLength: 1, maxLength: 18 }), (first, metas) => {
+        const all = [...first, ...metas];
+        const got = encodeCommands(all);
+        const want = packr.pack(all);
+        expect(got[0]).toBe(1);
+        expect(Buffer.from(got.subarray(1)).equals(Buffer.from(want))).toBe(true);
+        expect(decodeCommands(got)).toEqual(all);
+      }),
+      { numRuns: 200 },
+    );
+    // The 16- and 32-bit headers of str and bin.
+    for (const [k, n] of [[65_535, 65_535], [65_536, 65_536], [70_000, 3]] as const) {
+      const all: GraphCommand[] = [{ op: 'deleteNode', id: 1 }, { op: 'setMeta', key: 'k'.repeat(k), value: new Uint8Array(n).fill(9) }];
+      expect(Buffer.from(encodeCommands(all).subarray(1)).equals(Buffer.from(packr.pack(all)))).toBe(true);
+    }
+  });
+
+  it('keeps setMeta commands with byte values in order when they are not last (the general path)', () => {
+    const all: GraphCommand[] = [{ op: 'setMeta', key: 'f/n/us/1', value: new Uint8Array([1, 2]) }, { op: 'deleteNode', id: 3 }, { op: 'setMeta', key: 'f/n/ü', value: new Uint8Array([4]) }];
+    expect(decodeCommands(encodeCommands(all))).toEqual(all);
+    expect(decodeCommands(concatCommandBatches([encodeCommands(all.slice(0, 1)), encodeCommands(all.slice(1))]))).toEqual(all);
   });
 
   it('joins batches past 65,535 commands in all (the 32-bit array header)', () => {

@@ -202,10 +202,117 @@ export const COMMANDS_FORMAT_VERSION = 1;
  * a version byte, then the tagged msgpack tree of the commands.
  */
 export function encodeCommands(commands: readonly GraphCommand[]): Uint8Array {
-  const body = packr.pack(tagValue(commands, 0));
-  const out = new Uint8Array(1 + body.length);
+  let split = commands.length;
+  while (split > 0 && isBytesMeta(commands[split - 1]!)) split--;
+  if (split === commands.length) {
+    const body = packr.pack(tagValue(commands, 0));
+    const out = new Uint8Array(1 + body.length);
+    out[0] = COMMANDS_FORMAT_VERSION;
+    out.set(body, 1);
+    return out;
+  }
+  return encodeWithBytesMeta(commands, split);
+}
+
+/**
+ * A `setMeta` command whose key is a string of ASCII characters and whose value is bytes: what
+ * federation's write hook appends to a statement (one record each). The codec's tagging leaves
+ * it as it is, so it can be written by hand ({@link encodeWithBytesMeta}).
+ */
+function isBytesMeta(c: GraphCommand): boolean {
+  if (c.op !== 'setMeta' || !(c.value instanceof Uint8Array) || typeof c.key !== 'string') return false;
+  const k = c.key;
+  for (let i = 0; i < k.length; i++) if (k.charCodeAt(i) >= 0x80) return false;
+  return true;
+}
+
+/** msgpack bytes of a `{ op: 'setMeta', key, value }` map before its key: map of 3, "op", "setMeta", "key". */
+const BYTES_META_HEAD = new Uint8Array([0x83, 0xa2, 0x6f, 0x70, 0xa7, 0x73, 0x65, 0x74, 0x4d, 0x65, 0x74, 0x61, 0xa3, 0x6b, 0x65, 0x79]);
+/** msgpack bytes of "value". */
+const BYTES_META_VALUE = new Uint8Array([0xa5, 0x76, 0x61, 0x6c, 0x75, 0x65]);
+
+/** Bytes of a msgpack header of `n` (str: fixstr, str8/16/32; bin: bin8/16/32). */
+function headBytes(n: number, str: boolean): number {
+  if (str && n < 32) return 1;
+  return n < 0x100 ? 2 : n < 0x10000 ? 3 : 5;
+}
+
+function writeHead(out: Uint8Array, at: number, n: number, str: boolean): number {
+  if (str && n < 32) {
+    out[at] = 0xa0 | n;
+    return at + 1;
+  }
+  const base = str ? 0xd9 : 0xc4;
+  if (n < 0x100) {
+    out[at] = base;
+    out[at + 1] = n;
+    return at + 2;
+  }
+  if (n < 0x10000) {
+    out[at] = base + 1;
+    out[at + 1] = n >>> 8;
+    out[at + 2] = n & 0xff;
+    return at + 3;
+  }
+  out[at] = base + 2;
+  out[at + 1] = n >>> 24;
+  out[at + 2] = (n >>> 16) & 0xff;
+  out[at + 3] = (n >>> 8) & 0xff;
+  out[at + 4] = n & 0xff;
+  return at + 5;
+}
+
+/**
+ * {@link encodeCommands} of a batch whose commands from `split` on are {@link isBytesMeta}: the
+ * first ones packed as usual, the others written by hand after them — the bytes msgpackr writes
+ * for them (tested against it), without its walk of each command's keys and its typed-array
+ * extension lookup (about a microsecond per federated write; bench/federation-stamp.bench.ts).
+ */
+function encodeWithBytesMeta(commands: readonly GraphCommand[], split: number): Uint8Array {
+  const count = commands.length;
+  let head: Uint8Array | undefined;
+  let headSkip = 0;
+  if (split > 0) {
+    head = packr.pack(tagValue(split === count ? commands : commands.slice(0, split), 0));
+    headSkip = arrayHeader(head, 0)[1];
+  }
+  let size = 1 + (count < 16 ? 1 : count < 0x10000 ? 3 : 5) + (head === undefined ? 0 : head.length - headSkip);
+  for (let i = split; i < count; i++) {
+    const c = commands[i] as Extract<GraphCommand, { op: 'setMeta' }>;
+    const v = c.value as Uint8Array;
+    size += BYTES_META_HEAD.length + headBytes(c.key.length, true) + c.key.length + BYTES_META_VALUE.length + headBytes(v.length, false) + v.length;
+  }
+  const out = new Uint8Array(size);
   out[0] = COMMANDS_FORMAT_VERSION;
-  out.set(body, 1);
+  let at = 1;
+  if (count < 16) out[at++] = 0x90 | count;
+  else if (count < 0x10000) {
+    out[at++] = 0xdc;
+    out[at++] = count >>> 8;
+    out[at++] = count & 0xff;
+  } else {
+    out[at++] = 0xdd;
+    new DataView(out.buffer).setUint32(at, count);
+    at += 4;
+  }
+  if (head !== undefined) {
+    out.set(head.subarray(headSkip), at);
+    at += head.length - headSkip;
+  }
+  for (let i = split; i < count; i++) {
+    const c = commands[i] as Extract<GraphCommand, { op: 'setMeta' }>;
+    const k = c.key;
+    const v = c.value as Uint8Array;
+    out.set(BYTES_META_HEAD, at);
+    at = writeHead(out, at + BYTES_META_HEAD.length, k.length, true);
+    for (let j = 0; j < k.length; j++) out[at++] = k.charCodeAt(j);
+    out.set(BYTES_META_VALUE, at);
+    at = writeHead(out, at + BYTES_META_VALUE.length, v.length, false);
+    if (v.length < 64) for (let j = 0; j < v.length; j++) out[at + j] = v[j]!;
+    else out.set(v, at);
+    at += v.length;
+  }
+  assert(at === size, `encodeCommands: wrote ${at} bytes of ${size}`);
   return out;
 }
 
