@@ -191,7 +191,7 @@ export class ShardedRouter {
       // The shard allocates ids for what the statement creates from its own base: wait until it is written.
       await this.#until(() => this.#host.graph(group).node(idBase(plan.shard)) !== undefined, timeoutMs, `shard ${plan.shard}'s id base`);
       if (tx !== undefined) return { ...(await runInView(tx, group, text, engineParams)), shards: [plan.shard] };
-      if (this.#leads(group)) this.localWrites++;
+      if (this.#host.leads(group)) this.localWrites++;
       else this.forwardedWrites++;
       const r = await this.#host.query(text, params, { ...options, group, readQuorum: 'majority' });
       if (r.writes === 0) {
@@ -226,7 +226,7 @@ export class ShardedRouter {
     if (touched.length !== 1) return undefined;
     const shard = touched[0]!;
     const group = groupOf(map, shard);
-    if (!this.#leads(group)) return undefined;
+    if (!this.#host.leads(group)) return undefined;
     const host = this.#host;
     checkMapFresh(host.graph(group), map, shard, fresh);
     const r = await host.query(text, params, { group, readQuorum: 'majority', timeoutMs });
@@ -335,7 +335,7 @@ export class ShardedRouter {
       for (const sh of shards) await tx.writeFresh(groupOf(map, sh), parts.get(sh)!);
     } else if (shards.length === 1) {
       const group = groupOf(map, shards[0]!);
-      if (this.#leads(group)) this.localWrites++;
+      if (this.#host.leads(group)) this.localWrites++;
       else this.forwardedWrites++;
       await this.#host.submitCommands(group, parts.get(shards[0]!)!, { timeoutMs });
     } else if (shards.length > 1) {
@@ -378,7 +378,7 @@ export class ShardedRouter {
     const single = tx === undefined && nodesIn.length === 1 && edgesIn.length === 0 ? nodesIn[0]! : undefined;
     const spread = single === undefined ? undefined : shardingOf(map, single.labels);
     const props = single === undefined ? undefined : new Map(single.props);
-    const led = spread === undefined || !idPlaced(spread, props!) ? undefined : new Set(spread.shards.filter((sh) => this.#leads(groupOf(map, sh))));
+    const led = spread === undefined || !idPlaced(spread, props!) ? undefined : new Set(spread.shards.filter((sh) => this.#host.leads(groupOf(map, sh))));
     const mine = led === undefined || led.size === 0 ? undefined : await this.#idOn(spread!, props!, led);
     if (mine !== undefined) {
       nodeIds = () => mine;
@@ -416,8 +416,8 @@ export class ShardedRouter {
         const spread = shardingOf(map, node.labels);
         const props = new Map(node.props);
         const placed = home.get(node.id)!;
-        if (idPlaced(spread, props) && !this.#leads(groupOf(map, placed))) {
-          const led = new Set(spread.shards.filter((sh) => this.#leads(groupOf(map, sh))));
+        if (idPlaced(spread, props) && !this.#host.leads(groupOf(map, placed))) {
+          const led = new Set(spread.shards.filter((sh) => this.#host.leads(groupOf(map, sh))));
           const id = led.size === 0 ? undefined : await this.#idOn(spread, props, led);
           if (id !== undefined) {
             this.#keepSpare(spread, placed, node.id);
@@ -435,10 +435,6 @@ export class ShardedRouter {
       });
       return { columns, rows, writes: r.commands.length, nodes, edges, home };
     }
-  }
-
-  #leads(group: number): boolean {
-    return this.#host.leads(group);
   }
 
   /** An id whose node (of `spread`, with `props`) lands on one of `led`, from the spare ids or new leases; undefined if none came. */

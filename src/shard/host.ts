@@ -1194,8 +1194,8 @@ export class ShardHost {
   async #lastIndexOfLeader(g: GroupReplica, deadline: number): Promise<number> {
     for (let attempt = 0; ; attempt++) {
       if (g.node.isLeader()) {
-        await this.#readIndex(g, deadline);
-        if (g.node.isLeader()) return g.node.raft.log.lastIndex();
+        const last = await this.#confirmedLastIndex(g, deadline);
+        if (last !== undefined) return last;
       }
       const leader = g.leaderPeer();
       if (leader !== undefined && leader !== this.self) {
@@ -1225,11 +1225,17 @@ export class ShardHost {
     if (payload.length !== 0) throw new GeodeError('INPUT_INVALID', `a ${versionsService} call carries no payload`, { detail: 'BadVersionsCall' });
     const g = this.#group(group);
     if (!g.node.isLeader()) throw new GeodeError('PROPOSAL_DROPPED', `peer ${this.self} does not lead group ${group}`, { detail: 'NotLeader' });
-    await this.#readIndex(g, this.#now() + this.config.requestTimeoutMs);
-    if (!g.node.isLeader()) throw new GeodeError('PROPOSAL_DROPPED', `peer ${this.self} no longer leads group ${group}`, { detail: 'NotLeader' });
+    const last = await this.#confirmedLastIndex(g, this.#now() + this.config.requestTimeoutMs);
+    if (last === undefined) throw new GeodeError('PROPOSAL_DROPPED', `peer ${this.self} no longer leads group ${group}`, { detail: 'NotLeader' });
     const out = new Uint8Array(8);
-    new DataView(out.buffer).setBigUint64(0, BigInt(g.node.raft.log.lastIndex()));
+    new DataView(out.buffer).setBigUint64(0, BigInt(last));
     return out;
+  }
+
+  /** On a leader: its last log index once a ReadIndex round confirmed its leadership; undefined if it lost it meanwhile. */
+  async #confirmedLastIndex(g: GroupReplica, deadline: number): Promise<number | undefined> {
+    await this.#readIndex(g, deadline);
+    return g.node.isLeader() ? g.node.raft.log.lastIndex() : undefined;
   }
 
   /**
