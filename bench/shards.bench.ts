@@ -3,7 +3,7 @@
  * (test/cluster/peer-process.ts, file storage) twice: as 3 shards × 3 replicas (`sharding.shards`
  * 3, Person hashed by `id`, the rest by node id) and as one shard of 3 replicas. A client in this
  * process (`openGeode({ cluster: { client: true } })`) runs, one at a time, `--n` times each (default
- * 200, after a warm-up of `--warm-ms`, default 3,000, and at least 20 runs: steady-state latency):
+ * 200, after a warm-up of `--warm-ms`, default 10,000, and at least 20 runs: steady-state latency):
  *
  * - `lookup`: a pruned point lookup, `MATCH (p:Person {id: $id}) RETURN p.firstName`;
  * - `count`: a scatter-gather count, `MATCH (p:Person) RETURN count(p.firstName)`;
@@ -23,6 +23,9 @@
  * statements the client sent straight to a shard's leader (docs/sharding.md, "Routing on the client").
  *
  * Progress on stderr; the LAST stdout line is one JSON object (latencies in ms).
+ *
+ * `--lookups-only`: only the pruned lookups of both clusters (their latency and the peers' CPU per
+ * lookup), for A/B runs of the read path (with CLUSTER_CPU_PROF, profiles of the peers as below).
  *
  * `--writes-only`: no LDBC data, no reads: only the write phase of both clusters (its figures and
  * the CPU per write), for A/B runs of the write path; with CLUSTER_CPU_PROF=<dir> every peer writes
@@ -59,6 +62,7 @@ const n = arg('n', 200);
 const concurrency = arg('c', 64);
 const writeMs = arg('ms', 3_000);
 const writesOnly = process.argv.includes('--writes-only');
+const lookupsOnly = process.argv.includes('--lookups-only');
 const round = (x: number, d = 2): number => Math.round(x * 10 ** d) / 10 ** d;
 const log = (m: string): void => void process.stderr.write(`${m}\n`);
 const q = (sorted: readonly number[], p: number): number => sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]!;
@@ -90,8 +94,15 @@ interface Figures {
   readonly [k: string]: number;
 }
 
-/** How long each query runs before it is measured: V8 compiles the peers' and the client's paths of a statement only after some runs (a pruned lookup measured 0.6 ms over its first 3,000 runs, 0.27 ms after them). */
-const warmUpMs = arg('warm-ms', 3_000);
+/**
+ * How long each query runs before it is measured: V8 compiles the peers' and the client's paths of
+ * a statement only after some runs, in each process on its own. The single shard's leader serves
+ * every lookup; each of the three shards' leaders a third of them, so it takes three times as long
+ * to warm (2026-12-06, rounds of 2,000 lookups: the single shard's p50 settled after about 4,000,
+ * the sharded one's after about 10,000; with 3,000 ms of warm-up the sharded p50 was still 1.5-1.7
+ * times the single shard's, with 15,000 ms 1.23-1.28).
+ */
+const warmUpMs = arg('warm-ms', 10_000);
 
 /** p50 / p99 of `n` sequential runs of a query (after a warm-up of at least 20 runs and `--warm-ms`), with fresh parameters per run. */
 async function latency(db: Geode, text: string, params: () => Record<string, unknown>): Promise<{ p50: number; p99: number; runs: number }> {
@@ -169,6 +180,10 @@ async function measure(name: string, config: Record<string, unknown>, personIds:
       return c;
     })));
     log(`${name}: after the lookups, per peer: ${await counters()}`);
+    if (lookupsOnly) {
+      log(`${name}: lookup ${JSON.stringify(lookup)}`);
+      return { lookup_p50_ms: lookup.p50, lookup_p99_ms: lookup.p99, cpu_us_per_lookup: round(lookupCpuUs, 1) };
+    }
     const count = await latency(db, 'MATCH (p:Person) RETURN count(p.firstName) AS n', () => ({}));
     const twoHop = await latency(db, 'MATCH (a:Person {id: $id})-[:KNOWS]-(b:Person)-[:KNOWS]-(c:Person) RETURN count(DISTINCT c) AS n', person);
     const topk = await latency(db, 'MATCH (p:Person) RETURN p.id AS id ORDER BY p.creationDate DESC LIMIT 10', () => ({}));
@@ -278,8 +293,8 @@ const store = storeOf(local);
 const personIds = [...store.nodesByLabel('Person')].map((p) => p.props.get('id') as bigint);
 const nodes: NodeData[] = [...store.nodes()].map((x) => ({ id: x.id, labels: [...x.labels], props: [...x.props] as never }));
 const edges: EdgeData[] = [...store.edges()].map((e) => ({ id: e.id, type: e.type, src: e.src.id, dst: e.dst.id, props: [] }));
-const hashCut = cut(nodes, edges, { shards: 3 });
-const awareCut = cut(nodes, edges, { shards: 3, strategy: 'graph-aware' });
+const hashCut = lookupsOnly ? 0 : cut(nodes, edges, { shards: 3 });
+const awareCut = lookupsOnly ? 0 : cut(nodes, edges, { shards: 3, strategy: 'graph-aware' });
 await local.close();
 log(`LDBC: ${nodes.length} nodes, ${edges.length} edges; cut hash ${hashCut}, graph-aware ${awareCut}`);
 
@@ -289,11 +304,13 @@ const out: Record<string, number> = {};
 for (const [k, v] of Object.entries(sharded)) out[`sharded_${k}`] = v;
 for (const [k, v] of Object.entries(single)) out[`single_${k}`] = v;
 out['lookup_p50_ratio'] = round(sharded['lookup_p50_ms']! / single['lookup_p50_ms']!);
-out['writes_ratio'] = round(sharded['writes_per_s']! / single['writes_per_s']!);
-out['hash_cut'] = hashCut;
-out['graph_aware_cut'] = awareCut;
-out['cut_reduction'] = round(1 - awareCut / hashCut, 4);
+if (!lookupsOnly) {
+  out['writes_ratio'] = round(sharded['writes_per_s']! / single['writes_per_s']!);
+  out['hash_cut'] = hashCut;
+  out['graph_aware_cut'] = awareCut;
+  out['cut_reduction'] = round(1 - awareCut / hashCut, 4);
+}
 out['load_avg_start'] = loadStart;
 out['load_avg_end'] = round(loadavg()[0]!);
-process.stdout.write(`${JSON.stringify({ shards: 3, replicas: 3, processes: 3, n, concurrency, ...out })}\n`);
+process.stdout.write(`${JSON.stringify({ shards: 3, replicas: 3, processes: 3, n, ...(lookupsOnly ? { lookups_only: 1 } : { concurrency }), ...out })}\n`);
 process.exit(0);

@@ -27,7 +27,7 @@ import { isGeodeError } from '../util/errors.ts';
 import type { ShardId } from './hash-ring.ts';
 import { foldChanges } from './meta-store.ts';
 import { shardingOf, shardOfNode, type LabelSharding, type ShardMapState } from './shard-map.ts';
-import { pruneShards } from './shard-pruning.ts';
+import { PointKeyCache } from './shard-pruning.ts';
 import { STALE_MAP_DETAIL } from './shard-split.ts';
 import { planWrite } from './shard-writes.ts';
 
@@ -146,14 +146,14 @@ function plainLabels(e: NodePattern['labels'], out: string[]): boolean {
 /** The route of one statement: the shard whose leader should run it, a choice of shards, or none (any member). */
 export type ClientRoute = { readonly kind: 'shard'; readonly shard: ShardId } | { readonly kind: 'anyOf'; readonly shards: readonly ShardId[] } | { readonly kind: 'member' };
 
-/** routeStatement: the pure routing decision for one parsed statement over a map. */
-export function routeStatement(text: string, stmt: Statement, params: Record<string, Value>, map: ShardMapState): ClientRoute {
+/** routeStatement: the pure routing decision for one parsed statement over a map (`points`: a router's cache of point keys). */
+export function routeStatement(text: string, stmt: Statement, params: Record<string, Value>, map: ShardMapState, points: PointKeyCache = new PointKeyCache()): ClientRoute {
   const body = stmt.body;
   if (body.kind !== 'Query' || stmt.explain) return { kind: 'member' };
   const first = body.parts.length === 1 ? body.parts[0]!.clauses[0] : undefined;
   if (first?.kind === 'Call') return { kind: 'member' };
   if (isReadOnlyStatement(stmt)) {
-    const touched = pruneShards(stmt, params, map).touched;
+    const touched = points.touched(stmt, params, map);
     return touched.length === 1 ? { kind: 'shard', shard: touched[0]! } : { kind: 'member' };
   }
   const plan = planWrite(stmt, params, map);
@@ -179,6 +179,7 @@ export class ShardedClientRouter {
   readonly #outstanding = new Map<PeerId, number>();
   /** Parsed statements by text (a client sends the same texts with new parameters). */
   readonly #parsed = new Map<string, Statement>();
+  readonly #points = new PointKeyCache();
   /** Statements sent to the leader of the shard their route named. */
   direct = 0;
   /** Statements sent with no preference (a router member runs them). */
@@ -257,7 +258,7 @@ export class ShardedClientRouter {
         if (this.#parsed.size >= parsedStatementsMax) this.#parsed.clear();
         this.#parsed.set(text, stmt);
       }
-      route = routeStatement(text, stmt, toEngineParams(params), map);
+      route = routeStatement(text, stmt, toEngineParams(params), map, this.#points);
     } catch {
       return undefined; // a statement the member will refuse: it says why
     }

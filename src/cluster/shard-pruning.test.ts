@@ -1,7 +1,8 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { parse } from '../gql/index.ts';
 import type { Value } from '../graph/index.ts';
-import { pruneShards } from './shard-pruning.ts';
+import { PointKeyCache, pointKeyOf, pruneShards } from './shard-pruning.ts';
 import { applyShardMapChange, emptyShardMap, shardOfNode, type ShardMapChange, type ShardMapState } from './shard-map.ts';
 
 const map: ShardMapState = (
@@ -63,4 +64,42 @@ describe('shard pruning', () => {
     // With label spreads in the map, a (:Thing:Person) node sits where Person's spread put it.
     expect(touched('MATCH (n:Thing) WHERE id(n) = 77 RETURN n')).toEqual([0, 1, 2, 3]);
   });
+
+  it('prunes a point lookup by its key alone exactly as the full walk does, and takes that path for the usual lookup', () => {
+    expect(pointKeyOf(parse('MATCH (p:Person {id: $id}) RETURN p.firstName AS f'), map)).toBeDefined();
+    expect(pointKeyOf(parse('MATCH (m:Post {created: 150}) RETURN m'), map)).toBeDefined();
+    // Statements of near shapes: a WHERE, two patterns, a relationship, no key, other labels, OPTIONAL, a second MATCH.
+    const shapes = [
+      'MATCH (p:Person {id: $v}) RETURN p',
+      'MATCH (p:Person {id: $v, name: "x"}) RETURN p.name',
+      'MATCH (p:Person {name: $v}) RETURN p',
+      'MATCH (p:Person {id: $v}) WHERE p.id = $w RETURN p',
+      'MATCH (p:Person {id: $v} WHERE p.id = $w) RETURN p',
+      'MATCH (p:Person {id: $w}), (q:Person {id: $v}) RETURN p, q',
+      'MATCH (p:Person {id: $v})-[:KNOWS]->(q) RETURN q',
+      'OPTIONAL MATCH (p:Person {id: $v}) RETURN p',
+      'MATCH (p:Person {id: $v}) MATCH (q:Person {id: $w}) RETURN p, q',
+      'MATCH (p:Person:Post {id: $v}) RETURN p',
+      'MATCH (p:Post:Person {created: $v}) RETURN p',
+      'MATCH (m:Post {created: $v}) RETURN m',
+      'MATCH (f:Forum {id: $v}) RETURN f',
+      'MATCH (x:Other {id: $v}) RETURN x',
+      'MATCH (x {id: $v}) RETURN x',
+      'MATCH (p:Person {id: 7}) RETURN p',
+      'MATCH (p:Person {id: null}) RETURN p',
+      'MATCH (p:Person {id: "seven"}) RETURN p',
+      'MATCH (p:Person {id: 1.5}) RETURN p',
+      'RETURN $v AS v',
+    ].map((q) => parse(q));
+    const value = fc.oneof(fc.bigInt({ min: -1000n, max: 1000n }), fc.integer({ min: 0, max: 400 }), fc.string({ maxLength: 4 }), fc.constant(null), fc.double({ noNaN: true }), fc.boolean());
+    const params = fc.record({ v: value, w: value }, { requiredKeys: [] });
+    const cache = new PointKeyCache();
+    fc.assert(
+      fc.property(fc.constantFrom(...shapes), params, (stmt, p) => {
+        expect(cache.touched(stmt, p as Record<string, Value>, map)).toEqual(pruneShards(stmt, p as Record<string, Value>, map).touched);
+      }),
+      { numRuns: 3000 },
+    );
+  });
 });
+

@@ -185,3 +185,71 @@ function shardsOf(c: Constraint, sharding: LabelSharding): ShardId[] {
   }
   return out;
 }
+
+/**
+ * A statement whose pruning hangs on one shard-key value: one MATCH (no WHERE) of one node pattern
+ * (no WHERE of its own) whose labels have a hash-with-key or range spread of their own, and whose
+ * inline properties give that key once, as a literal or a parameter: `MATCH (p:Person {id: $id})
+ * RETURN ...`. {@link pointShards} then prunes it with one ring or range look-up instead of
+ * {@link pruneShards}' walk (routers keep it per parsed statement and map: the point lookup is
+ * the statement they see most).
+ */
+export interface PointKey {
+  readonly sharding: LabelSharding;
+  /** The spread's shards, ascending. */
+  readonly all: readonly ShardId[];
+  readonly value: { readonly kind: 'literal'; readonly value: Value } | { readonly kind: 'param'; readonly name: string };
+}
+
+/** pointKeyOf: the {@link PointKey} of `statement` under `map`, or undefined when it is not of that shape. */
+export function pointKeyOf(statement: Statement, map: ShardMapState): PointKey | undefined {
+  const body = statement.body;
+  if (body.kind !== 'Query') return undefined;
+  let match: MatchClause | undefined;
+  for (const part of body.parts) {
+    for (const clause of part.clauses) {
+      if (clause.kind !== 'Match') continue;
+      if (match !== undefined) return undefined;
+      match = clause;
+    }
+  }
+  if (match === undefined || match.where !== undefined || match.patterns.length !== 1) return undefined;
+  const path = match.patterns[0]!;
+  const el = path.elements.length === 1 ? path.elements[0]! : undefined;
+  if (el?.kind !== 'NodePattern' || el.where !== undefined || el.properties?.kind !== 'MapLiteral') return undefined;
+  const labels = labelNames(el.labels);
+  if (!labels.some((l) => map.labels.has(l))) return undefined;
+  const sharding = shardingOf(map, labels);
+  const key = sharding.key;
+  if (sharding.strategy === 'graph-aware' || key === undefined) return undefined;
+  const entries = el.properties.entries.filter((e) => e.key === key);
+  if (entries.length !== 1) return undefined;
+  const v = entries[0]!.value;
+  const all = [...sharding.shards].sort((a, b) => a - b);
+  if (v.kind === 'Literal') return { sharding, all, value: { kind: 'literal', value: v.value } };
+  if (v.kind === 'Parameter') return { sharding, all, value: { kind: 'param', name: v.name } };
+  return undefined;
+}
+
+/** pointShards: `pruneShards(statement, params, map).touched` for a statement whose {@link pointKeyOf} is `k`. */
+export function pointShards(k: PointKey, params: Readonly<Record<string, Value>>): readonly ShardId[] {
+  if (k.all.length <= 1) return k.all;
+  let v: Value;
+  if (k.value.kind === 'literal') v = k.value.value;
+  else if (Object.prototype.hasOwnProperty.call(params, k.value.name)) v = params[k.value.name]!;
+  else return k.all;
+  const allowed = shardsOf({ kind: 'eq', values: [v] }, k.sharding);
+  return k.all.filter((s) => allowed.includes(s));
+}
+
+/** PointKeyCache: {@link pointKeyOf} per parsed statement, for the map it was taken under (a router's parsed statements are kept by text, so the same object comes back). */
+export class PointKeyCache {
+  readonly #keys = new WeakMap<Statement, { readonly map: ShardMapState; readonly key: PointKey | undefined }>();
+
+  /** touched: the shards `statement` begins on (pruneShards' `touched`), by its point key when it has one. */
+  touched(statement: Statement, params: Readonly<Record<string, Value>>, map: ShardMapState): readonly ShardId[] {
+    let k = this.#keys.get(statement);
+    if (k === undefined || k.map !== map) this.#keys.set(statement, (k = { map, key: pointKeyOf(statement, map) }));
+    return k.key === undefined ? pruneShards(statement, params, map).touched : pointShards(k.key, params);
+  }
+}

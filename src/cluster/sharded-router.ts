@@ -32,7 +32,7 @@ import { GraphAwarePartitioner } from './graph-aware-partitioner.ts';
 import type { ShardId } from './hash-ring.ts';
 import { shardingOf, shardOfNode, type LabelSharding, type ShardMapState } from './shard-map.ts';
 import { idPlaced } from './client-router.ts';
-import { pruneShards } from './shard-pruning.ts';
+import { PointKeyCache, pruneShards } from './shard-pruning.ts';
 import { idBase, META_GROUP, type ShardManager } from './shard-manager.ts';
 import { planWrite } from './shard-writes.ts';
 import { runInView, type GroupView } from './txn-view.ts';
@@ -112,6 +112,7 @@ export class ShardedRouter {
   /** Parsed statements, and whether each is a point read (#pointRead), by text. */
   readonly #parsed = new Map<string, Statement>();
   readonly #pointShapes = new Map<string, boolean>();
+  readonly #points = new PointKeyCache();
   /** The scratch engine of inserts that return nothing (#insertQuick). */
   #scratch = newScratch();
   readonly #placer = new Map<string, GraphAwarePartitioner>();
@@ -222,7 +223,7 @@ export class ShardedRouter {
       this.#pointShapes.set(text, shape);
     }
     if (!shape) return undefined;
-    const touched = pruneShards(stmt, engineParams, map).touched;
+    const touched = this.#points.touched(stmt, engineParams, map);
     if (touched.length !== 1) return undefined;
     const shard = touched[0]!;
     const group = groupOf(map, shard);
