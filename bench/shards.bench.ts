@@ -27,6 +27,9 @@
  * `--lookups-only`: only the pruned lookups of both clusters (their latency and the peers' CPU per
  * lookup), for A/B runs of the read path (with CLUSTER_CPU_PROF, profiles of the peers as below).
  *
+ * `--paired`: both clusters at once, their lookups in alternating rounds of `--round` (default 500,
+ * `--n` in all per cluster), after `--warm-ms` each: the same machine for both (see measurePaired).
+ *
  * `--writes-only`: no LDBC data, no reads: only the write phase of both clusters (its figures and
  * the CPU per write), for A/B runs of the write path; with CLUSTER_CPU_PROF=<dir> every peer writes
  * a V8 CPU profile there when it stops (the whole life of the process: mostly the write phase).
@@ -63,6 +66,9 @@ const concurrency = arg('c', 64);
 const writeMs = arg('ms', 3_000);
 const writesOnly = process.argv.includes('--writes-only');
 const lookupsOnly = process.argv.includes('--lookups-only');
+const paired = process.argv.includes('--paired');
+const shardedConfig = { sharding: { shards: 3, labels: { Person: { strategy: 'hash', key: 'id' } } }, replication: { factor: 3 } };
+const singleConfig = { replication: { factor: 3 } };
 const round = (x: number, d = 2): number => Math.round(x * 10 ** d) / 10 ** d;
 const log = (m: string): void => void process.stderr.write(`${m}\n`);
 const q = (sorted: readonly number[], p: number): number => sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]!;
@@ -156,18 +162,42 @@ async function writes(db: Geode, pids: readonly number[], window?: { start(): Pr
   };
 }
 
-async function measure(name: string, config: Record<string, unknown>, personIds: readonly bigint[]): Promise<Figures> {
+/** A cluster of three peer processes with the LDBC sample loaded, and a client that reaches every peer. */
+async function openLoaded(name: string, config: Record<string, unknown>, personIds: readonly bigint[]): Promise<{ db: Geode; peers: readonly PeerProc[]; close: () => Promise<void> }> {
   const cluster = `bench-shards-${name}`;
-  const { relay, peers, close } = await startPeerProcs({ name, cluster, secret: SECRET, config });
+  const procs = await startPeerProcs({ name, cluster, secret: SECRET, config });
   let db: Geode | undefined;
   try {
-    if (writesOnly) return await measureWrites(name, cluster, relay.tcp(), peers);
-    const imported = await peers[1]!.request({ op: 'importLdbc', folder: LDBC });
+    const imported = await procs.peers[1]!.request({ op: 'importLdbc', folder: LDBC });
     if (imported['ok'] !== true) throw new Error(`import: ${String(imported['message'])}`);
     log(`${name}: imported ${String(imported['nodes'])} nodes, ${String(imported['edges'])} edges in ${String(imported['ms'])} ms`);
-    db = await openGeode({ cluster: { id: cluster, secret: SECRET, relays: [relay.tcp()], client: true } });
+    db = await openGeode({ cluster: { id: cluster, secret: SECRET, relays: [procs.relay.tcp()], client: true } });
     await until(async () => (db!.cluster!.transport.connected().length === 3 ? true : undefined), 30_000, 'the client to reach the peers');
     await until(async () => ((await db!.query('MATCH (p:Person) RETURN count(p) AS n').catch(() => undefined))?.rows[0]?.['n'] === BigInt(personIds.length) ? true : undefined), 30_000, 'the data');
+  } catch (err) {
+    await db?.close().catch(() => {});
+    await procs.close();
+    throw err;
+  }
+  const opened = db;
+  return { db: opened, peers: procs.peers, close: async () => {
+    await opened.close().catch(() => {});
+    await procs.close();
+  } };
+}
+
+async function measure(name: string, config: Record<string, unknown>, personIds: readonly bigint[]): Promise<Figures> {
+  if (writesOnly) {
+    const cluster = `bench-shards-${name}`;
+    const { relay, peers, close } = await startPeerProcs({ name, cluster, secret: SECRET, config });
+    try {
+      return await measureWrites(name, cluster, relay.tcp(), peers);
+    } finally {
+      await close();
+    }
+  }
+  const { db, peers, close } = await openLoaded(name, config, personIds);
+  try {
     let i = 0;
     const person = (): Record<string, unknown> => ({ id: personIds[i++ % personIds.length]! });
     const pids = peers.map((p) => p.child.proc.pid ?? 0);
@@ -213,8 +243,68 @@ async function measure(name: string, config: Record<string, unknown>, personIds:
       direct_share: directShare,
     };
   } finally {
-    await db?.close().catch(() => {});
     await close();
+  }
+}
+
+/**
+ * measurePaired (`--paired`): both clusters up at once, their lookups measured in alternating
+ * rounds of `--round` (default 500) after both are warm, so that both meet the same machine
+ * (a 2-core machine shared with other work changes by the minute: sequential runs of one build
+ * gave sharded/single p50 ratios from 1.08 to 1.95). Each cluster's p50 / p99 over all its
+ * rounds, and the median of the rounds' ratios.
+ */
+async function measurePaired(personIds: readonly bigint[]): Promise<Record<string, number>> {
+  const sharded = await openLoaded('sharded', shardedConfig, personIds);
+  try {
+    const single = await openLoaded('single', singleConfig, personIds);
+    try {
+      const text = 'MATCH (p:Person {id: $id}) RETURN p.firstName AS f';
+      let i = 0;
+      const person = (): Record<string, unknown> => ({ id: personIds[i++ % personIds.length]! });
+      const roundRuns = arg('round', 500);
+      const rounds = Math.max(2, Math.ceil(n / roundRuns));
+      const warmEnd = performance.now() + 2 * warmUpMs;
+      while (performance.now() < warmEnd) {
+        await sharded.db.query(text, person());
+        await single.db.query(text, person());
+      }
+      const all = { sharded: [] as number[], single: [] as number[] };
+      const ratios: number[] = [];
+      for (let r = 0; r < rounds; r++) {
+        const p50 = { sharded: 0, single: 0 };
+        // Which cluster goes first alternates too.
+        for (const name of r % 2 === 0 ? (['sharded', 'single'] as const) : (['single', 'sharded'] as const)) {
+          const db = name === 'sharded' ? sharded.db : single.db;
+          const lat: number[] = [];
+          for (let k = 0; k < roundRuns; k++) {
+            const t = performance.now();
+            await db.query(text, person());
+            lat.push(performance.now() - t);
+          }
+          all[name].push(...lat);
+          p50[name] = q(lat.sort((a, b) => a - b), 0.5);
+        }
+        ratios.push(p50.sharded / p50.single);
+      }
+      for (const l of Object.values(all)) l.sort((a, b) => a - b);
+      ratios.sort((a, b) => a - b);
+      log(`paired: ${rounds} rounds of ${roundRuns}; ratios per round ${JSON.stringify(ratios.map((x) => round(x)))}`);
+      return {
+        rounds,
+        round_runs: roundRuns,
+        sharded_lookup_p50_ms: round(q(all.sharded, 0.5), 3),
+        sharded_lookup_p99_ms: round(q(all.sharded, 0.99), 3),
+        single_lookup_p50_ms: round(q(all.single, 0.5), 3),
+        single_lookup_p99_ms: round(q(all.single, 0.99), 3),
+        lookup_p50_ratio: round(q(all.sharded, 0.5) / q(all.single, 0.5)),
+        lookup_p50_ratio_median_of_rounds: round(q(ratios, 0.5)),
+      };
+    } finally {
+      await single.close();
+    }
+  } finally {
+    await sharded.close();
   }
 }
 
@@ -293,13 +383,18 @@ const store = storeOf(local);
 const personIds = [...store.nodesByLabel('Person')].map((p) => p.props.get('id') as bigint);
 const nodes: NodeData[] = [...store.nodes()].map((x) => ({ id: x.id, labels: [...x.labels], props: [...x.props] as never }));
 const edges: EdgeData[] = [...store.edges()].map((e) => ({ id: e.id, type: e.type, src: e.src.id, dst: e.dst.id, props: [] }));
-const hashCut = lookupsOnly ? 0 : cut(nodes, edges, { shards: 3 });
-const awareCut = lookupsOnly ? 0 : cut(nodes, edges, { shards: 3, strategy: 'graph-aware' });
+const hashCut = lookupsOnly || paired ? 0 : cut(nodes, edges, { shards: 3 });
+const awareCut = lookupsOnly || paired ? 0 : cut(nodes, edges, { shards: 3, strategy: 'graph-aware' });
 await local.close();
 log(`LDBC: ${nodes.length} nodes, ${edges.length} edges; cut hash ${hashCut}, graph-aware ${awareCut}`);
 
-const sharded = await measure('sharded', { sharding: { shards: 3, labels: { Person: { strategy: 'hash', key: 'id' } } }, replication: { factor: 3 } }, personIds);
-const single = await measure('single', { replication: { factor: 3 } }, personIds);
+if (paired) {
+  const figures = await measurePaired(personIds);
+  process.stdout.write(`${JSON.stringify({ shards: 3, replicas: 3, processes: 3, paired: 1, n, ...figures, load_avg_start: loadStart, load_avg_end: round(loadavg()[0]!) })}\n`);
+  process.exit(0);
+}
+const sharded = await measure('sharded', shardedConfig, personIds);
+const single = await measure('single', singleConfig, personIds);
 const out: Record<string, number> = {};
 for (const [k, v] of Object.entries(sharded)) out[`sharded_${k}`] = v;
 for (const [k, v] of Object.entries(single)) out[`single_${k}`] = v;
