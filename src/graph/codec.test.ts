@@ -86,6 +86,35 @@ describe('snapshot codec', () => {
 });
 
 describe('command batches', () => {
+  it('a batch holding a stampNodes command is of format 2 (a format-1 decoder refuses it naming the byte); one without stays format 1', () => {
+    const create: GraphCommand = { op: 'createNode', id: 3, labels: ['B'], props: [['k', 'x']] };
+    const stamp: GraphCommand = { op: 'stampNodes', ids: [3], stamp: [1_764_800_000_000, 2, 'us'] };
+    const plain = encodeCommands([create]);
+    const stamped = encodeCommands([create, stamp]);
+    expect(plain[0]).toBe(1);
+    expect(stamped[0]).toBe(2);
+    expect(decodeCommands(stamped)).toEqual([create, stamp]);
+    // Older code checks for byte 1 only: the batch is refused, not misread.
+    expect(stamped[0]).not.toBe(plain[0]);
+    // Joined with batches of format 1 (one log entry of many statements): format 2, the same commands.
+    const joined = concatCommandBatches([plain, stamped, plain]);
+    expect(joined[0]).toBe(2);
+    expect(decodeCommands(joined)).toEqual([create, create, stamp, create]);
+    expect(concatCommandBatches([plain, plain])[0]).toBe(1);
+    // With records written by hand after it (the general path of federation's hook).
+    const meta: GraphCommand = { op: 'setMeta', key: 'f/e/us/1', value: new Uint8Array([1, 2, 3]) };
+    const mixed = encodeCommands([create, stamp, meta]);
+    expect(mixed[0]).toBe(2);
+    expect(decodeCommands(mixed)).toEqual([create, stamp, meta]);
+    let caught: unknown;
+    try {
+      decodeCommands(new Uint8Array([3, 0x90]), 'entry 9');
+    } catch (e) {
+      caught = e;
+    }
+    expect(isGeodeError(caught, 'INPUT_INVALID') && caught.message).toMatch(/entry 9: not a command batch of format 1 or 2 \(first byte 3\)/);
+  });
+
   const command = fc.oneof(
     fc.record({ op: fc.constant('createNode' as const), id: fc.nat(), labels: fc.array(fc.string(), { maxLength: 3 }), props: fc.array(fc.tuple(fc.string(), fc.oneof(fc.bigInt({ min: -(2n ** 63n), max: 2n ** 63n - 1n }), fc.string(), fc.double()))) }),
     fc.record({ op: fc.constant('deleteNode' as const), id: fc.nat() }),

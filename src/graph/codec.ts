@@ -196,6 +196,24 @@ export function decodeSnapshot(bytes: Uint8Array, source = 'snapshot'): unknown 
 
 /** First byte of an encoded command batch (a Raft log entry of the graph state machine): its format version. */
 export const COMMANDS_FORMAT_VERSION = 1;
+/**
+ * First byte of a command batch that holds a `stampNodes` command (2026-12-06): the same layout
+ * as {@link COMMANDS_FORMAT_VERSION}'s, a new byte so that a peer of older code refuses the
+ * batch ("not a command batch of format 1 (first byte 2)") instead of failing on an unknown
+ * command or, in a federated cluster's change stream, reading past the records it carries.
+ * Batches without one keep format 1, byte for byte.
+ */
+export const COMMANDS_FORMAT_VERSION_STAMPS = 2;
+
+/** The format byte of a batch of `commands`. */
+function batchFormat(commands: readonly GraphCommand[]): number {
+  for (let i = commands.length - 1; i >= 0; i--) if (commands[i]!.op === 'stampNodes') return COMMANDS_FORMAT_VERSION_STAMPS;
+  return COMMANDS_FORMAT_VERSION;
+}
+
+function isBatchFormat(b: number | undefined): boolean {
+  return b === COMMANDS_FORMAT_VERSION || b === COMMANDS_FORMAT_VERSION_STAMPS;
+}
 
 /**
  * Encodes a batch of graph commands (one statement's writes) as the data of one Raft log entry:
@@ -207,7 +225,7 @@ export function encodeCommands(commands: readonly GraphCommand[]): Uint8Array {
   if (split === commands.length) {
     const body = packr.pack(tagValue(commands, 0));
     const out = new Uint8Array(1 + body.length);
-    out[0] = COMMANDS_FORMAT_VERSION;
+    out[0] = batchFormat(commands);
     out.set(body, 1);
     return out;
   }
@@ -283,7 +301,7 @@ function encodeWithBytesMeta(commands: readonly GraphCommand[], split: number): 
     size += BYTES_META_HEAD.length + headBytes(c.key.length, true) + c.key.length + BYTES_META_VALUE.length + headBytes(v.length, false) + v.length;
   }
   const out = new Uint8Array(size);
-  out[0] = COMMANDS_FORMAT_VERSION;
+  out[0] = split > 0 ? batchFormat(commands.slice(0, split)) : COMMANDS_FORMAT_VERSION;
   let at = 1;
   if (count < 16) out[at++] = 0x90 | count;
   else if (count < 0x10000) {
@@ -327,10 +345,12 @@ export function concatCommandBatches(batches: readonly Uint8Array[]): Uint8Array
   if (batches.length === 1) return batches[0]!;
   let count = 0;
   let bytes = 0;
+  let format = COMMANDS_FORMAT_VERSION;
   const heads: number[] = new Array<number>(batches.length);
   for (let i = 0; i < batches.length; i++) {
     const b = batches[i]!;
-    assert(b[0] === COMMANDS_FORMAT_VERSION, `concatCommandBatches: part ${i} is not a command batch`);
+    assert(isBatchFormat(b[0]), `concatCommandBatches: part ${i} is not a command batch`);
+    if (b[0] === COMMANDS_FORMAT_VERSION_STAMPS) format = COMMANDS_FORMAT_VERSION_STAMPS;
     const [n, head] = arrayHeader(b, 1);
     count += n;
     heads[i] = 1 + head;
@@ -338,7 +358,7 @@ export function concatCommandBatches(batches: readonly Uint8Array[]): Uint8Array
   }
   const headBytes = count < 16 ? 1 : count < 0x10000 ? 3 : 5;
   const out = new Uint8Array(1 + headBytes + bytes);
-  out[0] = COMMANDS_FORMAT_VERSION;
+  out[0] = format;
   if (headBytes === 1) out[1] = 0x90 | count;
   else if (headBytes === 3) {
     out[1] = 0xdc;
@@ -372,8 +392,8 @@ function arrayHeader(b: Uint8Array, at: number): [count: number, headerBytes: nu
  * being a list of objects with an `op`: the store validates each one when it applies it.
  */
 export function decodeCommands(bytes: Uint8Array, source = 'command batch'): GraphCommand[] {
-  if (bytes.length < 2 || bytes[0] !== COMMANDS_FORMAT_VERSION) {
-    throw new GeodeError('INPUT_INVALID', `${source}: not a command batch of format ${COMMANDS_FORMAT_VERSION} (first byte ${bytes[0] ?? 'missing'})`, { source });
+  if (bytes.length < 2 || !isBatchFormat(bytes[0])) {
+    throw new GeodeError('INPUT_INVALID', `${source}: not a command batch of format ${COMMANDS_FORMAT_VERSION} or ${COMMANDS_FORMAT_VERSION_STAMPS} (first byte ${bytes[0] ?? 'missing'})`, { source });
   }
   let tree: unknown;
   try {
