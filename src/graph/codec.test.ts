@@ -162,6 +162,26 @@ describe('command batches', () => {
     }
   });
 
+  it('writes a trailing stampNodes command (record-free creations) as msgpackr writes it, format 2', () => {
+    const packr = new Packr({ useRecords: false, int64AsType: 'bigint', moreTypes: false, useToJSON: false, variableMapSize: true });
+    const uint = fc.oneof(fc.constantFrom(0, 127, 128, 255, 256, 65_535, 65_536, 0xffff_ffff), fc.nat());
+    const wall = fc.oneof(fc.constantFrom(1, 0xffff_ffff, 2 ** 32, 1_764_800_000_000, Number.MAX_SAFE_INTEGER), fc.nat());
+    const origin = fc.oneof(fc.string({ unit: fc.constantFrom('u', 's', '~', '-', '1'), minLength: 1, maxLength: 40 }), fc.constantFrom('k'.repeat(31), 'k'.repeat(32), 'k'.repeat(256)));
+    const stamp = fc.record({ op: fc.constant('stampNodes' as const), ids: fc.array(uint, { maxLength: 20 }), stamp: fc.oneof(fc.constant(null), fc.tuple(wall, uint, origin)) }).map((c) => ({ ...c })) as fc.Arbitrary<GraphCommand>;
+    const create = fc.record({ op: fc.constant('createNode' as const), id: fc.nat(), labels: fc.array(fc.string(), { maxLength: 3 }), props: fc.array(fc.tuple(fc.string(), fc.string())) }).map((c) => ({ ...c })) as fc.Arbitrary<GraphCommand>;
+    const meta = fc.record({ op: fc.constant('setMeta' as const), key: fc.constant('f/e/us/1'), value: fc.uint8Array({ maxLength: 40 }) }).map((c) => ({ ...c })) as fc.Arbitrary<GraphCommand>;
+    fc.assert(
+      fc.property(fc.array(create, { maxLength: 5 }), fc.array(fc.oneof(stamp, meta), { minLength: 1, maxLength: 5 }), (first, last) => {
+        const all = [...first, ...last];
+        const got = encodeCommands(all);
+        expect(got[0]).toBe(last.some((c) => c.op === 'stampNodes') ? 2 : 1);
+        expect(Buffer.from(got.subarray(1)).equals(Buffer.from(packr.pack(all)))).toBe(true);
+        expect(decodeCommands(got)).toEqual(all);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
   it('keeps setMeta commands with byte values in order when they are not last (the general path)', () => {
     const all: GraphCommand[] = [{ op: 'setMeta', key: 'f/n/us/1', value: new Uint8Array([1, 2]) }, { op: 'deleteNode', id: 3 }, { op: 'setMeta', key: 'f/n/ü', value: new Uint8Array([4]) }];
     expect(decodeCommands(encodeCommands(all))).toEqual(all);

@@ -205,9 +205,9 @@ export const COMMANDS_FORMAT_VERSION = 1;
  */
 export const COMMANDS_FORMAT_VERSION_STAMPS = 2;
 
-/** The format byte of a batch of `commands`. */
-function batchFormat(commands: readonly GraphCommand[]): number {
-  for (let i = commands.length - 1; i >= 0; i--) if (commands[i]!.op === 'stampNodes') return COMMANDS_FORMAT_VERSION_STAMPS;
+/** The format byte of a batch of the first `n` of `commands` (all of them by default). */
+function batchFormat(commands: readonly GraphCommand[], n = commands.length): number {
+  for (let i = n - 1; i >= 0; i--) if (commands[i]!.op === 'stampNodes') return COMMANDS_FORMAT_VERSION_STAMPS;
   return COMMANDS_FORMAT_VERSION;
 }
 
@@ -221,7 +221,7 @@ function isBatchFormat(b: number | undefined): boolean {
  */
 export function encodeCommands(commands: readonly GraphCommand[]): Uint8Array {
   let split = commands.length;
-  while (split > 0 && isBytesMeta(commands[split - 1]!)) split--;
+  while (split > 0 && isHandWritten(commands[split - 1]!)) split--;
   if (split === commands.length) {
     const body = packr.pack(tagValue(commands, 0));
     const out = new Uint8Array(1 + body.length);
@@ -242,6 +242,99 @@ function isBytesMeta(c: GraphCommand): boolean {
   const k = c.key;
   for (let i = 0; i < k.length; i++) if (k.charCodeAt(i) >= 0x80) return false;
   return true;
+}
+
+/**
+ * A `stampNodes` command of ids in [0, 2³²) and a stamp of an ASCII origin (or null): what
+ * federation's write hook appends to a statement that creates nodes. Written by hand as the
+ * records ({@link encodeWithBytesMeta}), the bytes msgpackr writes (tested against it).
+ */
+function isSimpleStamp(c: GraphCommand): boolean {
+  if (c.op !== 'stampNodes' || !Array.isArray(c.ids) || c.ids.length >= 0x10000) return false;
+  for (let i = 0; i < c.ids.length; i++) {
+    const id = c.ids[i];
+    if (typeof id !== 'number' || !Number.isInteger(id) || id < 0 || id > 0xffff_ffff || Object.is(id, -0)) return false;
+  }
+  const st = c.stamp;
+  if (st === null) return true;
+  if (!Array.isArray(st) || st.length !== 3) return false;
+  const [w, l, o] = st;
+  if (typeof w !== 'number' || !Number.isSafeInteger(w) || w < 0 || typeof l !== 'number' || !Number.isInteger(l) || l < 0 || l > 0xffff_ffff || typeof o !== 'string' || o.length >= 0x10000) return false;
+  for (let i = 0; i < o.length; i++) if (o.charCodeAt(i) >= 0x80) return false;
+  return true;
+}
+
+function isHandWritten(c: GraphCommand): boolean {
+  return c.op === 'setMeta' ? isBytesMeta(c) : isSimpleStamp(c);
+}
+
+/** msgpack bytes of `{ op: 'stampNodes', ids: ` before the ids' array: map of 3, "op", "stampNodes", "ids". */
+const STAMP_HEAD = new Uint8Array([0x83, 0xa2, 0x6f, 0x70, 0xaa, 0x73, 0x74, 0x61, 0x6d, 0x70, 0x4e, 0x6f, 0x64, 0x65, 0x73, 0xa3, 0x69, 0x64, 0x73]);
+/** msgpack bytes of "stamp". */
+const STAMP_KEY = new Uint8Array([0xa5, 0x73, 0x74, 0x61, 0x6d, 0x70]);
+
+/** Bytes msgpackr writes for a non-negative integer below 2³² (a wall time above it: float64). */
+function uintBytes(v: number): number {
+  return v < 0x80 ? 1 : v < 0x100 ? 2 : v < 0x10000 ? 3 : v <= 0xffff_ffff ? 5 : 9;
+}
+
+function writeUint(out: Uint8Array, view: DataView, at: number, v: number): number {
+  if (v < 0x80) {
+    out[at] = v;
+    return at + 1;
+  }
+  if (v < 0x100) {
+    out[at] = 0xcc;
+    out[at + 1] = v;
+    return at + 2;
+  }
+  if (v < 0x10000) {
+    out[at] = 0xcd;
+    view.setUint16(at + 1, v);
+    return at + 3;
+  }
+  if (v <= 0xffff_ffff) {
+    out[at] = 0xce;
+    view.setUint32(at + 1, v);
+    return at + 5;
+  }
+  out[at] = 0xcb;
+  view.setFloat64(at + 1, v);
+  return at + 9;
+}
+
+/** The bytes of a {@link isSimpleStamp} command. */
+function stampBytes(c: Extract<GraphCommand, { op: 'stampNodes' }>): number {
+  let n = STAMP_HEAD.length + (c.ids.length < 16 ? 1 : 3) + STAMP_KEY.length;
+  for (let i = 0; i < c.ids.length; i++) n += uintBytes(c.ids[i]!);
+  if (c.stamp === null) return n + 1;
+  return n + 1 + uintBytes(c.stamp[0]) + uintBytes(c.stamp[1]) + headBytes(c.stamp[2].length, true) + c.stamp[2].length;
+}
+
+function writeStamp(out: Uint8Array, view: DataView, at: number, c: Extract<GraphCommand, { op: 'stampNodes' }>): number {
+  out.set(STAMP_HEAD, at);
+  at += STAMP_HEAD.length;
+  const n = c.ids.length;
+  if (n < 16) out[at++] = 0x90 | n;
+  else {
+    out[at] = 0xdc;
+    view.setUint16(at + 1, n);
+    at += 3;
+  }
+  for (let i = 0; i < n; i++) at = writeUint(out, view, at, c.ids[i]!);
+  out.set(STAMP_KEY, at);
+  at += STAMP_KEY.length;
+  if (c.stamp === null) {
+    out[at] = 0xc0;
+    return at + 1;
+  }
+  out[at++] = 0x93;
+  at = writeUint(out, view, at, c.stamp[0]);
+  at = writeUint(out, view, at, c.stamp[1]);
+  const o = c.stamp[2];
+  at = writeHead(out, at, o.length, true);
+  for (let j = 0; j < o.length; j++) out[at++] = o.charCodeAt(j);
+  return at;
 }
 
 /** msgpack bytes of a `{ op: 'setMeta', key, value }` map before its key: map of 3, "op", "setMeta", "key". */
@@ -295,13 +388,21 @@ function encodeWithBytesMeta(commands: readonly GraphCommand[], split: number): 
     headSkip = arrayHeader(head, 0)[1];
   }
   let size = 1 + (count < 16 ? 1 : count < 0x10000 ? 3 : 5) + (head === undefined ? 0 : head.length - headSkip);
+  let format = batchFormat(commands, split);
   for (let i = split; i < count; i++) {
-    const c = commands[i] as Extract<GraphCommand, { op: 'setMeta' }>;
-    const v = c.value as Uint8Array;
-    size += BYTES_META_HEAD.length + headBytes(c.key.length, true) + c.key.length + BYTES_META_VALUE.length + headBytes(v.length, false) + v.length;
+    const c = commands[i]!;
+    if (c.op === 'stampNodes') {
+      size += stampBytes(c);
+      format = COMMANDS_FORMAT_VERSION_STAMPS;
+      continue;
+    }
+    const v = (c as Extract<GraphCommand, { op: 'setMeta' }>).value as Uint8Array;
+    const key = (c as Extract<GraphCommand, { op: 'setMeta' }>).key;
+    size += BYTES_META_HEAD.length + headBytes(key.length, true) + key.length + BYTES_META_VALUE.length + headBytes(v.length, false) + v.length;
   }
   const out = new Uint8Array(size);
-  out[0] = split > 0 ? batchFormat(commands.slice(0, split)) : COMMANDS_FORMAT_VERSION;
+  const view = new DataView(out.buffer);
+  out[0] = format;
   let at = 1;
   if (count < 16) out[at++] = 0x90 | count;
   else if (count < 0x10000) {
@@ -310,7 +411,7 @@ function encodeWithBytesMeta(commands: readonly GraphCommand[], split: number): 
     out[at++] = count & 0xff;
   } else {
     out[at++] = 0xdd;
-    new DataView(out.buffer).setUint32(at, count);
+    view.setUint32(at, count);
     at += 4;
   }
   if (head !== undefined) {
@@ -318,7 +419,12 @@ function encodeWithBytesMeta(commands: readonly GraphCommand[], split: number): 
     at += head.length - headSkip;
   }
   for (let i = split; i < count; i++) {
-    const c = commands[i] as Extract<GraphCommand, { op: 'setMeta' }>;
+    const s = commands[i]!;
+    if (s.op === 'stampNodes') {
+      at = writeStamp(out, view, at, s);
+      continue;
+    }
+    const c = s as Extract<GraphCommand, { op: 'setMeta' }>;
     const k = c.key;
     const v = c.value as Uint8Array;
     out.set(BYTES_META_HEAD, at);

@@ -136,17 +136,49 @@ export class CreationStamps {
     }
   }
 
-  /** encode: the snapshot form of the stamps of the nodes `keep` says are live (undefined when none). */
+  /** encode: the snapshot form of the stamps of the nodes `keep` says are live (undefined when none). Walks the chunks (no tuple per stamp). */
   encode(keep: (id: number) => boolean): SnapshotCreationStamps | undefined {
-    const live: [number, CreationStamp][] = [];
-    for (const e of this.entries()) if (keep(e[0])) live.push(e);
-    if (live.length === 0) return undefined;
-    const origins = [...new Set(live.map((e) => e[1][2]))].sort();
-    const index = new Map(origins.map((o, i) => [o, i]));
-    const w = new VarintWriter(live.length * 8);
+    if (this.#size === 0) return undefined;
+    // Origins as the snapshot lists them (sorted: canonical), by this table's index.
+    const sorted = this.#origins.slice(1).sort();
+    const remap = new Uint16Array(this.#origins.length);
+    for (let i = 1; i < this.#origins.length; i++) remap[i] = sorted.indexOf(this.#origins[i]!);
+    const used = new Uint8Array(sorted.length);
+    const w = new VarintWriter(this.#size * 6);
     let id0 = 0;
     let wall0 = 0;
-    for (const [id, [wall, logical, origin]] of live) {
+    const keys = [...this.#chunks.keys()].sort((a, b) => a - b);
+    for (const k of keys) {
+      const c = this.#chunks.get(k)!;
+      const base = k * stampChunkIds;
+      for (let i = 0; i < stampChunkIds; i++) {
+        const wall = c.wall[i]!;
+        if (wall === 0 || !keep(base + i)) continue;
+        const o = remap[c.origin[i]!]!;
+        used[o] = 1;
+        w.uint(base + i - id0);
+        w.int(wall - wall0);
+        w.uint(c.logical[i]!);
+        w.uint(o);
+        id0 = base + i;
+        wall0 = wall;
+      }
+    }
+    if (id0 === 0) return undefined;
+    // Origins no live stamp names are listed anyway only if some are used after them: keep the
+    // list as is when all are used (the usual case); otherwise re-encode with the used ones.
+    if (used.every((u) => u === 1)) return { origins: sorted, data: w.bytes() };
+    return this.#encodeUsed(keep, sorted.filter((_o, i) => used[i] === 1));
+  }
+
+  /** {@link encode} with only `origins` listed (sorted; they are every origin a kept stamp names). */
+  #encodeUsed(keep: (id: number) => boolean, origins: string[]): SnapshotCreationStamps {
+    const index = new Map(origins.map((o, i) => [o, i]));
+    const w = new VarintWriter(this.#size * 6);
+    let id0 = 0;
+    let wall0 = 0;
+    for (const [id, [wall, logical, origin]] of this.entries()) {
+      if (!keep(id)) continue;
       w.uint(id - id0);
       w.int(wall - wall0);
       w.uint(logical);
