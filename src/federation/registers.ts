@@ -409,13 +409,18 @@ interface Touched {
   exists: boolean;
   /** Created by this statement (its first command on it): a fresh local id, so no record and no id map yet. */
   created: boolean;
+  /**
+   * Changed by a command after its createNode: its createNode command alone is not what it holds
+   * (a receiver derives a record-free node's record from that command), so it gets a record.
+   */
+  changed: boolean;
   labels: Set<string>;
   props: Set<string>;
 }
 
 function touch(m: Map<number, Touched>, id: number): Touched {
   let t = m.get(id);
-  if (t === undefined) m.set(id, (t = { exists: false, created: false, labels: new Set(), props: new Set() }));
+  if (t === undefined) m.set(id, (t = { exists: false, created: false, changed: false, labels: new Set(), props: new Set() }));
   return t;
 }
 
@@ -450,16 +455,25 @@ export function stampLocalWrite(graph: GraphStore, self: string, clock: HybridCl
         for (const [k] of c.props) t.props.add(k);
         break;
       }
-      case 'deleteNode':
-        touch(nodes, c.id).exists = true;
+      case 'deleteNode': {
+        const t = touch(nodes, c.id);
+        t.exists = true;
+        t.changed = true;
         break;
-      case 'setNodeProperty':
-        touch(nodes, c.id).props.add(c.key);
+      }
+      case 'setNodeProperty': {
+        const t = touch(nodes, c.id);
+        t.props.add(c.key);
+        t.changed = true;
         break;
+      }
       case 'addLabel':
-      case 'removeLabel':
-        touch(nodes, c.id).labels.add(c.label);
+      case 'removeLabel': {
+        const t = touch(nodes, c.id);
+        t.labels.add(c.label);
+        t.changed = true;
         break;
+      }
       case 'createEdge': {
         const fresh = !edges.has(c.id);
         const t = touch(edges, c.id);
@@ -524,7 +538,7 @@ export function stampLocalWrite(graph: GraphStore, self: string, clock: HybridCl
     const node = live === undefined || live.deleted ? undefined : live;
     if (node === undefined && rec === undefined) continue; // created and deleted in one statement
     if (touched.created && node !== undefined) {
-      if (recordFree && holdsTouched(node, touched)) {
+      if (recordFree && !touched.changed && holdsTouched(node, touched)) {
         stampIds.push(id); // record-free: derived from the node and the stamp
         continue;
       }
@@ -591,7 +605,8 @@ export function stampLocalWrite(graph: GraphStore, self: string, clock: HybridCl
 }
 
 /**
- * Whether a node created by a statement holds every label and property the statement touched
+ * Whether a node created by a statement (and not changed by it since: `Touched.changed`) holds
+ * every label and property the statement touched
  * (none removed again, no property set to null): its record is then exactly the derived one
  * (every register the stamp, every value the node's), so it needs none of its own.
  */
