@@ -88,7 +88,7 @@ async function startUs(): Promise<{ us: FakeCluster; serve: RequestHandler }> {
 }
 
 describe('federation agent (in memory)', () => {
-  it('a cluster pulling with version-2 requests merges the format-2 records of the other cluster', async () => {
+  it('a cluster pulling with version-3 requests merges the other cluster\'s records, record-free creations included', async () => {
     const { us } = await startUs();
     const eu = new FakeCluster();
     agents.push(await FederationAgent.start({ host: eu, net: new FakeNet('/memory/eu', 'eu-peer'), now: Date.now }, validateFederationConfig({ enabled: true, cluster_id: 'eu', peers: [{ address: US_ADDR, cluster_id: 'us', async: true }] })));
@@ -100,16 +100,19 @@ describe('federation agent (in memory)', () => {
     expect(view()).toBe('[[3,2,"b"]]');
   });
 
-  it('a request of version 1 (a cluster whose version reads only records of format 1) is answered with an error naming the versions', async () => {
+  it('a request of version 1 or 2 (a cluster whose version cannot read record-free creations) is answered with an error naming both versions', async () => {
     const { us, serve } = await startUs();
     us.write("CREATE (:P {k: 'a'})");
     const ask = async (v: number | undefined): Promise<Record<string, unknown>> =>
       decodeSnapshot(await serve('old-peer', encodeSnapshot({ ...(v === undefined ? {} : { v }), from: 'old', cluster: 'us', after: 0, max: 10, waitMs: 0 }))) as Record<string, unknown>;
     const old = await ask(1);
     expect(old['kind']).toBe('error');
-    expect(old['message']).toMatch(/version 2 \(records of format 2\); this request is of version 1: upgrade cluster old/);
+    expect(old['message']).toMatch(/version 3 \(records of format 2\); this request is of version 1: upgrade cluster old/);
+    const v2 = await ask(2);
+    expect(v2['kind']).toBe('error');
+    expect(v2['message']).toMatch(/version 3 \(records of format 2\); this request is of version 2: upgrade cluster old/);
     expect((await ask(undefined))['kind']).toBe('error');
-    const now = await ask(2);
+    const now = await ask(3);
     expect(now['kind']).toBe('tail');
     expect((now['entries'] as unknown[]).length).toBe(1);
     expect(FEDERATION_PROTOCOL).toBe('/geode/federation/1.0.0');

@@ -23,21 +23,24 @@
  *   had everything (it grows while the link is cut); past `replication_lag_threshold_ms` a
  *   `lagging` event (and a warning), `caught-up` when back under.
  */
-import { decodeCommands, decodeSnapshot, encodeSnapshot, type GraphCommand, type GraphStore } from '../graph/index.ts';
+import { decodeCommands, decodeSnapshot, encodeSnapshot, type GraphCommand, type GraphSnapshot, type GraphStore, type MetaValue } from '../graph/index.ts';
 import type { RequestHandler, RequestProtocolInit } from '../net/index.ts';
 import { HybridClock } from '../txn/hlc.ts';
 import { GeodeError, isGeodeError } from '../util/errors.ts';
 import { federationAddressesMax, federationPeersMax, type FederationPeer, type ResolvedFederationConfig } from './config.ts';
-import { checkRecord, CURSOR_PREFIX, type Register, EDGE_PREFIX, mergeRecords, NODE_PREFIX, RECORD_FORMAT, recordOf, recordsOfCommands, stampLocalWrite, type EntityRecord, type ReceivedRecord } from './registers.ts';
+import { checkRecord, CURSOR_PREFIX, type Register, EDGE_PREFIX, mergeRecords, NODE_PREFIX, RECORD_FORMAT, recordOf, recordsOfCommands, recordsOfSnapshotStamps, stampLocalWrite, type EntityRecord, type ReceivedRecord } from './registers.ts';
 
 /** The federation protocol id. */
 export const FEDERATION_PROTOCOL = '/geode/federation/1.0.0';
 /**
- * The request version: 2 since records are stored in format 2 (registers.ts, `RECORD_FORMAT`),
- * which the entries of a tail carry as they are. A receiver that asks with version 1 could not
- * read them: it is answered with an error naming the versions.
+ * The request version: 3 since a created node's record may be carried as a `stampNodes` command
+ * (record-free creations, registers.ts) in the entries of a tail, which a receiver of version 2
+ * would not read as records (it would miss them: a command batch of format 2 fails its decoder);
+ * 2 since records are stored in format 2 (`RECORD_FORMAT`). A receiver that asks with an older
+ * version is answered with an error naming both versions. Answers of a server of version 2 are
+ * read as before (it writes every record).
  */
-const PROTOCOL_VERSION = 2;
+const PROTOCOL_VERSION = 3;
 /** Largest request or response frame, bytes. */
 export const federationFrameBytesMax = 16 * 1024 * 1024;
 /** Entry data read per answer, bytes (one entry always goes). */
@@ -402,9 +405,10 @@ export class FederationAgent {
       bytes = cur.data;
     }
     if (this.#snapCache?.index !== index) {
-      const env = decodeSnapshot(bytes!, `cluster ${this.self} snapshot`) as { graph?: { meta?: [string, unknown][] } };
+      const env = decodeSnapshot(bytes!, `cluster ${this.self} snapshot`) as { graph?: GraphSnapshot };
       const records: [string, EntityRecord][] = [];
-      for (const [k, v] of env.graph?.meta ?? []) if (k.startsWith(NODE_PREFIX) || k.startsWith(EDGE_PREFIX)) records.push([k, recordOf(k, v)]);
+      for (const [k, v] of env.graph?.meta ?? []) if (k.startsWith(NODE_PREFIX) || k.startsWith(EDGE_PREFIX)) records.push([k, recordOf(k, v as MetaValue)]);
+      if (env.graph?.created !== undefined) recordsOfSnapshotStamps(env.graph, records);
       this.#snapCache = { index, records };
     }
     const all = this.#snapCache.records;

@@ -13,16 +13,16 @@
  *   (the later hybrid timestamp; on a tie, the larger cluster id), for the demo's conflict view.
  */
 import type { GraphStore } from '../graph/index.ts';
-import { compareRegisters, EDGE_PREFIX, fidOf, mergeRecords, NODE_PREFIX, recordOf, type ReceivedRecord, type Register } from './registers.ts';
+import { compareRegisters, derivedNodeRecord, derivedRecordsOfGraph, EDGE_PREFIX, fidOf, mergeRecords, NODE_PREFIX, recordOf, type ReceivedRecord, type Register } from './registers.ts';
 
 export type { Register } from './registers.ts';
 
-/** recordsOfGraph: the federation records of `graph` (nodes, then edges), decoded. */
+/** recordsOfGraph: the federation records of `graph` (nodes — stored, then derived from creation stamps — then edges), decoded. */
 export function recordsOfGraph(graph: GraphStore): ReceivedRecord[] {
   const out: ReceivedRecord[] = [];
-  for (const prefix of [NODE_PREFIX, EDGE_PREFIX]) {
-    for (const key of graph.metaKeys(prefix)) out.push([key, recordOf(key, graph.meta(key)!)]);
-  }
+  for (const key of graph.metaKeys(NODE_PREFIX)) out.push([key, recordOf(key, graph.meta(key)!)]);
+  derivedRecordsOfGraph(graph, out);
+  for (const key of graph.metaKeys(EDGE_PREFIX)) out.push([key, recordOf(key, graph.meta(key)!)]);
   return out;
 }
 
@@ -46,8 +46,10 @@ export function holdsRecords(graph: GraphStore, self: string, records: readonly 
 export function propertyRegister(graph: GraphStore, self: string, id: number, key: string): Register | undefined {
   const rkey = NODE_PREFIX + fidOf(graph, self, 'n', id);
   const stored = graph.meta(rkey);
-  if (stored === undefined) return undefined;
-  const rec = recordOf(rkey, stored);
+  const stamp = stored === undefined ? graph.creationStamp(id) : undefined;
+  const node = graph.node(id);
+  if (stored === undefined && (stamp === undefined || node === undefined || node.deleted)) return undefined;
+  const rec = stored !== undefined ? recordOf(rkey, stored) : derivedNodeRecord(node!, stamp!);
   for (let i = 0; i + 1 < rec.p.length; i += 2) if (rec.p[i] === key) return rec.p[i + 1] as Register;
   return undefined;
 }

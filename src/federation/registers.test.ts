@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { decodeValue, encodeValue, GraphStore, type GraphCommand } from '../graph/index.ts';
+import { decodeSnapshot, decodeValue, encodeSnapshot, encodeValue, GraphStore, type GraphCommand, type GraphSnapshot } from '../graph/index.ts';
 import { QueryEngine } from '../query/index.ts';
 import { Prng } from '../sim/prng.ts';
 import { HybridClock } from '../txn/hlc.ts';
-import { encodeRecord, mergeRecords, RECORD_FORMAT, recordOf, recordsOfCommands, stampLocalWrite, type EntityRecord } from './registers.ts';
+import { recordsOfGraph } from './local-first.ts';
+import { encodeRecord, mergeRecords, RECORD_FORMAT, recordOf, recordsOfCommands, recordsOfSnapshotStamps, stampLocalWrite, type EntityRecord, type ReceivedRecord } from './registers.ts';
 
 function assertSetMeta(c: GraphCommand): asserts c is Extract<GraphCommand, { op: 'setMeta' }> {
   expect(c.op).toBe('setMeta');
@@ -18,6 +19,7 @@ class MiniCluster {
   constructor(
     readonly id: string,
     now: () => number,
+    readonly recordFree = true,
   ) {
     this.clock = new HybridClock(now, 10_000);
   }
@@ -25,14 +27,14 @@ class MiniCluster {
   write(text: string, params: Record<string, unknown> = {}): void {
     const r = this.engine.run(text, params as never);
     if (r.commands.length === 0) return;
-    const extra = stampLocalWrite(this.graph, this.id, this.clock, r.commands);
+    const extra = stampLocalWrite(this.graph, this.id, this.clock, r.commands, this.recordFree);
     for (const c of extra) this.graph.apply(c);
     this.log.push([...r.commands, ...extra]);
   }
 
   /** Merges another cluster's entries from position `from`; returns the new position. */
   pull(from: MiniCluster, after: number): number {
-    const records: [string, EntityRecord][] = [];
+    const records: ReceivedRecord[] = [];
     for (const e of from.log.slice(after)) recordsOfCommands(e, records);
     const cmds: GraphCommand[] = [];
     mergeRecords(this.graph, this.id, records, (c) => {
@@ -51,6 +53,71 @@ class MiniCluster {
       .rows.map((r) => JSON.stringify(r, (_k, v: unknown) => (typeof v === 'bigint' ? `${v}n` : v)));
     return [...nodes.sort(), '--', ...edges.sort()].join('\n');
   }
+}
+
+/** A snapshot through its bytes, as storage and Raft ship it. */
+function decodeSnapshotOf(snap: GraphSnapshot): GraphSnapshot {
+  return decodeSnapshot(encodeSnapshot(snap)) as GraphSnapshot;
+}
+
+/**
+ * A seeded history of three clusters in a ring (us → eu → ap → us): nodes created (some later),
+ * properties set, labels added and removed, edges made and changed, nodes deleted, pulls at
+ * random; then healed. `recordFree` false: a record written for every created node (the twin).
+ */
+function ringHistory(seed: number, recordFree: boolean): MiniCluster[] {
+  const rnd = new Prng(seed);
+  let t = 1_000;
+  const skew = { us: rnd.int(-50, 50), eu: rnd.int(-50, 50), ap: rnd.int(-50, 50) };
+  const cs = (['us', 'eu', 'ap'] as const).map((id) => new MiniCluster(id, () => t + skew[id], recordFree));
+  for (const c of cs) for (let i = 1; i <= 3; i++) c.write(`CREATE (:P {k: '${c.id}${i}'})`);
+  const cursors = [0, 0, 0]; // cs[i] pulls from cs[i - 1]
+  const keys = cs.flatMap((c) => [1, 2, 3].map((i) => `${c.id}${i}`));
+  for (let step = 0; step < 60; step++) {
+    t += rnd.int(0, 3);
+    const c = rnd.pick(cs);
+    const k = rnd.pick(keys);
+    const roll = rnd.next();
+    if (roll < 0.4) c.write('MATCH (n {k: $k}) SET n.v = $v', { k, v: `${c.id}${step}` });
+    else if (roll < 0.5) c.write(`MATCH (n {k: $k}) SET n:${rnd.pick(['A', 'B'])}`, { k });
+    else if (roll < 0.6) c.write(`MATCH (n {k: $k}) REMOVE n:${rnd.pick(['A', 'B'])}`, { k });
+    else if (roll < 0.72) c.write('MATCH (a {k: $a}), (b {k: $b}) CREATE (a)-[:R {w: $w}]->(b)', { a: k, b: rnd.pick(keys), w: BigInt(step) });
+    else if (roll < 0.8) c.write('MATCH (n {k: $k}) DETACH DELETE n', { k });
+    else if (roll < 0.86) c.write('MATCH (n {k: $k})-[r]->() SET r.w = $w', { k, w: BigInt(-step) });
+    else if (roll < 0.9) {
+      const fresh = `${c.id}n${step}`;
+      keys.push(fresh);
+      c.write(`CREATE (:P:${rnd.pick(['A', 'B'])} {k: $k, v: $v})`, { k: fresh, v: step });
+    } else if (roll < 0.94) {
+      const fresh = `${c.id}s${step}`;
+      keys.push(fresh);
+      c.write('MERGE (n:P {k: $k}) SET n.by = $by', { k: fresh, by: c.id }); // created and changed by one statement
+    } else {
+      const fresh = `${c.id}m${step}`;
+      keys.push(fresh);
+      c.write('MATCH (a {k: $a}) CREATE (a)-[:R {w: 0}]->(:P {k: $k})', { a: k, k: fresh });
+    }
+    if (rnd.chance(0.3)) {
+      const i = rnd.int(0, 2);
+      cursors[i] = cs[i]!.pull(cs[(i + 2) % 3]!, cursors[i]!);
+    }
+  }
+  // Heal: pull around the ring until nothing moves.
+  for (let round = 0; round < 6; round++) for (let i = 0; i < 3; i++) cursors[i] = cs[i]!.pull(cs[(i + 2) % 3]!, cursors[i]!);
+  return cs;
+}
+
+/** Every register of a graph (stored or derived records), by record key, registers sorted by key: comparable across the twin runs. */
+function registersOf(graph: GraphStore): string {
+  const out: string[] = [];
+  for (const [key, r] of recordsOfGraph(graph)) {
+    const regs: string[] = [`x=${JSON.stringify(r.x)}`];
+    for (let i = 0; i < r.p.length; i += 2) regs.push(`p:${r.p[i] as string}=${JSON.stringify(r.p[i + 1], (_k, v: unknown) => (typeof v === 'bigint' ? `${v}n` : v))}`);
+    if (r.k === 'n') for (let i = 0; i < r.l.length; i += 2) regs.push(`l:${r.l[i] as string}=${JSON.stringify(r.l[i + 1])}`);
+    else regs.push(`ends=${r.t},${r.s},${r.d}`);
+    out.push(`${key} ${regs.sort().join(' ')}`);
+  }
+  return out.sort().join('\n');
 }
 
 describe('federation registers in the replicated graph', () => {
@@ -110,36 +177,32 @@ describe('federation registers in the replicated graph', () => {
 
   it('three clusters in a ring with random conflicting writes converge to the same graph (200 seeds)', () => {
     for (let seed = 1; seed <= 200; seed++) {
-      const rnd = new Prng(seed);
-      let t = 1_000;
-      const skew = { us: rnd.int(-50, 50), eu: rnd.int(-50, 50), ap: rnd.int(-50, 50) };
-      const cs = (['us', 'eu', 'ap'] as const).map((id) => new MiniCluster(id, () => t + skew[id]));
-      for (const c of cs) for (let i = 1; i <= 3; i++) c.write(`CREATE (:P {k: '${c.id}${i}'})`);
-      const cursors = [0, 0, 0]; // cs[i] pulls from cs[i - 1]
-      const keys = cs.flatMap((c) => [1, 2, 3].map((i) => `${c.id}${i}`));
-      for (let step = 0; step < 60; step++) {
-        t += rnd.int(0, 3);
-        const c = rnd.pick(cs);
-        const k = rnd.pick(keys);
-        const roll = rnd.next();
-        if (roll < 0.45) c.write('MATCH (n {k: $k}) SET n.v = $v', { k, v: `${c.id}${step}` });
-        else if (roll < 0.6) c.write(`MATCH (n {k: $k}) SET n:${rnd.pick(['A', 'B'])}`, { k });
-        else if (roll < 0.7) c.write(`MATCH (n {k: $k}) REMOVE n:${rnd.pick(['A', 'B'])}`, { k });
-        else if (roll < 0.85) c.write('MATCH (a {k: $a}), (b {k: $b}) CREATE (a)-[:R {w: $w}]->(b)', { a: k, b: rnd.pick(keys), w: BigInt(step) });
-        else if (roll < 0.92) c.write('MATCH (n {k: $k}) DETACH DELETE n', { k });
-        else c.write('MATCH (n {k: $k})-[r]->() SET r.w = $w', { k, w: BigInt(-step) });
-        if (rnd.chance(0.3)) {
-          const i = rnd.int(0, 2);
-          cursors[i] = cs[i]!.pull(cs[(i + 2) % 3]!, cursors[i]!);
-        }
-      }
-      // Heal: pull around the ring until nothing moves.
-      for (let round = 0; round < 6; round++) for (let i = 0; i < 3; i++) cursors[i] = cs[i]!.pull(cs[(i + 2) % 3]!, cursors[i]!);
+      const cs = ringHistory(seed, true);
       const [a, b, c] = cs.map((x) => x.view());
       expect(b, `seed ${seed}`).toBe(a);
       expect(c, `seed ${seed}`).toBe(a);
       for (const x of cs) expect(x.graph.checkConsistency(), `seed ${seed}`).toEqual([]);
     }
+  });
+
+  it('record-free creations end with the same registers and winners as a record written for every node (200 seeds, twin)', () => {
+    let stampedAtEnd = 0;
+    let stampCommands = 0;
+    for (let seed = 1; seed <= 200; seed++) {
+      const free = ringHistory(seed, true);
+      const twin = ringHistory(seed, false);
+      for (let i = 0; i < 3; i++) {
+        expect(free[i]!.view(), `seed ${seed} ${free[i]!.id}`).toBe(twin[i]!.view());
+        expect(registersOf(free[i]!.graph), `seed ${seed} ${free[i]!.id}`).toEqual(registersOf(twin[i]!.graph));
+        expect(twin[i]!.graph.creationStampCount).toBe(0);
+        stampedAtEnd += free[i]!.graph.creationStampCount;
+        for (const e of free[i]!.log) for (const c of e) if (c.op === 'stampNodes') stampCommands++;
+        // Never both: a stamped node has no stored record.
+        for (const [id, stamp] of free[i]!.graph.creationStamps()) expect(free[i]!.graph.meta(`f/n/${stamp[2]}/${id}`)).toBeUndefined();
+      }
+    }
+    expect(stampCommands).toBeGreaterThan(1_000); // the twin is not vacuous: many nodes went record-free...
+    expect(stampedAtEnd).toBeGreaterThan(100); // ...and many stayed so to the end
   });
 
   it('a record in format 2 reads back register for register, stamps differing from the existence one included; format 1 is still read', () => {
@@ -172,36 +235,118 @@ describe('federation registers in the replicated graph', () => {
     expect(() => recordOf('f/n/us/1', encodeValue([RECORD_FORMAT, 'n', 1, 0, 'us', true, ['A'], [], [], []]))).toThrow(/not a record of format 2/);
   });
 
-  it('a statement that only creates nodes is stamped with the same records as the general path writes for it', () => {
+  it('a statement that only creates nodes writes no record, one stamp command, the same as the general path; its entry and its graph give the same records', () => {
     const texts = [
       "CREATE (:B {k: 'k1'})",
       "CREATE (:A:B {x: 1, y: 's', z: [1, 2]}), (:C), ({w: 2.5})",
-      "CREATE (:A:A {k: 1})", // a repeated label: left to the general path
-      'CREATE (:A {k: null})', // a null property: left to the general path
+      "CREATE (:A:A {k: 1})", // a repeated label: the general path (record-free too: one register per label)
+      'CREATE (:A {k: null})', // a null property: not in the statement's commands, no register
       "UNWIND range(1, 20) AS i CREATE (:N {i: i, s: 'v' + toString(i)})",
-      // More than 15 labels and properties in a list (msgpack's 16-bit list header).
       'CREATE (:L1:L2:L3:L4:L5:L6:L7:L8:L9 {p1: 1, p2: 2, p3: 3, p4: 4, p5: 5, p6: 6, p7: 7, p8: 8, p9: 9})',
-      // Values the record writer leaves to the codec (a temporal value, -0.0), beside plain ones.
       "CREATE (:T {a: 1, d: date('2020-01-02'), b: 'x'}), (:T {z: -0.0, s: 'é€😀'})",
+      "CREATE (a:P {k: 1})-[:R {w: 2}]->(b:P {k: 2})", // nodes record-free, the edge a record
+      "MERGE (w:W {k: 'a'}) SET w.by = 'us'", // changed after its createNode: a record (a receiver reads the createNode alone)
+      "CREATE (n:A {k: 1}), (m:B) SET n.v = 2, n:C", // n a record, m record-free
+      "CREATE (n:A {k: 1}) REMOVE n.k", // a record (k null)
     ];
+    const norm = (rs: readonly ReceivedRecord[]): string => rs.map(([k, r]) => `${k} ${JSON.stringify(r, (_k, v: unknown) => (typeof v === 'bigint' ? `${v}n` : Object.is(v, -0) ? '-0' : v))}`).sort().join('\n');
     for (const text of texts) {
-      const run = (extra: readonly GraphCommand[]): GraphCommand[] => {
+      const run = (extra: readonly GraphCommand[]): { graph: GraphStore; entry: GraphCommand[]; hook: GraphCommand[] } => {
         const graph = new GraphStore();
         graph.apply({ op: 'createNode', id: 1, labels: ['Old'], props: [] }); // ids above 1, as in a used graph
         const r = new QueryEngine(graph).run(text, {});
         // A schema command (not federated) sends the statement down the general path.
-        return stampLocalWrite(graph, 'us', new HybridClock(() => 1_764_800_000_000, 500), [...r.commands, ...extra]);
+        const hook = stampLocalWrite(graph, 'us', new HybridClock(() => 1_764_800_000_000, 500), [...r.commands, ...extra]);
+        for (const c of hook) graph.apply(c);
+        return { graph, entry: [...r.commands, ...hook], hook };
       };
       const fast = run([]);
       const general = run([{ op: 'createIndex', name: 'ix', label: 'Z', keys: ['q'] }]);
-      expect(fast.length, text).toBeGreaterThan(0);
-      expect(fast, text).toEqual(general);
-      for (const c of fast) {
-        assertSetMeta(c);
-        const rec = recordOf(c.key, c.value!);
-        expect(rec.x, text).toEqual([1_764_800_000_000, 0, 'us', true]);
-      }
+      expect(fast.hook.length, text).toBeGreaterThan(0);
+      expect(fast.hook, text).toEqual(general.hook);
+      const stamps = fast.hook.filter((c) => c.op === 'stampNodes');
+      expect(stamps.length, text).toBe(/SET|REMOVE/.test(text) && !text.includes('(m:B)') ? 0 : 1);
+      for (const c of stamps) expect(c.op === 'stampNodes' && c.stamp, text).toEqual([1_764_800_000_000, 0, 'us']);
+      // What a receiver reads out of the entry is what the origin's graph derives (and stores).
+      const fromEntry: ReceivedRecord[] = [];
+      recordsOfCommands(fast.entry, fromEntry);
+      expect(fromEntry.length, text).toBeGreaterThan(0);
+      expect(norm(fromEntry), text).toBe(norm(recordsOfGraph(fast.graph)));
+      for (const [, rec] of fromEntry) expect(rec.x, text).toEqual([1_764_800_000_000, 0, 'us', true]);
+      // And what it merges: a cluster that receives the entry holds the origin's node.
+      const eu = new GraphStore();
+      mergeRecords(eu, 'eu', fromEntry, (c) => eu.apply(c));
+      const view = (g: GraphStore): string[] => [...g.nodes()].filter((n) => !n.labels.has('Old')).map((n) => JSON.stringify([[...n.labels].sort(), [...n.props].sort()], (_k, v: unknown) => (typeof v === 'bigint' ? `${v}n` : Object.is(v, -0) ? '-0' : v))).sort();
+      expect(view(eu), text).toEqual(view(fast.graph));
     }
+  });
+
+  it('a stamp command whose node was not created before it in its entry is refused, not read as a record', () => {
+    expect(() => recordsOfCommands([{ op: 'stampNodes', ids: [7], stamp: [5, 0, 'us'] }], [])).toThrow(/stamps node 7, not created before it/);
+    const clear: ReceivedRecord[] = [];
+    recordsOfCommands([{ op: 'stampNodes', ids: [7], stamp: null }], clear);
+    expect(clear).toEqual([]);
+  });
+
+  it('a record-free node changed later gets its record (untouched registers keep the creation stamp) and loses its stamp in the same entry', () => {
+    let t = 1_000;
+    const us = new MiniCluster('us', () => t);
+    us.write("CREATE (:P:Q {k: 'x', v: 1})");
+    expect(us.graph.meta('f/n/us/1')).toBeUndefined();
+    expect(us.graph.creationStamp(1)).toEqual([1_000, 0, 'us']);
+    t = 2_000;
+    us.write("MATCH (n {k: 'x'}) SET n.v = 2 REMOVE n:Q");
+    expect(us.graph.creationStamp(1)).toBeUndefined();
+    expect(us.log[1]!.some((c) => c.op === 'stampNodes' && c.stamp === null)).toBe(true);
+    const rec = recordOf('f/n/us/1', us.graph.meta('f/n/us/1')!);
+    const reg = (regs: readonly unknown[], k: string): unknown => regs[regs.indexOf(k) + 1];
+    expect(rec.k === 'n' && reg(rec.l, 'P')).toEqual([1_000, 0, 'us', true]);
+    expect(rec.k === 'n' && reg(rec.l, 'Q')).toEqual([2_000, 0, 'us', false]);
+    expect(reg(rec.p, 'k')).toEqual([1_000, 0, 'us', 'x']);
+    expect(reg(rec.p, 'v')).toEqual([2_000, 0, 'us', 2n]);
+  });
+
+  it('a record-free node deleted gets a tombstone covering every label and property it had', () => {
+    let t = 1_000;
+    const us = new MiniCluster('us', () => t);
+    us.write("CREATE (:P:Q {k: 'x', v: 1})");
+    t = 2_000;
+    us.write("MATCH (n {k: 'x'}) DELETE n");
+    expect(us.graph.creationStamp(1)).toBeUndefined();
+    expect(us.graph.stampedNode(1)).toBeUndefined(); // the store let go of the deleted node
+    const rec = recordOf('f/n/us/1', us.graph.meta('f/n/us/1')!);
+    expect(rec.x).toEqual([2_000, 0, 'us', false]);
+    expect(rec.k === 'n' && rec.l.filter((x) => typeof x === 'string').sort()).toEqual(['P', 'Q']);
+    for (let i = 1; rec.k === 'n' && i < rec.l.length; i += 2) expect(rec.l[i]).toEqual([2_000, 0, 'us', false]);
+    expect(rec.p.filter((x) => typeof x === 'string').sort()).toEqual(['k', 'v']);
+    for (let i = 1; i < rec.p.length; i += 2) expect(rec.p[i]).toEqual([2_000, 0, 'us', null]);
+  });
+
+  it('a snapshot keeps the creation stamps (graph snapshot version 2): the restored store and the snapshot give the same records as the graph', () => {
+    let t = 1_000;
+    const us = new MiniCluster('us', () => t++);
+    for (let i = 0; i < 5_000; i++) us.write('CREATE (:B {k: $k})', { k: i }); // more than one chunk of stamps
+    us.write("MATCH (n {k: 7}) SET n.v = 1");
+    us.write("MATCH (n {k: 8}) DELETE n");
+    const snap = us.graph.snapshot();
+    expect(snap.version).toBe(2);
+    expect(snap.created!.data.length).toBeLessThan(5 * 5_000); // about 4 bytes a stamp here
+    const restored = GraphStore.restore(decodeSnapshotOf(snap));
+    expect(restored.creationStampCount).toBe(4_998);
+    const norm = (rs: readonly (readonly [string, EntityRecord, unknown?])[]): string[] => rs.map(([k, r]) => `${k} ${JSON.stringify(r, (_k, v: unknown) => (typeof v === 'bigint' ? `${v}n` : v))}`).sort();
+    const want = norm(recordsOfGraph(us.graph));
+    expect(norm(recordsOfGraph(restored))).toEqual(want);
+    // A snapshot chunk served to a link: the stored records and the derived ones.
+    const served: [string, EntityRecord][] = [];
+    for (const [k, v] of snap.meta ?? []) if (k.startsWith('f/n/') || k.startsWith('f/e/')) served.push([k, recordOf(k, v)]);
+    recordsOfSnapshotStamps(snap, served);
+    expect(norm(served)).toEqual(want);
+    expect(restored.snapshot()).toEqual(snap);
+    // A graph without stamps still writes (and reads) version 1.
+    const plain = new GraphStore();
+    plain.apply({ op: 'createNode', id: 1, labels: [], props: [] });
+    expect(plain.snapshot().version).toBe(1);
+    expect(GraphStore.restore(plain.snapshot()).nodeCount).toBe(1);
   });
 
   it('a cluster that stored records in format 1 merges later writes in format 2 with the same winners', () => {
@@ -276,15 +421,17 @@ describe('stamped records in memory', () => {
   it('shares buffers between the records of many stamped writes (not one each), and each reads back as its entity', () => {
     let t = 5_000;
     const us = new MiniCluster('us', () => t++);
-    for (let i = 0; i < 300; i++) us.write('CREATE (:B {k: $k})', { k: i });
+    for (let i = 0; i < 300; i++) us.write('CREATE (:B)-[:R {k: $k}]->(:B)', { k: i });
     const buffers = new Set<ArrayBufferLike>();
     for (let id = 1; id <= 300; id++) {
-      const stored = us.graph.meta(`f/n/us/${id}`) as Uint8Array;
+      const stored = us.graph.meta(`f/e/us/${id}`) as Uint8Array;
       expect(stored).toBeInstanceOf(Uint8Array);
       buffers.add(stored.buffer);
-      const rec = recordOf(`f/n/us/${id}`, stored);
-      expect(rec.k === 'n' && rec.p).toEqual(['k', [rec.x[0], rec.x[1], 'us', id - 1]]);
+      const rec = recordOf(`f/e/us/${id}`, stored);
+      expect(rec.k === 'e' && rec.p).toEqual(['k', [rec.x[0], rec.x[1], 'us', id - 1]]);
     }
     expect(buffers.size).toBeLessThanOrEqual(10);
+    expect(us.graph.metaKeys('f/n/').next().done).toBe(true); // the nodes: record-free
+    expect(us.graph.creationStampCount).toBe(600);
   });
 });

@@ -18,7 +18,7 @@
  *   is in the graph while it exists and both its ends are visible (otherwise it waits in
  *   `f/pend/<node fid>` for that end).
  */
-import { decodeValue, encodeValue, metaViewSharedBytesMax, VALUE_FORMAT_VERSION, type GraphCommand, type GraphStore, type MetaValue, type NodeRecord } from '../graph/index.ts';
+import { CreationStamps, decodeValue, encodeValue, metaViewSharedBytesMax, VALUE_FORMAT_VERSION, type CreationStamp, type GraphSnapshot, type GraphCommand, type GraphStore, type MetaValue, type NodeRecord, type PropertyEntries } from '../graph/index.ts';
 import { compareHlc, type HlcTimestamp, type HybridClock } from '../txn/hlc.ts';
 import { GeodeError } from '../util/errors.ts';
 
@@ -315,6 +315,72 @@ function readRecord<R extends EntityRecord>(graph: GraphStore, key: string): R |
   return v === undefined ? undefined : (recordOf(key, v) as R);
 }
 
+// ------------------------------------------------------------------------ record-free creations
+//
+// A node made by a statement that only created it (every register of its record stamped by that
+// statement, every one holding the node's value) has no record of its own: the statement's
+// entry carries ONE `stampNodes` command with the stamp and the ids, the graph store keeps the
+// stamp by numeric id (src/graph/creation-stamps.ts), and the record is derived from the node
+// and the stamp wherever records are read (the write hook, the merge, snapshot chunks served,
+// recordsOfGraph, propertyRegister) and, on the receiving side, from the entry's createNode
+// commands and the stamp (recordsOfCommands). The first statement or merge that changes the
+// node writes its record as before and clears the stamp in the same entry, so a node never has
+// both a stored record and a stamp. Edges keep their records.
+
+/** The record of a node created by one statement stamped `stamp` and unchanged since: every register that stamp, every value the node's. */
+export function derivedNodeRecord(node: NodeRecord, stamp: CreationStamp): NodeRecordMeta {
+  const [w, l, o] = stamp;
+  const lr: (string | Register)[] = [];
+  for (const k of node.labels) lr.push(k, [w, l, o, true]);
+  const pr: (string | Register)[] = [];
+  for (const [k, v] of node.props) pr.push(k, [w, l, o, v]);
+  return { k: 'n', x: [w, l, o, true], l: lr, p: pr };
+}
+
+/** The local id a record key `f/n/<origin>/<id>` names when a stamped local node of that origin has it, else undefined. */
+function stampedIdOfKey(graph: GraphStore, key: string): number | undefined {
+  const slash = key.lastIndexOf('/');
+  if (slash <= NODE_PREFIX.length) return undefined;
+  const id = Number(key.slice(slash + 1));
+  if (!Number.isSafeInteger(id) || id < 1) return undefined;
+  const stamp = graph.creationStamp(id);
+  if (stamp === undefined || stamp[2].length !== slash - NODE_PREFIX.length || !key.startsWith(stamp[2], NODE_PREFIX.length)) return undefined;
+  return id;
+}
+
+/** The command that clears node `id`'s creation stamp (its record is written in the same entry). */
+function clearStamp(id: number): GraphCommand {
+  return { op: 'stampNodes', ids: [id], stamp: null };
+}
+
+/**
+ * recordsOfSnapshotStamps: the derived records of a graph snapshot's stamped nodes (its
+ * `created` table and its nodes), as `[key, record]`, in id order. INPUT_INVALID when the table
+ * is malformed or names a node the snapshot does not hold.
+ */
+export function recordsOfSnapshotStamps(snapshot: GraphSnapshot, out: [string, EntityRecord][]): void {
+  if (snapshot.created === undefined) return;
+  const nodes = snapshot.nodes;
+  let at = 0;
+  CreationStamps.decode(snapshot.created, (id, stamp) => {
+    // Both in id order: one pass.
+    while (at < nodes.length && nodes[at]!.id < id) at++;
+    const n = nodes[at];
+    if (n === undefined || n.id !== id) throw new GeodeError('INPUT_INVALID', `federation: the snapshot stamps node ${id}, which it does not hold`, { source: 'federation' });
+    out.push([`${NODE_PREFIX}${stamp[2]}/${id}`, recordOfCreate(n.labels, n.props, stamp[0], stamp[1], stamp[2])]);
+  });
+}
+
+/** derivedRecordsOfGraph: the derived records of `graph`'s stamped live nodes, as `[key, record]`, in id order. */
+export function derivedRecordsOfGraph(graph: GraphStore, out: ReceivedRecord[]): void {
+  if (graph.creationStampCount === 0) return;
+  for (const [id, stamp] of graph.creationStamps()) {
+    const node = graph.node(id);
+    if (node === undefined || node.deleted) continue;
+    out.push([`${NODE_PREFIX}${stamp[2]}/${id}`, derivedNodeRecord(node, stamp)]);
+  }
+}
+
 function maxOf(regs: Registers, m: Register): Register {
   let out = m;
   for (let i = 1; i < regs.length; i += 2) if (compareRegisters(regs[i] as Register, out) > 0) out = regs[i] as Register;
@@ -343,13 +409,18 @@ interface Touched {
   exists: boolean;
   /** Created by this statement (its first command on it): a fresh local id, so no record and no id map yet. */
   created: boolean;
+  /**
+   * Changed by a command after its createNode: its createNode command alone is not what it holds
+   * (a receiver derives a record-free node's record from that command), so it gets a record.
+   */
+  changed: boolean;
   labels: Set<string>;
   props: Set<string>;
 }
 
 function touch(m: Map<number, Touched>, id: number): Touched {
   let t = m.get(id);
-  if (t === undefined) m.set(id, (t = { exists: false, created: false, labels: new Set(), props: new Set() }));
+  if (t === undefined) m.set(id, (t = { exists: false, created: false, changed: false, labels: new Set(), props: new Set() }));
   return t;
 }
 
@@ -363,9 +434,12 @@ function isMerge(commands: readonly GraphCommand[]): boolean {
  * stampLocalWrite: the metadata commands for a statement's `commands`, which already ran on
  * `graph` (the leader's): every register they touched set to its new value with one stamp from
  * `clock`. Schema commands are not federated. Returns [] for a merge (it carries its own).
+ * A node the statement created whose registers all hold its values gets no record: one
+ * `stampNodes` command for them all ("record-free creations" above); `recordFree` false writes
+ * a record for each instead (as before 2026-12-06 night: the tests' twin).
  */
-export function stampLocalWrite(graph: GraphStore, self: string, clock: HybridClock, commands: readonly GraphCommand[]): GraphCommand[] {
-  const created = stampCreatesOnly(graph, self, clock, commands);
+export function stampLocalWrite(graph: GraphStore, self: string, clock: HybridClock, commands: readonly GraphCommand[], recordFree = true): GraphCommand[] {
+  const created = recordFree ? stampCreatesOnly(graph, self, clock, commands) : undefined;
   if (created !== undefined) return created;
   if (isMerge(commands)) return [];
   const nodes = new Map<number, Touched>();
@@ -381,16 +455,25 @@ export function stampLocalWrite(graph: GraphStore, self: string, clock: HybridCl
         for (const [k] of c.props) t.props.add(k);
         break;
       }
-      case 'deleteNode':
-        touch(nodes, c.id).exists = true;
+      case 'deleteNode': {
+        const t = touch(nodes, c.id);
+        t.exists = true;
+        t.changed = true;
         break;
-      case 'setNodeProperty':
-        touch(nodes, c.id).props.add(c.key);
+      }
+      case 'setNodeProperty': {
+        const t = touch(nodes, c.id);
+        t.props.add(c.key);
+        t.changed = true;
         break;
+      }
       case 'addLabel':
-      case 'removeLabel':
-        touch(nodes, c.id).labels.add(c.label);
+      case 'removeLabel': {
+        const t = touch(nodes, c.id);
+        t.labels.add(c.label);
+        t.changed = true;
         break;
+      }
       case 'createEdge': {
         const fresh = !edges.has(c.id);
         const t = touch(edges, c.id);
@@ -412,6 +495,10 @@ export function stampLocalWrite(graph: GraphStore, self: string, clock: HybridCl
   if (nodes.size === 0 && edges.size === 0) return [];
   // Previous records, and the highest stamp among them.
   const prevNodes = new Map<number, { fid: string; rec: NodeRecordMeta | undefined }>();
+  /** Stamped nodes whose record this statement writes: their stamps cleared. */
+  const clears: number[] = [];
+  /** Nodes created by this statement whose registers all hold the node's values: record-free. */
+  const stampIds: number[] = [];
   const prevEdges = new Map<number, { fid: string; rec: EdgeRecordMeta | undefined }>();
   let above = ZERO;
   for (const [id, touched] of nodes) {
@@ -420,7 +507,16 @@ export function stampLocalWrite(graph: GraphStore, self: string, clock: HybridCl
       continue;
     }
     const fid = fidOf(graph, self, 'n', id);
-    const rec = readRecord<NodeRecordMeta>(graph, recordKey('n', fid));
+    let rec = readRecord<NodeRecordMeta>(graph, recordKey('n', fid));
+    if (rec === undefined && graph.creationStampCount > 0) {
+      // A record-free node changed (or deleted: the store kept what it held) by this statement.
+      const stamp = graph.creationStamp(id);
+      const was = graph.stampedNode(id);
+      if (stamp !== undefined && was !== undefined && stamp[2] === self && fid === localFid(self, id)) {
+        rec = derivedNodeRecord(was, stamp);
+        clears.push(id);
+      }
+    }
     prevNodes.set(id, { fid, rec });
     if (rec !== undefined) above = maxOf(rec.p, maxOf(rec.l, compareRegisters(rec.x, above) > 0 ? rec.x : above));
   }
@@ -442,6 +538,10 @@ export function stampLocalWrite(graph: GraphStore, self: string, clock: HybridCl
     const node = live === undefined || live.deleted ? undefined : live;
     if (node === undefined && rec === undefined) continue; // created and deleted in one statement
     if (touched.created && node !== undefined) {
+      if (recordFree && !touched.changed && holdsTouched(node, touched)) {
+        stampIds.push(id); // record-free: derived from the node and the stamp
+        continue;
+      }
       // Made by this statement: every register has this stamp, so the record is written at once
       // (format 2: all in the base lists), with no maps of registers built and split.
       const lb: unknown[] = [];
@@ -499,19 +599,30 @@ export function stampLocalWrite(graph: GraphStore, self: string, clock: HybridCl
     const x = touched.exists || rec === undefined ? stamped(t, self, edge !== undefined) : rec.x;
     out.push({ op: 'setMeta', key: recordKey('e', fid), value: encodeRecord({ k: 'e', x, t: t0, s: s0, d: d0, p: flatRegs(p) }) });
   }
+  if (clears.length > 0) out.push({ op: 'stampNodes', ids: clears, stamp: null });
+  if (stampIds.length > 0) out.push({ op: 'stampNodes', ids: stampIds, stamp: [t.wall, t.logical, self] });
   return out;
 }
 
-/** `f/n/<self>/`, kept for the last cluster id asked (one per process in practice): one concatenation per record key fewer. */
-let nodeKeyPrefixOf = '';
-let nodeKeyPrefix = NODE_PREFIX;
+/**
+ * Whether a node created by a statement (and not changed by it since: `Touched.changed`) holds
+ * every label and property the statement touched
+ * (none removed again, no property set to null): its record is then exactly the derived one
+ * (every register the stamp, every value the node's), so it needs none of its own.
+ */
+function holdsTouched(node: NodeRecord, touched: Touched): boolean {
+  for (const k of touched.labels) if (!node.labels.has(k)) return false;
+  for (const k of touched.props) if (!node.props.has(k)) return false;
+  return true;
+}
 
 /**
- * The records of a statement whose commands all create nodes, each with distinct labels and
- * non-null properties (`CREATE (:B {k})`, the usual write): every register gets the one stamp, so
- * each record is packed straight from the node — the bytes {@link stampLocalWrite}'s general path
- * writes for it, without its maps and sets of touched registers (they cost about a microsecond per
- * write, mostly garbage). Undefined when the statement is anything else (the general path then).
+ * The stamp command of a statement whose commands all create nodes, each with distinct labels and
+ * non-null properties (`CREATE (:B {k})`, the usual write): every register of each node gets the
+ * one stamp and holds the node's value, so no record is written — ONE `stampNodes` command with
+ * the stamp and the ids (the records are derived from the nodes and it: "record-free creations"
+ * above), without the general path's maps and sets of touched registers. Undefined when the
+ * statement is anything else (the general path then, which makes such nodes record-free too).
  */
 function stampCreatesOnly(graph: GraphStore, self: string, clock: HybridClock, commands: readonly GraphCommand[]): GraphCommand[] | undefined {
   const n = commands.length;
@@ -523,68 +634,10 @@ function stampCreatesOnly(graph: GraphStore, self: string, clock: HybridClock, c
     // Repeated labels or keys, or null values, are left to the general path (it keeps their order and nulls).
     if (node === undefined || node.deleted || node.labels.size !== c.labels.length || node.props.size !== c.props.length) return undefined;
   }
-  if (nodeKeyPrefixOf !== self) {
-    nodeKeyPrefixOf = self;
-    nodeKeyPrefix = `${NODE_PREFIX}${self}/`;
-  }
   const t = nextStamp(clock, ZERO);
-  const out: GraphCommand[] = new Array(n);
-  for (let i = 0; i < n; i++) {
-    const c = commands[i] as Extract<GraphCommand, { op: 'createNode' }>;
-    const node = graph.node(c.id)!;
-    out[i] = { op: 'setMeta', key: nodeKeyPrefix + c.id, value: packCreatedNode(node, t, self) };
-  }
-  return out;
-}
-
-/** Writes a msgpack array header for `n` elements. */
-function packArrayHead(n: number): void {
-  room(5);
-  if (n < 16) buf[pos++] = 0x90 | n;
-  else if (n < 65_536) (buf[pos] = 0xdc), view.setUint16(pos + 1, n), (pos += 3);
-  else (buf[pos] = 0xdd), view.setUint32(pos + 1, n), (pos += 5);
-}
-
-/**
- * The record of a node just created, every register stamped `t`: `[2, 'n', wall, logical, self,
- * true, [label, true, ...], [], [key, value, ...], []]` written straight from the node, without
- * building those lists (the bytes {@link packRecord} writes for them; registers.test.ts checks
- * both paths alike). A value of another kind than {@link packSimple} writes (a temporal value, a
- * map) takes the lists' way through the codec.
- */
-function packCreatedNode(node: NodeRecord, t: HlcTimestamp, self: string): Uint8Array {
-  pos = 0;
-  room(2);
-  buf[pos++] = VALUE_FORMAT_VERSION;
-  buf[pos++] = 0x9a; // a list of 10
-  buf[pos++] = RECORD_FORMAT;
-  packSimple('n');
-  packSimple(t.wall);
-  packSimple(t.logical);
-  packSimple(self);
-  room(1);
-  buf[pos++] = 0xc3; // exists: true
-  packArrayHead(2 * node.labels.size);
-  for (const k of node.labels) {
-    packSimple(k);
-    room(1);
-    buf[pos++] = 0xc3;
-  }
-  room(1);
-  buf[pos++] = 0x90;
-  packArrayHead(2 * node.props.size);
-  for (const [k, v] of node.props) {
-    if (!packSimple(k) || !packSimple(v)) {
-      const lb: unknown[] = [];
-      for (const l of node.labels) lb.push(l, true);
-      const pb: unknown[] = [];
-      for (const [pk, pv] of node.props) pb.push(pk, pv);
-      return packRecord([RECORD_FORMAT, 'n', t.wall, t.logical, self, true, lb, [], pb, []]);
-    }
-  }
-  room(1);
-  buf[pos++] = 0x90;
-  return slabCopy(pos);
+  const ids: number[] = new Array(n);
+  for (let i = 0; i < n; i++) ids[i] = (commands[i] as Extract<GraphCommand, { op: 'createNode' }>).id;
+  return [{ op: 'stampNodes', ids, stamp: [t.wall, t.logical, self] }];
 }
 
 /** A register of a local write's stamp. */
@@ -645,7 +698,15 @@ export interface MergeCounts {
 export function mergeRecords(graph: GraphStore, self: string, records: readonly ReceivedRecord[], apply: (c: GraphCommand) => void): MergeCounts {
   const counts: MergeCounts = { changed: 0, ignored: 0 };
   for (const [key, remote, raw] of records) {
-    const local = readRecord(graph, key);
+    const stored = graph.meta(key);
+    let local: EntityRecord | undefined;
+    let stampedId: number | undefined;
+    if (stored !== undefined) local = recordOf(key, stored);
+    else if (remote.k === 'n' && graph.creationStampCount > 0 && (stampedId = stampedIdOfKey(graph, key)) !== undefined) {
+      const node = graph.node(stampedId);
+      if (node === undefined || node.deleted) stampedId = undefined;
+      else local = derivedNodeRecord(node, graph.creationStamp(stampedId)!);
+    }
     if (remote.k === 'n') {
       const l = local as NodeRecordMeta | undefined;
       const fid = key.slice(NODE_PREFIX.length);
@@ -660,6 +721,7 @@ export function mergeRecords(graph: GraphStore, self: string, records: readonly 
       const rec: NodeRecordMeta = { k: 'n', x, l: flatRegs(labels.merged), p: flatRegs(props.merged) };
       // New here: the merged record is the remote one, whose bytes came with it.
       apply({ op: 'setMeta', key, value: l === undefined && raw !== undefined ? raw : encodeRecord(rec) });
+      if (stampedId !== undefined) apply(clearStamp(stampedId)); // the record is stored now
       projectNode(graph, self, fid, x, labels.merged, props.merged, labels.won, props.won, apply);
     } else {
       const l = local as EdgeRecordMeta | undefined;
@@ -770,11 +832,52 @@ function projectEdge(graph: GraphStore, self: string, fid: string, rec: EdgeReco
  */
 export type ReceivedRecord = readonly [string, EntityRecord, Uint8Array?];
 
-/** recordsOfCommands: the federation records an entry's commands wrote, in order. */
+/**
+ * recordsOfCommands: the federation records an entry's commands wrote, in order: its `setMeta`
+ * records, and for a `stampNodes` command (record-free creations) the records derived from the
+ * `createNode` commands of its ids before it in the entry and its stamp. INPUT_INVALID for a
+ * stamp whose node was not created before it in the entry.
+ */
 export function recordsOfCommands(commands: readonly GraphCommand[], out: ReceivedRecord[]): void {
-  for (const c of commands) {
+  for (let i = 0; i < commands.length; i++) {
+    const c = commands[i]!;
+    if (c.op === 'stampNodes') {
+      if (c.stamp !== null) recordsOfStamp(commands, i, out);
+      continue;
+    }
     if (c.op !== 'setMeta' || c.value === null) continue;
     if (!c.key.startsWith(NODE_PREFIX) && !c.key.startsWith(EDGE_PREFIX)) continue;
     out.push(c.value instanceof Uint8Array ? [c.key, recordOf(c.key, c.value), c.value] : [c.key, recordOf(c.key, c.value)]);
   }
+}
+
+/** The records of the `stampNodes` command at `at` (non-null stamp): each id's latest createNode before it. */
+function recordsOfStamp(commands: readonly GraphCommand[], at: number, out: ReceivedRecord[]): void {
+  const c = commands[at] as Extract<GraphCommand, { op: 'stampNodes' }>;
+  const bad = (why: string): GeodeError => new GeodeError('INPUT_INVALID', `federation: a stampNodes command ${why}`, { source: 'federation' });
+  if (!Array.isArray(c.ids) || !Array.isArray(c.stamp) || c.stamp.length !== 3) throw bad('is malformed');
+  const [w, l, o] = c.stamp;
+  if (!Number.isSafeInteger(w) || !Number.isSafeInteger(l) || typeof o !== 'string' || o.length === 0) throw bad('has a malformed stamp');
+  for (const id of c.ids) {
+    let made: Extract<GraphCommand, { op: 'createNode' }> | undefined;
+    for (let j = at - 1; j >= 0 && made === undefined; j--) {
+      const m = commands[j]!;
+      if (m.op === 'createNode' && m.id === id) made = m;
+    }
+    if (made === undefined || !Array.isArray(made.labels) || !Array.isArray(made.props)) throw bad(`stamps node ${String(id)}, not created before it in its entry`);
+    out.push([`${NODE_PREFIX}${o}/${id}`, recordOfCreate(made.labels, made.props, w, l, o)]);
+  }
+}
+
+/**
+ * The record of a node created with `labels` and `props` by a statement stamped (w, l, o),
+ * unchanged since: what {@link derivedNodeRecord} gives for the node the store made of them (a
+ * label given twice is one label; a null property is no property).
+ */
+function recordOfCreate(labels: readonly string[], props: PropertyEntries, w: number, l: number, o: string): NodeRecordMeta {
+  const lr: (string | Register)[] = [];
+  for (const k of labels.length > 1 ? new Set(labels) : labels) lr.push(k, [w, l, o, true]);
+  const pr: (string | Register)[] = [];
+  for (const [k, v] of props) if (v !== null && v !== undefined) pr.push(k, [w, l, o, v]);
+  return { k: 'n', x: [w, l, o, true], l: lr, p: pr };
 }

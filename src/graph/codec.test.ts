@@ -86,6 +86,35 @@ describe('snapshot codec', () => {
 });
 
 describe('command batches', () => {
+  it('a batch holding a stampNodes command is of format 2 (a format-1 decoder refuses it naming the byte); one without stays format 1', () => {
+    const create: GraphCommand = { op: 'createNode', id: 3, labels: ['B'], props: [['k', 'x']] };
+    const stamp: GraphCommand = { op: 'stampNodes', ids: [3], stamp: [1_764_800_000_000, 2, 'us'] };
+    const plain = encodeCommands([create]);
+    const stamped = encodeCommands([create, stamp]);
+    expect(plain[0]).toBe(1);
+    expect(stamped[0]).toBe(2);
+    expect(decodeCommands(stamped)).toEqual([create, stamp]);
+    // Older code checks for byte 1 only: the batch is refused, not misread.
+    expect(stamped[0]).not.toBe(plain[0]);
+    // Joined with batches of format 1 (one log entry of many statements): format 2, the same commands.
+    const joined = concatCommandBatches([plain, stamped, plain]);
+    expect(joined[0]).toBe(2);
+    expect(decodeCommands(joined)).toEqual([create, create, stamp, create]);
+    expect(concatCommandBatches([plain, plain])[0]).toBe(1);
+    // With records written by hand after it (the general path of federation's hook).
+    const meta: GraphCommand = { op: 'setMeta', key: 'f/e/us/1', value: new Uint8Array([1, 2, 3]) };
+    const mixed = encodeCommands([create, stamp, meta]);
+    expect(mixed[0]).toBe(2);
+    expect(decodeCommands(mixed)).toEqual([create, stamp, meta]);
+    let caught: unknown;
+    try {
+      decodeCommands(new Uint8Array([3, 0x90]), 'entry 9');
+    } catch (e) {
+      caught = e;
+    }
+    expect(isGeodeError(caught, 'INPUT_INVALID') && caught.message).toMatch(/entry 9: not a command batch of format 1 or 2 \(first byte 3\)/);
+  });
+
   const command = fc.oneof(
     fc.record({ op: fc.constant('createNode' as const), id: fc.nat(), labels: fc.array(fc.string(), { maxLength: 3 }), props: fc.array(fc.tuple(fc.string(), fc.oneof(fc.bigInt({ min: -(2n ** 63n), max: 2n ** 63n - 1n }), fc.string(), fc.double()))) }),
     fc.record({ op: fc.constant('deleteNode' as const), id: fc.nat() }),
@@ -131,6 +160,26 @@ describe('command batches', () => {
       const all: GraphCommand[] = [{ op: 'deleteNode', id: 1 }, { op: 'setMeta', key: 'k'.repeat(k), value: new Uint8Array(n).fill(9) }];
       expect(Buffer.from(encodeCommands(all).subarray(1)).equals(Buffer.from(packr.pack(all)))).toBe(true);
     }
+  });
+
+  it('writes a trailing stampNodes command (record-free creations) as msgpackr writes it, format 2', () => {
+    const packr = new Packr({ useRecords: false, int64AsType: 'bigint', moreTypes: false, useToJSON: false, variableMapSize: true });
+    const uint = fc.oneof(fc.constantFrom(0, 127, 128, 255, 256, 65_535, 65_536, 0xffff_ffff), fc.nat());
+    const wall = fc.oneof(fc.constantFrom(1, 0xffff_ffff, 2 ** 32, 1_764_800_000_000, Number.MAX_SAFE_INTEGER), fc.nat());
+    const origin = fc.oneof(fc.string({ unit: fc.constantFrom('u', 's', '~', '-', '1'), minLength: 1, maxLength: 40 }), fc.constantFrom('k'.repeat(31), 'k'.repeat(32), 'k'.repeat(256)));
+    const stamp = fc.record({ op: fc.constant('stampNodes' as const), ids: fc.array(uint, { maxLength: 20 }), stamp: fc.oneof(fc.constant(null), fc.tuple(wall, uint, origin)) }).map((c) => ({ ...c })) as fc.Arbitrary<GraphCommand>;
+    const create = fc.record({ op: fc.constant('createNode' as const), id: fc.nat(), labels: fc.array(fc.string(), { maxLength: 3 }), props: fc.array(fc.tuple(fc.string(), fc.string())) }).map((c) => ({ ...c })) as fc.Arbitrary<GraphCommand>;
+    const meta = fc.record({ op: fc.constant('setMeta' as const), key: fc.constant('f/e/us/1'), value: fc.uint8Array({ maxLength: 40 }) }).map((c) => ({ ...c })) as fc.Arbitrary<GraphCommand>;
+    fc.assert(
+      fc.property(fc.array(create, { maxLength: 5 }), fc.array(fc.oneof(stamp, meta), { minLength: 1, maxLength: 5 }), (first, last) => {
+        const all = [...first, ...last];
+        const got = encodeCommands(all);
+        expect(got[0]).toBe(last.some((c) => c.op === 'stampNodes') ? 2 : 1);
+        expect(Buffer.from(got.subarray(1)).equals(Buffer.from(packr.pack(all)))).toBe(true);
+        expect(decodeCommands(got)).toEqual(all);
+      }),
+      { numRuns: 300 },
+    );
   });
 
   it('keeps setMeta commands with byte values in order when they are not last (the general path)', () => {

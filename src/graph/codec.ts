@@ -196,6 +196,24 @@ export function decodeSnapshot(bytes: Uint8Array, source = 'snapshot'): unknown 
 
 /** First byte of an encoded command batch (a Raft log entry of the graph state machine): its format version. */
 export const COMMANDS_FORMAT_VERSION = 1;
+/**
+ * First byte of a command batch that holds a `stampNodes` command (2026-12-06): the same layout
+ * as {@link COMMANDS_FORMAT_VERSION}'s, a new byte so that a peer of older code refuses the
+ * batch ("not a command batch of format 1 (first byte 2)") instead of failing on an unknown
+ * command or, in a federated cluster's change stream, reading past the records it carries.
+ * Batches without one keep format 1, byte for byte.
+ */
+export const COMMANDS_FORMAT_VERSION_STAMPS = 2;
+
+/** The format byte of a batch of the first `n` of `commands` (all of them by default). */
+function batchFormat(commands: readonly GraphCommand[], n = commands.length): number {
+  for (let i = n - 1; i >= 0; i--) if (commands[i]!.op === 'stampNodes') return COMMANDS_FORMAT_VERSION_STAMPS;
+  return COMMANDS_FORMAT_VERSION;
+}
+
+function isBatchFormat(b: number | undefined): boolean {
+  return b === COMMANDS_FORMAT_VERSION || b === COMMANDS_FORMAT_VERSION_STAMPS;
+}
 
 /**
  * Encodes a batch of graph commands (one statement's writes) as the data of one Raft log entry:
@@ -203,11 +221,11 @@ export const COMMANDS_FORMAT_VERSION = 1;
  */
 export function encodeCommands(commands: readonly GraphCommand[]): Uint8Array {
   let split = commands.length;
-  while (split > 0 && isBytesMeta(commands[split - 1]!)) split--;
+  while (split > 0 && isHandWritten(commands[split - 1]!)) split--;
   if (split === commands.length) {
     const body = packr.pack(tagValue(commands, 0));
     const out = new Uint8Array(1 + body.length);
-    out[0] = COMMANDS_FORMAT_VERSION;
+    out[0] = batchFormat(commands);
     out.set(body, 1);
     return out;
   }
@@ -224,6 +242,99 @@ function isBytesMeta(c: GraphCommand): boolean {
   const k = c.key;
   for (let i = 0; i < k.length; i++) if (k.charCodeAt(i) >= 0x80) return false;
   return true;
+}
+
+/**
+ * A `stampNodes` command of ids in [0, 2³²) and a stamp of an ASCII origin (or null): what
+ * federation's write hook appends to a statement that creates nodes. Written by hand as the
+ * records ({@link encodeWithBytesMeta}), the bytes msgpackr writes (tested against it).
+ */
+function isSimpleStamp(c: GraphCommand): boolean {
+  if (c.op !== 'stampNodes' || !Array.isArray(c.ids) || c.ids.length >= 0x10000) return false;
+  for (let i = 0; i < c.ids.length; i++) {
+    const id = c.ids[i];
+    if (typeof id !== 'number' || !Number.isInteger(id) || id < 0 || id > 0xffff_ffff || Object.is(id, -0)) return false;
+  }
+  const st = c.stamp;
+  if (st === null) return true;
+  if (!Array.isArray(st) || st.length !== 3) return false;
+  const [w, l, o] = st;
+  if (typeof w !== 'number' || !Number.isSafeInteger(w) || w < 0 || typeof l !== 'number' || !Number.isInteger(l) || l < 0 || l > 0xffff_ffff || typeof o !== 'string' || o.length >= 0x10000) return false;
+  for (let i = 0; i < o.length; i++) if (o.charCodeAt(i) >= 0x80) return false;
+  return true;
+}
+
+function isHandWritten(c: GraphCommand): boolean {
+  return c.op === 'setMeta' ? isBytesMeta(c) : isSimpleStamp(c);
+}
+
+/** msgpack bytes of `{ op: 'stampNodes', ids: ` before the ids' array: map of 3, "op", "stampNodes", "ids". */
+const STAMP_HEAD = new Uint8Array([0x83, 0xa2, 0x6f, 0x70, 0xaa, 0x73, 0x74, 0x61, 0x6d, 0x70, 0x4e, 0x6f, 0x64, 0x65, 0x73, 0xa3, 0x69, 0x64, 0x73]);
+/** msgpack bytes of "stamp". */
+const STAMP_KEY = new Uint8Array([0xa5, 0x73, 0x74, 0x61, 0x6d, 0x70]);
+
+/** Bytes msgpackr writes for a non-negative integer below 2³² (a wall time above it: float64). */
+function uintBytes(v: number): number {
+  return v < 0x80 ? 1 : v < 0x100 ? 2 : v < 0x10000 ? 3 : v <= 0xffff_ffff ? 5 : 9;
+}
+
+function writeUint(out: Uint8Array, view: DataView, at: number, v: number): number {
+  if (v < 0x80) {
+    out[at] = v;
+    return at + 1;
+  }
+  if (v < 0x100) {
+    out[at] = 0xcc;
+    out[at + 1] = v;
+    return at + 2;
+  }
+  if (v < 0x10000) {
+    out[at] = 0xcd;
+    view.setUint16(at + 1, v);
+    return at + 3;
+  }
+  if (v <= 0xffff_ffff) {
+    out[at] = 0xce;
+    view.setUint32(at + 1, v);
+    return at + 5;
+  }
+  out[at] = 0xcb;
+  view.setFloat64(at + 1, v);
+  return at + 9;
+}
+
+/** The bytes of a {@link isSimpleStamp} command. */
+function stampBytes(c: Extract<GraphCommand, { op: 'stampNodes' }>): number {
+  let n = STAMP_HEAD.length + (c.ids.length < 16 ? 1 : 3) + STAMP_KEY.length;
+  for (let i = 0; i < c.ids.length; i++) n += uintBytes(c.ids[i]!);
+  if (c.stamp === null) return n + 1;
+  return n + 1 + uintBytes(c.stamp[0]) + uintBytes(c.stamp[1]) + headBytes(c.stamp[2].length, true) + c.stamp[2].length;
+}
+
+function writeStamp(out: Uint8Array, view: DataView, at: number, c: Extract<GraphCommand, { op: 'stampNodes' }>): number {
+  out.set(STAMP_HEAD, at);
+  at += STAMP_HEAD.length;
+  const n = c.ids.length;
+  if (n < 16) out[at++] = 0x90 | n;
+  else {
+    out[at] = 0xdc;
+    view.setUint16(at + 1, n);
+    at += 3;
+  }
+  for (let i = 0; i < n; i++) at = writeUint(out, view, at, c.ids[i]!);
+  out.set(STAMP_KEY, at);
+  at += STAMP_KEY.length;
+  if (c.stamp === null) {
+    out[at] = 0xc0;
+    return at + 1;
+  }
+  out[at++] = 0x93;
+  at = writeUint(out, view, at, c.stamp[0]);
+  at = writeUint(out, view, at, c.stamp[1]);
+  const o = c.stamp[2];
+  at = writeHead(out, at, o.length, true);
+  for (let j = 0; j < o.length; j++) out[at++] = o.charCodeAt(j);
+  return at;
 }
 
 /** msgpack bytes of a `{ op: 'setMeta', key, value }` map before its key: map of 3, "op", "setMeta", "key". */
@@ -277,13 +388,21 @@ function encodeWithBytesMeta(commands: readonly GraphCommand[], split: number): 
     headSkip = arrayHeader(head, 0)[1];
   }
   let size = 1 + (count < 16 ? 1 : count < 0x10000 ? 3 : 5) + (head === undefined ? 0 : head.length - headSkip);
+  let format = batchFormat(commands, split);
   for (let i = split; i < count; i++) {
-    const c = commands[i] as Extract<GraphCommand, { op: 'setMeta' }>;
-    const v = c.value as Uint8Array;
-    size += BYTES_META_HEAD.length + headBytes(c.key.length, true) + c.key.length + BYTES_META_VALUE.length + headBytes(v.length, false) + v.length;
+    const c = commands[i]!;
+    if (c.op === 'stampNodes') {
+      size += stampBytes(c);
+      format = COMMANDS_FORMAT_VERSION_STAMPS;
+      continue;
+    }
+    const v = (c as Extract<GraphCommand, { op: 'setMeta' }>).value as Uint8Array;
+    const key = (c as Extract<GraphCommand, { op: 'setMeta' }>).key;
+    size += BYTES_META_HEAD.length + headBytes(key.length, true) + key.length + BYTES_META_VALUE.length + headBytes(v.length, false) + v.length;
   }
   const out = new Uint8Array(size);
-  out[0] = COMMANDS_FORMAT_VERSION;
+  const view = new DataView(out.buffer);
+  out[0] = format;
   let at = 1;
   if (count < 16) out[at++] = 0x90 | count;
   else if (count < 0x10000) {
@@ -292,7 +411,7 @@ function encodeWithBytesMeta(commands: readonly GraphCommand[], split: number): 
     out[at++] = count & 0xff;
   } else {
     out[at++] = 0xdd;
-    new DataView(out.buffer).setUint32(at, count);
+    view.setUint32(at, count);
     at += 4;
   }
   if (head !== undefined) {
@@ -300,7 +419,12 @@ function encodeWithBytesMeta(commands: readonly GraphCommand[], split: number): 
     at += head.length - headSkip;
   }
   for (let i = split; i < count; i++) {
-    const c = commands[i] as Extract<GraphCommand, { op: 'setMeta' }>;
+    const s = commands[i]!;
+    if (s.op === 'stampNodes') {
+      at = writeStamp(out, view, at, s);
+      continue;
+    }
+    const c = s as Extract<GraphCommand, { op: 'setMeta' }>;
     const k = c.key;
     const v = c.value as Uint8Array;
     out.set(BYTES_META_HEAD, at);
@@ -327,10 +451,12 @@ export function concatCommandBatches(batches: readonly Uint8Array[]): Uint8Array
   if (batches.length === 1) return batches[0]!;
   let count = 0;
   let bytes = 0;
+  let format = COMMANDS_FORMAT_VERSION;
   const heads: number[] = new Array<number>(batches.length);
   for (let i = 0; i < batches.length; i++) {
     const b = batches[i]!;
-    assert(b[0] === COMMANDS_FORMAT_VERSION, `concatCommandBatches: part ${i} is not a command batch`);
+    assert(isBatchFormat(b[0]), `concatCommandBatches: part ${i} is not a command batch`);
+    if (b[0] === COMMANDS_FORMAT_VERSION_STAMPS) format = COMMANDS_FORMAT_VERSION_STAMPS;
     const [n, head] = arrayHeader(b, 1);
     count += n;
     heads[i] = 1 + head;
@@ -338,7 +464,7 @@ export function concatCommandBatches(batches: readonly Uint8Array[]): Uint8Array
   }
   const headBytes = count < 16 ? 1 : count < 0x10000 ? 3 : 5;
   const out = new Uint8Array(1 + headBytes + bytes);
-  out[0] = COMMANDS_FORMAT_VERSION;
+  out[0] = format;
   if (headBytes === 1) out[1] = 0x90 | count;
   else if (headBytes === 3) {
     out[1] = 0xdc;
@@ -372,8 +498,8 @@ function arrayHeader(b: Uint8Array, at: number): [count: number, headerBytes: nu
  * being a list of objects with an `op`: the store validates each one when it applies it.
  */
 export function decodeCommands(bytes: Uint8Array, source = 'command batch'): GraphCommand[] {
-  if (bytes.length < 2 || bytes[0] !== COMMANDS_FORMAT_VERSION) {
-    throw new GeodeError('INPUT_INVALID', `${source}: not a command batch of format ${COMMANDS_FORMAT_VERSION} (first byte ${bytes[0] ?? 'missing'})`, { source });
+  if (bytes.length < 2 || !isBatchFormat(bytes[0])) {
+    throw new GeodeError('INPUT_INVALID', `${source}: not a command batch of format ${COMMANDS_FORMAT_VERSION} or ${COMMANDS_FORMAT_VERSION_STAMPS} (first byte ${bytes[0] ?? 'missing'})`, { source });
   }
   let tree: unknown;
   try {

@@ -7,6 +7,8 @@ export * from './values.ts';
 export { EMPTY_PROPS, EdgeRecord, NodeRecord, PathValue } from './records.ts';
 export type { AdjacencyTypeCache } from './records.ts';
 export { GraphStore, INDEX_KEYS_MAX, metaViewSharedBytesMax } from './store.ts';
+export { CreationStamps, checkCreationStamp, stampChunkIds, stampOriginsMax } from './creation-stamps.ts';
+export type { CreationStamp, SnapshotCreationStamps } from './creation-stamps.ts';
 export { isNaNKeyed, valueKey } from './value-key.ts';
 export type { ValueKey } from './value-key.ts';
 export { checkStorable, isStorable } from './storable.ts';
@@ -30,4 +32,4 @@ export {
   temporalProblem,
 } from './temporal.ts';
 export type { TemporalFields, TemporalKind } from './temporal.ts';
-export { encodeSnapshot, decodeSnapshot, encodeCommands, decodeCommands, concatCommandBatches, encodeValue, decodeValue, VALUE_FORMAT_VERSION, SNAPSHOT_MAGIC, SNAPSHOT_FORMAT_VERSION, COMMANDS_FORMAT_VERSION } from './codec.ts';
+export { encodeSnapshot, decodeSnapshot, encodeCommands, decodeCommands, concatCommandBatches, encodeValue, decodeValue, VALUE_FORMAT_VERSION, SNAPSHOT_MAGIC, SNAPSHOT_FORMAT_VERSION, COMMANDS_FORMAT_VERSION, COMMANDS_FORMAT_VERSION_STAMPS } from './codec.ts';

@@ -495,10 +495,69 @@ describe('GraphStore snapshot and restore', () => {
 
   it('refuses malformed snapshots with INPUT_INVALID', () => {
     const snap = rich().snapshot();
-    expectError(() => GraphStore.restore({ ...snap, version: 2 } as unknown as GraphSnapshot), 'INPUT_INVALID');
+    expect(expectError(() => GraphStore.restore({ ...snap, version: 3 } as unknown as GraphSnapshot), 'INPUT_INVALID')).toMatch(/version 3 is not supported \(this version reads versions 1 and 2\)/);
     expectError(() => GraphStore.restore({ ...snap, nextNodeId: 2 }), 'INPUT_INVALID');
     expectError(() => GraphStore.restore({ ...snap, edges: [{ id: 1, type: 'T', src: 1, dst: 99, props: [] }] }), 'ENTITY_NOT_FOUND');
     expectError(() => GraphStore.restore({ ...snap, nodes: [...snap.nodes, snap.nodes[0]!] }), 'INPUT_INVALID');
+  });
+});
+
+describe('GraphStore creation stamps (stampNodes)', () => {
+  it('sets and clears stamps by id, undone exactly; a deleted stamped node is kept until its stamp is cleared', () => {
+    const s = new GraphStore();
+    for (let id = 1; id <= 3; id++) s.apply({ op: 'createNode', id, labels: ['A'], props: [['k', BigInt(id)]] });
+    s.apply({ op: 'createNode', id: 5_000, labels: [], props: [] }); // another chunk
+    const undo = s.apply({ op: 'stampNodes', ids: [1, 2, 5_000], stamp: [10, 0, 'us'] });
+    expect(s.creationStamp(2)).toEqual([10, 0, 'us']);
+    expect(s.creationStamp(3)).toBeUndefined();
+    expect([...s.creationStamps()].map(([id]) => id)).toEqual([1, 2, 5_000]);
+    const undo2 = s.apply({ op: 'stampNodes', ids: [2], stamp: [11, 4, 'eu'] });
+    expect(s.creationStamp(2)).toEqual([11, 4, 'eu']);
+    for (const u of undo2) s.apply(u);
+    expect(s.creationStamp(2)).toEqual([10, 0, 'us']);
+    // Deleted: what it held stays readable (federation's hook writes its tombstone) until cleared.
+    const undoDelete = s.apply({ op: 'deleteNode', id: 2 });
+    expect(s.node(2)).toBeUndefined();
+    expect(s.stampedNode(2)?.props.get('k')).toBe(2n);
+    const undoClear = s.apply({ op: 'stampNodes', ids: [2], stamp: null });
+    expect(s.stampedNode(2)).toBeUndefined();
+    for (const u of undoClear) s.apply(u);
+    for (const u of undoDelete) s.apply(u);
+    expect(s.stampedNode(2)?.deleted).toBe(false);
+    for (const u of undo) s.apply(u);
+    expect(s.creationStampCount).toBe(0);
+    expect(s.snapshot().version).toBe(1);
+  });
+
+  it('refuses a malformed stamp or id, changing nothing; a stamp of a node that is not live is left out of snapshots', () => {
+    const s = new GraphStore();
+    s.apply({ op: 'createNode', id: 1, labels: [], props: [] });
+    s.apply({ op: 'stampNodes', ids: [2], stamp: [10, 0, 'us'] });
+    expect(s.snapshot().version).toBe(1);
+    s.apply({ op: 'stampNodes', ids: [2], stamp: null });
+    expectError(() => s.apply({ op: 'stampNodes', ids: [1], stamp: [0, 0, 'us'] }), 'INPUT_INVALID');
+    expectError(() => s.apply({ op: 'stampNodes', ids: [1], stamp: [10, -1, 'us'] }), 'INPUT_INVALID');
+    expectError(() => s.apply({ op: 'stampNodes', ids: [1], stamp: [10, 0, ''] }), 'INPUT_INVALID');
+    expectError(() => s.apply({ op: 'stampNodes', ids: [0], stamp: null }), 'INPUT_INVALID');
+    expect(s.creationStampCount).toBe(0);
+  });
+
+  it('keeps the stamps of live nodes in snapshots (version 2), canonical, and restores them', () => {
+    const a = new GraphStore();
+    const b = new GraphStore();
+    for (const s of [a, b]) for (let id = 1; id <= 4; id++) s.apply({ op: 'createNode', id, labels: [], props: [] });
+    // The same stamps set in another order (origins interned in another order): the same snapshot.
+    a.apply({ op: 'stampNodes', ids: [1, 3], stamp: [1_764_800_000_000, 1, 'us'] });
+    a.apply({ op: 'stampNodes', ids: [4], stamp: [1_764_799_999_000, 0, 'eu'] });
+    b.apply({ op: 'stampNodes', ids: [4], stamp: [1_764_799_999_000, 0, 'eu'] });
+    b.apply({ op: 'stampNodes', ids: [3, 1], stamp: [1_764_800_000_000, 1, 'us'] });
+    expect(a.snapshot()).toEqual(b.snapshot());
+    const snap = a.snapshot();
+    expect(snap.version).toBe(2);
+    const r = GraphStore.restore(snap);
+    expect([...r.creationStamps()]).toEqual([...a.creationStamps()]);
+    expectError(() => GraphStore.restore({ ...snap, version: 1 }), 'INPUT_INVALID');
+    expectError(() => GraphStore.restore({ ...snap, created: { origins: ['us'], data: new Uint8Array([1, 2, 0, 5]) } }), 'INPUT_INVALID'); // names origin 5
   });
 });
 

@@ -23,6 +23,7 @@ import { IdTable } from './id-table.ts';
 import { EdgeRecord, EMPTY_PROPS, NodeRecord } from './records.ts';
 import { checkStorable, isStorable } from './storable.ts';
 import { buildPropertyColumn, type PropertyColumn } from './property-column.ts';
+import { checkCreationStamp, CreationStamps, type CreationStamp } from './creation-stamps.ts';
 import type {
   ConstraintInfo,
   GraphCommand,
@@ -233,6 +234,15 @@ export class GraphStore implements GraphReader {
   #metaAdded: string[] = [];
   /** The added keys outgrew the map (no snapshot for long): the next snapshot sorts them all. */
   #metaResort = false;
+  /** Node creation stamps (`stampNodes`, src/graph/creation-stamps.ts). */
+  readonly #stamps = new CreationStamps();
+  /**
+   * Stamped nodes deleted since their stamp was last set: the deleted record (labels and
+   * properties as they were) until the stamp is cleared — federation's write hook, which runs
+   * after the statement, clears it in the same statement and needs what the node held for its
+   * tombstone. Empty between statements that clear what they delete.
+   */
+  readonly #stampedDeleted = new Map<number, NodeRecord>();
 
   // ---------------------------------------------------------------- reads
 
@@ -432,6 +442,8 @@ export class GraphStore implements GraphReader {
         return this.#dropConstraint(c.name, undo);
       case 'setMeta':
         return this.#setMeta(c.key, c.value, undo);
+      case 'stampNodes':
+        return this.#stampNodes(c.ids, c.stamp, undo);
       default:
         throw inputInvalid(`unknown command op ${JSON.stringify((c as { op?: unknown }).op)}`);
     }
@@ -581,6 +593,7 @@ export class GraphStore implements GraphReader {
     // Valid: mutate.
     const node = new NodeRecord(id, labelSet, props);
     this.#nodes.add(node);
+    if (this.#stampedDeleted.size > 0) this.#stampedDeleted.delete(id);
     for (const label of labelSet) {
       let set = this.#labelIndex.get(label);
       if (set === undefined) {
@@ -633,6 +646,7 @@ export class GraphStore implements GraphReader {
     }
     for (const key of node.props.keys()) countAdd(this.#propKeyCounts, key, -1);
     this.#nodes.delete(id);
+    if (this.#stamps.size > 0 && this.#stamps.has(id)) this.#stampedDeleted.set(id, node);
     node.deleted = true;
     node.outList = [];
     node.outDead = 0;
@@ -903,6 +917,64 @@ export class GraphStore implements GraphReader {
     for (const k of this.#meta.keys()) if (k.startsWith(prefix)) yield k;
   }
 
+  /** creationStamp: node `id`'s creation stamp (`stampNodes`), or undefined. */
+  creationStamp(id: number): CreationStamp | undefined {
+    return this.#stamps.size === 0 ? undefined : this.#stamps.get(id);
+  }
+
+  /** creationStampCount: the creation stamps held (of live nodes, and of nodes deleted in the statement running). */
+  get creationStampCount(): number {
+    return this.#stamps.size;
+  }
+
+  /** creationStamps: every (node id, creation stamp), in id order. */
+  creationStamps(): IterableIterator<[number, CreationStamp]> {
+    return this.#stamps.entries();
+  }
+
+  /**
+   * stampedNode: node `id` when it has a creation stamp: the live node, or the record of a node
+   * deleted since its stamp was set and not cleared yet (what it held when deleted). Undefined otherwise.
+   */
+  stampedNode(id: number): NodeRecord | undefined {
+    if (this.#stamps.size === 0 || !this.#stamps.has(id)) return undefined;
+    return this.#nodes.get(id) ?? this.#stampedDeleted.get(id);
+  }
+
+  #stampNodes(ids: readonly number[], stamp: CreationStamp | null, undo: boolean): GraphCommand[] {
+    if (!Array.isArray(ids)) throw inputInvalid('stampNodes: ids must be an array of node ids');
+    for (let i = 0; i < ids.length; i++) checkId(ids[i], 'stampNodes');
+    if (stamp !== null) {
+      // Not required live: a rollback restores a cleared stamp before it re-creates the node it
+      // deleted. Readers of stamps look at live nodes only (snapshots keep those alone).
+      checkCreationStamp(stamp, 'stampNodes');
+    }
+    // Valid: mutate (the undo: each id's previous stamp; usually none, one command).
+    let same = true;
+    const before: (CreationStamp | undefined)[] = [];
+    if (undo) {
+      for (let i = 0; i < ids.length; i++) {
+        const b = this.#stamps.get(ids[i]!);
+        before.push(b);
+        if (b !== undefined) same = false;
+      }
+    }
+    if (stamp === null) {
+      for (let i = 0; i < ids.length; i++) {
+        this.#stamps.delete(ids[i]!);
+        if (this.#stampedDeleted.size > 0) this.#stampedDeleted.delete(ids[i]!);
+      }
+    } else {
+      const o = this.#stamps.originIndex(stamp[2]);
+      for (let i = 0; i < ids.length; i++) this.#stamps.set(ids[i]!, stamp[0], stamp[1], o);
+    }
+    if (!undo) return NO_UNDO;
+    if (same) return [{ op: 'stampNodes', ids: [...ids], stamp: null }];
+    const out: GraphCommand[] = [];
+    for (let i = ids.length - 1; i >= 0; i--) out.push({ op: 'stampNodes', ids: [ids[i]!], stamp: before[i] ?? null });
+    return out;
+  }
+
   #setMeta(key: string, value: MetaValue | null, undo: boolean): GraphCommand[] {
     if (typeof key !== 'string' || key.length === 0) throw inputInvalid('setMeta: the key must be a non-empty string');
     if (value === undefined) throw inputInvalid(`setMeta ${key}: the value must be plain data or null`);
@@ -937,8 +1009,9 @@ export class GraphStore implements GraphReader {
     }
     const indexes: SnapshotIndex[] = [];
     for (const ix of this.indexes()) if (!ix.unique) indexes.push({ name: ix.name, label: ix.label, keys: ix.keys });
+    const created = this.#stamps.size === 0 ? undefined : this.#stamps.encode((id) => this.#nodes.has(id));
     return {
-      version: 1,
+      version: created === undefined ? 1 : 2,
       nextNodeId: this.#nextNodeId,
       nextEdgeId: this.#nextEdgeId,
       nodes,
@@ -946,6 +1019,7 @@ export class GraphStore implements GraphReader {
       indexes,
       constraints: this.constraints(),
       ...(this.#meta.size === 0 ? {} : { meta: this.#sortedMeta() }),
+      ...(created === undefined ? {} : { created }),
     };
   }
 
@@ -993,8 +1067,9 @@ export class GraphStore implements GraphReader {
    * (INPUT_INVALID for malformed data, CONSTRAINT_VIOLATION for duplicates under a constraint).
    */
   static restore(snapshot: GraphSnapshot): GraphStore {
-    if (typeof snapshot !== 'object' || snapshot === null || snapshot.version !== 1) {
-      throw inputInvalid('restore: not a version 1 graph snapshot');
+    if (typeof snapshot !== 'object' || snapshot === null || (snapshot.version !== 1 && snapshot.version !== 2)) {
+      const v = typeof snapshot === 'object' && snapshot !== null ? String((snapshot as { version?: unknown }).version) : 'none';
+      throw inputInvalid(`restore: graph snapshot version ${v} is not supported (this version reads versions 1 and 2)`);
     }
     const { nodes, edges, indexes, constraints } = snapshot;
     if (!Array.isArray(nodes) || !Array.isArray(edges) || !Array.isArray(indexes) || !Array.isArray(constraints)) {
@@ -1012,6 +1087,10 @@ export class GraphStore implements GraphReader {
           if (!Array.isArray(m) || m.length !== 2) throw inputInvalid('restore: a meta entry must be [key, value]');
           s.#setMeta(m[0] as string, m[1] ?? null, false);
         }
+      }
+      if (snapshot.created !== undefined) {
+        if (snapshot.version !== 2) throw inputInvalid('restore: creation stamps in a version 1 graph snapshot');
+        CreationStamps.decode(snapshot.created, (id, stamp) => s.#stampNodes([id], stamp, false));
       }
     } catch (err) {
       if (err instanceof GeodeError) {

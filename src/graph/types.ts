@@ -9,6 +9,7 @@
 import type { EdgeRecord, NodeRecord } from './records.ts';
 import type { PropertyValue } from './values.ts';
 import type { PropertyColumn } from './property-column.ts';
+import type { CreationStamp, SnapshotCreationStamps } from './creation-stamps.ts';
 
 /** A property list in a command: `[key, value]` pairs, keys unique, values never null. */
 export type PropertyEntries = readonly (readonly [string, PropertyValue])[];
@@ -53,7 +54,16 @@ export type GraphCommand =
    * key → plain-data map that queries never see, kept in snapshots and undone like any command.
    * The federation layer keeps its registers, id map and cursors there (src/federation).
    */
-  | { readonly op: 'setMeta'; readonly key: string; readonly value: MetaValue | null };
+  | { readonly op: 'setMeta'; readonly key: string; readonly value: MetaValue | null }
+  /**
+   * Set (stamp non-null) or clear (null) the creation stamp of nodes `ids` (a stamp of a node
+   * that is not live is kept but read nowhere, and left out of snapshots): federation's mark that a node was made by one statement stamped so and not changed
+   * since, so its last-write-wins registers are derived from the node and the stamp instead of
+   * kept as a metadata record of its own (src/graph/creation-stamps.ts, src/federation). Kept
+   * in snapshots (graph snapshot version 2). A command batch holding one is of format 2
+   * (`COMMANDS_FORMAT_VERSION_STAMPS`): a peer of older code refuses it, naming the format.
+   */
+  | { readonly op: 'stampNodes'; readonly ids: readonly number[]; readonly stamp: CreationStamp | null };
 
 /** A metadata value: plain data (null, booleans, numbers, bigints, strings, arrays, plain objects). */
 export type MetaValue = unknown;
@@ -144,7 +154,8 @@ export interface SnapshotIndex {
  * graph give deep-equal snapshots. `GraphStore.restore(snapshot)` rebuilds it exactly.
  */
 export interface GraphSnapshot {
-  readonly version: 1;
+  /** 1, or 2 when `created` is present (older code refuses a version 2 snapshot). */
+  readonly version: 1 | 2;
   /** What `peekNextNodeId()` / `peekNextEdgeId()` return: max id ever seen + 1. */
   readonly nextNodeId: number;
   readonly nextEdgeId: number;
@@ -154,6 +165,8 @@ export interface GraphSnapshot {
   readonly constraints: readonly ConstraintInfo[];
   /** Metadata entries (`setMeta`), sorted by key; absent when there are none. */
   readonly meta?: readonly (readonly [string, MetaValue])[];
+  /** Creation stamps of live nodes (`stampNodes`); absent when there are none (then version 1). */
+  readonly created?: SnapshotCreationStamps;
 }
 
 /*

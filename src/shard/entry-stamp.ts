@@ -22,7 +22,7 @@
  *
  * Pure: no clock, no I/O.
  */
-import { COMMANDS_FORMAT_VERSION, decodeCommands, type GraphCommand } from '../graph/index.ts';
+import { COMMANDS_FORMAT_VERSION, COMMANDS_FORMAT_VERSION_STAMPS, decodeCommands, type GraphCommand } from '../graph/index.ts';
 import { assert } from '../util/assert.ts';
 import { GeodeError } from '../util/errors.ts';
 
@@ -48,6 +48,7 @@ export const STAMPED_ENTRY_FORMAT = 0x53;
 export const STAMP_BYTES = 13;
 
 assert((STAMPED_ENTRY_FORMAT as number) !== COMMANDS_FORMAT_VERSION, 'stamped entries must not look like command batches');
+assert((STAMPED_ENTRY_FORMAT as number) !== COMMANDS_FORMAT_VERSION_STAMPS, 'stamped entries must not look like command batches of format 2');
 
 /** compareStamps: negative, zero or positive as `a` is before, equal to or after `b`. */
 export function compareStamps(a: VersionStamp, b: VersionStamp): number {
