@@ -117,4 +117,16 @@ describe('federation agent (in memory)', () => {
     expect((now['entries'] as unknown[]).length).toBe(1);
     expect(FEDERATION_PROTOCOL).toBe('/geode/federation/1.0.0');
   });
+
+  it('with record_free_creations off, a created node gets a record and its entry stays a batch of format 1 (peers of older versions apply it)', async () => {
+    const log = async (recordFree: boolean | undefined): Promise<{ first: number; stamps: number; records: boolean }> => {
+      const c = new FakeCluster();
+      agents.push(await FederationAgent.start({ host: c, net: new FakeNet(`/memory/${String(recordFree)}`, 'p'), now: Date.now }, validateFederationConfig({ enabled: true, cluster_id: 'us', ...(recordFree === undefined ? {} : { record_free_creations: recordFree }) })));
+      c.write("CREATE (:P {k: 'a'})");
+      return { first: c.log[0]![0]!, stamps: c.store.creationStampCount, records: [...c.store.metaKeys('f/')].length > 0 };
+    };
+    expect(await log(false)).toEqual({ first: 1, stamps: 0, records: true });
+    expect(await log(undefined)).toEqual({ first: 2, stamps: 1, records: false });
+  });
 });
+

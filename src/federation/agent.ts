@@ -225,7 +225,7 @@ export class FederationAgent {
   static async start(c: FederationAgentComponents, cfg: ResolvedFederationConfig): Promise<FederationAgent> {
     if (cfg.clusterId === undefined) throw new GeodeError('CONFIG_INVALID', 'federation.cluster_id: required', { source: 'config', detail: 'federation.cluster_id' });
     const a = new FederationAgent(c, cfg);
-    c.host.setWriteHook((group, graph, commands) => (group === 0 ? stampLocalWrite(graph, a.self, a.#clock, commands) : []));
+    c.host.setWriteHook((group, graph, commands) => (group === 0 ? stampLocalWrite(graph, a.self, a.#clock, commands, cfg.recordFreeCreations) : []));
     c.host.setLogRetention(0, cfg.logRetainEntries);
     await c.net.serveRequests(FEDERATION_PROTOCOL, (from, req) => a.#serve(from, req), { maxFrameBytes: federationFrameBytesMax, timeoutMs: requestTimeoutMs, maxInbound: 16 });
     for (const link of a.#links.values()) void a.#pullLoop(link);

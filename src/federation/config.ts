@@ -31,6 +31,13 @@ export interface ResolvedFederationConfig {
   readonly batchMax: number;
   /** Log entries of group 0 kept behind each snapshot, so a link that far behind catches up from the tail (0: none). */
   readonly logRetainEntries: number;
+  /**
+   * `federation.record_free_creations` (default true): a node a statement creates and nothing
+   * changes gets a creation stamp (`stampNodes`, command batch format 2) instead of a record.
+   * false: a record for every node, in entries that peers of older code still apply (for a
+   * rolling upgrade: turn it on once every peer runs this version).
+   */
+  readonly recordFreeCreations: boolean;
 }
 
 /** Default `federation.replication_lag_threshold_ms`. */
@@ -64,6 +71,7 @@ export const federationConfigKeys: readonly string[] = [
   'federation.replication_lag_threshold_ms',
   'federation.batch_max',
   'federation.log_retain_entries',
+  'federation.record_free_creations',
 ];
 const fields = new Set(federationConfigKeys.map((k) => k.slice('federation.'.length)));
 const peerFields = new Set(['address', 'cluster_id', 'async']);
@@ -156,5 +164,7 @@ export function validateFederationConfig(f: Readonly<Record<string, unknown>>, d
   if (typeof retain !== 'number' || !Number.isSafeInteger(retain) || retain < 0 || retain > logRetainEntriesMax) {
     bad('federation.log_retain_entries', `must be an integer 0..${logRetainEntriesMax}, got ${JSON.stringify(retain)}`);
   }
-  return { enabled, clusterId: id, peers, conflictResolution: 'last-write-wins', lagThresholdMs: lag, batchMax: batch, logRetainEntries: retain };
+  const recordFree = f['record_free_creations'] ?? true;
+  if (typeof recordFree !== 'boolean') bad('federation.record_free_creations', `must be true or false, got ${JSON.stringify(recordFree)}`);
+  return { enabled, clusterId: id, peers, conflictResolution: 'last-write-wins', lagThresholdMs: lag, batchMax: batch, logRetainEntries: retain, recordFreeCreations: recordFree };
 }

@@ -227,12 +227,14 @@ describe('docs/configuration.md', () => {
         'federation.replication_lag_threshold_ms': lagThresholdMsDefault,
         'federation.batch_max': batchMaxDefault,
         'federation.log_retain_entries': logRetainEntriesDefault,
+        'federation.record_free_creations': f.recordFreeCreations,
       });
     });
 
     it('states the ranges the code enforces, and a refusal names the key', () => {
       expect(checkRanges(rows, check)).toBe(3);
       expect(refusal(() => check('federation.enabled', 'yes'))).toBe('federation.enabled');
+      expect(refusal(() => check('federation.record_free_creations', 1))).toBe('federation.record_free_creations');
       expect(refusal(() => check('federation.conflict_resolution', 'first-write-wins'))).toBe('federation.conflict_resolution');
       expect(refusal(() => check('federation.replication_lag_threshold_ms', 0))).toBe('federation.replication_lag_threshold_ms');
       expect(refusal(() => validateFederationConfig({ peers: [{ address: '/ip4/127.0.0.1/tcp/1/p2p/12D3KooX', cluster_id: 'eu', async: false }] }, 'us'))).toBe('federation.peers[0].async');
