@@ -7,7 +7,7 @@ import type { Statement } from '../gql/index.ts';
 import type { GraphCommand } from '../graph/index.ts';
 import type { Value } from '../graph/index.ts';
 import { GeodeError, isGeodeError } from '../util/errors.ts';
-import type { ExecContext, Pipe, Row } from './exec/context.ts';
+import type { ExecContext, Pipe, Row, UndoEntry } from './exec/context.ts';
 import { ResultPipe } from './exec/projection-ops.ts';
 import { schemaCommand } from './exec/schema.ts';
 import { finishPendingDeletes } from './exec/write-ops.ts';
@@ -184,8 +184,7 @@ export class QueryEngine {
       c.running = false;
       c.sink.emit = () => true;
     }
-    const rollback = (): void => rollbackCommands(this.#store, ctx.commands, ctx.undo);
-    return { columns: c.planned.columns, rows, commands: ctx.commands, rollback, plan: undefined };
+    return { columns: c.planned.columns, rows, commands: ctx.commands, rollback: rollbackOf(this.#store, ctx.commands, ctx.undo), plan: undefined };
   }
 }
 
@@ -204,4 +203,14 @@ function toGeodeError(err: unknown, _text: string): unknown {
     return new GeodeError('LIMIT_EXCEEDED', 'the query is nested too deeply to evaluate', { cause: err });
   }
   return err;
+}
+
+/**
+ * rollbackOf: the rollback of one statement's writes. A function of its own, so that the closure
+ * holds only these three: a committed write's rollback stays in the group's MVCC history
+ * (src/shard/mvcc-history.ts) for thousands of entries, and a closure made in `#runQuery` would
+ * keep that run's whole context alive with it (parameters, rows, the execution context).
+ */
+function rollbackOf(store: EngineStore, commands: readonly GraphCommand[], undo: readonly UndoEntry[]): () => void {
+  return () => rollbackCommands(store, commands, undo);
 }

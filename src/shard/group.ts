@@ -487,12 +487,7 @@ export class GroupReplica {
       const commands = writes.length === 1 ? writes[0]!.commands : writes.flatMap((w) => w.commands);
       if (commands.length > 0) {
         const { keys, schema } = entryKeys(commands);
-        const undo =
-          writes.length === 1
-            ? writes[0]!.rollback
-            : (): void => {
-                for (let i = writes.length - 1; i >= 0; i--) writes[i]!.rollback();
-              };
+        const undo = writes.length === 1 ? writes[0]!.rollback : newestFirst(writes.map((w) => w.rollback));
         const stamp = writes[0]!.stamp;
         if (stamp !== undefined) this.#appliedStamp = stamp;
         this.history.push({ index: e.index, keys, commands, undo, schema, stamp }, this.#now());
@@ -508,10 +503,7 @@ export class GroupReplica {
       const undo = graph.applyBatchWithUndo(commands);
       const { keys, schema } = entryKeys(commands);
       if (schema) this.engine.invalidatePlans();
-      const rollback = (): void => {
-        for (let i = undo.length - 1; i >= 0; i--) for (const u of undo[i]!) graph.apply(u);
-      };
-      this.history.push({ index: e.index, keys, commands, undo: rollback, schema, stamp }, this.#now());
+      this.history.push({ index: e.index, keys, commands, undo: undoOf(graph, undo), schema, stamp }, this.#now());
     }
     this.#settleOrphan(e);
   }
@@ -637,4 +629,22 @@ function witnessEntries(versions: VersionClock | undefined, entries: readonly En
       return;
     }
   }
+}
+
+// The rollbacks the MVCC history keeps (for thousands of entries) are made by these functions so
+// that each closure holds only what it undoes, not the scope of the code that applied the entry
+// (its log entry's bytes, the statements' results).
+
+/** newestFirst: one rollback that runs `rollbacks` from the last to the first. */
+function newestFirst(rollbacks: readonly (() => void)[]): () => void {
+  return () => {
+    for (let i = rollbacks.length - 1; i >= 0; i--) rollbacks[i]!();
+  };
+}
+
+/** undoOf: the rollback of an entry applied with `applyBatchWithUndo` (its undo lists, newest first). */
+function undoOf(graph: GraphStore, undo: readonly (readonly GraphCommand[])[]): () => void {
+  return () => {
+    for (let i = undo.length - 1; i >= 0; i--) for (const u of undo[i]!) graph.apply(u);
+  };
 }

@@ -1403,14 +1403,7 @@ export class ShardHost {
       throw err;
     }
     if (extra.length === 0) return exec;
-    return {
-      result: exec.result,
-      commands: [...exec.commands, ...extra],
-      rollback: () => {
-        for (let i = undo.length - 1; i >= 0; i--) for (const u of undo[i]!) g.graph.apply(u);
-        exec.rollback();
-      },
-    };
+    return { result: exec.result, commands: [...exec.commands, ...extra], rollback: undoThen(g.graph, undo, exec.rollback) };
   }
 
   async #applyOnLeader(group: number, commands: readonly GraphCommand[], options: { readonly timeoutMs?: number }, hook: boolean): Promise<void> {
@@ -1911,4 +1904,16 @@ const versionsService = 'geode.versions';
 /** Whether `stamp` is known and after `ts`. */
 function newerThan(stamp: VersionStamp | undefined, ts: VersionStamp): boolean {
   return stamp !== undefined && compareStamps(stamp, ts) > 0;
+}
+
+/**
+ * undoThen: a rollback that applies `undo` (newest first) to `graph`, then runs `then`. A function
+ * of its own so that the closure holds only these: a committed write's rollback stays in the MVCC
+ * history for thousands of entries (a closure made in the caller would keep its whole scope).
+ */
+function undoThen(graph: GraphStore, undo: readonly (readonly GraphCommand[])[], then: () => void): () => void {
+  return () => {
+    for (let i = undo.length - 1; i >= 0; i--) for (const u of undo[i]!) graph.apply(u);
+    then();
+  };
 }

@@ -34,7 +34,9 @@ export class Child {
     // CLUSTER_TS=node: Node's own TypeScript transform instead of tsx (whose esbuild output wraps
     // every named closure in a `__name` call at run time: a few µs per statement on hot paths).
     const loader = process.env['CLUSTER_TS'] === 'node' ? ['--experimental-transform-types', '--no-warnings'] : ['--import', 'tsx'];
-    this.proc = spawn(process.execPath, [...profArgs, ...loader, ...args], { cwd: REPO, stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1' } });
+    // CLUSTER_NODE_ARGS: more Node flags for every child, split on spaces (e.g. `--heap-prof`).
+    const extra = (process.env['CLUSTER_NODE_ARGS'] ?? '').split(' ').filter((a) => a !== '');
+    this.proc = spawn(process.execPath, [...profArgs, ...extra, ...loader, ...args], { cwd: REPO, stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1' } });
     createInterface({ input: this.proc.stdout! }).on('line', (l) => {
       this.lines.push(l);
       this.#wake();
