@@ -29,12 +29,13 @@
  *   npm run bench:federation
  *   npx tsx bench/federation.bench.ts --cut-ms 20000 --ms 3000
  *   npx tsx bench/federation.bench.ts --cost-only 1 --rounds 3   # the cost figures only, median of 3
+ *   npx tsx bench/federation.bench.ts --cost-only 1 --rounds 3 --origin-peers 3   # the same, a 3-peer origin
  */
 import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg } from 'node:os';
 import { join } from 'node:path';
-import { PeerProc, removeDir, tempDir, until } from '../test/cluster/harness.ts';
+import { PeerProc, RelayProc, removeDir, tempDir, until } from '../test/cluster/harness.ts';
 import { planPeer, type PlannedPeer } from '../test/federation/fed-helpers.ts';
 import { numberArg as arg, quantile } from './bench-util.ts';
 
@@ -54,6 +55,15 @@ const ROUNDS = Math.max(1, Math.floor(arg('rounds', 1)));
  * moves far less with the machine's load than a rate does.
  */
 const CPU_RATE = arg('cpu-rate', 8_000);
+/**
+ * `--origin-peers N` (1 or 3, default 1): the origin cluster (and the cluster without federation)
+ * of N peers. With 3 the origin's peers share CPU 0 when pinned, the writes run on its leader,
+ * `eu` pulls from one of its followers (any member serves the change stream), and the CPU figures
+ * are the origin's three processes'. One peer shows federation's relative cost at its largest
+ * (its write is cheapest); three is the cluster the issue's clusters are made of.
+ */
+const ORIGIN_PEERS = arg('origin-peers', 1);
+if (ORIGIN_PEERS !== 1 && ORIGIN_PEERS !== 3) throw new Error('--origin-peers must be 1 or 3');
 const log = (m: string): void => {
   process.stderr.write(`${m}\n`);
 };
@@ -63,15 +73,40 @@ const cost = (without: number, withFed: number): number => round((100 * (without
 const dirs: string[] = [];
 const procs: PeerProc[] = [];
 
-async function start(name: string, me: PlannedPeer, federation: Record<string, unknown> | undefined): Promise<PeerProc> {
-  const data = tempDir(`geode-benchfed-${name}-`);
-  dirs.push(data);
-  writeFileSync(join(data, 'peer.key'), me.key, { mode: 0o600 });
-  const config = { replication: { factor: 1 }, ...(federation === undefined ? {} : { federation }) };
-  const p = await PeerProc.start(name, { data, relays: [], cluster: name, secret: `${name}-secret`, bootstrap: true, config, listen: [`/ip4/127.0.0.1/tcp/${me.port}`] });
-  procs.push(p);
-  await until(async () => ((await p.status()).isLeader ? true : undefined), 30_000, `${name} leads`);
-  return p;
+/** A cluster of the benchmark: its processes and the one that leads. */
+interface BenchCluster {
+  readonly leader: PeerProc;
+  readonly peers: readonly PeerProc[];
+}
+
+/** The relay the peers of a cluster of several find each other through (started once, when needed). */
+let relay: RelayProc | undefined;
+
+/** start: a cluster `name` of `planned.length` peers (the first founds it), waited until one leads with all voters. */
+async function start(name: string, planned: readonly PlannedPeer[], federation: Record<string, unknown> | undefined): Promise<BenchCluster> {
+  const n = planned.length;
+  if (n > 1) relay ??= await RelayProc.start();
+  const config = { replication: { factor: n }, ...(federation === undefined ? {} : { federation }) };
+  const one = async (me: PlannedPeer, i: number): Promise<PeerProc> => {
+    const data = tempDir(`geode-benchfed-${name}${i}-`);
+    dirs.push(data);
+    writeFileSync(join(data, 'peer.key'), me.key, { mode: 0o600 });
+    const p = await PeerProc.start(n === 1 ? name : `${name}${i}`, { data, relays: relay === undefined || n === 1 ? [] : [relay.tcp()], cluster: name, secret: `${name}-secret`, bootstrap: i === 0, config, listen: [`/ip4/127.0.0.1/tcp/${me.port}`] });
+    procs.push(p);
+    return p;
+  };
+  const first = await one(planned[0]!, 0);
+  const peers = [first, ...(await Promise.all(planned.slice(1).map((me, i) => one(me, i + 1))))];
+  if (n > 1) await until(async () => ((await first.status()).voters === n ? true : undefined), 60_000, `${name}: ${n} voters`, 200);
+  const leader = await until(
+    async () => {
+      for (const p of peers) if ((await p.status()).isLeader) return p;
+      return undefined;
+    },
+    30_000,
+    `${name} leads`,
+  );
+  return { leader, peers };
 }
 
 interface LoadAnswer {
@@ -148,46 +183,60 @@ try {
   // its graph: a cluster measured after the others' writes would pay for them).
   const cpus = availableParallelism();
   const pinning = cpus >= 2;
-  const fresh = async (tag: string, mode: 'base' | 'solo' | 'pair', pinIt: boolean): Promise<{ origin: PeerProc; eu?: PeerProc }> => {
-    const [oPeer, euPeer] = [await planPeer(), await planPeer()];
-    const origin = await start(mode === 'base' ? `base-${tag}` : 'us', oPeer, mode === 'base' ? undefined : { enabled: true, cluster_id: 'us' });
-    const eu = mode === 'pair' ? await start('eu', euPeer, { enabled: true, cluster_id: 'eu', peers: [{ address: oPeer.addr, cluster_id: 'us', async: true }] }) : undefined;
-    if (pinIt && !(pin(origin, '0') && (eu === undefined || pin(eu, '1')))) throw new Error('taskset failed');
+  const fresh = async (tag: string, mode: 'base' | 'solo' | 'pair', pinIt: boolean): Promise<{ origin: BenchCluster; eu?: PeerProc }> => {
+    const oPeers = await Promise.all(Array.from({ length: ORIGIN_PEERS }, () => planPeer()));
+    const euPeer = await planPeer();
+    const origin = await start(mode === 'base' ? `base-${tag.replace(/ /g, '-')}` : 'us', oPeers, mode === 'base' ? undefined : { enabled: true, cluster_id: 'us' });
+    // eu pulls from a follower when there is one: serving is then off the leader that writes.
+    const served = origin.peers.length === 1 ? 0 : origin.peers.findIndex((p) => p !== origin.leader);
+    const eu = mode === 'pair' ? (await start('eu', [euPeer], { enabled: true, cluster_id: 'eu', peers: [{ address: oPeers[served]!.addr, cluster_id: 'us', async: true }] })).leader : undefined;
+    if (pinIt && !(origin.peers.every((p) => pin(p, '0')) && (eu === undefined || pin(eu, '1')))) throw new Error('taskset failed');
     return eu === undefined ? { origin } : { origin, eu };
   };
+  const stopAll = (c: BenchCluster): Promise<unknown> => Promise.all(c.peers.map((p) => p.stop()));
   const rate = (a: LoadAnswer): number => (a.acked * 1000) / a.elapsedMs;
-  /** Writes/s, and the origin process's CPU µs per acknowledged write (the load generator in it included): less moved by other load than the rate. */
+  /** Writes/s, and the origin processes' CPU µs per acknowledged write (the load generator in its leader included): less moved by other load than the rate. */
   interface Measure {
     readonly rate: number;
     readonly cpuUs: number;
   }
-  const measure = async (p: PeerProc, prefix: string): Promise<Measure> => {
+  const clusterCpuMs = (c: BenchCluster): number | undefined => {
+    let total = 0;
+    for (const p of c.peers) {
+      const ms = cpuMs(p);
+      if (ms === undefined) return undefined;
+      total += ms;
+    }
+    return total;
+  };
+  const measure = async (c: BenchCluster, prefix: string): Promise<Measure> => {
+    const p = c.leader;
     let cpuUs = NaN;
     if (CPU_RATE > 0) {
       await load(p, CPU_RATE, 1_000, 64, `v${prefix}`);
-      const c0 = cpuMs(p);
+      const c0 = clusterCpuMs(c);
       const paced = await load(p, CPU_RATE, MS, 64, `c${prefix}`);
-      const c1 = cpuMs(p);
+      const c1 = clusterCpuMs(c);
       if (paced.acked < 0.95 * CPU_RATE * (MS / 1000)) log(`${p.name}: only ${round(rate(paced))} of ${CPU_RATE} writes/s paced: its CPU per write is not comparable (lower --cpu-rate)`);
       if (c0 !== undefined && c1 !== undefined) cpuUs = ((c1 - c0) * 1000) / paced.acked;
     } else await load(p, 0, 1_000, 64, `w${prefix}`);
     return { rate: rate(await load(p, 0, MS, 64, prefix)), cpuUs };
   };
-  const rates = async (tag: string, pinIt: boolean): Promise<{ w0: Measure; ws: Measure; w1: Measure; us: PeerProc; eu: PeerProc }> => {
+  const rates = async (tag: string, pinIt: boolean): Promise<{ w0: Measure; ws: Measure; w1: Measure; us: PeerProc; usCluster: BenchCluster; eu: PeerProc }> => {
     const base = (await fresh(tag, 'base', pinIt)).origin;
     const w0 = await measure(base, 'a');
-    await base.stop();
+    await stopAll(base);
     const solo = (await fresh(tag, 'solo', pinIt)).origin;
     const ws = await measure(solo, 's');
-    await solo.stop();
+    await stopAll(solo);
     const pair = await fresh(tag, 'pair', pinIt);
     const w1 = await measure(pair.origin, 'f');
-    await caughtUp(pair.origin, pair.eu!, 'eu caught up after the throughput run');
+    await caughtUp(pair.origin.leader, pair.eu!, 'eu caught up after the throughput run');
     log(
       `throughput (${tag}): ${round(w0.rate)} writes/s without federation, ${round(ws.rate)} with federation and no cluster pulling, ${round(w1.rate)} with eu pulling; ` +
         `origin CPU per write ${round(w0.cpuUs)} / ${round(ws.cpuUs)} / ${round(w1.cpuUs)} µs; load ${round(loadavg()[0]!, 2)}`,
     );
-    return { w0, ws, w1, us: pair.origin, eu: pair.eu! };
+    return { w0, ws, w1, us: pair.origin.leader, usCluster: pair.origin, eu: pair.eu! };
   };
   const median = (xs: readonly number[]): number => {
     const s = [...xs].sort((a, b) => a - b);
@@ -200,7 +249,7 @@ try {
     for (let r = 0; r < ROUNDS; r++) {
       try {
         const one = await rates('pinned', true);
-        await Promise.all([one.us.stop(), one.eu.stop()]);
+        await Promise.all([stopAll(one.usCluster), one.eu.stop()]);
         all.push(one);
       } catch (err) {
         log(`no pinned measure (${err instanceof Error ? err.message : String(err)})`);
@@ -215,6 +264,7 @@ try {
   const shared = await rates('shared cores', false);
   const { us, eu } = shared;
   const costFigures = {
+    origin_peers: ORIGIN_PEERS,
     ...(pinned === undefined
       ? {}
       : {
@@ -277,5 +327,6 @@ try {
   }
 } finally {
   await Promise.all(procs.map((p) => p.sigkill()));
+  relay?.child.kill('SIGKILL');
   for (const d of dirs) removeDir(d);
 }
