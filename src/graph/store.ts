@@ -969,7 +969,9 @@ export class GraphStore implements GraphReader {
       for (let i = 0; i < ids.length; i++) this.#stamps.set(ids[i]!, stamp[0], stamp[1], o);
     }
     if (!undo) return NO_UNDO;
-    if (same) return [{ op: 'stampNodes', ids: [...ids], stamp: null }];
+    // The command's own ids (commands are not changed once made): the undo stays in the MVCC
+    // history with it, one array fewer per stamped write.
+    if (same) return [{ op: 'stampNodes', ids, stamp: null }];
     const out: GraphCommand[] = [];
     for (let i = ids.length - 1; i >= 0; i--) out.push({ op: 'stampNodes', ids: [ids[i]!], stamp: before[i] ?? null });
     return out;

@@ -184,7 +184,7 @@ export class QueryEngine {
       c.running = false;
       c.sink.emit = () => true;
     }
-    return { columns: c.planned.columns, rows, commands: ctx.commands, rollback: rollbackOf(this.#store, ctx.commands, ctx.undo), plan: undefined };
+    return { columns: c.planned.columns, rows, commands: ctx.commands, rollback: rollbackOf(this.#store, ctx.commands, ctx.undo), append: appendOf(ctx.commands, ctx.undo), plan: undefined };
   }
 }
 
@@ -213,4 +213,12 @@ function toGeodeError(err: unknown, _text: string): unknown {
  */
 function rollbackOf(store: EngineStore, commands: readonly GraphCommand[], undo: readonly UndoEntry[]): () => void {
   return () => rollbackCommands(store, commands, undo);
+}
+
+/** appendOf: a result's `append`: the command and its undo at the end of the lists `rollbackOf` reads. */
+function appendOf(commands: GraphCommand[], undo: UndoEntry[]): (command: GraphCommand, undo: readonly GraphCommand[]) => void {
+  return (command, u) => {
+    commands.push(command);
+    undo.push(u);
+  };
 }

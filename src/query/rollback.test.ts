@@ -62,3 +62,23 @@ describe('statement atomicity', () => {
     }
   });
 });
+
+describe('commands a caller appends to a statement', () => {
+  it('are part of its commands and its rollback undoes them first, leaving the store as before', () => {
+    const store = new GraphStore();
+    const engine = new QueryEngine(store);
+    engine.run('CREATE (:A {v: 1})', {});
+    const before = store.snapshot();
+    const nextNode = store.peekNextNodeId();
+    const r = engine.run('CREATE (n:A {v: 2})', {});
+    // As a host's write hook does: apply a command after the statement, then append it.
+    const extra = { op: 'setMeta', key: 'f/test', value: 7 } as const;
+    r.append!(extra, store.apply(extra));
+    expect(r.commands.at(-1)).toEqual(extra);
+    expect(store.meta('f/test')).toBe(7);
+    r.rollback();
+    expect(store.meta('f/test')).toBeUndefined();
+    expect(store.snapshot()).toEqual(before);
+    expect(store.peekNextNodeId()).toBe(nextNode);
+  });
+});

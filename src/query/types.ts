@@ -22,6 +22,13 @@ export interface EngineResult {
    * write to the store (a host calls it when its writes could not be made durable).
    */
   readonly rollback: () => void;
+  /**
+   * append (writing statements only): records `command`, which the caller applied to the store
+   * right after the statement and which returned `undo`, as part of the statement: `commands`
+   * ends with it and `rollback` undoes it first. (A host's write hook adds its commands this
+   * way instead of wrapping the rollback.)
+   */
+  readonly append?: (command: GraphCommand, undo: readonly GraphCommand[]) => void;
   /** For EXPLAIN: the plan as readable text (rows then hold one row per plan line). */
   readonly plan: string | undefined;
 }

@@ -51,6 +51,8 @@ export interface Execution {
   readonly result: WireResult;
   readonly commands: readonly GraphCommand[];
   readonly rollback: () => void;
+  /** Adds a command applied after the statement to it (see `EngineResult.append`); absent for schema commands. */
+  readonly append?: ((command: GraphCommand, undo: readonly GraphCommand[]) => void) | undefined;
 }
 
 /** SpecState: a speculative write's fate. */
@@ -325,7 +327,7 @@ export class GroupReplica {
       for (let c = 0; c < columns.length; c++) row[columns[c]!] = toResultValue(cells[c] ?? null);
       rows[i] = row;
     }
-    return { result: { columns, rows, writes: r.commands.length }, commands: r.commands, rollback: r.rollback };
+    return { result: { columns, rows, writes: r.commands.length }, commands: r.commands, rollback: r.rollback, append: r.append };
   }
 
   /**

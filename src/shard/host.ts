@@ -1393,16 +1393,24 @@ export class ShardHost {
   #withWriteHook(g: GroupReplica, exec: Execution): Execution {
     if (this.#writeHook === undefined || exec.commands.length === 0) return exec;
     let extra: readonly GraphCommand[];
+    // A statement's result takes the hook's commands into its own lists (no wrapper: the rollback
+    // of every committed write stays in the MVCC history for seconds, and each object it keeps
+    // is copied by the garbage collector); a schema command's result has none: wrapped.
+    const append = exec.append;
     const undo: GraphCommand[][] = [];
     try {
       extra = this.#writeHook(g.id, g.graph, exec.commands);
-      for (const c of extra) undo.push(g.graph.apply(c));
+      for (const c of extra) {
+        const u = g.graph.apply(c);
+        if (append !== undefined) append(c, u);
+        else undo.push(u);
+      }
     } catch (err) {
       for (let i = undo.length - 1; i >= 0; i--) for (const u of undo[i]!) g.graph.apply(u);
       exec.rollback();
       throw err;
     }
-    if (extra.length === 0) return exec;
+    if (extra.length === 0 || append !== undefined) return exec;
     return { result: exec.result, commands: [...exec.commands, ...extra], rollback: undoThen(g.graph, undo, exec.rollback) };
   }
 
