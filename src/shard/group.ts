@@ -638,14 +638,14 @@ function witnessEntries(versions: VersionClock | undefined, entries: readonly En
 // (its log entry's bytes, the statements' results).
 
 /** newestFirst: one rollback that runs `rollbacks` from the last to the first. */
-function newestFirst(rollbacks: readonly (() => void)[]): () => void {
+export function newestFirst(rollbacks: readonly (() => void)[]): () => void {
   return () => {
     for (let i = rollbacks.length - 1; i >= 0; i--) rollbacks[i]!();
   };
 }
 
-/** undoOf: the rollback of an entry applied with `applyBatchWithUndo` (its undo lists, newest first). */
-function undoOf(graph: GraphStore, undo: readonly (readonly GraphCommand[])[]): () => void {
+/** undoOf: the rollback of commands applied one by one or with `applyBatchWithUndo` (their undo lists, newest first). */
+export function undoOf(graph: GraphStore, undo: readonly (readonly GraphCommand[])[]): () => void {
   return () => {
     for (let i = undo.length - 1; i >= 0; i--) for (const u of undo[i]!) graph.apply(u);
   };

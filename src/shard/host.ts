@@ -32,7 +32,7 @@ import { compareStamps, decodeEntry, entryBatch, type VersionClock, type Version
 import { validateShardConfig, type ResolvedShardConfig, type ShardConfig } from './config.ts';
 import { forwardedRequestsMax, frameItemsMax, groupsPerHostMax, membershipCheckMs, waitingQueriesMax, writeTextCacheMax } from './constants.ts';
 import { FailureDetector, type PeerHealth } from './failure-detector.ts';
-import { GroupReplica, type Execution, type SpecWrite } from './group.ts';
+import { GroupReplica, newestFirst, undoOf, type Execution, type SpecWrite } from './group.ts';
 import { entryKeys } from './mvcc-history.ts';
 import { decideMembership } from './membership.ts';
 import { nodeIdOfPeer } from './peer-ids.ts';
@@ -1406,12 +1406,12 @@ export class ShardHost {
         else undo.push(u);
       }
     } catch (err) {
-      for (let i = undo.length - 1; i >= 0; i--) for (const u of undo[i]!) g.graph.apply(u);
+      undoOf(g.graph, undo)();
       exec.rollback();
       throw err;
     }
     if (extra.length === 0 || append !== undefined) return exec;
-    return { result: exec.result, commands: [...exec.commands, ...extra], rollback: undoThen(g.graph, undo, exec.rollback) };
+    return { result: exec.result, commands: [...exec.commands, ...extra], rollback: newestFirst([exec.rollback, undoOf(g.graph, undo)]) };
   }
 
   async #applyOnLeader(group: number, commands: readonly GraphCommand[], options: { readonly timeoutMs?: number }, hook: boolean): Promise<void> {
@@ -1914,14 +1914,3 @@ function newerThan(stamp: VersionStamp | undefined, ts: VersionStamp): boolean {
   return stamp !== undefined && compareStamps(stamp, ts) > 0;
 }
 
-/**
- * undoThen: a rollback that applies `undo` (newest first) to `graph`, then runs `then`. A function
- * of its own so that the closure holds only these: a committed write's rollback stays in the MVCC
- * history for thousands of entries (a closure made in the caller would keep its whole scope).
- */
-function undoThen(graph: GraphStore, undo: readonly (readonly GraphCommand[])[], then: () => void): () => void {
-  return () => {
-    for (let i = undo.length - 1; i >= 0; i--) for (const u of undo[i]!) graph.apply(u);
-    then();
-  };
-}
