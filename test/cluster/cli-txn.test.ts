@@ -36,6 +36,13 @@ describe('geode query --join: transactions from a client session', () => {
     const peer = new Child([CLI, 'peer', '--cluster', 'cli-txn', '--secret', 'cli-txn-s', '--data', data, '--join', relay.tcp(), '--http-port', '0', '--bootstrap'], 'peer');
     children.push(peer);
     await peer.waitFor(() => (peer.stderr.includes('ready') ? true : undefined), 30_000, 'geode peer');
+    // The peer is ready before a client reaching it through the relay is: on a machine running the
+    // whole suite that took longer than a statement's time limit (every statement of the session
+    // then timed out). Wait until a client's plain query is answered (a liveness bound).
+    const until = Date.now() + 90_000;
+    for (let ok = geodeQuery(relay.tcp(), ['-e', 'RETURN 1 AS one']); ok.code !== 0; ok = geodeQuery(relay.tcp(), ['-e', 'RETURN 1 AS one'])) {
+      if (Date.now() > until) throw new Error(`no client query was answered in 90 s: ${ok.stderr}`);
+    }
 
     const script = [
       "BEGIN; CREATE (:Note {t: 'kept'}); CREATE (:Note {t: 'kept too'}); COMMIT;",
@@ -49,5 +56,5 @@ describe('geode query --join: transactions from a client session', () => {
     const r = geodeQuery(relay.tcp(), ['--json', '-e', 'MATCH (n:Note) RETURN n.t AS t ORDER BY t']);
     expect(r.code, r.stderr).toBe(0);
     expect(JSON.parse(r.stdout)).toEqual({ columns: ['t'], rows: [{ t: 'kept' }, { t: 'kept too' }] });
-  }, 120_000);
+  }, 240_000);
 });
